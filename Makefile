@@ -1,0 +1,61 @@
+# Pusterum. `make run` and `make test` set everything up themselves on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export HOST PORT
+
+.PHONY: run test test-sqlite test-postgres test-browser bench lint fmt i18n migrations setup clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+## Set up everything and serve the app on HOST:PORT (SQLite under var/).
+run: $(STAMP)
+	$(BIN)/pusterum db migrate
+	$(BIN)/pusterum content import
+	$(BIN)/pusterum demo
+	$(BIN)/pusterum serve
+
+## The whole suite: SQLite, then PostgreSQL (a throwaway cluster), then the browser tests.
+test: $(STAMP)
+	$(BIN)/ruff check server tests bench tools
+	$(BIN)/python -m pytest -m "not browser and not postgres" -q
+	PUSTERUM_TEST_DB=postgres $(BIN)/python -m pytest -m "not browser" -q tests/integration tests/db
+	$(BIN)/python -m pytest -m browser -q
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+lint: $(STAMP)
+	$(BIN)/ruff check server tests bench tools
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix server tests bench tools
+
+## Re-extract messages and merge them into the catalogues (then translate what is new).
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k N_ -o server/locale/messages.pot .
+	for lang in da en; do \
+	  if [ -f server/locale/$$lang/LC_MESSAGES/messages.po ]; then \
+	    $(BIN)/pybabel update --no-fuzzy-matching --ignore-obsolete -i server/locale/messages.pot -d server/locale -l $$lang; \
+	  else $(BIN)/pybabel init -i server/locale/messages.pot -d server/locale -l $$lang; fi; \
+	done
+	$(BIN)/python tools/fill_english.py
+
+## Generate a migration from changed tables (against a throwaway PostgreSQL, as SQLite cannot).
+migrations: $(STAMP)
+	$(BIN)/python tools/pgtmp.py -- $(BIN)/piccolo migrations new server --auto --desc "$(or $(DESC),schema change)"
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,181 @@
+// The guided player: steps advance on their timers; pause, resume, back and skip; a breathing guide;
+// optional read-aloud. It only enhances the server-rendered step list, which works without JavaScript.
+const TICK_MS = 200;
+
+function mmss(ms) {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+export function initPlayer(root, { record, flush }) {
+  const cfg = JSON.parse(root.querySelector("[data-player-config]").textContent);
+  const version = Number(root.dataset.version);
+  const $ = (sel) => root.querySelector(sel);
+  const stage = $("[data-stage]");
+  const toggle = $('[data-action="toggle"]');
+  const durations = cfg.steps.map((s) => s * 1000 * cfg.timeScale);
+  const S = cfg.strings;
+
+  let index = 0;
+  let remaining = durations[0];
+  let running = false;
+  let started = false;
+  let finished = false;
+  let leftLogged = false;
+  let practisedMs = 0;
+  let last = 0;
+  let timer = null;
+  let breathTimer = null;
+
+  $("[data-step-list]").hidden = true;
+  stage.hidden = false;
+  $("[data-step-remaining-label]").textContent = S.remaining;
+  $("[data-total-remaining-label]").textContent = S.total;
+
+  const speech = "speechSynthesis" in window && typeof SpeechSynthesisUtterance !== "undefined";
+  const readAloud = $("[data-read-aloud]");
+  if (speech) $("[data-read-aloud-wrap]").hidden = false;
+
+  function speak(text) {
+    if (!speech || !readAloud.checked) return;
+    window.speechSynthesis.cancel();
+    const u = new SpeechSynthesisUtterance(text);
+    u.lang = cfg.lang === "da" ? "da-DK" : "en-GB";
+    u.rate = 0.9;
+    window.speechSynthesis.speak(u);
+  }
+
+  function totalRemaining() {
+    return remaining + durations.slice(index + 1).reduce((a, b) => a + b, 0);
+  }
+
+  function render() {
+    $("[data-step-count]").textContent = S.stepOf.replace("{n}", index + 1).replace("{total}", durations.length);
+    $("[data-step-remaining]").textContent = mmss(remaining);
+    $("[data-total-remaining]").textContent = mmss(totalRemaining());
+    const all = durations.reduce((a, b) => a + b, 0);
+    $("[data-progress]").value = Math.round(((all - totalRemaining()) / all) * 1000);
+    toggle.textContent = !started ? S.start : running ? S.pause : S.resume;
+    toggle.setAttribute("aria-pressed", running ? "true" : "false");
+    root.classList.toggle("is-paused", started && !running);
+  }
+
+  function showStep() {
+    $("[data-step-text]").textContent = cfg.texts[index];
+    startBreathing(cfg.breathing[index]);
+    render();
+    speak(cfg.texts[index]);
+  }
+
+  function startBreathing(pattern) {
+    clearTimeout(breathTimer);
+    const box = $("[data-breath]");
+    const circle = $("[data-breath-circle]");
+    const label = $("[data-breath-label]");
+    if (!pattern) { box.hidden = true; return; }
+    box.hidden = false;
+    const phases = [["inhale", pattern.inhale], ["hold", pattern.hold], ["exhale", pattern.exhale], ["hold", pattern.hold_after]]
+      .filter(([, s]) => s > 0);
+    let i = 0;
+    const next = () => {
+      const [phase, seconds] = phases[i % phases.length];
+      const ms = seconds * 1000 * Math.max(cfg.timeScale, 0.05);
+      circle.style.setProperty("--phase-ms", `${ms}ms`);
+      circle.dataset.phase = phase;
+      label.textContent = S[phase];
+      i += 1;
+      if (running) breathTimer = setTimeout(next, ms);
+    };
+    next();
+  }
+
+  function tick() {
+    const now = performance.now();
+    const delta = now - last;
+    last = now;
+    if (!running) return;
+    remaining -= delta;
+    practisedMs += delta / cfg.timeScale;
+    if (remaining <= 0) completeStep();
+    else render();
+  }
+
+  function completeStep() {
+    record("step_completed", { exercise_version: version, step: index });
+    if (index + 1 >= durations.length) { finish(); return; }
+    index += 1;
+    remaining = durations[index];
+    showStep();
+  }
+
+  function play() {
+    if (!started) {
+      started = true;
+      record("exercise_started", { exercise_version: version });
+    }
+    running = true;
+    last = performance.now();
+    clearInterval(timer);
+    timer = setInterval(tick, TICK_MS);
+    startBreathing(cfg.breathing[index]);
+    render();
+  }
+
+  function pause() {
+    tick();
+    running = false;
+    clearInterval(timer);
+    clearTimeout(breathTimer);
+    if (speech) window.speechSynthesis.cancel();
+    render();
+  }
+
+  function finish() {
+    running = false;
+    finished = true;
+    clearInterval(timer);
+    clearTimeout(breathTimer);
+    record("exercise_completed", { exercise_version: version, seconds: Math.round(practisedMs / 1000) });
+    stage.hidden = true;
+    const end = $("[data-end]");
+    end.hidden = false;
+    end.focus();
+  }
+
+  toggle.addEventListener("click", () => (running ? pause() : play()));
+  $('[data-action="skip"]').addEventListener("click", () => {
+    if (!started) play();
+    completeStep();
+  });
+  $('[data-action="back"]').addEventListener("click", () => {
+    // Back restarts the current step, or goes to the previous one if it has only just begun.
+    if (durations[index] - remaining < 2000 && index > 0) index -= 1;
+    remaining = durations[index];
+    showStep();
+  });
+  if (readAloud) readAloud.addEventListener("change", () => {
+    if (readAloud.checked) speak(cfg.texts[index]); else if (speech) window.speechSynthesis.cancel();
+  });
+
+  window.addEventListener("pagehide", () => {
+    if (started && !finished && !leftLogged) {
+      leftLogged = true;
+      record("exercise_left", { exercise_version: version, seconds: Math.round(practisedMs / 1000) });
+    }
+  });
+
+  const form = $("[data-rating-form]");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const rating = Number(data.get("rating") || 0);
+    const comment = String(data.get("comment") || "").trim();
+    if (rating) {
+      await record("rating_given", { exercise_version: version, rating, ...(comment ? { comment } : {}) });
+    }
+    await flush();
+    window.location.assign(`/exercises/${root.dataset.slug}/thanks`);
+  });
+
+  showStep();
+}

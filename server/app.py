@@ -1,0 +1,39 @@
+"""``create_app()``: assembles the application from its parts, and nothing else."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.logging import LoggingConfig
+from litestar.openapi import OpenAPIConfig
+
+from server import plugins
+from server.content.controllers import ContentController
+from server.engagement.controllers import EngagementController
+from server.lib.web import RequestContextMiddleware
+from server.participants.controllers import JoinController, SettingsController
+from server.settings import get_settings
+
+
+def create_app() -> Litestar:
+    settings = get_settings()
+    app = Litestar(
+        route_handlers=[
+            ContentController, JoinController, SettingsController, EngagementController,
+            plugins.static_router(), plugins.service_worker, plugins.health,
+        ],
+        lifespan=[plugins.database_lifespan],
+        template_config=plugins.template_config(),
+        csrf_config=plugins.csrf_config(settings),
+        compression_config=plugins.compression_config(),
+        exception_handlers=plugins.EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        openapi_config=OpenAPIConfig(title="Pusterum", version="0.1.0", path="/api/schema"),
+        logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={404, 401, 403, 410},
+                                     root={"level": settings.log_level, "handlers": ["queue_listener"]}),
+        state=State({"settings": settings}),
+        debug=False,
+    )
+    # Wrapped around the whole application (not just the routes), so that error pages for unknown URLs
+    # also get the security headers and the visitor's language.
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler, settings)
+    return app

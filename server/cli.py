@@ -1,0 +1,183 @@
+"""``pusterum``: the operator's commands (also ``python -m server``).
+
+Each command prints what it did in a sentence and exits non-zero with a plain message when it could not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from server.settings import SettingsError, get_settings
+
+
+def _fail(message: str) -> int:
+    print(f"pusterum: {message}", file=sys.stderr)
+    return 1
+
+
+# --- database ---
+
+async def migrate() -> None:
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    from server.piccolo_conf import DB
+
+    settings = get_settings()
+    if not settings.is_postgres:
+        await DB.run_ddl("PRAGMA journal_mode=WAL")
+    result = await run_forwards(app_name="server")
+    if not result.success:
+        raise RuntimeError(f"migrations failed: {result.message}")
+
+
+def cmd_db_migrate(_args: argparse.Namespace) -> int:
+    asyncio.run(migrate())
+    print("Database is up to date.")
+    return 0
+
+
+# --- content ---
+
+def _load(path: str | None):
+    from server.content.loader import load_content_dir
+
+    root = Path(path) if path else get_settings().content_dir
+    return root, load_content_dir(root)
+
+
+def cmd_content_validate(args: argparse.Namespace) -> int:
+    root, result = _load(args.path)
+    for rel, problem in result.problems:
+        print(f"{rel}: {problem}")
+    if result.problems:
+        return _fail(f"{len(result.problems)} problem(s) in {root}; nothing was changed.")
+    print(f"All {len(result.documents)} content files in {root} are valid.")
+    return 0
+
+
+async def import_content(path: str | None = None) -> tuple[int, object]:
+    from server.content.services import ContentConflict, import_documents
+
+    root, result = _load(path)
+    if result.problems:
+        for rel, problem in result.problems:
+            print(f"{rel}: {problem}", file=sys.stderr)
+        return 1, f"{len(result.problems)} problem(s) in {root}: nothing was imported."
+    try:
+        report = await import_documents(result.documents)
+    except ContentConflict as conflict:
+        return 1, f"{conflict}; nothing was imported."
+    return 0, report
+
+
+def cmd_content_import(args: argparse.Namespace) -> int:
+    status, outcome = asyncio.run(import_content(args.path))
+    if status:
+        return _fail(str(outcome))
+    print(f"Content imported: {len(outcome.created)} new, {len(outcome.updated)} new version(s), "
+          f"{outcome.unchanged} unchanged.")
+    return 0
+
+
+# --- invites ---
+
+async def _create_invite(args: argparse.Namespace) -> str:
+    from server.participants import services
+    from server.participants.tables import CourseGroup, Site
+
+    site = await Site.select(Site.id).where(Site.slug == args.site).first()
+    if site is None:
+        raise LookupError(f"no site named {args.site!r}")
+    group_id = None
+    if args.group:
+        group = await CourseGroup.select(CourseGroup.id, CourseGroup.site).where(
+            CourseGroup.slug == args.group).first()
+        if group is None or group["site"] != site["id"]:
+            raise LookupError(f"no course group named {args.group!r} at {args.site!r}")
+        group_id = group["id"]
+    expires = datetime.now(UTC) + timedelta(days=args.days) if args.days else None
+    return await services.create_invite(kind="patient", site_id=site["id"], course_group_id=group_id,
+                                        label=args.label, expires_at=expires, max_uses=args.max_uses)
+
+
+def cmd_invites_create(args: argparse.Namespace) -> int:
+    try:
+        code = asyncio.run(_create_invite(args))
+    except LookupError as exc:
+        return _fail(str(exc))
+    print(f"{get_settings().base_url}/j/{code}")
+    return 0
+
+
+# --- demo and serve ---
+
+def cmd_demo(_args: argparse.Namespace) -> int:
+    from server.participants.services import ensure_demo
+
+    code = asyncio.run(ensure_demo(course_slug="mbsr-8-weeks"))
+    url = f"{get_settings().base_url}/j/{code}"
+    print(f"\n  Demo patient invite (course group started 3 weeks ago):\n  {url}\n")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    settings = get_settings()
+    Granian(
+        target="server.app:create_app", factory=True, interface=Interfaces.ASGI,
+        address=settings.host, port=settings.port, workers=args.workers or settings.workers,
+        log_access=False, respawn_failed_workers=True,
+    ).serve()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pusterum", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the app (granian; HOST, PORT and WORKERS from the environment)")
+    serve.add_argument("--workers", type=int, default=None, help="worker processes (default: WORKERS or 1)")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="db_command", required=True)
+    db.add_parser("migrate", help="apply every migration").set_defaults(func=cmd_db_migrate)
+
+    content = sub.add_parser("content", help="content files").add_subparsers(dest="content_command",
+                                                                               required=True)
+    for name, func, text in (("validate", cmd_content_validate, "check every file; list every problem"),
+                             ("import", cmd_content_import, "publish changed files (all or nothing)")):
+        p = content.add_parser(name, help=text)
+        p.add_argument("path", nargs="?", help="content folder (default: PUSTERUM_CONTENT_DIR or content/)")
+        p.set_defaults(func=func)
+
+    invites = sub.add_parser("invites", help="invite codes").add_subparsers(dest="invites_command",
+                                                                            required=True)
+    create = invites.add_parser("create", help="create a patient invite link")
+    create.add_argument("--site", required=True, help="site slug")
+    create.add_argument("--group", help="course group slug")
+    create.add_argument("--label", default="", help="a note for coordinators (no personal data)")
+    create.add_argument("--days", type=int, help="valid for this many days")
+    create.add_argument("--max-uses", type=int, help="how many people may use it")
+    create.set_defaults(func=cmd_invites_create)
+
+    sub.add_parser("demo", help="ensure the demo site, course group and invite; print its link").set_defaults(
+        func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SettingsError as exc:
+        return _fail(str(exc))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

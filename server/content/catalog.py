@@ -1,0 +1,74 @@
+"""The published content, held in memory.
+
+Published versions are immutable, so every process can keep them in memory and serve pages without
+asking the database. A process notices new versions by polling one number (the highest version id):
+rollbacks and publishes always add a version, so that number moves whenever anything changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from server.content.schemas import DURATIONS
+from server.lib.markdown import render_markdown
+from server.settings import LANGUAGES
+
+
+@dataclass(frozen=True)
+class Catalog:
+    revision: int = 0
+    exercises: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> published document
+    courses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    resources: tuple[dict[str, Any], ...] = ()
+    # Every exercise version ever published (id -> slug): events may name an older version.
+    exercise_versions: dict[int, str] = field(default_factory=dict)
+
+    def for_audience(self, audience: str) -> list[dict[str, Any]]:
+        return [e for e in self.exercises.values() if audience in e["audience"]]
+
+    def library(self, audience: str, lang: str, *, kind: str | None = None, duration: str | None = None,
+                tag: str | None = None) -> list[dict[str, Any]]:
+        bounds = next(((lo, hi) for key, _, lo, hi in DURATIONS if key == duration), None)
+        items = [
+            e for e in self.for_audience(audience)
+            if (kind is None or e["kind"] == kind)
+            and (bounds is None or bounds[0] <= e["minutes"] <= bounds[1])
+            and (tag is None or tag in e["tags"])
+        ]
+        return sorted(items, key=lambda e: (e["minutes"], e["title"][lang]))
+
+    def tags_in_use(self, audience: str) -> list[str]:
+        return sorted({t for e in self.for_audience(audience) for t in e["tags"]})
+
+
+def build_catalog(revision: int, published: list[tuple[int, int, str, dict]],
+                  exercise_versions: dict[int, str]) -> Catalog:
+    """``published`` holds (version id, version number, kind, document) for each published item."""
+    exercises, courses, resources = {}, {}, []
+    for version_id, number, kind, doc in published:
+        entry = {**doc, "version_id": version_id, "version": number}
+        if kind == "exercise":
+            entry["body_html"] = {lang: render_markdown(doc["body"][lang]) for lang in LANGUAGES}
+            entry["seconds"] = sum(s["seconds"] for s in doc["steps"])
+            exercises[doc["slug"]] = entry
+        elif kind == "course":
+            courses[doc["slug"]] = entry
+        elif kind == "resource":
+            resources.append(entry)
+    resources.sort(key=lambda r: (list(_CATEGORY_ORDER).index(r["category"]), r["order"], r["slug"]))
+    return Catalog(revision=revision, exercises=exercises, courses=courses, resources=tuple(resources),
+                   exercise_versions=exercise_versions)
+
+
+_CATEGORY_ORDER = ("emergency", "crisis", "clinic", "support")
+_current = Catalog()
+
+
+def get_catalog() -> Catalog:
+    return _current
+
+
+def set_catalog(catalog: Catalog) -> None:
+    global _current
+    _current = catalog

@@ -1,0 +1,99 @@
+"""What a participant reads: start page, home, library, an exercise, its player, and the support page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from litestar import Controller, Request, get
+from litestar.exceptions import NotFoundException
+from litestar.response import Redirect, Template
+
+from server.content.catalog import get_catalog
+from server.content.schemas import DURATIONS, KINDS, TAGS
+from server.lib.templates import page
+from server.participants.guards import current_participant, require_device
+from server.participants.services import course_week
+from server.settings import get_settings
+
+# "For right now": short practices for common moments, in this order of preference.
+RIGHT_NOW = ("breathing-space-3", "stop-practice", "one-minute-landing", "breathing-the-wave",
+             "pain-and-worry-at-night", "sixty-second-breath", "five-senses-grounding")
+
+
+def _exercise(slug: str, audience: str) -> dict:
+    exercise = get_catalog().exercises.get(slug)
+    if exercise is None or audience not in exercise["audience"]:
+        raise NotFoundException()
+    return exercise
+
+
+class ContentController(Controller):
+    @get("/", name="content:start")
+    async def start(self, request: Request) -> Template | Redirect:
+        if request.state.device is not None:
+            return Redirect("/home", status_code=303)
+        return page(request, "content/start.html")
+
+    @get("/home", name="content:home")
+    async def home(self, request: Request) -> Template:
+        participant = await current_participant(request)
+        catalog = get_catalog()
+        audience = participant.kind
+        course, week = None, None
+        if participant.course_slug and participant.course_slug in catalog.courses:
+            course = catalog.courses[participant.course_slug]
+            number = course_week(participant.course_starts_on, date.today(), len(course["weeks"]))
+            week = course["weeks"][number - 1]
+        right_now = [catalog.exercises[s] for s in RIGHT_NOW
+                     if s in catalog.exercises and audience in catalog.exercises[s]["audience"]][:3]
+        week_practices = [catalog.exercises[s] for s in (week["practices"] if week else [])
+                          if s in catalog.exercises]
+        return page(request, "content/home.html", course=course, week=week, week_practices=week_practices,
+                    right_now=right_now, needs_municipality=participant.municipality_code is None)
+
+    @get("/library", name="content:library")
+    async def library(self, request: Request, kind: str = "", duration: str = "", tag: str = "") -> Template:
+        device = require_device(request)
+        catalog = get_catalog()
+        # Unknown filter values are ignored rather than refused: they come from old links and bookmarks.
+        kind_ = kind if kind in KINDS else None
+        duration_ = duration if duration in {d[0] for d in DURATIONS} else None
+        tag_ = tag if tag in TAGS else None
+        exercises = catalog.library(device.kind, device.language, kind=kind_, duration=duration_, tag=tag_)
+        kinds = sorted({e["kind"] for e in catalog.for_audience(device.kind)}, key=list(KINDS).index)
+        template = "content/_exercise_list.html" if request.headers.get("hx-request") else "content/library.html"
+        response = page(request, template, exercises=exercises, kinds=kinds, durations=DURATIONS,
+                        tags=catalog.tags_in_use(device.kind), chosen={"kind": kind_ or "",
+                                                                       "duration": duration_ or "",
+                                                                       "tag": tag_ or ""})
+        response.headers["vary"] = "HX-Request, Cookie"
+        return response
+
+    @get("/exercises/{slug:str}", name="content:exercise")
+    async def exercise(self, request: Request, slug: str) -> Template:
+        device = require_device(request)
+        return page(request, "content/exercise.html", exercise=_exercise(slug, device.kind))
+
+    @get("/exercises/{slug:str}/play", name="content:play")
+    async def play(self, request: Request, slug: str) -> Template:
+        device = require_device(request)
+        exercise = _exercise(slug, device.kind)
+        return page(request, "content/player.html", exercise=exercise, time_scale=get_settings().time_scale)
+
+    @get("/exercises/{slug:str}/done", name="content:done")
+    async def done(self, request: Request, slug: str) -> Template:
+        device = require_device(request)
+        return page(request, "content/done.html", exercise=_exercise(slug, device.kind), error=None)
+
+    @get("/exercises/{slug:str}/thanks", name="content:thanks")
+    async def thanks(self, request: Request, slug: str) -> Template:
+        device = require_device(request)
+        return page(request, "content/thanks.html", exercise=_exercise(slug, device.kind))
+
+    @get("/support", name="content:support")
+    async def support(self, request: Request) -> Template:
+        return page(request, "content/support.html")
+
+    @get("/about", name="content:about")
+    async def about(self, request: Request) -> Template:
+        return page(request, "content/about.html")

@@ -1,0 +1,139 @@
+"""Reads ``content/`` into validated documents, or into a list of every problem, file by file."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from server.content.validation import (
+    Problem,
+    validate_course,
+    validate_exercise,
+    validate_references,
+    validate_resource,
+)
+
+_LANG_MARKER = re.compile(r"^<!--\s*(da|en)\s*-->\s*$", re.MULTILINE)
+FOLDERS = {"exercises": ("exercise", ".md"), "courses": ("course", ".yaml"), "resources": ("resource", ".yaml")}
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    kind: str  # exercise | course | resource
+    slug: str
+    data: dict[str, Any]
+    path: str
+
+    @property
+    def source_hash(self) -> str:
+        """A hash of the normalised document: formatting-only edits of a file publish nothing new."""
+        canonical = json.dumps(self.data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass
+class LoadResult:
+    documents: list[Document] = field(default_factory=list)
+    problems: list[tuple[str, Problem]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def by_kind(self, kind: str) -> dict[str, dict]:
+        return {d.slug: d.data for d in self.documents if d.kind == kind}
+
+
+def split_front_matter(text: str) -> tuple[str, str] | None:
+    if not text.startswith("---\n"):
+        return None
+    end = text.find("\n---\n", 4)
+    if end == -1:
+        return None
+    return text[4:end], text[end + 5:]
+
+
+def split_languages(body: str) -> dict[str, str]:
+    parts: dict[str, str] = {}
+    markers = list(_LANG_MARKER.finditer(body))
+    for i, m in enumerate(markers):
+        stop = markers[i + 1].start() if i + 1 < len(markers) else len(body)
+        parts[m.group(1)] = body[m.end():stop].strip()
+    return parts
+
+
+def _parse_yaml(text: str, rel: str, result: LoadResult, where: str = "file") -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" at line {mark.line + 1}" if mark else ""
+        result.problems.append((rel, Problem(where, f"not valid YAML{line}: {getattr(exc, 'problem', exc)}")))
+        return None
+
+
+def load_file(path: Path, kind: str, rel: str, result: LoadResult) -> None:
+    slug = path.stem
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        result.problems.append((rel, Problem("file", "is not UTF-8 text")))
+        return
+    if kind == "exercise":
+        parts = split_front_matter(text)
+        if parts is None:
+            result.problems.append((rel, Problem("file", "must start with front matter between '---' lines")))
+            return
+        meta = _parse_yaml(parts[0], rel, result, "front matter")
+        body = split_languages(parts[1])
+    else:
+        meta = _parse_yaml(text, rel, result)
+        body = {}
+    if meta is None:
+        if not any(p[0] == rel for p in result.problems):
+            result.problems.append((rel, Problem("file", "is empty")))
+        return
+    if not isinstance(meta, dict):
+        result.problems.append((rel, Problem("file", "must hold a mapping of fields")))
+        return
+    if kind == "exercise":
+        data, problems = validate_exercise(slug, meta, body)
+    elif kind == "course":
+        data, problems = validate_course(slug, meta)
+    else:
+        data, problems = validate_resource(slug, meta)
+    result.problems.extend((rel, p) for p in problems)
+    if data is not None:
+        result.documents.append(Document(kind=kind, slug=slug, data=data, path=rel))
+
+
+def load_content_dir(root: Path) -> LoadResult:
+    result = LoadResult()
+    if not root.is_dir():
+        result.problems.append((str(root), Problem("folder", "does not exist")))
+        return result
+    seen: dict[str, str] = {}
+    for folder, (kind, suffix) in FOLDERS.items():
+        for path in sorted((root / folder).glob("*")):
+            rel = str(path.relative_to(root))
+            if path.name.startswith(".") or path.is_dir():
+                continue
+            if path.suffix != suffix:
+                result.problems.append((rel, Problem("file", f"unexpected file here (expected *{suffix})")))
+                continue
+            if path.stem in seen:
+                result.problems.append((rel, Problem("slug", f"already used by {seen[path.stem]}")))
+                continue
+            seen[path.stem] = rel
+            load_file(path, kind, rel, result)
+    paths = {d.slug: d.path for d in result.documents}
+    for slug, problem in validate_references(result.by_kind("exercise"), result.by_kind("course")):
+        result.problems.append((paths[slug], problem))
+    result.problems.sort(key=lambda p: p[0])
+    return result

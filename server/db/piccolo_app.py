@@ -1,0 +1,19 @@
+"""One Piccolo app over every domain's tables, so one migration history covers the whole schema."""
+
+import os
+
+from piccolo.conf.apps import AppConfig as PiccoloAppConfig
+
+from server.content.tables import ContentItem, ContentVersion
+from server.engagement.tables import Event
+from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
+
+TABLES = [ContentItem, ContentVersion, Site, Unit, CourseGroup, InviteCode, Participant, Event]
+
+APP_CONFIG = PiccoloAppConfig(
+    app_name="server",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=TABLES,
+    migration_dependencies=[],
+    commands=[],
+)

@@ -1,0 +1,88 @@
+"""The engagement API (the outbox posts here) and the no-JavaScript rating form that feeds the same log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Response, Template
+
+from server.content.catalog import get_catalog
+from server.engagement.schemas import MAX_BODY_BYTES, ApiError, BatchAccepted, EventBatch, EventIn
+from server.engagement.services import BatchRejected, ingest
+from server.lib.i18n import _
+from server.lib.templates import page
+from server.participants.guards import require_device
+
+
+def _error(status: int, message: str, detail: str | None = None, ids: list[uuid.UUID] | None = None) -> Response:
+    return Response(content=ApiError(error=message, detail=detail, ids=ids), status_code=status)
+
+
+class RatingForm(msgspec.Struct, frozen=True):
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    rating: Annotated[str, msgspec.Meta(max_length=1)] = ""
+    comment: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class EngagementController(Controller):
+    @post("/api/events", name="engagement:events", status_code=200, exclude_from_csrf=True)
+    async def events(self, request: Request) -> Response:
+        """Takes a batch of events; protected from cross-site posts by SameSite and a custom header
+        that a cross-site form cannot send without a CORS preflight, which we never grant."""
+        device = request.state.device
+        if device is None:
+            return _error(401, _("We could not recognise this phone. Please open your invite link again."))
+        if request.headers.get("x-pusterum") != "1" or not request.headers.get(
+                "content-type", "").startswith("application/json"):
+            return _error(400, _("This request did not come from the Pusterum app."),
+                          "send Content-Type: application/json and X-Pusterum: 1")
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return _error(413, _("Too much was sent at once. The app will send it in smaller parts."),
+                          f"at most {MAX_BODY_BYTES} bytes per batch")
+        try:
+            batch = msgspec.json.decode(body, type=EventBatch)
+        except msgspec.ValidationError as exc:
+            return _error(422, _("Some activity could not be saved because it was not in the right form."),
+                          str(exc))
+        except msgspec.DecodeError:
+            return _error(400, _("The activity could not be read."), "body is not valid JSON")
+        try:
+            ids, stored = await ingest(batch.events, device.participant_id, get_catalog())
+        except BatchRejected as rejected:
+            return _error(rejected.status, rejected.message, rejected.detail, rejected.ids)
+        return Response(content=BatchAccepted(ids=ids, stored=stored, duplicates=len(ids) - stored))
+
+    @post("/exercises/{slug:str}/rating", name="engagement:rate", status_code=303)
+    async def rate(self, request: Request, slug: str,
+                   data: Annotated[RatingForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+                   ) -> Redirect | Template:
+        """Without JavaScript the end screen is a plain form; it records what the player would have."""
+        device = require_device(request)
+        catalog = get_catalog()
+        exercise = catalog.exercises.get(slug)
+        if exercise is None or catalog.exercise_versions.get(data.version) != slug:
+            return page(request, "content/done.html", status_code=400, exercise=exercise,
+                        error=_("This exercise has changed in the meantime. Please open it again."))
+        if data.rating not in ("", "1", "2", "3", "4", "5"):
+            return page(request, "content/done.html", status_code=400, exercise=exercise,
+                        error=_("Please choose between 1 and 5 stars, or leave it empty."))
+        now = datetime.now(UTC)
+        events = [EventIn(id=uuid.uuid4(), type="exercise_completed", occurred_at=now,
+                          exercise_version=data.version)]
+        if data.rating:
+            events.append(EventIn(id=uuid.uuid4(), type="rating_given", occurred_at=now,
+                                  exercise_version=data.version, rating=int(data.rating),
+                                  comment=data.comment.strip() or None))
+        try:
+            await ingest(events, device.participant_id, catalog, now)
+        except BatchRejected as rejected:
+            return page(request, "content/done.html", status_code=rejected.status, exercise=exercise,
+                        error=rejected.message)
+        return Redirect(f"/exercises/{slug}/thanks", status_code=303)

@@ -1,0 +1,55 @@
+"""The engagement API's input: a batch of events made on the phone, each with its own UUID."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+MAX_BATCH = 500
+MAX_BODY_BYTES = 512 * 1024
+
+EventType = Literal[
+    "app_opened", "exercise_started", "step_completed", "exercise_completed", "exercise_left",
+    "rating_given",
+]
+# Which fields each type must carry (besides id, type and occurred_at).
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "app_opened": (),
+    "exercise_started": ("exercise_version",),
+    "step_completed": ("exercise_version", "step"),
+    "exercise_completed": ("exercise_version",),  # seconds when the player measured them
+    "exercise_left": ("exercise_version", "seconds"),
+    "rating_given": ("exercise_version", "rating"),
+}
+
+
+class EventIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    id: uuid.UUID
+    type: EventType
+    occurred_at: Annotated[datetime, msgspec.Meta(tz=True)]
+    exercise_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    step: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
+    seconds: Annotated[int, msgspec.Meta(ge=0, le=24 * 3600)] | None = None
+    rating: Annotated[int, msgspec.Meta(ge=1, le=5)] | None = None
+    comment: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    # Optional: the phone may say whose event it is; it must be the signed-in participant.
+    participant: uuid.UUID | None = None
+
+
+class EventBatch(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    events: Annotated[list[EventIn], msgspec.Meta(min_length=1, max_length=MAX_BATCH)]
+
+
+class BatchAccepted(msgspec.Struct):
+    ids: list[uuid.UUID]  # every id of the batch that the server now holds
+    stored: int  # how many were new
+    duplicates: int
+
+
+class ApiError(msgspec.Struct):
+    error: str  # for people: in the participant's language
+    detail: str | None = None  # for developers: which event and field
+    ids: list[uuid.UUID] | None = None

@@ -1,0 +1,25 @@
+"""The engagement log: append-only, one row per thing that happened on a phone.
+
+The primary key is the UUID the phone made, so a batch sent twice is stored once.
+"""
+
+from piccolo.columns import UUID, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+from server.content.tables import ContentVersion
+from server.participants.tables import Participant
+
+
+class Event(Table, tablename="event"):
+    id = UUID(primary_key=True)
+    participant = ForeignKey(references=Participant, index=True)
+    type = Varchar(length=32)
+    content_version = ForeignKey(references=ContentVersion, null=True, default=None, index=True)
+    occurred_at = Timestamptz(index=True)  # the phone's clock
+    received_at = Timestamptz()  # ours
+    step = Integer(null=True, default=None)  # step_completed: which step (0-based)
+    seconds = Integer(null=True, default=None)  # seconds practised (left/completed)
+    value = Integer(null=True, default=None)  # rating 1-5 and later ratings
+    note = Text(null=True, default=None)  # a rating's short comment
+    clock_suspect = Varchar(length=20, null=True, default=None)  # why occurred_at is not trusted
+    fingerprint = Varchar(length=32)  # hash of the payload: a reused id with other content is refused

@@ -1,0 +1,54 @@
+"""The Jinja environment: translations, cache-busting static URLs, and the page helper every controller uses."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Request
+from litestar.response import Template
+
+from server.lib.i18n import gettext, ngettext
+from server.settings import ROOT, get_settings
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+PWA_DIR = ROOT / "pwa"
+
+
+@cache
+def static_url(path: str) -> str:
+    """A URL that changes whenever the file does, so browsers may cache it for a year."""
+    digest = hashlib.blake2b((PWA_DIR / path).read_bytes(), digest_size=6).hexdigest()
+    return f"/static/{path}?v={digest}"
+
+
+def minutes_seconds(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def build_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(["html", "xml", "svg"]),
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=not get_settings().production,
+    )
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(static_url=static_url, settings=get_settings())
+    env.filters["mmss"] = minutes_seconds
+    return env
+
+
+def page(request: Request, template: str, *, status_code: int = 200, **context: Any) -> Template:
+    """Render a page with what every page needs: the language and the device."""
+    return Template(
+        template_name=template,
+        status_code=status_code,
+        context={"lang": request.state.language, "device": request.state.device, **context},
+    )

@@ -1,0 +1,160 @@
+"""Per-request context: who the device belongs to, which language to speak, and the headers every answer carries.
+
+This is one small ASGI middleware rather than several because each piece is a few microseconds of work
+on every request, and the library page must stay close to a bare hello-world in throughput.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+
+from litestar.datastructures import Cookie
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.lib.i18n import current_language
+from server.lib.signing import sign, unsign
+from server.settings import LANGUAGES, Settings
+
+LANG_COOKIE = "pusterum_lang"
+DEVICE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookie lifetimes at 400 days
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    participant_id: uuid.UUID
+    language: str
+    kind: str  # patient | staff: which part of the library she sees, without asking the database
+
+
+def device_cookie_name(settings: Settings) -> str:
+    # The __Host- prefix makes the browser refuse the cookie unless it is Secure, host-only and path=/.
+    return "__Host-pusterum" if settings.secure_cookies else "pusterum"
+
+
+def device_cookie(settings: Settings, participant_id: uuid.UUID, language: str, kind: str) -> Cookie:
+    value = sign("device", f"{participant_id.hex}:{language}:{kind}")
+    return Cookie(key=device_cookie_name(settings), value=value,
+                  max_age=DEVICE_MAX_AGE, path="/", httponly=True, secure=settings.secure_cookies,
+                  samesite="lax")
+
+
+def clear_device_cookie(settings: Settings) -> Cookie:
+    return Cookie(key=device_cookie_name(settings), value="", max_age=0, path="/", httponly=True,
+                  secure=settings.secure_cookies, samesite="lax")
+
+
+def language_cookie(settings: Settings, language: str) -> Cookie:
+    return Cookie(key=LANG_COOKIE, value=language, max_age=DEVICE_MAX_AGE, path="/", httponly=True,
+                  secure=settings.secure_cookies, samesite="lax")
+
+
+def read_device(cookies: dict[str, str], settings: Settings) -> Device | None:
+    token = cookies.get(device_cookie_name(settings))
+    if not token:
+        return None
+    value = unsign("device", token)
+    if value is None:
+        return None
+    hex_id, language, kind = (value.split(":") + ["", ""])[:3]
+    try:
+        participant_id = uuid.UUID(hex=hex_id)
+    except ValueError:
+        return None
+    return Device(participant_id, language if language in LANGUAGES else settings.default_language,
+                  kind if kind in ("patient", "staff") else "patient")
+
+
+def use_language(request, language: str) -> None:
+    """Switch this request to the language she just chose, for the page that answers it."""
+    request.state.language = language
+    current_language.set(language)
+
+
+def _accept_language(header: str) -> str | None:
+    for part in header.split(","):
+        tag = part.split(";", 1)[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+        if tag in ("nb", "nn", "no", "sv"):  # Scandinavian neighbours read Danish more easily than English
+            return "da"
+    return None
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            jar = SimpleCookie()
+            try:
+                jar.load(value.decode("latin-1"))
+            except Exception:  # a malformed cookie header is treated as no cookies
+                return {}
+            return {k: m.value for k, m in jar.items()}
+    return {}
+
+
+def _header(scope: Scope, wanted: bytes) -> str:
+    for name, value in scope["headers"]:
+        if name == wanted:
+            return value.decode("latin-1")
+    return ""
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
+    "font-src 'self'; connect-src 'self'; manifest-src 'self'; worker-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (b"content-security-policy", CSP.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        # Invite codes travel in URLs: never let them leak to another site through the Referer header.
+        (b"referrer-policy", b"no-referrer"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+                                b"interest-cohort=()"),
+        (b"x-frame-options", b"DENY"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (b"cross-origin-resource-policy", b"same-origin"),
+    ]
+    if settings.secure_cookies:
+        headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
+    return headers
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+        self.headers = security_headers(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cookies = _cookies(scope)
+        device = read_device(cookies, self.settings)
+        language = (
+            (device.language if device else None)
+            or (cookies.get(LANG_COOKIE) if cookies.get(LANG_COOKIE) in LANGUAGES else None)
+            or _accept_language(_header(scope, b"accept-language"))
+            or self.settings.default_language
+        )
+        scope.setdefault("state", {})
+        scope["state"]["device"] = device
+        scope["state"]["language"] = language
+        token = current_language.set(language)
+        extra = self.headers
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            current_language.reset(token)

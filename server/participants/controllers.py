@@ -1,0 +1,114 @@
+"""The join flow (invite link → language → consent → municipality) and the participant's own settings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from server.lib.templates import page
+from server.lib.web import device_cookie, language_cookie, use_language
+from server.participants import services
+from server.participants.guards import current_participant, safe_next
+from server.participants.municipalities import municipalities
+from server.participants.schemas import ConsentForm, LanguageForm, MunicipalityForm
+from server.settings import get_settings
+
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+_CODE_STATUS = {services.CodeProblem.UNKNOWN: 404, services.CodeProblem.EXPIRED: 410,
+                services.CodeProblem.REVOKED: 410}
+
+
+def _code_problem(request: Request, problem: services.CodeProblem) -> Template:
+    return page(request, "participants/invite_problem.html", status_code=_CODE_STATUS[problem],
+                problem=problem.value)
+
+
+class JoinController(Controller):
+    path = "/j"
+
+    @get("/{code:str}", name="participants:join")
+    async def choose_language(self, request: Request, code: str) -> Template | Redirect:
+        if request.state.device is not None:
+            return Redirect("/home", status_code=303)
+        checked = await services.check_code(code)
+        if isinstance(checked, services.CodeProblem):
+            return _code_problem(request, checked)
+        return page(request, "participants/join_language.html", code=code)
+
+    @get("/{code:str}/consent", name="participants:consent")
+    async def consent(self, request: Request, code: str, lang: str = "") -> Template | Redirect:
+        if request.state.device is not None:
+            return Redirect("/home", status_code=303)
+        checked = await services.check_code(code)
+        if isinstance(checked, services.CodeProblem):
+            return _code_problem(request, checked)
+        if lang not in ("da", "en"):
+            return Redirect(f"/j/{code}", status_code=303)
+        use_language(request, lang)  # this page already speaks the language she chose
+        response = page(request, "participants/join_consent.html", code=code, error=False)
+        response.cookies.append(language_cookie(get_settings(), lang))
+        return response
+
+    @post("/{code:str}", name="participants:enrol", status_code=303)
+    async def enrol(self, request: Request, code: str,
+                    data: Annotated[ConsentForm, Form]) -> Template | Redirect:
+        if request.state.device is not None:
+            return Redirect("/home", status_code=303)
+        if data.consent != "yes":
+            use_language(request, data.lang)
+            return page(request, "participants/join_consent.html", status_code=400, code=code, error=True)
+        try:
+            participant_id, kind = await services.enrol(code, language=data.lang)
+        except services.EnrolmentRefused as refused:
+            return _code_problem(request, refused.problem)
+        response = Redirect("/welcome/municipality", status_code=303)
+        response.cookies.append(device_cookie(get_settings(), participant_id, data.lang, kind))
+        return response
+
+
+class SettingsController(Controller):
+    @get("/welcome/municipality", name="participants:municipality")
+    async def municipality(self, request: Request) -> Template:
+        participant = await current_participant(request)
+        return page(request, "participants/municipality.html", municipalities=municipalities(),
+                    chosen=participant.municipality_code, error=False, welcome=True)
+
+    @post("/welcome/municipality", name="participants:set_municipality", status_code=303)
+    async def set_municipality(self, request: Request,
+                               data: Annotated[MunicipalityForm, Form]) -> Template | Redirect:
+        participant = await current_participant(request)
+        if not data.skip:
+            if data.municipality and data.municipality not in municipalities():
+                return page(request, "participants/municipality.html", status_code=400,
+                            municipalities=municipalities(), chosen=None, error=True, welcome=True)
+            await services.set_municipality(participant.id, data.municipality or None)
+        return Redirect(safe_next(data.next), status_code=303)
+
+    @get("/settings", name="participants:settings")
+    async def settings(self, request: Request) -> Template:
+        participant = await current_participant(request)
+        chosen = municipalities().get(participant.municipality_code or "")
+        return page(request, "participants/settings.html", participant=participant, municipality=chosen)
+
+    @get("/settings/municipality", name="participants:change_municipality")
+    async def change_municipality(self, request: Request) -> Template:
+        participant = await current_participant(request)
+        return page(request, "participants/municipality.html", municipalities=municipalities(),
+                    chosen=participant.municipality_code, error=False, welcome=False)
+
+    @post("/language", name="participants:language", status_code=303)
+    async def language(self, request: Request, data: Annotated[LanguageForm, Form]) -> Redirect:
+        """Changes the language for this device: the participant's, or a visitor's before she joins."""
+        settings = get_settings()
+        response = Redirect(safe_next(data.next), status_code=303)
+        device = request.state.device
+        if device is not None:
+            await services.set_language(device.participant_id, data.lang)
+            response.cookies.append(device_cookie(settings, device.participant_id, data.lang, device.kind))
+        response.cookies.append(language_cookie(settings, data.lang))
+        return response

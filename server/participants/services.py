@@ -1,0 +1,187 @@
+"""Sites, course groups, invite codes and enrolment: how a person becomes a pseudonymous participant."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from server.lib.signing import keyed_digest
+from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
+
+# Bump when the consent text changes: each participant keeps the version she agreed to.
+CONSENT_VERSION = "2026-11-v1"
+DEMO_SITE_SLUG = "demo-familieambulatoriet"
+DEMO_GROUP_SLUG = "demo-hold"
+
+
+class CodeProblem(enum.Enum):
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"  # past its expiry date, or all its uses are taken
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True, slots=True)
+class ValidCode:
+    id: int
+    kind: str
+    site: int
+    unit: int | None
+    course_group: int | None
+
+
+def hash_code(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def new_code() -> str:
+    """128 random bits: a code in a link or QR code cannot be guessed."""
+    return secrets.token_urlsafe(16)
+
+
+def looks_like_code(code: str) -> bool:
+    return 8 <= len(code) <= 64 and all(ch.isalnum() or ch in "-_" for ch in code)
+
+
+async def check_code(code: str, *, now: datetime | None = None) -> ValidCode | CodeProblem:
+    if not looks_like_code(code):
+        return CodeProblem.UNKNOWN
+    row = await InviteCode.select().where(InviteCode.code_hash == hash_code(code)).first()
+    if row is None:
+        return CodeProblem.UNKNOWN
+    now = now or datetime.now(UTC)
+    if row["revoked_at"] is not None:
+        return CodeProblem.REVOKED
+    if (row["expires_at"] is not None and row["expires_at"] <= now) or (
+        row["max_uses"] is not None and row["uses"] >= row["max_uses"]
+    ):
+        return CodeProblem.EXPIRED
+    return ValidCode(row["id"], row["kind"], row["site"], row["unit"], row["course_group"])
+
+
+async def create_invite(*, kind: str, site_id: int, course_group_id: int | None = None,
+                        unit_id: int | None = None, label: str = "", expires_at: datetime | None = None,
+                        max_uses: int | None = None, code: str | None = None) -> str:
+    code = code or new_code()
+    await InviteCode.insert(InviteCode(
+        code_hash=hash_code(code), kind=kind, site=site_id, course_group=course_group_id, unit=unit_id,
+        label=label, expires_at=expires_at, max_uses=max_uses, created_at=datetime.now(UTC),
+    ))
+    return code
+
+
+class EnrolmentRefused(Exception):
+    def __init__(self, problem: CodeProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+async def enrol(code: str, *, language: str) -> tuple[uuid.UUID, str]:
+    """Create a participant from a valid invite code; the code's use is counted in the same transaction."""
+    async with Participant._meta.db.transaction():
+        checked = await check_code(code)
+        if isinstance(checked, CodeProblem):
+            raise EnrolmentRefused(checked)
+        # Counted with a guarded update, so two people racing for the last use cannot both get it.
+        counted = await InviteCode.update({InviteCode.uses: InviteCode.uses + 1}).where(
+            (InviteCode.id == checked.id)
+            & ((InviteCode.max_uses.is_null()) | (InviteCode.uses < InviteCode.max_uses))
+        ).returning(InviteCode.id)
+        if not counted:
+            raise EnrolmentRefused(CodeProblem.EXPIRED)
+        now = datetime.now(UTC)
+        participant_id = uuid.uuid4()
+        await Participant.insert(Participant(
+            id=participant_id, kind=checked.kind, site=checked.site, unit=checked.unit,
+            course_group=checked.course_group, invite_code=checked.id, language=language,
+            consent_version=CONSENT_VERSION, consented_at=now, created_at=now,
+        ))
+    return participant_id, checked.kind
+
+
+@dataclass(frozen=True, slots=True)
+class ParticipantView:
+    id: uuid.UUID
+    kind: str
+    language: str
+    municipality_code: str | None
+    course_slug: str | None
+    course_starts_on: date | None
+    withdrawn: bool
+
+
+async def get_participant(participant_id: uuid.UUID) -> ParticipantView | None:
+    row = await Participant.select(
+        Participant.id, Participant.kind, Participant.language, Participant.municipality_code,
+        Participant.withdrawn_at, Participant.course_group.course_slug, Participant.course_group.starts_on,
+    ).where(Participant.id == participant_id).first()
+    if row is None:
+        return None
+    return ParticipantView(
+        id=row["id"], kind=row["kind"], language=row["language"],
+        municipality_code=row["municipality_code"], course_slug=row["course_group.course_slug"],
+        course_starts_on=row["course_group.starts_on"], withdrawn=row["withdrawn_at"] is not None,
+    )
+
+
+async def set_language(participant_id: uuid.UUID, language: str) -> None:
+    await Participant.update({Participant.language: language}).where(Participant.id == participant_id)
+
+
+async def set_municipality(participant_id: uuid.UUID, code: str | None) -> None:
+    await Participant.update({Participant.municipality_code: code}).where(Participant.id == participant_id)
+
+
+def course_week(starts_on: date, today: date, weeks: int) -> int:
+    """Week N unlocks on day 7 × (N − 1) after the start; before the start it is week 1."""
+    return max(1, min(weeks, (today - starts_on).days // 7 + 1))
+
+
+# --- sites and groups (the coordinator's workspace arrives later; the CLI and demo use these) ---
+
+async def ensure_site(slug: str, name: str, municipality_code: str | None = None) -> int:
+    row = await Site.select(Site.id).where(Site.slug == slug).first()
+    if row:
+        return row["id"]
+    return (await Site.insert(Site(slug=slug, name=name, municipality_code=municipality_code,
+                                   created_at=datetime.now(UTC))).returning(Site.id))[0]["id"]
+
+
+async def ensure_unit(site_id: int, slug: str, name: str) -> int:
+    row = await Unit.select(Unit.id).where(Unit.slug == slug).first()
+    if row:
+        return row["id"]
+    return (await Unit.insert(Unit(site=site_id, slug=slug, name=name, created_at=datetime.now(UTC)))
+            .returning(Unit.id))[0]["id"]
+
+
+async def ensure_group(site_id: int, slug: str, name: str, course_slug: str, starts_on: date) -> int:
+    row = await CourseGroup.select(CourseGroup.id).where(CourseGroup.slug == slug).first()
+    if row:
+        return row["id"]
+    return (await CourseGroup.insert(CourseGroup(
+        site=site_id, slug=slug, name=name, course_slug=course_slug, starts_on=starts_on,
+        created_at=datetime.now(UTC),
+    )).returning(CourseGroup.id))[0]["id"]
+
+
+async def ensure_demo(course_slug: str, today: date | None = None) -> str:
+    """The demo site, a course group that started three weeks ago and its patient invite code.
+
+    The code is derived from the secret key, so running this again finds the same code instead of
+    adding another one, while no fixed demo code exists that would work on every installation.
+    """
+    today = today or date.today()
+    site_id = await ensure_site(DEMO_SITE_SLUG, "Demo – Familieambulatoriet", "0101")
+    group_id = await ensure_group(site_id, DEMO_GROUP_SLUG, "Demohold", course_slug,
+                                  today - timedelta(weeks=3))
+    code = keyed_digest("demo-invite", f"{DEMO_SITE_SLUG}/{DEMO_GROUP_SLUG}", 22)
+    if isinstance(await check_code(code), CodeProblem):
+        existing = await InviteCode.exists().where(InviteCode.code_hash == hash_code(code))
+        if not existing:
+            await create_invite(kind="patient", site_id=site_id, course_group_id=group_id,
+                                label="Demo", code=code)
+    return code

@@ -1,0 +1,62 @@
+"""Where people come from and who they are to us: sites, units, course groups, invite codes, participants.
+
+A participant is pseudonymous by construction: a random id and the few facts the follow-up needs.
+There is no column for a name, e-mail, phone number, CPR number or birth date, and there must never be.
+"""
+
+from piccolo.columns import UUID, Date, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.table import Table
+
+
+class Site(Table, tablename="site"):
+    slug = Varchar(length=60, unique=True)
+    name = Varchar(length=120)
+    kind = Varchar(length=20, default="clinic")  # hospital | clinic
+    municipality_code = Varchar(length=4, null=True, default=None)
+    created_at = Timestamptz()
+
+
+class Unit(Table, tablename="unit"):
+    site = ForeignKey(references=Site, index=True)
+    slug = Varchar(length=60, unique=True)
+    name = Varchar(length=120)
+    created_at = Timestamptz()
+
+
+class CourseGroup(Table, tablename="course_group"):
+    site = ForeignKey(references=Site, index=True)
+    slug = Varchar(length=60, unique=True)
+    name = Varchar(length=120)
+    course_slug = Varchar(length=60)
+    starts_on = Date()
+    created_at = Timestamptz()
+
+
+class InviteCode(Table, tablename="invite_code"):
+    # Only a hash is stored: a leaked database does not hand out working invite links.
+    code_hash = Varchar(length=64, unique=True)
+    kind = Varchar(length=10)  # patient | staff
+    site = ForeignKey(references=Site, index=True)
+    unit = ForeignKey(references=Unit, null=True, default=None)
+    course_group = ForeignKey(references=CourseGroup, null=True, default=None)
+    label = Varchar(length=120, default="")
+    expires_at = Timestamptz(null=True, default=None)
+    max_uses = Integer(null=True, default=None)
+    uses = Integer(default=0)
+    revoked_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class Participant(Table, tablename="participant"):
+    id = UUID(primary_key=True)
+    kind = Varchar(length=10)  # patient | staff
+    site = ForeignKey(references=Site, index=True)
+    unit = ForeignKey(references=Unit, null=True, default=None)
+    course_group = ForeignKey(references=CourseGroup, null=True, default=None)
+    invite_code = ForeignKey(references=InviteCode, null=True, default=None)
+    language = Varchar(length=2, default="da")
+    municipality_code = Varchar(length=4, null=True, default=None)
+    consent_version = Varchar(length=20)
+    consented_at = Timestamptz()
+    created_at = Timestamptz()
+    withdrawn_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,153 @@
+"""The pieces ``create_app`` assembles: database lifespan, templates, static files, errors, security."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from litestar import Litestar, Request, Response, get
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.response import File, Redirect
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from server.content.catalog import get_catalog
+from server.content.schemas import KINDS, RESOURCE_CATEGORIES, TAGS
+from server.content.services import content_revision, load_catalog
+from server.lib.i18n import _
+from server.lib.templates import PWA_DIR, build_environment, page
+from server.participants.guards import NotEnrolled
+from server.settings import Settings
+
+log = logging.getLogger("pusterum")
+CATALOG_POLL_SECONDS = 5.0
+
+
+@contextlib.asynccontextmanager
+async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
+    from server.piccolo_conf import DB
+
+    settings: Settings = app.state.settings
+    if settings.is_postgres:
+        await DB.start_connection_pool(min_size=2, max_size=20)
+    else:
+        # WAL lets readers go on while one writer writes; it is stored in the file, so once suffices.
+        await DB.run_ddl("PRAGMA journal_mode=WAL")
+    await load_catalog()
+    poller = asyncio.create_task(_poll_catalog())
+    try:
+        yield
+    finally:
+        poller.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await poller
+        if settings.is_postgres:
+            await DB.close_connection_pool()
+
+
+async def _poll_catalog() -> None:
+    """Another process (or the import command) may publish: notice it within a few seconds."""
+    while True:
+        await asyncio.sleep(CATALOG_POLL_SECONDS)
+        try:
+            if await content_revision() != get_catalog().revision:
+                await load_catalog()
+        except Exception:  # a passing database hiccup must not stop the poller for good
+            log.warning("catalog_poll_failed", exc_info=True)
+
+
+def template_config() -> TemplateConfig:
+    env = build_environment()
+    env.globals.update(kind_labels=KINDS, tag_labels=TAGS, category_labels=RESOURCE_CATEGORIES,
+                       catalog=get_catalog)
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    return CSRFConfig(secret=settings.secret_key, cookie_name="pusterum_csrf", cookie_secure=settings.secure_cookies,
+                      cookie_httponly=True, cookie_samesite="lax", exclude=["/api/"])
+
+
+def compression_config() -> CompressionConfig:
+    return CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6)
+
+
+def static_router():
+    # URLs carry a content hash (see static_url), so a year-long immutable cache is safe.
+    return create_static_files_router(
+        path="/static", directories=[PWA_DIR], name="static",
+        cache_control=CacheControlHeader(max_age=31536000, public=True, immutable=True),
+    )
+
+
+@get("/sw.js", name="pwa:service_worker", include_in_schema=False,
+     cache_control=CacheControlHeader(no_cache=True))
+async def service_worker() -> File:
+    return File(PWA_DIR / "sw.js", media_type="text/javascript", content_disposition_type="inline")
+
+
+@get("/healthz", name="ops:health", include_in_schema=False, cache_control=CacheControlHeader(no_store=True))
+async def health() -> dict[str, str]:
+    await content_revision()  # proves the database answers
+    return {"status": "ok"}
+
+
+# --- errors: a person sees a kind page in her language; the API gets JSON; nobody sees a traceback ---
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    if _wants_json(request):
+        return Response({"error": message}, status_code=status)
+    return page(request, "errors/error.html", status_code=status, status=status, message=message)
+
+
+def not_enrolled_handler(request: Request, _exc: NotEnrolled) -> Response:
+    if _wants_json(request):
+        return Response({"error": _("We could not recognise this phone. Please open your invite link again.")},
+                        status_code=401)
+    return Redirect("/", status_code=303)  # type: ignore[return-value]
+
+
+def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    if isinstance(exc, NotFoundException) or status == 404:
+        message = _("We could not find that page. It may have moved, or the link may be incomplete.")
+    elif isinstance(exc, ValidationException) or status == 400:
+        message = _("Something in what was sent was not right. Please go back and try again.")
+    elif status == 403:
+        message = _("This page had been open for a while, so we could not save it safely. "
+                    "Please go back, reload the page and try again.")
+    elif status == 405:
+        message = _("That is not something this page can do.")
+    elif status == 413:
+        message = _("That was too much to send at once.")
+    elif status == 429:
+        message = _("Too many tries in a short time. Please wait a moment and try again.")
+    elif status >= 500:
+        message = _("Something went wrong on our side. Nothing you did caused it. Please try again in a moment.")
+    else:
+        message = _("Something went wrong. Please try again.")
+    return _error_page(request, status, message)
+
+
+def internal_error_handler(request: Request, exc: Exception) -> Response:
+    log.error("unhandled_error path=%s type=%s", request.url.path, type(exc).__name__, exc_info=exc)
+    return _error_page(request, 500, _("Something went wrong on our side. Nothing you did caused it. "
+                                       "Please try again in a moment."))
+
+
+EXCEPTION_HANDLERS = {
+    NotEnrolled: not_enrolled_handler,
+    HTTPException: http_exception_handler,
+    500: internal_error_handler,
+    Exception: internal_error_handler,
+}

@@ -1,0 +1,145 @@
+"""Settings: the only module that reads ``os.environ``.
+
+Everything is read once into a frozen object so that a running process cannot drift from the
+configuration it started with, and so that tests can build a fresh one with ``get_settings.cache_clear()``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGUAGES = ("da", "en")
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or wrong; the message says what to set."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    production: bool
+    var_dir: Path
+    database_url: str
+    secret_key: str
+    base_url: str
+    host: str
+    port: int
+    workers: int
+    default_language: str
+    content_dir: Path
+    # Test-only: multiplies every step's length in the player, so browser tests can play a practice
+    # to its end in seconds. Refused in production mode.
+    time_scale: float
+    log_level: str
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+
+def _secret_from_var(var_dir: Path) -> str:
+    """A local secret generated once, so sessions and demo codes survive restarts on a laptop."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # Created with owner-only permissions before anything is written into it.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load_settings(env: dict[str, str] | os._Environ[str] = os.environ) -> Settings:
+    production = env.get("PUSTERUM_ENV", "development").lower() == "production"
+    var_dir = Path(env.get("PUSTERUM_VAR_DIR", str(ROOT / "var"))).resolve()
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'pusterum.sqlite3'}"
+    if not database_url.startswith(("sqlite:///", "postgres://", "postgresql://")):
+        raise SettingsError(
+            "DATABASE_URL must start with sqlite:/// or postgresql:// "
+            f"(got a value starting with {database_url.split(':', 1)[0]!r})."
+        )
+    base_url = env.get("BASE_URL", "").rstrip("/")
+    host = env.get("HOST", "127.0.0.1")
+    port = _int(env, "PORT", 8000, 1, 65535)
+    if not base_url:
+        base_url = f"http://{host}:{port}"
+    secret_key = env.get("SECRET_KEY", "")
+    time_scale = _float(env, "PUSTERUM_TIME_SCALE", 1.0)
+    if production:
+        problems = []
+        if len(secret_key) < 32:
+            problems.append("set SECRET_KEY to a random string of at least 32 characters "
+                            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+        if urlparse(base_url).scheme != "https":
+            problems.append("set BASE_URL to the public https:// address of the app")
+        if time_scale != 1.0:
+            problems.append("unset PUSTERUM_TIME_SCALE (it is for tests only)")
+        if problems:
+            raise SettingsError("Production mode (PUSTERUM_ENV=production) refuses to start: "
+                                + "; ".join(problems) + ".")
+    elif not secret_key:
+        secret_key = _secret_from_var(var_dir)
+    default_language = env.get("DEFAULT_LANGUAGE", "da")
+    if default_language not in LANGUAGES:
+        raise SettingsError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}.")
+    return Settings(
+        production=production,
+        var_dir=var_dir,
+        database_url=database_url,
+        secret_key=secret_key,
+        base_url=base_url,
+        host=host,
+        port=port,
+        workers=_int(env, "WORKERS", 1, 1, 64),
+        default_language=default_language,
+        content_dir=Path(env.get("PUSTERUM_CONTENT_DIR", str(ROOT / "content"))).resolve(),
+        time_scale=time_scale,
+        log_level=env.get("LOG_LEVEL", "INFO").upper(),
+    )
+
+
+def _int(env, name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number (got {raw!r}).") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must lie between {low} and {high} (got {value}).")
+    return value
+
+
+def _float(env, name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number (got {raw!r}).") from None
+    if not 0.001 <= value <= 10:
+        raise SettingsError(f"{name} must lie between 0.001 and 10 (got {value}).")
+    return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,55 @@
+"""Settings come only from the environment; production refuses unsafe ones with a clear message."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.settings import SettingsError, load_settings
+
+
+def test_it_defaults_to_sqlite_under_var_and_danish(tmp_path):
+    settings = load_settings({"PUSTERUM_VAR_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path}/pusterum.sqlite3"
+    assert settings.default_language == "da"
+    assert (settings.host, settings.port) == ("127.0.0.1", 8000)
+    assert not settings.is_postgres
+
+
+def test_it_generates_a_local_secret_once_and_keeps_it(tmp_path):
+    first = load_settings({"PUSTERUM_VAR_DIR": str(tmp_path)}).secret_key
+    second = load_settings({"PUSTERUM_VAR_DIR": str(tmp_path)}).secret_key
+    assert first == second and len(first) >= 32
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_it_selects_postgres_from_database_url(tmp_path):
+    settings = load_settings({"PUSTERUM_VAR_DIR": str(tmp_path), "DATABASE_URL": "postgresql://u@h/db"})
+    assert settings.is_postgres
+
+
+def test_production_refuses_to_start_without_secret_and_https(tmp_path):
+    with pytest.raises(SettingsError) as excinfo:
+        load_settings({"PUSTERUM_ENV": "production", "PUSTERUM_VAR_DIR": str(tmp_path),
+                       "BASE_URL": "http://example.org"})
+    message = str(excinfo.value)
+    assert "SECRET_KEY" in message and "BASE_URL" in message and "https://" in message
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_starts_with_a_secret_and_https(tmp_path):
+    settings = load_settings({"PUSTERUM_ENV": "production", "PUSTERUM_VAR_DIR": str(tmp_path),
+                              "SECRET_KEY": "x" * 40, "BASE_URL": "https://pusterum.example.dk"})
+    assert settings.production and settings.secure_cookies
+
+
+def test_production_refuses_the_test_time_scale(tmp_path):
+    with pytest.raises(SettingsError, match="PUSTERUM_TIME_SCALE"):
+        load_settings({"PUSTERUM_ENV": "production", "SECRET_KEY": "x" * 40,
+                       "BASE_URL": "https://p.example.dk", "PUSTERUM_TIME_SCALE": "0.1"})
+
+
+@pytest.mark.parametrize(("name", "value"), [("PORT", "eighty"), ("PORT", "70000"), ("WORKERS", "0"),
+                                             ("DATABASE_URL", "mysql://x"), ("DEFAULT_LANGUAGE", "de")])
+def test_it_refuses_a_bad_value_and_names_the_setting(tmp_path, name, value):
+    with pytest.raises(SettingsError, match=name):
+        load_settings({"PUSTERUM_VAR_DIR": str(tmp_path), name: value})
