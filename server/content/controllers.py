@@ -6,6 +6,7 @@ from datetime import date
 
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.content.catalog import get_catalog
@@ -52,7 +53,8 @@ class ContentController(Controller):
                     right_now=right_now, needs_municipality=participant.municipality_code is None)
 
     @get("/library", name="content:library")
-    async def library(self, request: Request, kind: str = "", duration: str = "", tag: str = "") -> Template:
+    async def library(self, request: Request, kind: FromQuery[str] = "", duration: FromQuery[str] = "",
+                      tag: FromQuery[str] = "") -> Template:
         device = require_device(request)
         catalog = get_catalog()
         # Unknown filter values are ignored rather than refused: they come from old links and bookmarks.
@@ -70,23 +72,23 @@ class ContentController(Controller):
         return response
 
     @get("/exercises/{slug:str}", name="content:exercise")
-    async def exercise(self, request: Request, slug: str) -> Template:
+    async def exercise(self, request: Request, slug: FromPath[str]) -> Template:
         device = require_device(request)
         return page(request, "content/exercise.html", exercise=_exercise(slug, device.kind))
 
     @get("/exercises/{slug:str}/play", name="content:play")
-    async def play(self, request: Request, slug: str) -> Template:
+    async def play(self, request: Request, slug: FromPath[str]) -> Template:
         device = require_device(request)
         exercise = _exercise(slug, device.kind)
         return page(request, "content/player.html", exercise=exercise, time_scale=get_settings().time_scale)
 
     @get("/exercises/{slug:str}/done", name="content:done")
-    async def done(self, request: Request, slug: str) -> Template:
+    async def done(self, request: Request, slug: FromPath[str]) -> Template:
         device = require_device(request)
         return page(request, "content/done.html", exercise=_exercise(slug, device.kind), error=None)
 
     @get("/exercises/{slug:str}/thanks", name="content:thanks")
-    async def thanks(self, request: Request, slug: str) -> Template:
+    async def thanks(self, request: Request, slug: FromPath[str]) -> Template:
         device = require_device(request)
         return page(request, "content/thanks.html", exercise=_exercise(slug, device.kind))
 

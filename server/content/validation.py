@@ -207,7 +207,8 @@ def _steps(c: _Checker) -> list[dict]:
             continue
         c.unknown_fields({"seconds", "breathing", *LANGUAGES}, where, step)
         seconds = c.integer("seconds", 5, 1800, where=where, data=step)
-        text = c.text("text", LIMITS["step"], data={"text": {k: step.get(k) for k in LANGUAGES}},
+        # A step holds its languages directly (steps[n].da), so the text field has no name of its own.
+        text = c.text("", LIMITS["step"], data={"": {k: step.get(k) for k in LANGUAGES}},
                       where=where.rstrip("."))
         breathing = _breathing(c, step.get("breathing"), where)
         if seconds and text:

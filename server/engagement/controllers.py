@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 from litestar import Controller, Request, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 
 from server.content.catalog import get_catalog
@@ -60,7 +60,7 @@ class EngagementController(Controller):
         return Response(content=BatchAccepted(ids=ids, stored=stored, duplicates=len(ids) - stored))
 
     @post("/exercises/{slug:str}/rating", name="engagement:rate", status_code=303)
-    async def rate(self, request: Request, slug: str,
+    async def rate(self, request: Request, slug: FromPath[str],
                    data: Annotated[RatingForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
                    ) -> Redirect | Template:
         """Without JavaScript the end screen is a plain form; it records what the player would have."""

@@ -57,7 +57,7 @@ def read_device(cookies: dict[str, str], settings: Settings) -> Device | None:
     value = unsign("device", token)
     if value is None:
         return None
-    hex_id, language, kind = (value.split(":") + ["", ""])[:3]
+    hex_id, language, kind = [*value.split(":"), "", ""][:3]
     try:
         participant_id = uuid.UUID(hex=hex_id)
     except ValueError:

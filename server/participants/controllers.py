@@ -6,7 +6,7 @@ from typing import Annotated
 
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.lib.templates import page
@@ -32,7 +32,7 @@ class JoinController(Controller):
     path = "/j"
 
     @get("/{code:str}", name="participants:join")
-    async def choose_language(self, request: Request, code: str) -> Template | Redirect:
+    async def choose_language(self, request: Request, code: FromPath[str]) -> Template | Redirect:
         if request.state.device is not None:
             return Redirect("/home", status_code=303)
         checked = await services.check_code(code)
@@ -41,7 +41,7 @@ class JoinController(Controller):
         return page(request, "participants/join_language.html", code=code)
 
     @get("/{code:str}/consent", name="participants:consent")
-    async def consent(self, request: Request, code: str, lang: str = "") -> Template | Redirect:
+    async def consent(self, request: Request, code: FromPath[str], lang: FromQuery[str] = "") -> Template | Redirect:
         if request.state.device is not None:
             return Redirect("/home", status_code=303)
         checked = await services.check_code(code)
@@ -55,7 +55,7 @@ class JoinController(Controller):
         return response
 
     @post("/{code:str}", name="participants:enrol", status_code=303)
-    async def enrol(self, request: Request, code: str,
+    async def enrol(self, request: Request, code: FromPath[str],
                     data: Annotated[ConsentForm, Form]) -> Template | Redirect:
         if request.state.device is not None:
             return Redirect("/home", status_code=303)

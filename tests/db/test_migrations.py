@@ -17,7 +17,7 @@ def test_it_has_applied_every_migration_and_created_every_table():
     async def check():
         applied = await Migration.select(Migration.name).where(Migration.app_name == "server")
         tables = [await t.table_exists() for t in TABLES]
-        wal = await DB.run_ddl("PRAGMA journal_mode") if not DB.engine_type == "postgres" else None
+        wal = await DB.run_ddl("PRAGMA journal_mode") if DB.engine_type != "postgres" else None
         return applied, tables, wal
 
     applied, tables, wal = asyncio.run(check())

@@ -110,9 +110,9 @@ def test_it_is_idempotent_and_publishes_a_new_version_when_a_file_changes(conten
     assert versions[0] == first[0]
     assert versions[1]["data"]["steps"][0]["text"]["da"] == "Første trin, i dit eget tempo."
     item = asyncio.run(ContentItem.select(ContentItem.published_version).where(
-        ContentItem.slug == "zz-trial").first())
+        ContentItem.slug == "zz-trial").first().run())
     latest = asyncio.run(ContentVersion.select(ContentVersion.id).where(
-        ContentVersion.item.slug == "zz-trial").order_by(ContentVersion.number, ascending=False).first())
+        ContentVersion.item.slug == "zz-trial").order_by(ContentVersion.number, ascending=False).first().run())
     assert item["published_version"] == latest["id"]
 
 

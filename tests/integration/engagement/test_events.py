@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -138,8 +139,8 @@ async def test_it_refuses_an_oversized_body(app, db):
     big = event("rating_given", exercise_version=exercise_version(SLUG), rating=3, comment="x" * 500)
     async with app_client(app) as client:
         await enrol(client)
-        response = await client.post("/api/events", headers=API_HEADERS,
-                                     content=b'{"events": [' + b",".join([__import__("json").dumps(big).encode()] * 1100) + b"]}")
+        body = b'{"events": [' + b",".join([json.dumps(big).encode()] * 1100) + b"]}"
+        response = await client.post("/api/events", headers=API_HEADERS, content=body)
     assert response.status_code == 413
     assert await Event.count() == 0
 

@@ -1,0 +1,155 @@
+"""A pregnant woman's first visit on her phone, from the invite link to a rated practice."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.browser.conftest import assert_accessible, assert_fits
+
+pytestmark = pytest.mark.browser
+SHORT = "one-minute-landing"
+
+
+def wait_for_rows(live_server, sql: str, expected: int, timeout: float = 10.0) -> list[tuple]:
+    deadline = time.monotonic() + timeout
+    rows = live_server.query(sql)
+    while len(rows) < expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+        rows = live_server.query(sql)
+    return rows
+
+
+def enrol_in_danish(page, live_server) -> None:
+    page.goto(live_server.invite_url)
+    assert_accessible(page)
+    page.click("a[hreflang=da]")
+    page.wait_for_url("**/consent?lang=da")
+    assert page.get_attribute("html", "lang") == "da"
+    assert_accessible(page)
+    page.check("#consent")
+    page.click(".consent-form button[type=submit]")
+    page.wait_for_url("**/welcome/municipality")
+    assert_accessible(page)
+    page.select_option("#municipality", "0751")
+    page.click("form button.primary")
+    page.wait_for_url("**/home")
+
+
+def test_it_walks_from_invite_to_a_rated_practice_and_logs_every_step(page, live_server):
+    enrol_in_danish(page, live_server)
+    assert_accessible(page)
+    assert page.locator(".week h2").count() == 1, "her course week is on the home page"
+
+    page.goto(f"{live_server.url}/exercises/{SHORT}")
+    assert_accessible(page)
+    page.click(f"a[href='/exercises/{SHORT}/play']")
+    page.wait_for_selector("[data-stage]:not([hidden])")
+    assert page.is_hidden("[data-step-list]"), "with JavaScript the player replaces the step list"
+    assert_accessible(page)
+    first_step = page.text_content("[data-step-text]")
+    page.click("[data-action=toggle]")
+    # The timers run 50× faster in tests: the one-minute practice ends in about a second.
+    page.wait_for_selector("[data-end]:not([hidden])", timeout=15000)
+    assert first_step
+    assert_accessible(page)
+    page.click("label[for=rating-4]")
+    page.fill("#comment", "Det var rart")
+    page.click("[data-rating-form] button[type=submit]")
+    page.wait_for_url(f"**/exercises/{SHORT}/thanks")
+    assert_accessible(page)
+
+    steps = live_server.query(
+        "SELECT json_array_length(json_extract(v.data, '$.steps')) FROM content_version v "
+        "JOIN content_item i ON i.published_version = v.id WHERE i.slug = ?", SHORT)[0][0]
+    rows = wait_for_rows(live_server, "SELECT type, step, value, note, seconds FROM event", steps + 4)
+    types = sorted(r[0] for r in rows)
+    assert types.count("step_completed") == steps
+    assert {"app_opened", "exercise_started", "exercise_completed", "rating_given"} <= set(types)
+    rating = next(r for r in rows if r[0] == "rating_given")
+    assert (rating[2], rating[3]) == (4, "Det var rart")
+    participants = live_server.query("SELECT language, municipality_code FROM participant")
+    assert ("da", "0751") in participants
+
+
+def test_it_pauses_resumes_skips_and_goes_back(page, live_server):
+    enrol_in_danish(page, live_server)
+    page.goto(f"{live_server.url}/exercises/body-scan-10/play")
+    page.click("[data-action=toggle]")
+    page.click("[data-action=toggle]")  # pause
+    assert page.get_attribute("[data-action=toggle]", "aria-pressed") == "false"
+    paused_at = page.text_content("[data-step-remaining]")
+    time.sleep(0.5)
+    assert page.text_content("[data-step-remaining]") == paused_at, "the timer stands still while paused"
+    counter = page.text_content("[data-step-count]")
+    page.click("[data-action=skip]")
+    assert page.text_content("[data-step-count]") != counter
+    page.click("[data-action=back]")
+    assert page.text_content("[data-step-count]") == counter
+
+
+def test_it_shows_a_breathing_guide_and_a_still_one_under_reduced_motion(page, live_server):
+    enrol_in_danish(page, live_server)
+    slug = live_server.query(
+        "SELECT i.slug FROM content_item i JOIN content_version v ON v.id = i.published_version "
+        "WHERE i.kind = 'exercise' AND json_extract(v.data, '$.steps[0].breathing') IS NOT NULL "
+        "AND json_extract(v.data, '$.audience') LIKE '%patient%' LIMIT 1")
+    if not slug:
+        slug = live_server.query(
+            "SELECT i.slug FROM content_item i JOIN content_version v ON v.id = i.published_version "
+            "WHERE v.data LIKE '%\"inhale\"%' AND json_extract(v.data, '$.audience') LIKE '%patient%' LIMIT 1")
+    assert slug, "the seed content has a patient exercise with a breathing pattern"
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(f"{live_server.url}/exercises/{slug[0][0]}/play")
+    page.click("[data-action=toggle]")
+    page.wait_for_selector("[data-breath]:not([hidden])", timeout=20000)
+    assert page.text_content("[data-breath-label]")
+    transition = page.eval_on_selector("[data-breath-circle]", "el => getComputedStyle(el).transitionDuration")
+    assert transition in ("0s", "")
+
+
+def test_every_patient_page_fits_320px_at_200_percent_text_in_dark_mode(context, live_server):
+    page = context.new_page()
+    enrol_in_danish(page, live_server)
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.emulate_media(color_scheme="dark")
+    for path in ("/home", "/library", f"/exercises/{SHORT}", f"/exercises/{SHORT}/play", "/support",
+                 "/settings", "/about"):
+        page.goto(f"{live_server.url}{path}")
+        page.evaluate("document.documentElement.style.fontSize = '200%'")
+        assert_fits(page, 320)
+        assert_accessible(page)
+
+
+def test_the_library_filters_without_reloading_and_every_page_links_support(page, live_server):
+    enrol_in_danish(page, live_server)
+    page.goto(f"{live_server.url}/library")
+    assert_accessible(page)
+    before = page.locator(".card").count()
+    page.select_option("#f-kind", "pain_coping")
+    page.wait_for_function(f"document.querySelectorAll('.card').length !== {before}")
+    assert page.locator(".card").count() < before
+    assert "kind=pain_coping" in page.url
+    assert page.locator("a[href='/support']").first.is_visible()
+    page.click(".topnav .support-link")
+    page.wait_for_url("**/support")
+    assert_accessible(page)
+    assert page.locator("a[href='tel:112']").count() == 1
+
+
+def test_an_unknown_invite_is_explained_kindly(page, live_server):
+    response = page.goto(f"{live_server.url}/j/not-a-real-code-123")
+    assert response.status == 404
+    assert_accessible(page)
+    assert page.locator("a[href='/support']").count() >= 1
+
+
+def test_the_start_and_support_pages_work_without_javascript(browser, live_server):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(live_server.url)
+    assert page.locator("a[href='/support']").count() >= 1
+    page.goto(f"{live_server.url}/support")
+    assert page.locator("a[href='tel:112']").count() == 1
+    context.close()
