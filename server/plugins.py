@@ -75,7 +75,8 @@ def csrf_config(settings: Settings) -> CSRFConfig:
 
 
 def compression_config() -> CompressionConfig:
-    return CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6)
+    return CompressionConfig(backend="gzip", minimum_size=500, gzip_compress_level=6,
+                             exclude_opt_key="skip_compression")
 
 
 def static_router():

@@ -1,6 +1,27 @@
 // The guided player: steps advance on their timers; pause, resume, back and skip; a breathing guide;
 // optional read-aloud. It only enhances the server-rendered step list, which works without JavaScript.
 const TICK_MS = 200;
+const ACTIVE_KEY = "pusterum-active-practice";
+
+// A practice she leaves (closing the tab, locking away the app, a crash) must still be logged.
+// While a practice runs, a small marker in localStorage (written synchronously) holds what the
+// exercise_left event would say; the next page load turns a left-over marker into that event with
+// the same id and content, so a copy that did get out during pagehide is simply acknowledged twice.
+export async function recoverUnfinished(record) {
+  const raw = localStorage.getItem(ACTIVE_KEY);
+  if (!raw) return;
+  try {
+    const m = JSON.parse(raw);
+    await record("exercise_left", { id: m.id, occurred_at: m.occurred_at, exercise_version: m.version, seconds: m.seconds });
+  } catch (error) {
+    console.warn("pusterum: could not recover an unfinished practice", error);
+  }
+  localStorage.removeItem(ACTIVE_KEY);
+}
+
+function newId() {
+  return crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
+}
 
 function mmss(ms) {
   const s = Math.max(0, Math.ceil(ms / 1000));
@@ -22,6 +43,7 @@ export function initPlayer(root, { record, flush }) {
   let started = false;
   let finished = false;
   let leftLogged = false;
+  let marker = null;
   let practisedMs = 0;
   let last = 0;
   let timer = null;
@@ -89,6 +111,13 @@ export function initPlayer(root, { record, flush }) {
     next();
   }
 
+  function saveMarker() {
+    if (!marker) return;
+    marker.seconds = Math.round(practisedMs / 1000);
+    marker.occurred_at = new Date().toISOString();
+    localStorage.setItem(ACTIVE_KEY, JSON.stringify(marker));
+  }
+
   function tick() {
     const now = performance.now();
     const delta = now - last;
@@ -96,6 +125,7 @@ export function initPlayer(root, { record, flush }) {
     if (!running) return;
     remaining -= delta;
     practisedMs += delta / cfg.timeScale;
+    saveMarker();
     if (remaining <= 0) completeStep();
     else render();
   }
@@ -112,6 +142,8 @@ export function initPlayer(root, { record, flush }) {
     if (!started) {
       started = true;
       record("exercise_started", { exercise_version: version });
+      marker = { id: newId(), version, seconds: 0, occurred_at: new Date().toISOString() };
+      saveMarker();
     }
     running = true;
     last = performance.now();
@@ -133,6 +165,8 @@ export function initPlayer(root, { record, flush }) {
   function finish() {
     running = false;
     finished = true;
+    marker = null;
+    localStorage.removeItem(ACTIVE_KEY);
     clearInterval(timer);
     clearTimeout(breathTimer);
     record("exercise_completed", { exercise_version: version, seconds: Math.round(practisedMs / 1000) });
@@ -158,9 +192,11 @@ export function initPlayer(root, { record, flush }) {
   });
 
   window.addEventListener("pagehide", () => {
-    if (started && !finished && !leftLogged) {
+    if (started && !finished && !leftLogged && marker) {
       leftLogged = true;
-      record("exercise_left", { exercise_version: version, seconds: Math.round(practisedMs / 1000) });
+      saveMarker();
+      record("exercise_left", { id: marker.id, occurred_at: marker.occurred_at, exercise_version: version,
+                                seconds: marker.seconds });
     }
   });
 

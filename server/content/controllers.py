@@ -7,11 +7,12 @@ from datetime import date
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 
 from server.content.catalog import get_catalog
 from server.content.schemas import DURATIONS, KINDS, TAGS
-from server.lib.templates import page
+from server.lib.pagecache import PageCache, cached_response
+from server.lib.templates import page, render_page
 from server.participants.guards import current_participant, require_device
 from server.participants.services import course_week
 from server.settings import get_settings
@@ -19,6 +20,9 @@ from server.settings import get_settings
 # "For right now": short practices for common moments, in this order of preference.
 RIGHT_NOW = ("breathing-space-3", "stop-practice", "one-minute-landing", "breathing-the-wave",
              "pain-and-worry-at-night", "sixty-second-breath", "five-senses-grounding")
+
+
+_library_pages = PageCache()
 
 
 def _exercise(slug: str, audience: str) -> dict:
@@ -52,24 +56,27 @@ class ContentController(Controller):
         return page(request, "content/home.html", course=course, week=week, week_practices=week_practices,
                     right_now=right_now, needs_municipality=participant.municipality_code is None)
 
-    @get("/library", name="content:library")
+    @get("/library", name="content:library", opt={"skip_compression": True})
     async def library(self, request: Request, kind: FromQuery[str] = "", duration: FromQuery[str] = "",
-                      tag: FromQuery[str] = "") -> Template:
+                      tag: FromQuery[str] = "") -> Response:
         device = require_device(request)
         catalog = get_catalog()
         # Unknown filter values are ignored rather than refused: they come from old links and bookmarks.
-        kind_ = kind if kind in KINDS else None
-        duration_ = duration if duration in {d[0] for d in DURATIONS} else None
-        tag_ = tag if tag in TAGS else None
-        exercises = catalog.library(device.kind, device.language, kind=kind_, duration=duration_, tag=tag_)
-        kinds = sorted({e["kind"] for e in catalog.for_audience(device.kind)}, key=list(KINDS).index)
-        template = "content/_exercise_list.html" if request.headers.get("hx-request") else "content/library.html"
-        response = page(request, template, exercises=exercises, kinds=kinds, durations=DURATIONS,
-                        tags=catalog.tags_in_use(device.kind), chosen={"kind": kind_ or "",
-                                                                       "duration": duration_ or "",
-                                                                       "tag": tag_ or ""})
-        response.headers["vary"] = "HX-Request, Cookie"
-        return response
+        chosen = {"kind": kind if kind in KINDS else "",
+                  "duration": duration if duration in {d[0] for d in DURATIONS} else "",
+                  "tag": tag if tag in TAGS else ""}
+        fragment = bool(request.headers.get("hx-request"))
+        key = (catalog.revision, device.language, device.kind, fragment, *chosen.values())
+
+        def render() -> str:
+            exercises = catalog.library(device.kind, device.language, kind=chosen["kind"] or None,
+                                        duration=chosen["duration"] or None, tag=chosen["tag"] or None)
+            kinds = sorted({e["kind"] for e in catalog.for_audience(device.kind)}, key=list(KINDS).index)
+            return render_page(request, "content/_exercise_list.html" if fragment else "content/library.html",
+                               exercises=exercises, kinds=kinds, durations=DURATIONS,
+                               tags=catalog.tags_in_use(device.kind), chosen=chosen)
+
+        return cached_response(request, _library_pages.get(key, render), vary="HX-Request, Cookie")
 
     @get("/exercises/{slug:str}", name="content:exercise")
     async def exercise(self, request: Request, slug: FromPath[str]) -> Template:

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
-
 from server.content.catalog import Catalog
 from server.engagement.schemas import REQUIRED, EventIn
-from server.engagement.tables import Event
+from server.engagement.store import Row, write_batch
 from server.lib.i18n import _
-from server.participants.tables import Participant
 
 FUTURE_TOLERANCE = timedelta(hours=24)
 # Older than the phone's outbox keeps anything: stored, but flagged as a suspect clock.
@@ -63,49 +58,24 @@ def check_batch(events: list[EventIn], participant_id: uuid.UUID, catalog: Catal
         seen[event.id] = event
 
 
-# One writer at a time per process: SQLite has a single write lock, and queuing here is far cheaper
-# than queuing on SQLite's busy handler (measured: p99 1.5 s → ~0.1 s under 500 concurrent writes).
-_write_lock = asyncio.Lock()
-
-
 async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Catalog,
                  now: datetime | None = None) -> tuple[list[uuid.UUID], int]:
     """Store the new events of a batch; returns (ids now held, how many were new)."""
     now = now or datetime.now(UTC)
     check_batch(events, participant_id, catalog, now)
     unique = list({e.id: e for e in events}.values())
-    ids = [e.id for e in unique]
-    prints = {e.id: fingerprint(e) for e in unique}
-    db = Event._meta.db
-    is_sqlite = isinstance(db, SQLiteEngine)
-    async with _write_lock if is_sqlite else contextlib.nullcontext():
-        transaction = (db.transaction(transaction_type=TransactionType.immediate) if is_sqlite
-                       else db.transaction())
-        async with transaction:
-            who = await Participant.select(Participant.withdrawn_at).where(
-                Participant.id == participant_id).first()
-            if who is None:
-                raise BatchRejected(401, _("We could not recognise this phone. Please open your invite link again."))
-            if who["withdrawn_at"] is not None:
-                raise BatchRejected(410, _("You have withdrawn from Pusterum, so nothing more is saved."))
-            inserted = await Event.insert(*[
-                Event(id=e.id, participant=participant_id, type=e.type, content_version=e.exercise_version,
-                      occurred_at=e.occurred_at, received_at=now, step=e.step, seconds=e.seconds,
-                      value=e.rating, note=e.comment, clock_suspect=_clock_flag(e, now),
-                      fingerprint=prints[e.id])
-                for e in unique
-            ]).on_conflict(action="DO NOTHING").returning(Event.id)
-            new = {row["id"] for row in inserted}
-            if len(new) < len(ids):
-                held = await Event.select(Event.id, Event.participant, Event.fingerprint).where(
-                    Event.id.is_in([i for i in ids if i not in new]))
-                clashes = [row["id"] for row in held
-                           if row["participant"] != participant_id or row["fingerprint"] != prints[row["id"]]]
-                if clashes:
-                    # Raising inside the transaction rolls back this batch's new rows too.
-                    raise BatchRejected(409, _("Some activity was already saved with different content."),
-                                        f"{len(clashes)} event id(s) already hold other content", clashes)
-    return ids, len(new)
+    rows = [Row(id=e.id, type=e.type, content_version=e.exercise_version, occurred_at=e.occurred_at, step=e.step,
+                seconds=e.seconds, value=e.rating, note=e.comment, clock_suspect=_clock_flag(e, now),
+                fingerprint=fingerprint(e)) for e in unique]
+    outcome = await write_batch(participant_id, rows, now)
+    if outcome.status == "unknown_participant":
+        raise BatchRejected(401, _("We could not recognise this phone. Please open your invite link again."))
+    if outcome.status == "withdrawn":
+        raise BatchRejected(410, _("You have withdrawn from Pusterum, so nothing more is saved."))
+    if outcome.status == "conflict":
+        raise BatchRejected(409, _("Some activity was already saved with different content."),
+                            f"{len(outcome.clashes)} event id(s) already hold other content", outcome.clashes)
+    return [r.id for r in rows], outcome.stored
 
 
 def _clock_flag(event: EventIn, now: datetime) -> str | None:

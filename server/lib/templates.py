@@ -52,3 +52,10 @@ def page(request: Request, template: str, *, status_code: int = 200, **context: 
         status_code=status_code,
         context={"lang": request.state.language, "device": request.state.device, **context},
     )
+
+
+def render_page(request: Request, template: str, **context: Any) -> str:
+    """Render to a string for pages that are cached: they must not depend on who asks beyond the key."""
+    engine = request.app.template_engine
+    return engine.get_template(template).render(lang=request.state.language, device=request.state.device,
+                                                request=request, csrf_input="", **context)

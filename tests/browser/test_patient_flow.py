@@ -10,6 +10,7 @@ from tests.browser.conftest import assert_accessible, assert_fits
 
 pytestmark = pytest.mark.browser
 SHORT = "one-minute-landing"
+PHONE_SIZE = {"width": 390, "height": 844}
 
 
 def wait_for_rows(live_server, sql: str, expected: int, timeout: float = 10.0) -> list[tuple]:
@@ -153,3 +154,35 @@ def test_the_start_and_support_pages_work_without_javascript(browser, live_serve
     page.goto(f"{live_server.url}/support")
     assert page.locator("a[href='tel:112']").count() == 1
     context.close()
+
+
+def test_a_patient_can_join_practise_and_rate_without_javascript(browser, live_server):
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE_SIZE, locale="en-GB")
+    page = context.new_page()
+    page.goto(live_server.invite_url)
+    page.click("a[hreflang=en]")
+    page.check("#consent")
+    page.click(".consent-form button[type=submit]")
+    page.click("form button[name=skip]")
+    page.wait_for_url("**/home")
+    page.goto(f"{live_server.url}/exercises/{SHORT}/play")
+    assert page.is_visible("[data-step-list]"), "without JavaScript every step is listed"
+    page.click(f"a[href='/exercises/{SHORT}/done']")
+    page.click("label[for=rating-5]")
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"**/exercises/{SHORT}/thanks")
+    rows = wait_for_rows(live_server, "SELECT type, value FROM event WHERE type = 'rating_given' AND value = 5", 1)
+    assert rows
+    context.close()
+
+
+def test_leaving_a_practice_midway_is_logged_with_the_time_practised(page, live_server):
+    enrol_in_danish(page, live_server)
+    before = len(live_server.query("SELECT id FROM event WHERE type = 'exercise_left'"))
+    page.goto(f"{live_server.url}/exercises/body-scan-10/play")
+    page.click("[data-action=toggle]")
+    page.wait_for_timeout(300)
+    page.goto(f"{live_server.url}/home")  # leaving fires pagehide; the event waits in the outbox
+    rows = wait_for_rows(live_server, "SELECT seconds FROM event WHERE type = 'exercise_left'", before + 1)
+    assert len(rows) == before + 1
+    assert rows[-1][0] is not None

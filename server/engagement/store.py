@@ -1,0 +1,181 @@
+"""Writing event batches: the one hot write path, in plain parameterised SQL for each engine.
+
+Piccolo builds a query object per row, which cost ~5 ms for a batch of 50 (measured); here a batch is
+one transaction with one multi-row statement. SQLite gets one long-lived connection on its own thread,
+which also serialises this process's writers without an asyncio lock; PostgreSQL uses the pool and
+``unnest`` arrays. Both give the same answer: how many rows were new, or which ids clash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+COLUMNS = ("id", "participant", "type", "content_version", "occurred_at", "received_at", "step", "seconds",
+           "value", "note", "clock_suspect", "fingerprint")
+# Built once from the constant column list above; values always travel as parameters.
+_SQLITE_INSERT = (f"INSERT INTO event ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "  # noqa: S608
+                  "ON CONFLICT(id) DO NOTHING")
+_SQLITE_HELD = "SELECT id, participant, fingerprint FROM event WHERE id IN (SELECT value FROM json_each(?))"
+_PG_INSERT = (
+    f"INSERT INTO event ({', '.join(COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
+    "$1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::timestamptz[], $6::timestamptz[], $7::int[], "
+    "$8::int[], $9::int[], $10::text[], $11::text[], $12::text[]) ON CONFLICT (id) DO NOTHING RETURNING id"
+)
+_PG_HELD = "SELECT id, participant, fingerprint FROM event WHERE id = ANY($1::uuid[])"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    id: uuid.UUID
+    type: str
+    content_version: int | None
+    occurred_at: datetime
+    step: int | None
+    seconds: int | None
+    value: int | None
+    note: str | None
+    clock_suspect: str | None
+    fingerprint: str
+
+
+@dataclass(slots=True)
+class Outcome:
+    status: str  # ok | unknown_participant | withdrawn | conflict
+    stored: int = 0
+    clashes: list[uuid.UUID] = field(default_factory=list)
+
+
+class SQLiteEventStore:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pusterum-events")
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            # WAL (set at migrate) makes NORMAL durable against application crashes; it skips an fsync per commit.
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+        return conn
+
+    def _write(self, participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime) -> Outcome:
+        conn = self._connection()
+        pid = str(participant_id)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            who = conn.execute("SELECT withdrawn_at FROM participant WHERE id = ?", (pid,)).fetchone()
+            if who is None or who[0] is not None:
+                conn.execute("ROLLBACK")
+                return Outcome("unknown_participant" if who is None else "withdrawn")
+            before = conn.total_changes
+            conn.executemany(
+                _SQLITE_INSERT,
+                [(str(r.id), pid, r.type, r.content_version, received_at_str(r.occurred_at),
+                  received_at_str(received_at), r.step, r.seconds, r.value, r.note, r.clock_suspect, r.fingerprint)
+                 for r in rows])
+            stored = conn.total_changes - before
+            clashes: list[uuid.UUID] = []
+            if stored < len(rows):
+                prints = {str(r.id): r.fingerprint for r in rows}
+                held = conn.execute(_SQLITE_HELD, (json.dumps(list(prints)),)).fetchall()
+                clashes = [uuid.UUID(i) for i, p, f in held if p != pid or f != prints[i]]
+            if clashes:
+                conn.execute("ROLLBACK")
+                return Outcome("conflict", clashes=clashes)
+            conn.execute("COMMIT")
+            return Outcome("ok", stored=stored)
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    async def write(self, participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime) -> Outcome:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._write, participant_id, rows, received_at)
+
+
+def received_at_str(value: datetime) -> str:
+    """The representation Piccolo's SQLite adapter uses, so both paths store identical text."""
+    from piccolo.engine.sqlite import convert_datetime_in
+
+    return convert_datetime_in(value)
+
+
+class PostgresEventStore:
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    async def write(self, participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime) -> Outcome:
+        pool = self.engine.pool
+        if pool is not None:
+            async with pool.acquire() as conn:
+                return await self._write(conn, participant_id, rows, received_at)
+        conn = await self.engine.get_new_connection()
+        try:
+            return await self._write(conn, participant_id, rows, received_at)
+        finally:
+            await conn.close()
+
+    @staticmethod
+    async def _write(conn: Any, participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime) -> Outcome:
+        async with conn.transaction():
+            # FOR SHARE: a withdrawal running at the same moment waits for this batch, or this batch sees it.
+            who = await conn.fetchrow("SELECT withdrawn_at FROM participant WHERE id = $1 FOR SHARE", participant_id)
+            if who is None or who["withdrawn_at"] is not None:
+                return Outcome("unknown_participant" if who is None else "withdrawn")
+            inserted = await conn.fetch(
+                _PG_INSERT,
+                [r.id for r in rows], [participant_id] * len(rows), [r.type for r in rows],
+                [r.content_version for r in rows], [r.occurred_at for r in rows], [received_at] * len(rows),
+                [r.step for r in rows], [r.seconds for r in rows], [r.value for r in rows], [r.note for r in rows],
+                [r.clock_suspect for r in rows], [r.fingerprint for r in rows])
+            if len(inserted) == len(rows):
+                return Outcome("ok", stored=len(rows))
+            prints = {r.id: r.fingerprint for r in rows}
+            held = await conn.fetch(_PG_HELD, list(prints))
+            clashes = [h["id"] for h in held
+                       if h["participant"] != participant_id or h["fingerprint"] != prints[h["id"]]]
+            if clashes:
+                # Leaving the block with an exception is what rolls an asyncpg transaction back.
+                raise _Clash(clashes)
+            return Outcome("ok", stored=len(inserted))
+
+
+class _Clash(Exception):
+    def __init__(self, clashes: list[uuid.UUID]) -> None:
+        self.clashes = clashes
+
+
+_store: SQLiteEventStore | PostgresEventStore | None = None
+
+
+def event_store() -> SQLiteEventStore | PostgresEventStore:
+    global _store
+    if _store is None:
+        from server.engagement.tables import Event
+
+        engine = Event._meta.db
+        if engine.engine_type == "sqlite":
+            _store = SQLiteEventStore(engine.connection_kwargs["database"])
+        else:
+            _store = PostgresEventStore(engine)
+    return _store
+
+
+async def write_batch(participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime) -> Outcome:
+    try:
+        return await event_store().write(participant_id, rows, received_at)
+    except _Clash as clash:
+        return Outcome("conflict", clashes=clash.clashes)
