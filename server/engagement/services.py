@@ -39,7 +39,7 @@ def check_batch(events: list[EventIn], participant_id: uuid.UUID, catalog: Catal
     for index, event in enumerate(events):
         where = f"events[{index}] ({event.type})"
         if event.participant is not None and event.participant != participant_id:
-            raise BatchRejected(403, _("These events belong to someone else, so they were not saved."),
+            raise BatchRejected(403, _("This phone is linked to another invite, so this was not saved."),
                                 f"{where}: participant is not the signed-in participant")
         missing = [name for name in REQUIRED[event.type] if getattr(event, name) is None]
         if missing:
