@@ -9,6 +9,7 @@ from litestar.openapi import OpenAPIConfig
 
 from server import plugins
 from server.content.controllers import ContentController
+from server.content.media import audio
 from server.engagement.controllers import EngagementController
 from server.lib.web import RequestContextMiddleware
 from server.participants.controllers import JoinController, SettingsController
@@ -20,7 +21,7 @@ def create_app() -> Litestar:
     app = Litestar(
         route_handlers=[
             ContentController, JoinController, SettingsController, EngagementController,
-            plugins.static_router(), plugins.service_worker, plugins.health,
+            audio, plugins.static_router(), plugins.health,
         ],
         lifespan=[plugins.database_lifespan],
         template_config=plugins.template_config(),
@@ -28,7 +29,8 @@ def create_app() -> Litestar:
         compression_config=plugins.compression_config(),
         exception_handlers=plugins.EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(title="Pusterum", version="0.1.0", path="/api/schema"),
-        logging_config=LoggingConfig(log_exceptions="always", disable_stack_trace={404, 401, 403, 410},
+        # Our own handler logs unexpected errors by route name: a raw path may hold an invite code.
+        logging_config=LoggingConfig(log_exceptions="never",
                                      root={"level": settings.log_level, "handlers": ["queue_listener"]}),
         state=State({"settings": settings}),
         debug=False,

@@ -13,7 +13,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import File, Redirect
+from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -87,12 +87,6 @@ def static_router():
     )
 
 
-@get("/sw.js", name="pwa:service_worker", include_in_schema=False,
-     cache_control=CacheControlHeader(no_cache=True))
-async def service_worker() -> File:
-    return File(PWA_DIR / "sw.js", media_type="text/javascript", content_disposition_type="inline")
-
-
 @get("/healthz", name="ops:health", include_in_schema=False, cache_control=CacheControlHeader(no_store=True))
 async def health() -> dict[str, str]:
     await content_revision()  # proves the database answers
@@ -141,7 +135,9 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
-    log.error("unhandled_error path=%s type=%s", request.url.path, type(exc).__name__, exc_info=exc)
+    route = request.scope.get("route_handler")
+    log.error("unhandled_error route=%s type=%s", getattr(route, "name", None) or "unknown", type(exc).__name__,
+              exc_info=exc)
     return _error_page(request, 500, _("Something went wrong on our side. Nothing you did caused it. "
                                        "Please try again in a moment."))
 

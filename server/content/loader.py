@@ -132,6 +132,10 @@ def load_content_dir(root: Path) -> LoadResult:
                 continue
             seen[path.stem] = rel
             load_file(path, kind, rel, result)
+    for doc in result.documents:
+        audio = doc.data.get("audio") if doc.kind == "exercise" else None
+        if audio and not (root / "audio" / audio).is_file():
+            result.problems.append((doc.path, Problem("audio", f"no file content/audio/{audio}")))
     paths = {d.slug: d.path for d in result.documents}
     for slug, problem in validate_references(result.by_kind("exercise"), result.by_kind("course")):
         result.problems.append((paths[slug], problem))

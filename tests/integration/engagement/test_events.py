@@ -93,7 +93,7 @@ async def test_it_refuses_an_unknown_type_and_stores_nothing(app, db):
 
 async def test_it_refuses_an_unknown_exercise_version(app, db):
     async with app_client(app) as client:
-        await enrol(client)
+        await enrol(client, lang="en")
         response = await post_events(client, [event("exercise_started", exercise_version=999999)])
     assert response.status_code == 422
     assert "exercise" in response.json()["error"]
@@ -103,7 +103,7 @@ async def test_it_refuses_an_unknown_exercise_version(app, db):
 async def test_it_refuses_a_timestamp_more_than_a_day_ahead(app, db):
     future = (datetime.now(UTC) + timedelta(hours=25)).isoformat()
     async with app_client(app) as client:
-        await enrol(client)
+        await enrol(client, lang="en")
         response = await post_events(client, [event("app_opened", occurred_at=future)])
     assert response.status_code == 422
     assert "clock" in response.json()["error"]
