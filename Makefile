@@ -3,7 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-app
+TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
@@ -15,10 +16,14 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e .
 	@touch $(STAMP)
 
-setup: $(STAMP)
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(STAMP) $(TEST_STAMP)
+
+setup: $(TEST_STAMP)
 
 ## Set up everything and serve the app on HOST:PORT (SQLite under var/).
 run: $(STAMP)
@@ -28,23 +33,23 @@ run: $(STAMP)
 	$(BIN)/pusterum serve
 
 ## The whole suite: SQLite, then PostgreSQL (a throwaway cluster), then the browser tests.
-test: $(STAMP)
+test: $(TEST_STAMP)
 	$(BIN)/ruff check server tests bench tools
 	$(BIN)/python -m pytest -m "not browser and not postgres" -q
 	PUSTERUM_TEST_DB=postgres $(BIN)/python -m pytest -m "not browser" -q tests/integration tests/db
 	$(BIN)/python -m pytest -m browser -q
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python -m bench
 
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check server tests bench tools
 
-fmt: $(STAMP)
+fmt: $(TEST_STAMP)
 	$(BIN)/ruff check --fix server tests bench tools
 
 ## Re-extract messages and merge them into the catalogues (then translate what is new).
-i18n: $(STAMP)
+i18n: $(TEST_STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output -k N_ -o server/locale/messages.pot .
 	for lang in da en; do \
 	  if [ -f server/locale/$$lang/LC_MESSAGES/messages.po ]; then \
@@ -54,7 +59,7 @@ i18n: $(STAMP)
 	$(BIN)/python tools/fill_english.py
 
 ## Generate a migration from changed tables (against a throwaway PostgreSQL, as SQLite cannot).
-migrations: $(STAMP)
+migrations: $(TEST_STAMP)
 	$(BIN)/python tools/pgtmp.py -- $(BIN)/piccolo migrations new server --auto --desc "$(or $(DESC),schema change)"
 
 clean:

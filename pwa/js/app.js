@@ -1,6 +1,6 @@
 // Entry point: progressive enhancement only. Every page works without this file.
 import { record, startAutoFlush, flush } from "./outbox.js";
-import { initPlayer, recoverUnfinished } from "./player.js";
+import { recoverUnfinished } from "./recovery.js";
 
 document.documentElement.classList.add("js");
 
@@ -13,5 +13,6 @@ if (document.body.dataset.enrolled === "1") {
   }
 }
 
+// The player is loaded only on the page that has one.
 const player = document.querySelector("[data-player]");
-if (player) initPlayer(player, { record, flush });
+if (player) import("./player.js").then(({ initPlayer }) => initPlayer(player, { record, flush }));
