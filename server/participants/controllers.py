@@ -71,12 +71,16 @@ class JoinController(Controller):
         return response
 
 
+def _municipality_page(request: Request, chosen: str | None, *, welcome: bool, error: bool = False) -> Template:
+    return page(request, "participants/municipality.html", status_code=400 if error else 200,
+                municipalities=municipalities(), chosen=chosen, error=error, welcome=welcome)
+
+
 class SettingsController(Controller):
     @get("/welcome/municipality", name="participants:municipality")
     async def municipality(self, request: Request) -> Template:
         participant = await current_participant(request)
-        return page(request, "participants/municipality.html", municipalities=municipalities(),
-                    chosen=participant.municipality_code, error=False, welcome=True)
+        return _municipality_page(request, participant.municipality_code, welcome=True)
 
     @post("/welcome/municipality", name="participants:set_municipality", status_code=303)
     async def set_municipality(self, request: Request,
@@ -84,8 +88,8 @@ class SettingsController(Controller):
         participant = await current_participant(request)
         if not data.skip:
             if data.municipality and data.municipality not in municipalities():
-                return page(request, "participants/municipality.html", status_code=400,
-                            municipalities=municipalities(), chosen=None, error=True, welcome=True)
+                return _municipality_page(request, participant.municipality_code, error=True,
+                                          welcome=safe_next(data.next) == "/home")
             await services.set_municipality(participant.id, data.municipality or None)
         return Redirect(safe_next(data.next), status_code=303)
 
@@ -98,8 +102,7 @@ class SettingsController(Controller):
     @get("/settings/municipality", name="participants:change_municipality")
     async def change_municipality(self, request: Request) -> Template:
         participant = await current_participant(request)
-        return page(request, "participants/municipality.html", municipalities=municipalities(),
-                    chosen=participant.municipality_code, error=False, welcome=False)
+        return _municipality_page(request, participant.municipality_code, welcome=False)
 
     @post("/language", name="participants:language", status_code=303)
     async def language(self, request: Request, data: Annotated[LanguageForm, Form]) -> Redirect:
