@@ -56,7 +56,7 @@ class ContentController(Controller):
         return page(request, "content/home.html", course=course, week=week, week_practices=week_practices,
                     right_now=right_now, needs_municipality=participant.municipality_code is None)
 
-    @get("/library", name="content:library", opt={"skip_compression": True})
+    @get("/library", name="content:library", opt={"skip_compression": True}, exclude_from_csrf=True)
     async def library(self, request: Request, kind: FromQuery[str] = "", duration: FromQuery[str] = "",
                       tag: FromQuery[str] = "") -> Response:
         device = require_device(request)

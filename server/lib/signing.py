@@ -5,12 +5,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from functools import lru_cache
 
 from server.settings import get_settings
 
 
 def _key(purpose: str) -> bytes:
-    return hmac.new(get_settings().secret_key.encode(), purpose.encode(), hashlib.sha256).digest()
+    return _derive(get_settings().secret_key, purpose)
+
+
+@lru_cache(maxsize=32)
+def _derive(secret: str, purpose: str) -> bytes:
+    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
 def keyed_digest(purpose: str, value: str, length: int = 32) -> str:

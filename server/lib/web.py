@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
 
 from litestar.datastructures import Cookie
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -50,10 +49,25 @@ def language_cookie(settings: Settings, language: str) -> Cookie:
                   secure=settings.secure_cookies, samesite="lax")
 
 
+_verified: dict[str, Device | None] = {}
+_VERIFIED_MAX = 10_000
+
+
 def read_device(cookies: dict[str, str], settings: Settings) -> Device | None:
     token = cookies.get(device_cookie_name(settings))
     if not token:
         return None
+    # A token's bytes fully decide what it says, so a verified one need not be verified again.
+    if token in _verified:
+        return _verified[token]
+    device = _verify_device(token, settings)
+    if len(_verified) >= _VERIFIED_MAX:
+        _verified.clear()
+    _verified[token] = device
+    return device
+
+
+def _verify_device(token: str, settings: Settings) -> Device | None:
     value = unsign("device", token)
     if value is None:
         return None
@@ -83,14 +97,16 @@ def _accept_language(header: str) -> str | None:
 
 
 def _cookies(scope: Scope) -> dict[str, str]:
+    """A plain split of the Cookie header: SimpleCookie costs ~20 µs a request, and our cookie values
+    are URL-safe tokens that need no unquoting."""
     for name, value in scope["headers"]:
         if name == b"cookie":
-            jar = SimpleCookie()
-            try:
-                jar.load(value.decode("latin-1"))
-            except Exception:  # a malformed cookie header is treated as no cookies
-                return {}
-            return {k: m.value for k, m in jar.items()}
+            jar: dict[str, str] = {}
+            for part in value.decode("latin-1").split(";"):
+                key, sep, val = part.strip().partition("=")
+                if sep and key not in jar:
+                    jar[key] = val.strip('"')
+            return jar
     return {}
 
 
