@@ -16,6 +16,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.content.catalog import get_catalog
 from server.content.schemas import KINDS, RESOURCE_CATEGORIES, TAGS
@@ -79,12 +80,34 @@ def compression_config() -> CompressionConfig:
                              exclude_opt_key="skip_compression")
 
 
+class StaticCacheMiddleware:
+    """A year-long immutable cache only for URLs that carry a content hash (``?v=``, see static_url).
+
+    Files reached without one, such as modules that app.js imports by relative path, must revalidate:
+    otherwise a phone could keep an old module forever after a deploy.
+    """
+
+    IMMUTABLE = b"public, max-age=31536000, immutable"
+    REVALIDATE = b"no-cache"
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        value = self.IMMUTABLE if b"v=" in scope.get("query_string", b"") else self.REVALIDATE
+
+        async def send_with_cache_header(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"]
+                message["headers"] = [*headers, (b"cache-control", value)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cache_header)
+
+
 def static_router():
-    # URLs carry a content hash (see static_url), so a year-long immutable cache is safe.
-    return create_static_files_router(
-        path="/static", directories=[PWA_DIR], name="static",
-        cache_control=CacheControlHeader(max_age=31536000, public=True, immutable=True),
-    )
+    return create_static_files_router(path="/static", directories=[PWA_DIR], name="static",
+                                      middleware=[StaticCacheMiddleware])
 
 
 @get("/healthz", name="ops:health", include_in_schema=False, cache_control=CacheControlHeader(no_store=True))

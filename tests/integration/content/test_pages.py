@@ -140,9 +140,13 @@ async def test_it_compresses_pages_and_caches_static_files_for_a_year(app, db):
         page = await client.get("/support", headers={"accept-encoding": "gzip"})
         css = re.search(r'href="(/static/css/app\.css\?v=[0-9a-f]+)"', page.text).group(1)
         asset = await client.get(css)
+        module = await client.get("/static/js/outbox.js")  # imported by app.js without a version
     assert page.headers["content-encoding"] == "gzip"
     assert asset.status_code == 200
     assert "immutable" in asset.headers["cache-control"] and "max-age=31536000" in asset.headers["cache-control"]
+    assert module.status_code == 200
+    assert module.headers["cache-control"] == "no-cache"
+    assert "last-modified" in module.headers or "etag" in module.headers
 
 
 async def test_it_remembers_a_visitors_language_choice(app, db):

@@ -1,0 +1,12 @@
+"""The baseline: a bare Litestar hello-world, served by the same server as the app."""
+
+from litestar import Litestar, get
+
+
+@get("/hello", media_type="text/plain")
+async def hello() -> str:
+    return "hello"
+
+
+def create_app() -> Litestar:
+    return Litestar(route_handlers=[hello])
