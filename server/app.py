@@ -11,6 +11,7 @@ from server import plugins
 from server.content.controllers import ContentController
 from server.content.media import audio
 from server.engagement.controllers import EngagementController
+from server.lib.logs import logging_overrides
 from server.lib.web import RequestContextMiddleware
 from server.participants.controllers import JoinController, SettingsController
 from server.settings import get_settings
@@ -30,7 +31,7 @@ def create_app() -> Litestar:
         exception_handlers=plugins.EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=OpenAPIConfig(title="Pusterum", version="0.1.0", path="/api/schema"),
         # Our own handler logs unexpected errors by route name: a raw path may hold an invite code.
-        logging_config=LoggingConfig(log_exceptions="never",
+        logging_config=LoggingConfig(log_exceptions="never", **logging_overrides(),
                                      root={"level": settings.log_level, "handlers": ["queue_listener"]}),
         state=State({"settings": settings}),
         debug=False,

@@ -23,6 +23,7 @@ from server.content.schemas import KINDS, RESOURCE_CATEGORIES, TAGS
 from server.content.services import content_revision, load_catalog
 from server.lib.i18n import _
 from server.lib.templates import PWA_DIR, build_environment, page
+from server.lib.web import clear_device_cookie
 from server.participants.guards import NotEnrolled
 from server.settings import Settings
 
@@ -132,7 +133,12 @@ def not_enrolled_handler(request: Request, _exc: NotEnrolled) -> Response:
     if _wants_json(request):
         return Response({"error": _("We could not recognise this phone. Please open your invite link again.")},
                         status_code=401)
-    return Redirect("/", status_code=303)  # type: ignore[return-value]
+    response = Redirect("/", status_code=303)
+    if request.scope["state"].get("device") is not None:
+        # The cookie names a participant we no longer have: forget it, or / and /home would
+        # send her back and forth for ever.
+        response.cookies.append(clear_device_cookie(request.app.state.settings))
+    return response  # type: ignore[return-value]
 
 
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:

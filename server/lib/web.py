@@ -6,6 +6,8 @@ on every request, and the library page must stay close to a bare hello-world in 
 
 from __future__ import annotations
 
+import re
+import secrets
 import uuid
 from dataclasses import dataclass
 
@@ -13,10 +15,12 @@ from litestar.datastructures import Cookie
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.lib.i18n import current_language
+from server.lib.logs import request_id
 from server.lib.signing import sign, unsign
 from server.settings import LANGUAGES, Settings
 
 LANG_COOKIE = "pusterum_lang"
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 DEVICE_MAX_AGE = 400 * 24 * 3600  # browsers cap cookie lifetimes at 400 days
 
 
@@ -162,8 +166,12 @@ class RequestContextMiddleware:
         scope.setdefault("state", {})
         scope["state"]["device"] = device
         scope["state"]["language"] = language
+        # A reverse proxy's id is kept when it looks like one, so logs line up across both.
+        incoming = _header(scope, b"x-request-id")
+        rid = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
         token = current_language.set(language)
-        extra = self.headers
+        rid_token = request_id.set(rid)
+        extra = [*self.headers, (b"x-request-id", rid.encode())]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -174,3 +182,4 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_headers)
         finally:
             current_language.reset(token)
+            request_id.reset(rid_token)

@@ -163,3 +163,14 @@ async def test_it_ignores_a_forged_device_cookie(app, db):
         client.cookies.set("pusterum", "00000000000000000000000000000000:da:patient.forged")
         response = await client.get("/home")
     assert response.status_code == 303
+
+
+async def test_it_forgets_a_device_whose_participant_no_longer_exists(app, db):
+    async with app_client(app) as client:
+        participant_id = await enrol(client)
+        await Participant.delete().where(Participant.id == participant_id)
+        home = await client.get("/home")
+        assert home.status_code == 303 and home.headers["location"] == "/"
+        start = await client.get("/")  # the expired cookie is gone, so no bounce back to /home
+    assert start.status_code == 200
+    assert "How do I get started?" in start.text or "Hvordan kommer jeg i gang?" in start.text
