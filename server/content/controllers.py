@@ -7,7 +7,8 @@ from datetime import date
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Response, Template
+from litestar.response import Redirect, Template
+from litestar.types import ASGIApp
 
 from server.content.catalog import get_catalog
 from server.content.schemas import DURATIONS, KINDS, TAGS
@@ -58,7 +59,7 @@ class ContentController(Controller):
 
     @get("/library", name="content:library", opt={"skip_compression": True}, exclude_from_csrf=True)
     async def library(self, request: Request, kind: FromQuery[str] = "", duration: FromQuery[str] = "",
-                      tag: FromQuery[str] = "") -> Response:
+                      tag: FromQuery[str] = "") -> ASGIApp:
         device = require_device(request)
         catalog = get_catalog()
         # Unknown filter values are ignored rather than refused: they come from old links and bookmarks.
@@ -76,7 +77,7 @@ class ContentController(Controller):
                                exercises=exercises, kinds=kinds, durations=DURATIONS,
                                tags=catalog.tags_in_use(device.kind), chosen=chosen)
 
-        return cached_response(request, _library_pages.get(key, render), vary="HX-Request, Cookie")
+        return cached_response(request.scope, _library_pages.get(key, render), vary="HX-Request, Cookie")
 
     @get("/exercises/{slug:str}", name="content:exercise")
     async def exercise(self, request: Request, slug: FromPath[str]) -> Template:

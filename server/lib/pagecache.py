@@ -12,13 +12,30 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from litestar import Request, Response
+from litestar.types import Receive, Scope, Send
 
 
 @dataclass(frozen=True, slots=True)
 class CachedPage:
     html: bytes
     gzipped: bytes
+
+
+class RawResponse:
+    """An ASGI response from prebuilt parts: Litestar passes handlers annotated ``-> ASGIApp`` through.
+
+    The start message is built fresh per request because middlewares add headers to it in place.
+    """
+
+    __slots__ = ("body", "headers")
+
+    def __init__(self, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        self.body = body
+        self.headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": list(self.headers)})
+        await send({"type": "http.response.body", "body": self.body})
 
 
 class PageCache:
@@ -40,9 +57,11 @@ class PageCache:
         self._pages.clear()
 
 
-def cached_response(request: Request, page: CachedPage, vary: str) -> Response:
-    headers = {"vary": f"Accept-Encoding, {vary}", "cache-control": "private, no-cache"}
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        headers["content-encoding"] = "gzip"
-        return Response(content=page.gzipped, media_type="text/html; charset=utf-8", headers=headers)
-    return Response(content=page.html, media_type="text/html; charset=utf-8", headers=headers)
+def cached_response(scope: Scope, page: CachedPage, vary: str) -> RawResponse:
+    gzipped = any(name == b"accept-encoding" and b"gzip" in value for name, value in scope["headers"])
+    body = page.gzipped if gzipped else page.html
+    headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(body)).encode()),
+               (b"vary", f"Accept-Encoding, {vary}".encode()), (b"cache-control", b"private, no-cache")]
+    if gzipped:
+        headers.append((b"content-encoding", b"gzip"))
+    return RawResponse(body, headers)
