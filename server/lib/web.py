@@ -148,7 +148,9 @@ class RequestContextMiddleware:
         cookie_header = accept_language = incoming = ""
         for name, value in scope["headers"]:  # one pass over the headers for all three
             if name == b"cookie":
-                cookie_header = value.decode("latin-1")
+                # HTTP/2 may split cookies over several headers (RFC 9113, 8.2.3): join them.
+                cookie_header = f"{cookie_header}; {value.decode('latin-1')}" if cookie_header else value.decode(
+                    "latin-1")
             elif name == b"accept-language":
                 accept_language = value.decode("latin-1")
             elif name == b"x-request-id":

@@ -174,3 +174,13 @@ async def test_it_forgets_a_device_whose_participant_no_longer_exists(app, db):
         start = await client.get("/")  # the expired cookie is gone, so no bounce back to /home
     assert start.status_code == 200
     assert "How do I get started?" in start.text or "Hvordan kommer jeg i gang?" in start.text
+
+
+async def test_it_reads_cookies_split_over_several_headers_as_http2_sends_them(app, db):
+    async with app_client(app) as client:
+        await enrol(client)
+        device = client.cookies["pusterum"]
+        client.cookies.clear()
+        response = await client.get("/home", headers=[("cookie", f"pusterum={device}"),
+                                                      ("cookie", "pusterum_lang=da")])
+    assert response.status_code == 200
