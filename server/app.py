@@ -14,6 +14,7 @@ from server.engagement.controllers import EngagementController
 from server.lib.logs import logging_overrides
 from server.lib.web import RequestContextMiddleware
 from server.participants.controllers import JoinController, SettingsController
+from server.pwa.controllers import manifest, service_worker
 from server.settings import get_settings
 
 
@@ -22,7 +23,7 @@ def create_app() -> Litestar:
     app = Litestar(
         route_handlers=[
             ContentController, JoinController, SettingsController, EngagementController,
-            audio, plugins.static_router(), plugins.health,
+            audio, service_worker, manifest, plugins.static_router(), plugins.health,
         ],
         lifespan=[plugins.database_lifespan],
         template_config=plugins.template_config(),

@@ -1,11 +1,16 @@
 // Entry point: progressive enhancement only. Every page works without this file.
 import { record, startAutoFlush, flush } from "./outbox.js";
+import { initPwa } from "./pwa.js";
 import { recoverUnfinished } from "./recovery.js";
 
 document.documentElement.classList.add("js");
 
 if (document.body.dataset.enrolled === "1") {
-  recoverUnfinished(record).finally(startAutoFlush);
+  // Recovery first: the update check must know whether a practice is still running.
+  recoverUnfinished(record).finally(() => {
+    startAutoFlush();
+    initPwa({ flush });
+  });
   // One app_opened per browser session, not per page.
   if (!sessionStorage.getItem("pusterum-opened")) {
     sessionStorage.setItem("pusterum-opened", "1");

@@ -152,6 +152,7 @@ export function initPlayer(root, { record, flush }) {
     finished = true;
     marker = null;
     localStorage.removeItem(ACTIVE_KEY);
+    window.dispatchEvent(new Event("pusterum:practice-finished"));
     clearInterval(timer);
     clearTimeout(breathTimer);
     record("exercise_completed", { exercise_version: version, seconds: Math.round(practisedMs / 1000) });
@@ -194,8 +195,11 @@ export function initPlayer(root, { record, flush }) {
     if (rating) {
       await record("rating_given", { exercise_version: version, rating, ...(comment ? { comment } : {}) });
     }
-    await flush();
-    window.location.assign(`/exercises/${root.dataset.slug}/thanks`);
+    flush();  // sends now when online; otherwise the outbox keeps it
+    form.hidden = true;
+    const thanks = $("[data-thanks]");
+    thanks.hidden = false;
+    thanks.focus();
   });
 
   showStep();

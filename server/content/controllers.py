@@ -26,6 +26,16 @@ RIGHT_NOW = ("breathing-space-3", "stop-practice", "one-minute-landing", "breath
 _library_pages = PageCache()
 
 
+def _offline_urls(exercises: list[dict]) -> list[str]:
+    """What the service worker should keep so these practices work without a connection."""
+    urls = []
+    for e in exercises:
+        urls += [f"/exercises/{e['slug']}", f"/exercises/{e['slug']}/play"]
+        if e["audio"]:
+            urls.append(f"/audio/{e['audio']}")
+    return urls
+
+
 def _exercise(slug: str, audience: str) -> dict:
     exercise = get_catalog().exercises.get(slug)
     if exercise is None or audience not in exercise["audience"]:
@@ -45,17 +55,21 @@ class ContentController(Controller):
         participant = await current_participant(request)
         catalog = get_catalog()
         audience = participant.kind
-        course, week = None, None
+        course, week, upcoming = None, None, []
         if participant.course_slug and participant.course_slug in catalog.courses:
             course = catalog.courses[participant.course_slug]
             number = course_week(participant.course_starts_on, date.today(), len(course["weeks"]))
             week = course["weeks"][number - 1]
+            # This week's and next week's practices are kept on the phone, for practice without a network.
+            upcoming = [catalog.exercises[s] for w in course["weeks"][number - 1:number + 1]
+                        for s in w["practices"] if s in catalog.exercises]
         right_now = [catalog.exercises[s] for s in RIGHT_NOW
                      if s in catalog.exercises and audience in catalog.exercises[s]["audience"]][:3]
         week_practices = [catalog.exercises[s] for s in (week["practices"] if week else [])
                           if s in catalog.exercises]
         return page(request, "content/home.html", course=course, week=week, week_practices=week_practices,
-                    right_now=right_now, needs_municipality=participant.municipality_code is None)
+                    right_now=right_now, needs_municipality=participant.municipality_code is None,
+                    prefetch=_offline_urls(upcoming + right_now))
 
     @get("/library", name="content:library", opt={"skip_compression": True}, exclude_from_csrf=True)
     async def library(self, request: Request, kind: FromQuery[str] = "", duration: FromQuery[str] = "",
@@ -82,7 +96,8 @@ class ContentController(Controller):
     @get("/exercises/{slug:str}", name="content:exercise")
     async def exercise(self, request: Request, slug: FromPath[str]) -> Template:
         device = require_device(request)
-        return page(request, "content/exercise.html", exercise=_exercise(slug, device.kind))
+        exercise = _exercise(slug, device.kind)
+        return page(request, "content/exercise.html", exercise=exercise, prefetch=_offline_urls([exercise]))
 
     @get("/exercises/{slug:str}/play", name="content:play")
     async def play(self, request: Request, slug: FromPath[str]) -> Template:

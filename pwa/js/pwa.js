@@ -1,0 +1,82 @@
+// Installable app: registers the service worker, offers updates only between practices, helps her
+// put Pusterum on the home screen, and asks the worker to keep this week's and next week's practices.
+import { ACTIVE_KEY } from "./recovery.js";
+
+let updateRequested = false;
+
+function practiceRunning() {
+  return localStorage.getItem(ACTIVE_KEY) !== null;
+}
+
+function offerUpdate(registration) {
+  if (practiceRunning()) {
+    // Never in the middle of a practice: wait until it ends.
+    window.addEventListener("pusterum:practice-finished", () => offerUpdate(registration), { once: true });
+    return;
+  }
+  const banner = document.querySelector("[data-update-banner]");
+  const apply = () => {
+    if (!registration.waiting) return;
+    updateRequested = true;
+    registration.waiting.postMessage({ type: "SKIP_WAITING" });
+  };
+  if (banner) {
+    banner.hidden = false;
+    banner.querySelector("button").addEventListener("click", apply, { once: true });
+  }
+  // Quietly, when she puts the phone away between practices.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden" && !practiceRunning()) apply();
+  });
+}
+
+function prefetch(registration) {
+  const urls = [...document.querySelectorAll("[data-prefetch]")].flatMap((el) => {
+    try { return JSON.parse(el.dataset.prefetch); } catch { return []; }
+  });
+  if (urls.length && registration.active) registration.active.postMessage({ type: "CACHE_URLS", urls });
+}
+
+function installHelp() {
+  const button = document.querySelector("[data-install-button]");
+  const ios = document.querySelector("[data-install-ios]");
+  const standalone = window.matchMedia("(display-mode: standalone)").matches || navigator.standalone === true;
+  if (standalone) {
+    document.querySelectorAll("[data-install]").forEach((el) => { el.hidden = true; });
+    return;
+  }
+  if (ios && /iphone|ipad|ipod/i.test(navigator.userAgent)) ios.hidden = false;
+  window.addEventListener("beforeinstallprompt", (event) => {
+    event.preventDefault();  // shown only when she asks, never as a surprise
+    if (!button) return;
+    button.hidden = false;
+    button.addEventListener("click", () => event.prompt(), { once: true });
+  });
+}
+
+export function initPwa({ flush }) {
+  installHelp();
+  if (!("serviceWorker" in navigator)) return;
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (updateRequested) window.location.reload();
+  });
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    if (event.data && event.data.type === "FLUSH_OUTBOX") flush();
+  });
+  navigator.serviceWorker.register("/sw.js", { scope: "/", updateViaCache: "none" }).then((registration) => {
+    if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration);
+    registration.addEventListener("updatefound", () => {
+      const worker = registration.installing;
+      worker.addEventListener("statechange", () => {
+        if (worker.state === "installed" && navigator.serviceWorker.controller) offerUpdate(registration);
+      });
+    });
+    navigator.serviceWorker.ready.then(prefetch);
+    if ("sync" in registration) {
+      window.addEventListener("offline", () => registration.sync.register("pusterum-outbox").catch(() => {}));
+    }
+  }).catch((error) => console.warn("pusterum: no service worker", error));
+  if (navigator.storage && navigator.storage.persist) {
+    navigator.storage.persisted().then((persisted) => persisted || navigator.storage.persist()).catch(() => {});
+  }
+}

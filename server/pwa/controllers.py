@@ -1,0 +1,25 @@
+"""The installable app: the service worker (at the root, so its scope is the whole site) and the manifest."""
+
+from __future__ import annotations
+
+from litestar import get
+from litestar.datastructures import CacheControlHeader
+from litestar.response import Response
+
+from server.lib.templates import PWA_DIR
+from server.pwa.assets import service_worker_source
+
+
+@get("/sw.js", name="pwa:service_worker", include_in_schema=False, exclude_from_csrf=True,
+     cache_control=CacheControlHeader(no_cache=True))
+async def service_worker() -> Response:
+    # no-cache: the browser checks for a new worker on every navigation, so deploys reach phones quickly.
+    return Response(content=service_worker_source(), media_type="text/javascript; charset=utf-8",
+                    headers={"service-worker-allowed": "/"})
+
+
+@get("/manifest.webmanifest", name="pwa:manifest", include_in_schema=False, exclude_from_csrf=True,
+     cache_control=CacheControlHeader(no_cache=True))
+async def manifest() -> Response:
+    return Response(content=(PWA_DIR / "manifest.webmanifest").read_bytes(),
+                    media_type="application/manifest+json")
