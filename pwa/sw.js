@@ -84,7 +84,15 @@ self.addEventListener("message", (event) => {
   }
 });
 
-self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+// Workbox's own cleanup knows only its older naming; caches of previous deploys carry another version
+// suffix, so remove every versioned cache that is not this deploy's (pages and audio are kept).
+self.addEventListener("activate", (event) => event.waitUntil((async () => {
+  const keep = new Set([PAGES, AUDIO]);
+  const names = await caches.keys();
+  await Promise.all(names.filter((n) => n.startsWith("pusterum-") && !keep.has(n) && !n.endsWith(`-${CONFIG.version}`))
+    .map((n) => caches.delete(n)));
+  await self.clients.claim();
+})()));
 
 // Background Sync where the browser has it (Chromium): ask open pages to send the outbox.
 self.addEventListener("sync", (event) => {

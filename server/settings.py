@@ -33,6 +33,7 @@ class Settings:
     workers: int
     default_language: str
     content_dir: Path
+    pwa_dir: Path  # the static files of the app (CSS, JS, icons, service worker)
     # Test-only: multiplies every step's length in the player, so browser tests can play a practice
     # to its end in seconds. Refused in production mode.
     time_scale: float
@@ -109,6 +110,7 @@ def load_settings(env: dict[str, str] | os._Environ[str] = os.environ) -> Settin
         workers=_int(env, "WORKERS", 1, 1, 64),
         default_language=default_language,
         content_dir=Path(env.get("PUSTERUM_CONTENT_DIR", str(ROOT / "content"))).resolve(),
+        pwa_dir=Path(env.get("PUSTERUM_PWA_DIR", str(ROOT / "pwa"))).resolve(),
         time_scale=time_scale,
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
     )

@@ -12,10 +12,10 @@ from litestar import Request
 from litestar.response import Template
 
 from server.lib.i18n import gettext, ngettext
-from server.settings import ROOT, get_settings
+from server.settings import get_settings
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
-PWA_DIR = ROOT / "pwa"
+PWA_DIR = get_settings().pwa_dir
 
 
 @cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -35,15 +36,61 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+AUDIO_EXERCISE = """---
+kind: mindfulness
+audience: [patient]
+minutes: 1
+tags: [short]
+audio: calm.wav
+title: {da: Lyt et øjeblik, en: Listen for a moment}
+summary: {da: En kort øvelse med lyd, en: A short practice with sound}
+steps:
+  - seconds: 30
+    da: Lyt.
+    en: Listen.
+  - seconds: 30
+    da: Træk vejret.
+    en: Breathe.
+---
+<!-- da -->
+Med lyd.
+<!-- en -->
+With sound.
+"""
+
+
+def _write_wav(path: Path, seconds: float = 2.0, rate: int = 8000) -> None:
+    """A quiet tone, so the audio tests have a real file to cache and seek in."""
+    import math
+    import wave
+
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"".join(int(800 * math.sin(2 * math.pi * 220 * i / rate)).to_bytes(2, "little", signed=True)
+                                 for i in range(int(seconds * rate))))
+
+
 class LiveServer:
+    """The app in its own process, serving copies of pwa/ and content/ that a test may change and redeploy."""
+
     def __init__(self) -> None:
         self.var_dir = Path(tempfile.mkdtemp(prefix="pusterum-browser-"))
+        self.pwa_dir = self.var_dir / "pwa"
+        self.content_dir = self.var_dir / "content"
+        shutil.copytree(ROOT / "pwa", self.pwa_dir)
+        shutil.copytree(os.environ["PUSTERUM_CONTENT_DIR"], self.content_dir)
+        (self.content_dir / "audio").mkdir(exist_ok=True)
+        _write_wav(self.content_dir / "audio" / "calm.wav")
+        (self.content_dir / "exercises" / "listen-for-a-moment.md").write_text(AUDIO_EXERCISE)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PUSTERUM_TEST_DB")}
         self.env.update({"PUSTERUM_VAR_DIR": str(self.var_dir), "HOST": "127.0.0.1", "PORT": str(self.port),
                          "BASE_URL": self.url, "PUSTERUM_TIME_SCALE": TIME_SCALE,
-                         "WORKERS": "1"})
+                         "WORKERS": "1", "PUSTERUM_PWA_DIR": str(self.pwa_dir),
+                         "PUSTERUM_CONTENT_DIR": str(self.content_dir)})
         self.process: subprocess.Popen | None = None
         self.invite_url = ""
 
@@ -57,7 +104,10 @@ class LiveServer:
         self.cli("db", "migrate")
         self.cli("content", "import")
         self.invite_url = re.search(r"(http\S+/j/\S+)", self.cli("demo")).group(1)
-        self.log = open(self.var_dir / "server.log", "w")  # noqa: SIM115 - closed in stop()
+        self.serve()
+
+    def serve(self) -> None:
+        self.log = open(self.var_dir / "server.log", "a")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen([sys.executable, "-m", "server", "serve"], env=self.env, cwd=ROOT,
                                         stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
@@ -77,7 +127,14 @@ class LiveServer:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+            self.process = None
         self.log.close()
+
+    def redeploy(self, change) -> None:
+        """Stop, let ``change`` edit the served files, and start again on the same port and database."""
+        self.stop()
+        change(self.pwa_dir)
+        self.serve()
 
     def query(self, sql: str, *args) -> list[tuple]:
         with sqlite3.connect(self.var_dir / "pusterum.sqlite3") as conn:
@@ -162,3 +219,26 @@ def assert_accessible(page) -> None:
 def assert_fits(page, width: int) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth")
     assert overflow <= width, f"{page.url} is {overflow}px wide at a {width}px viewport"
+
+
+def poll(page, script: str, arg=None, timeout: float = 15.0):
+    """Waits until ``script`` (evaluated in the page) is truthy and returns its value.
+
+    Playwright's wait_for_function polls string predicates through eval(), which the app's CSP
+    rightly refuses; page.evaluate goes through the DevTools protocol and is not affected.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    deadline = time.monotonic() + timeout
+    value = None
+    while True:
+        try:
+            value = page.evaluate(script, arg) if arg is not None else page.evaluate(script)
+        except PlaywrightError as exc:  # the page navigated while we asked: ask again on the new page
+            if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
+                raise
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {script} (last value: {value!r})")
+        time.sleep(0.1)

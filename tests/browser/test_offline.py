@@ -9,6 +9,7 @@ import urllib.request
 
 import pytest
 
+from tests.browser.conftest import poll
 from tests.browser.test_patient_flow import SHORT, enrol_in_danish
 
 pytestmark = pytest.mark.browser
@@ -22,13 +23,16 @@ def png_size(url: str) -> tuple[int, int]:
 
 
 def wait_for_controller(page) -> None:
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=15000)
+    poll(page, "!!(navigator.serviceWorker && navigator.serviceWorker.controller)")
 
 
 def wait_until_cached(page, url: str) -> None:
-    page.wait_for_function(
-        "async (url) => { for (const k of await caches.keys()) { const c = await caches.open(k);"
-        " if (await c.match(url)) return true; } return false; }", arg=url, timeout=15000, polling=200)
+    poll(page, "async (url) => { for (const k of await caches.keys()) { const c = await caches.open(k);"
+               " if (await c.match(url)) return true; } return false; }", url)
+
+
+def outbox_empty(page) -> None:
+    poll(page, "async () => (await (await import('/static/js/outbox.js')).pending()) === 0", timeout=30)
 
 
 def test_the_app_is_installable(page, live_server):
@@ -95,7 +99,7 @@ def test_two_hundred_events_made_offline_across_reloads_arrive_exactly_once(page
     enrol_in_danish(page, live_server)
     wait_for_controller(page)
     participant = live_server.query("SELECT id FROM participant ORDER BY created_at DESC LIMIT 1")[0][0]
-    page.wait_for_function("async () => (await import('/static/js/outbox.js')).pending() === 0")
+    outbox_empty(page)
     count = "SELECT count(*) FROM event WHERE participant = ? AND type = 'app_opened'"
     before = live_server.query(count, participant)[0][0]
     page.context.set_offline(True)
@@ -118,3 +122,91 @@ def test_two_hundred_events_made_offline_across_reloads_arrive_exactly_once(page
     rows = live_server.query("SELECT count(*), count(DISTINCT id) FROM event WHERE participant = ? "
                              "AND type = 'app_opened'", participant)[0]
     assert rows[0] == rows[1] == before + 200
+
+
+def test_a_deploy_during_a_practice_waits_until_the_practice_is_over(page, live_server):
+    enrol_in_danish(page, live_server)
+    wait_for_controller(page)
+    precaches = "async () => (await caches.keys()).filter(k => k.startsWith('pusterum-precache'))"
+    old = poll(page, precaches)
+    page.goto(f"{live_server.url}/exercises/body-scan-10/play")
+    page.evaluate("window.__samePage = true")
+    page.click("[data-action=toggle]")
+
+    live_server.redeploy(lambda pwa: (pwa / "css" / "app.css").write_text(
+        (pwa / "css" / "app.css").read_text() + "\n/* deploy */\n"))
+    page.evaluate("navigator.serviceWorker.getRegistration().then(r => r.update())")
+    poll(page, "navigator.serviceWorker.getRegistration().then(r => !!r.waiting)")
+
+    # Mid-practice: nothing interrupts her.
+    time.sleep(0.5)
+    assert page.is_hidden("[data-update-banner]")
+    assert page.evaluate("window.__samePage") is True
+    assert page.is_visible("[data-stage]")
+
+    while page.is_visible("[data-stage]"):
+        page.click("[data-action=skip]")
+    page.wait_for_selector("[data-update-banner]:not([hidden])")
+    page.click("[data-update-banner] button")
+    poll(page, "window.__samePage === undefined")  # reloaded under the new worker
+    new = poll(page, f"async () => {{ const k = await ({precaches})(); return k.includes({old[0]!r}) ? null : k; }}")
+    assert len(new) == 1 and new != old, "the new deploy's precache replaced the old one"
+
+
+def test_events_survive_a_server_that_dies_in_the_middle_of_a_sync(page, live_server):
+    enrol_in_danish(page, live_server)
+    wait_for_controller(page)
+    participant = live_server.query("SELECT id FROM participant ORDER BY created_at DESC LIMIT 1")[0][0]
+    outbox_empty(page)
+    count = "SELECT count(*), count(DISTINCT id) FROM event WHERE participant = ? AND type = 'exercise_left'"
+    # The network is driven through CDP here: Playwright's set_offline would reset the latency below.
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+
+    def network(offline: bool, latency: int = 0) -> None:
+        cdp.send("Network.emulateNetworkConditions", {"offline": offline, "latency": latency,
+                                                      "downloadThroughput": -1, "uploadThroughput": -1})
+
+    network(offline=True)
+    page.evaluate("""async () => {
+        const outbox = await import('/static/js/outbox.js');
+        for (let i = 0; i < 1000; i++) await outbox.record('exercise_left', {exercise_version: VERSION, seconds: i});
+    }""".replace("VERSION", str(live_server.query(
+        "SELECT published_version FROM content_item WHERE slug = 'body-scan-10'")[0][0])))
+    # Back online on a slow mobile network: each batch of 200 takes a while, so the server can die between.
+    network(offline=False, latency=400)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and live_server.query(count, participant)[0][0] == 0:
+        time.sleep(0.02)
+    try:
+        live_server.stop()  # some batches are in, the rest are not
+        stored_at_crash = live_server.query(count, participant)[0][0]
+        assert 0 < stored_at_crash < 1000
+        time.sleep(1)
+    finally:
+        live_server.serve()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and live_server.query(count, participant)[0][0] < 1000:
+        time.sleep(0.3)
+    assert live_server.query(count, participant)[0] == (1000, 1000)
+
+
+def test_audio_seeks_offline_from_the_cache(page, live_server):
+    enrol_in_danish(page, live_server)
+    wait_for_controller(page)
+    page.goto(f"{live_server.url}/exercises/listen-for-a-moment")
+    wait_until_cached(page, f"{live_server.url}/audio/calm.wav")
+    page.context.set_offline(True)
+    page.goto(f"{live_server.url}/exercises/listen-for-a-moment/play")
+    whole = page.evaluate("fetch('/audio/calm.wav').then(r => r.arrayBuffer()).then(b => b.byteLength)")
+    part = page.evaluate("""fetch('/audio/calm.wav', {headers: {Range: 'bytes=1000-1999'}})
+        .then(async r => [r.status, r.headers.get('content-range'), (await r.arrayBuffer()).byteLength])""")
+    assert part == [206, f"bytes 1000-1999/{whole}", 1000]
+    seeked = page.evaluate("""() => new Promise((resolve) => {
+        const audio = document.querySelector('audio');
+        audio.addEventListener('seeked', () => resolve(audio.currentTime), {once: true});
+        audio.addEventListener('error', () => resolve(-1), {once: true});
+        audio.load();
+        audio.addEventListener('loadedmetadata', () => { audio.currentTime = 1.5; }, {once: true});
+    })""")
+    assert seeked == pytest.approx(1.5, abs=0.1)

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, assert_fits
+from tests.browser.conftest import assert_accessible, assert_fits, poll
 
 pytestmark = pytest.mark.browser
 SHORT = "one-minute-landing"
@@ -131,7 +131,7 @@ def test_the_library_filters_without_reloading_and_every_page_links_support(page
     assert_accessible(page)
     before = page.locator(".card").count()
     page.select_option("#f-kind", "pain_coping")
-    page.wait_for_function(f"document.querySelectorAll('.card').length !== {before}")
+    poll(page, f"document.querySelectorAll('.card').length !== {before}")
     assert page.locator(".card").count() < before
     assert "kind=pain_coping" in page.url
     assert page.locator("a[href='/support']").first.is_visible()
