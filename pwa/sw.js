@@ -3,7 +3,7 @@
    until she is between practices. Served at /sw.js with its configuration filled in by the server. */
 const CONFIG = /*CONFIG*/ { version: "dev", precache: [], modules: {}, offline: "/static/offline.html" } /*END*/;
 
-importScripts(CONFIG.modules["workbox-sw"]);
+importScripts(CONFIG.modules["workbox-sw"], CONFIG.modules["outbox-core"]);
 workbox.setConfig({ debug: false, modulePathCb: (name) => CONFIG.modules[name] });
 
 // Every module is touched here, while the worker script runs: importScripts is refused later on.
@@ -80,7 +80,11 @@ self.addEventListener("message", (event) => {
     // Only the page decides when: between practices, never in the middle of one.
     self.skipWaiting();
   } else if (data.type === "CLEAR") {
-    event.waitUntil(caches.keys().then((keys) => Promise.all(keys.map((k) => caches.delete(k)))));
+    // Withdrawal: nothing of hers stays on the phone.
+    event.waitUntil(Promise.all([
+      caches.keys().then((keys) => Promise.all(keys.map((k) => caches.delete(k)))),
+      self.PusterumOutbox.clear(),
+    ]));
   }
 });
 
@@ -94,11 +98,12 @@ self.addEventListener("activate", (event) => event.waitUntil((async () => {
   await self.clients.claim();
 })()));
 
-// Background Sync where the browser has it (Chromium): ask open pages to send the outbox.
+// Background Sync where the browser has it (Chromium): the worker sends the queue itself, even with
+// no page open. A rejection makes the browser try again later; the server stores each event once.
 self.addEventListener("sync", (event) => {
   if (event.tag === "pusterum-outbox") {
-    event.waitUntil(self.clients.matchAll({ type: "window" }).then((clients) => {
-      clients.forEach((client) => client.postMessage({ type: "FLUSH_OUTBOX" }));
+    event.waitUntil(self.PusterumOutbox.flushOnce().then((done) => {
+      if (done === false) throw new Error("offline");
     }));
   }
 });

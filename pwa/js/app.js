@@ -9,7 +9,7 @@ if (document.body.dataset.enrolled === "1") {
   // Recovery first: the update check must know whether a practice is still running.
   recoverUnfinished(record).finally(() => {
     startAutoFlush();
-    initPwa({ flush });
+    initPwa();
   });
   // One app_opened per browser session, not per page.
   if (!sessionStorage.getItem("pusterum-opened")) {

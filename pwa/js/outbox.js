@@ -1,35 +1,11 @@
 // The engagement outbox: every event is written to IndexedDB first, then sent in batches.
 // Only the ids the server acknowledges are deleted, so nothing is lost to a bad connection.
-const DB_NAME = "pusterum";
-const STORE = "outbox";
-const BATCH = 200;
-let dbPromise = null;
+import "./outbox-core.js";
+
+const core = self.PusterumOutbox;
 let flushing = null;
 let retryDelay = 2000;
 let retryTimer = null;
-
-function openDb() {
-  if (!dbPromise) {
-    dbPromise = new Promise((resolve, reject) => {
-      const request = indexedDB.open(DB_NAME, 1);
-      request.onupgradeneeded = () => request.result.createObjectStore(STORE, { keyPath: "id" });
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-  }
-  return dbPromise;
-}
-
-async function withStore(mode, work) {
-  const db = await openDb();
-  return new Promise((resolve, reject) => {
-    const tx = db.transaction(STORE, mode);
-    const result = work(tx.objectStore(STORE));
-    tx.oncomplete = () => resolve(result && "result" in result ? result.result : undefined);
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error);
-  });
-}
 
 function uuid() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -42,72 +18,34 @@ function uuid() {
 
 export async function record(type, fields = {}) {
   const event = { id: uuid(), type, occurred_at: new Date().toISOString(), ...fields };
-  await withStore("readwrite", (store) => store.put(event));
+  await core.put(event);
   showStatus();
   flush();
   return event;
 }
 
-export async function pending() {
-  return withStore("readonly", (store) => store.count());
-}
+export const pending = () => core.pending();
 
-async function removeIds(ids) {
-  if (!ids.length) return;
-  await withStore("readwrite", (store) => ids.forEach((id) => store.delete(id)));
-}
-
-async function send(events) {
-  const response = await fetch("/api/events", {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-Pusterum": "1" },
-    body: JSON.stringify({ events }),
-  });
-  let body = null;
-  try { body = await response.json(); } catch { body = null; }
-  return { status: response.status, body };
-}
-
-async function flushOnce() {
-  if (!navigator.onLine) return false;
-  const events = await withStore("readonly", (store) => store.getAll(null, BATCH));
-  if (!events || !events.length) return true;
-  const { status, body } = await send(events);
-  if (status === 200) {
-    await removeIds(body.ids);
-    return events.length < BATCH ? true : flushOnce();
+function askForBackgroundSync() {
+  // Chromium sends the queue even after the page is closed; Safari and Firefox do not, so this is a bonus.
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.ready
+      .then((registration) => registration.sync && registration.sync.register("pusterum-outbox"))
+      .catch(() => {});
   }
-  if (status === 410 || status === 401) {
-    // Withdrawn, or this phone is no longer enrolled: nothing here can ever be saved.
-    await withStore("readwrite", (store) => store.clear());
-    return true;
-  }
-  if (status === 409 && body && body.ids) {
-    // Reused ids with other content: keep them out of the queue so the rest can go.
-    console.warn("pusterum: the server refused", body.ids.length, "conflicting event(s)");
-    await removeIds(body.ids);
-    return flushOnce();
-  }
-  if (status >= 400 && status < 500 && status !== 429 && events.length > 1) {
-    // One bad event must not block the others: send them one by one to find it.
-    for (const event of events) {
-      const single = await send([event]);
-      if (single.status === 200 || (single.status >= 400 && single.status < 500 && single.status !== 429)) {
-        await removeIds([event.id]);
-      }
-    }
-    return true;
-  }
-  throw new Error(`outbox: server answered ${status}`);
 }
 
 export function flush() {
   if (flushing) return flushing;
-  flushing = flushOnce()
-    .then((done) => { retryDelay = 2000; return done; })
+  flushing = core.flushOnce()
+    .then((done) => {
+      retryDelay = 2000;
+      if (done === false) askForBackgroundSync();  // offline: let the worker send it later
+      return done;
+    })
     .catch(() => {
       // Exponential backoff with jitter, capped at five minutes.
+      askForBackgroundSync();
       clearTimeout(retryTimer);
       const wait = retryDelay * (0.5 + Math.random());
       retryDelay = Math.min(retryDelay * 2, 300000);

@@ -54,14 +54,11 @@ function installHelp() {
   });
 }
 
-export function initPwa({ flush }) {
+export function initPwa() {
   installHelp();
   if (!("serviceWorker" in navigator)) return;
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     if (updateRequested) window.location.reload();
-  });
-  navigator.serviceWorker.addEventListener("message", (event) => {
-    if (event.data && event.data.type === "FLUSH_OUTBOX") flush();
   });
   navigator.serviceWorker.register("/sw.js", { scope: "/", updateViaCache: "none" }).then((registration) => {
     if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration);
@@ -72,9 +69,6 @@ export function initPwa({ flush }) {
       });
     });
     navigator.serviceWorker.ready.then(prefetch);
-    if ("sync" in registration) {
-      window.addEventListener("offline", () => registration.sync.register("pusterum-outbox").catch(() => {}));
-    }
   }).catch((error) => console.warn("pusterum: no service worker", error));
   if (navigator.storage && navigator.storage.persist) {
     navigator.storage.persisted().then((persisted) => persisted || navigator.storage.persist()).catch(() => {});
