@@ -1,4 +1,4 @@
-"""The baseline: a bare Litestar hello-world, served by the same server as the app."""
+"""The baseline: a bare Litestar hello-world, served by granian exactly like the app (see servers.py)."""
 
 from litestar import Litestar, get
 

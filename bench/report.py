@@ -1,0 +1,92 @@
+"""The run's figures as a JSON-ready dict (ratios against the bare baseline, aims, validity) and as a table."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from bench.client import Transfer
+from bench.wrk import CONNECTIONS, WrkResult
+
+BATCH = 50
+AIM_LIBRARY_RATIO = 0.5  # library req/s ÷ bare req/s, at least
+AIM_EVENTS_PER_SECOND = 20_000  # on SQLite, at least
+AIM_FIRST_LOAD_KB = 50  # at most
+
+
+def build(meta: dict[str, Any], bare: WrkResult, library: WrkResult, events: WrkResult, rows_added: int,
+          transfers: list[Transfer]) -> dict[str, Any]:
+    rows_expected = events.requests * BATCH
+    # A batch still in flight when wrk stops may be committed without wrk counting its answer.
+    rows_ok = rows_expected <= rows_added <= rows_expected + CONNECTIONS * BATCH
+    linked = [t for t in transfers if t.how != "imported"]
+    first_kb = sum(t.body_bytes for t in linked) / 1024
+    all_kb = sum(t.body_bytes for t in transfers) / 1024
+    report: dict[str, Any] = {
+        **meta,
+        "bare_hello": asdict(bare),
+        "library": {**asdict(library), "ratio_rps": library.requests_per_second / bare.requests_per_second,
+                    "ratio_p99": library.p99_ms / bare.p99_ms},
+        "events": {**asdict(events), "batch": BATCH, "events_per_second": events.requests_per_second * BATCH,
+                   "ratio_rps": events.requests_per_second / bare.requests_per_second,
+                   "ratio_p99": events.p99_ms / bare.p99_ms,
+                   "rows_added": rows_added, "rows_expected": rows_expected, "rows_ok": rows_ok},
+        "first_load": {"page_and_linked_kb": first_kb, "with_imported_modules_kb": all_kb,
+                       "headers_kb_not_counted": sum(t.header_bytes for t in transfers) / 1024,
+                       "files": [asdict(t) for t in transfers]},
+    }
+    report["aims"] = {
+        "library_ratio_at_least_0.5": report["library"]["ratio_rps"] >= AIM_LIBRARY_RATIO,
+        "events_per_second_at_least_20000": report["events"]["events_per_second"] >= AIM_EVENTS_PER_SECOND,
+        "first_load_at_most_50_kb": all_kb <= AIM_FIRST_LOAD_KB,
+    }
+    problems = [f"{name}: {r.non_200} non-200 answers, {r.socket_errors} socket errors"
+                + (f" (first: {r.first_bad})" if r.first_bad else "")
+                for name, r in (("GET /hello", bare), ("GET /library", library), ("POST /api/events", events))
+                if not r.clean]
+    if not rows_ok:
+        problems.append(f"event rows: {rows_added:,} added, expected {rows_expected:,} "
+                        f"(up to {CONNECTIONS * BATCH:,} more from batches in flight)")
+    report["problems"] = problems
+    report["valid"] = not problems
+    return report
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def render(r: dict[str, Any]) -> str:
+    b, lib, ev, fl, aims = r["bare_hello"], r["library"], r["events"], r["first_load"], r["aims"]
+    w = r["wrk"]
+    head = f"{'measurement':<36}{'req/s':>10}{'p99 ms':>9}{'non-200':>9}{'req/s ÷ bare':>14}{'p99 ÷ bare':>12}"
+    rows = [("bare Litestar  GET /hello", b, 1.0, 1.0),
+            ("Pusterum  GET /library (gzip)", lib, lib["ratio_rps"], lib["ratio_p99"]),
+            (f"Pusterum  POST /api/events ×{ev['batch']}", ev, ev["ratio_rps"], ev["ratio_p99"])]
+    lines = [
+        f"Pusterum bench  {r['when']}  {r['machine']}",
+        f"granian ASGI, {r['workers']} workers each; wrk {w['threads']} threads × {w['connections']} connections, "
+        f"{w['seconds']} s per measurement after {w['warm_up_seconds']} s warm-up",
+        "",
+        head,
+        "-" * len(head),
+        *(f"{name:<36}{m['requests_per_second']:>10,.0f}{m['p99_ms']:>9.2f}{m['non_200'] + m['socket_errors']:>9}"
+          f"{rps:>14.3f}{p99:>12.2f}" for name, m, rps, p99 in rows),
+        "",
+        f"library ÷ bare req/s     {lib['ratio_rps']:>8.2f}       aim ≥ {AIM_LIBRARY_RATIO}      "
+        f"{_met(aims['library_ratio_at_least_0.5'])}",
+        f"events/s (SQLite)        {ev['events_per_second']:>8,.0f}       aim ≥ {AIM_EVENTS_PER_SECOND:,}   "
+        f"{_met(aims['events_per_second_at_least_20000'])}",
+        f"first load /home         {fl['with_imported_modules_kb']:>8.1f} KB    aim ≤ {AIM_FIRST_LOAD_KB} KB    "
+        f"{_met(aims['first_load_at_most_50_kb'])}",
+        f"    gzip bodies as sent, headers not counted (they add {fl['headers_kb_not_counted']:.1f} KB);"
+        f" page + <link>/<script src> only: {fl['page_and_linked_kb']:.1f} KB",
+        *(f"    {t['body_bytes'] / 1024:6.1f} KB  {t['encoding']:<8} {t['how']:<9} {t['url']}" for t in fl["files"]),
+        f"event rows  {ev['rows_added']:,} added for {ev['requests']:,} answered batches × {ev['batch']}"
+        f" = {ev['rows_expected']:,}: {'ok' if ev['rows_ok'] else 'MISMATCH'}",
+    ]
+    if r["valid"]:
+        lines.append("\nVALID: every request answered 200 and every event was stored.")
+    else:
+        lines += ["\nNOT VALID: these figures do not count:", *(f"  - {p}" for p in r["problems"])]
+    return "\n".join(lines)
