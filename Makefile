@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test test-sqlite test-postgres test-browser bench lint fmt i18n migrations setup clean
+.PHONY: run test bench audit lint fmt i18n migrations setup clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench
+
+## Lighthouse scores and repeat-visit bytes (needs npm; installs lighthouse into .audit/).
+audit: $(TEST_STAMP)
+	$(BIN)/python tools/audit.py
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check server tests bench tools
