@@ -1,5 +1,6 @@
 -- wrk script for the GET measurements: counts every answer that is not 200 (wrk itself only counts >= 400).
-local threads = {}
+-- events.lua loads this file too, so the counting is written once. `threads` is global for that reason.
+threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
