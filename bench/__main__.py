@@ -51,17 +51,19 @@ def _owned(stack: ExitStack, server: Server) -> Server:
 
 
 def run(seconds: int) -> dict:
+    """Each server is measured alone on the machine: the baseline first, stopped, then the app."""
     with ExitStack() as stack:
         bare = _owned(stack, Bare(WORKERS))
         app = _owned(stack, App(WORKERS))
         print(f"preparing the app in {app.var_dir} (migrate, content import, demo) …", file=sys.stderr)
         app.prepare()
+        print(f"measuring, {seconds} s each after {wrk.WARM_UP_SECONDS} s warm-up …", file=sys.stderr)
         bare.start()
+        bare_result = wrk.measure(f"{bare.url}/hello", seconds=seconds, headers={})
+        bare.stop()
+
         app.start()
         cookie = client.enrol(app.url, app.invite_code)
-        print(f"measuring, {seconds} s each after {wrk.WARM_UP_SECONDS} s warm-up …", file=sys.stderr)
-
-        bare_result = wrk.measure(f"{bare.url}/hello", seconds=seconds, headers={})
         library = wrk.measure(f"{app.url}/library", seconds=seconds,
                               headers={"Cookie": f"pusterum={cookie}", "Accept-Encoding": "gzip"})
 
