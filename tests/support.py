@@ -24,8 +24,9 @@ async def reset_database() -> None:
     from server.content.services import load_catalog
     from server.engagement.tables import Event
     from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
+    from server.reminders.tables import PushSubscription, ReminderPlan
 
-    for table in (Event, Participant, InviteCode, CourseGroup, Unit, Site):
+    for table in (PushSubscription, ReminderPlan, Event, Participant, InviteCode, CourseGroup, Unit, Site):
         await table.delete(force=True)
     await load_catalog()
 
@@ -101,5 +102,8 @@ def event(type_: str, **fields) -> dict:
 API_HEADERS = {"X-Pusterum": "1", "Content-Type": "application/json"}
 
 
-async def post_events(client: httpx.AsyncClient, events: list[dict]) -> httpx.Response:
-    return await client.post("/api/events", json={"events": events}, headers=API_HEADERS)
+async def post_events(client: httpx.AsyncClient, events: list[dict], sent_at: str | None = None) -> httpx.Response:
+    body: dict = {"events": events}
+    if sent_at is not None:
+        body["sent_at"] = sent_at
+    return await client.post("/api/events", json=body, headers=API_HEADERS)

@@ -18,6 +18,12 @@ if (document.body.dataset.enrolled === "1") {
   }
 }
 
+// Withdrawn, here or on another phone (the outbox was answered 410): forget everything on this phone.
+if (document.querySelector("[data-forget-device]")) import("./forget.js").then(({ forgetDevice }) => forgetDevice());
+window.addEventListener("pusterum:withdrawn", () => {
+  import("./forget.js").then(({ forgetDevice }) => forgetDevice()).then(() => window.location.assign("/"));
+});
+
 // The player is loaded only on the page that has one.
 const player = document.querySelector("[data-player]");
 if (player) import("./player.js").then(({ initPlayer }) => initPlayer(player, { record, flush }));

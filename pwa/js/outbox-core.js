@@ -40,7 +40,8 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-Pusterum": "1" },
-      body: JSON.stringify({ events }),
+      // sent_at lets the server see how wrong this phone's clock is, and correct the times.
+      body: JSON.stringify({ events, sent_at: new Date().toISOString() }),
     });
     let body = null;
     try { body = await response.json(); } catch { body = null; }
@@ -60,6 +61,9 @@
     if (status === 410 || status === 401) {
       // Withdrawn, or this phone is no longer enrolled: nothing here can ever be saved.
       await withStore("readwrite", (store) => store.clear());
+      if (status === 410 && global.dispatchEvent && typeof CustomEvent === "function") {
+        global.dispatchEvent(new CustomEvent("pusterum:withdrawn"));
+      }
       return true;
     }
     if (status === 409 && body && body.ids) {

@@ -7,8 +7,10 @@ from piccolo.conf.apps import AppConfig as PiccoloAppConfig
 from server.content.tables import ContentItem, ContentVersion
 from server.engagement.tables import Event
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
+from server.reminders.tables import PushSubscription, ReminderPlan
 
-TABLES = [ContentItem, ContentVersion, Site, Unit, CourseGroup, InviteCode, Participant, Event]
+TABLES = [ContentItem, ContentVersion, Site, Unit, CourseGroup, InviteCode, Participant, Event, PushSubscription,
+          ReminderPlan]
 
 APP_CONFIG = PiccoloAppConfig(
     app_name="server",

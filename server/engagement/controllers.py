@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
@@ -18,6 +19,8 @@ from server.engagement.services import BatchRejected, ingest
 from server.lib.i18n import _
 from server.lib.templates import page
 from server.participants.guards import require_device
+
+log = logging.getLogger("pusterum.engagement")
 
 
 def _error(status: int, message: str, detail: str | None = None, ids: list[uuid.UUID] | None = None) -> Response:
@@ -54,8 +57,12 @@ class EngagementController(Controller):
         except msgspec.DecodeError:
             return _error(400, _("The activity could not be read."), "body is not valid JSON")
         try:
-            ids, stored = await ingest(batch.events, device.participant_id, get_catalog())
+            ids, stored = await ingest(batch.events, device.participant_id, get_catalog(), sent_at=batch.sent_at)
         except BatchRejected as rejected:
+            if rejected.status == 409:
+                # A client bug or replayed ids: never merged, and an operator should look, so it is logged
+                # (a count only: no ids, nothing about the person).
+                log.warning("events refused with 409: %d id(s) reused with other content", len(rejected.ids or ()))
             return _error(rejected.status, rejected.message, rejected.detail, rejected.ids)
         return Response(content=BatchAccepted(ids=ids, stored=stored, duplicates=len(ids) - stored))
 

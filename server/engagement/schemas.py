@@ -13,7 +13,7 @@ MAX_BODY_BYTES = 512 * 1024
 
 EventType = Literal[
     "app_opened", "exercise_started", "step_completed", "exercise_completed", "exercise_left",
-    "rating_given",
+    "rating_given", "pause_completed", "reminder_opened",
 ]
 # Which fields each type must carry (besides id, type and occurred_at).
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -23,7 +23,11 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "exercise_completed": ("exercise_version",),  # seconds when the player measured them
     "exercise_left": ("exercise_version", "seconds"),
     "rating_given": ("exercise_version", "rating"),
+    "pause_completed": ("exercise_version", "seconds"),  # stress ratings when she gave them
+    "reminder_opened": (),
 }
+# Written by the server itself, never accepted from a phone.
+SERVER_TYPES = ("reminder_sent",)
 
 
 class EventIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -35,12 +39,17 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     seconds: Annotated[int, msgspec.Meta(ge=0, le=24 * 3600)] | None = None
     rating: Annotated[int, msgspec.Meta(ge=1, le=5)] | None = None
     comment: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    stress_before: Annotated[int, msgspec.Meta(ge=0, le=10)] | None = None
+    stress_after: Annotated[int, msgspec.Meta(ge=0, le=10)] | None = None
     # Optional: the phone may say whose event it is; it must be the signed-in participant.
     participant: uuid.UUID | None = None
 
 
 class EventBatch(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     events: Annotated[list[EventIn], msgspec.Meta(min_length=1, max_length=MAX_BATCH)]
+    # The phone's clock when it sent the batch: tells us how far off that clock is, so times made by a
+    # phone set a day wrong are moved back into place (and flagged) instead of being trusted or lost.
+    sent_at: Annotated[datetime, msgspec.Meta(tz=True)] | None = None
 
 
 class BatchAccepted(msgspec.Struct):

@@ -12,6 +12,8 @@ from server.engagement.store import Row, write_batch
 from server.lib.i18n import _
 
 FUTURE_TOLERANCE = timedelta(hours=24)
+# A phone clock further off than this (at the moment of sending) is treated as wrong and corrected.
+CLOCK_TOLERANCE = timedelta(minutes=5)
 # Older than the phone's outbox keeps anything: stored, but flagged as a suspect clock.
 OUTBOX_RETENTION = timedelta(days=60)
 
@@ -29,11 +31,23 @@ def fingerprint(event: EventIn) -> str:
     """What the event says, so a reused id with different content can be told from a resend."""
     parts = (event.type, event.occurred_at.astimezone(UTC).isoformat(), event.exercise_version, event.step,
              event.seconds, event.rating, event.comment)
+    if event.stress_before is not None or event.stress_after is not None:
+        parts += (event.stress_before, event.stress_after)  # appended only when set: older prints stay valid
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
+def clock_offset(sent_at: datetime | None, now: datetime) -> timedelta:
+    """How far the phone's clock is behind ours, when it is off by more than a few minutes.
+
+    Network time is small next to the tolerance, so the difference at sending is the clock's error.
+    """
+    if sent_at is None or abs(now - sent_at) <= CLOCK_TOLERANCE:
+        return timedelta(0)
+    return now - sent_at
+
+
 def check_batch(events: list[EventIn], participant_id: uuid.UUID, catalog: Catalog,
-                now: datetime) -> None:
+                now: datetime, offset: timedelta = timedelta(0)) -> None:
     """Rules msgspec cannot express; raises on the first broken one so nothing is stored."""
     seen: dict[uuid.UUID, EventIn] = {}
     for index, event in enumerate(events):
@@ -48,7 +62,7 @@ def check_batch(events: list[EventIn], participant_id: uuid.UUID, catalog: Catal
         if event.exercise_version is not None and event.exercise_version not in catalog.exercise_versions:
             raise BatchRejected(422, _("Some activity refers to an exercise we do not know."),
                                 f"{where}: unknown exercise_version {event.exercise_version}")
-        if event.occurred_at > now + FUTURE_TOLERANCE:
+        if event.occurred_at + offset > now + FUTURE_TOLERANCE:
             raise BatchRejected(422, _("The phone's clock seems to be wrong, so the activity was not saved."),
                                 f"{where}: occurred_at is more than 24 hours in the future")
         earlier = seen.get(event.id)
@@ -59,13 +73,21 @@ def check_batch(events: list[EventIn], participant_id: uuid.UUID, catalog: Catal
 
 
 async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Catalog,
-                 now: datetime | None = None) -> tuple[list[uuid.UUID], int]:
-    """Store the new events of a batch; returns (ids now held, how many were new)."""
+                 now: datetime | None = None, sent_at: datetime | None = None) -> tuple[list[uuid.UUID], int]:
+    """Store the new events of a batch; returns (ids now held, how many were new).
+
+    A phone whose clock is wrong (``sent_at`` far from our time) has its times shifted by the error
+    and flagged ``corrected``; the fingerprint stays that of what the phone sent, so a resend with
+    another ``sent_at`` is still recognised as the same event.
+    """
     now = now or datetime.now(UTC)
-    check_batch(events, participant_id, catalog, now)
+    offset = clock_offset(sent_at, now)
+    check_batch(events, participant_id, catalog, now, offset)
     unique = list({e.id: e for e in events}.values())
-    rows = [Row(id=e.id, type=e.type, content_version=e.exercise_version, occurred_at=e.occurred_at, step=e.step,
-                seconds=e.seconds, value=e.rating, note=e.comment, clock_suspect=_clock_flag(e, now),
+    rows = [Row(id=e.id, type=e.type, content_version=e.exercise_version, occurred_at=e.occurred_at + offset,
+                step=e.step, seconds=e.seconds, value=e.rating, note=e.comment,
+                stress_before=e.stress_before, stress_after=e.stress_after,
+                clock_suspect=_clock_flag(e.occurred_at + offset, now, corrected=bool(offset)),
                 fingerprint=fingerprint(e)) for e in unique]
     outcome = await write_batch(participant_id, rows, now)
     if outcome.status == "unknown_participant":
@@ -78,9 +100,9 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
     return [r.id for r in rows], outcome.stored
 
 
-def _clock_flag(event: EventIn, now: datetime) -> str | None:
-    if event.occurred_at > now + timedelta(minutes=5):
+def _clock_flag(occurred_at: datetime, now: datetime, *, corrected: bool) -> str | None:
+    if occurred_at > now + CLOCK_TOLERANCE:
         return "future"
-    if event.occurred_at < now - OUTBOX_RETENTION:
+    if occurred_at < now - OUTBOX_RETENTION:
         return "too_old"
-    return None
+    return "corrected" if corrected else None

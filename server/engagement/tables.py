@@ -21,5 +21,7 @@ class Event(Table, tablename="event"):
     seconds = Integer(null=True, default=None)  # seconds practised (left/completed)
     value = Integer(null=True, default=None)  # rating 1-5 and later ratings
     note = Text(null=True, default=None)  # a rating's short comment
+    stress_before = Integer(null=True, default=None)  # pause_completed: 0-10 before the pause, if she said
+    stress_after = Integer(null=True, default=None)  # pause_completed: 0-10 after it
     clock_suspect = Varchar(length=20, null=True, default=None)  # why occurred_at is not trusted
     fingerprint = Varchar(length=32)  # hash of the payload: a reused id with other content is refused

@@ -10,11 +10,12 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.lib.templates import page
-from server.lib.web import device_cookie, language_cookie, use_language
+from server.lib.web import clear_device_cookie, device_cookie, language_cookie, use_language
 from server.participants import services
 from server.participants.guards import current_participant, safe_next
 from server.participants.municipalities import municipalities
-from server.participants.schemas import ConsentForm, LanguageForm, MunicipalityForm
+from server.participants.schemas import ConsentForm, LanguageForm, MunicipalityForm, WithdrawForm
+from server.participants.withdrawal import withdraw
 from server.settings import get_settings
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -114,4 +115,23 @@ class SettingsController(Controller):
             await services.set_language(device.participant_id, data.lang)
             response.cookies.append(device_cookie(settings, device.participant_id, data.lang, device.kind))
         response.cookies.append(language_cookie(settings, data.lang))
+        return response
+
+    @get("/settings/withdraw", name="participants:withdraw_form")
+    async def withdraw_form(self, request: Request) -> Template:
+        participant = await current_participant(request)
+        return page(request, "participants/withdraw.html", participant=participant, error=False)
+
+    @post("/settings/withdraw", name="participants:withdraw", status_code=200)
+    async def withdraw(self, request: Request, data: Annotated[WithdrawForm, Form]) -> Template:
+        participant = await current_participant(request)
+        if data.choice not in ("keep", "delete"):
+            return page(request, "participants/withdraw.html", status_code=400, participant=participant, error=True)
+        await withdraw(participant.id, data.choice)  # type: ignore[arg-type]
+        # The goodbye page is shown as to a visitor, so the app's scripts stop recording at once.
+        response = page(request, "participants/withdrawn.html", device=None, deleted=data.choice == "delete")
+        # The browser removes this site's caches, storage and service worker itself; the page's script
+        # does the same for browsers that ignore the header.
+        response.headers["Clear-Site-Data"] = '"cache", "storage"'
+        response.cookies.append(clear_device_cookie(get_settings()))
         return response

@@ -23,3 +23,7 @@ class MunicipalityForm(msgspec.Struct, frozen=True):
     municipality: Annotated[str, msgspec.Meta(max_length=4)] = ""
     skip: Annotated[str, msgspec.Meta(max_length=10)] = ""
     next: Annotated[str, msgspec.Meta(max_length=200)] = "/home"
+
+
+class WithdrawForm(msgspec.Struct, frozen=True):
+    choice: Annotated[str, msgspec.Meta(max_length=10)] = ""  # keep | delete; checked by the controller

@@ -15,7 +15,7 @@ from server.lib.templates import PWA_DIR
 # The app shell: everything a saved page needs to render and run offline.
 SHELL = (
     "offline.html", "css/app.css", "js/app.js", "js/outbox.js", "js/outbox-core.js", "js/recovery.js",
-    "js/player.js", "js/pwa.js",
+    "js/player.js", "js/pwa.js", "js/forget.js",
     "js/vendor/htmx.min.js", "icons/icon.svg", "icons/icon-192.png", "manifest.webmanifest",
 )
 WORKBOX = ("workbox-sw", "workbox-core", "workbox-routing", "workbox-strategies", "workbox-precaching",

@@ -119,6 +119,44 @@ async def test_it_flags_a_slightly_future_clock_instead_of_trusting_it(app, db):
     assert (await Event.select(Event.clock_suspect).first())["clock_suspect"] == "future"
 
 
+async def test_a_phone_clock_a_day_ahead_is_corrected_and_flagged_not_lost(app, db):
+    """The phone says it is tomorrow: its events are moved back by the clock's error and flagged."""
+    now = datetime.now(UTC)
+    phone_now = now + timedelta(days=1, hours=2)
+    async with app_client(app) as client:
+        await enrol(client)
+        response = await post_events(client, [event("app_opened", occurred_at=(phone_now - timedelta(minutes=10))
+                                                     .isoformat())], sent_at=phone_now.isoformat())
+    assert response.status_code == 200
+    row = await Event.select(Event.occurred_at, Event.clock_suspect).first()
+    assert row["clock_suspect"] == "corrected"
+    assert abs(row["occurred_at"] - (now - timedelta(minutes=10))) < timedelta(minutes=1)
+
+
+async def test_a_resend_from_a_corrected_clock_is_still_the_same_event(app, db):
+    phone_now = datetime.now(UTC) - timedelta(days=3)
+    sent = event("app_opened", occurred_at=phone_now.isoformat())
+    async with app_client(app) as client:
+        await enrol(client)
+        first = await post_events(client, [sent], sent_at=phone_now.isoformat())
+        again = await post_events(client, [sent], sent_at=(phone_now + timedelta(hours=1)).isoformat())
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.json()["duplicates"] == 1
+    assert await Event.count() == 1
+
+
+async def test_a_reused_id_with_other_content_is_logged_for_operators(app, db, caplog):
+    sent = event("app_opened")
+    async with app_client(app) as client:
+        await enrol(client)
+        await post_events(client, [sent])
+        response = await post_events(client, [{**sent, "occurred_at": (datetime.now(UTC) - timedelta(hours=1))
+                                               .isoformat()}])
+    assert response.status_code == 409
+    assert any(r.levelname == "WARNING" and "409" in r.getMessage() for r in caplog.records)
+    assert sent["id"] not in caplog.text  # counts, not ids or people
+
+
 async def test_it_refuses_a_timestamp_without_a_time_zone(app, db):
     async with app_client(app) as client:
         await enrol(client)
