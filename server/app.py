@@ -16,13 +16,14 @@ from server.lib.web import RequestContextMiddleware
 from server.participants.controllers import JoinController, SettingsController
 from server.pwa.controllers import manifest, service_worker
 from server.settings import get_settings
+from server.staff.controllers import StaffController
 
 
 def create_app() -> Litestar:
     settings = get_settings()
     app = Litestar(
         route_handlers=[
-            ContentController, JoinController, SettingsController, EngagementController,
+            ContentController, JoinController, SettingsController, EngagementController, StaffController,
             audio, service_worker, manifest, plugins.static_router(), plugins.health,
         ],
         lifespan=[plugins.database_lifespan],

@@ -116,11 +116,15 @@ def cmd_invites_create(args: argparse.Namespace) -> int:
 # --- demo and serve ---
 
 def cmd_demo(_args: argparse.Namespace) -> int:
-    from server.participants.services import ensure_demo
+    from server.participants.services import ensure_demo, ensure_demo_staff
 
-    code = asyncio.run(ensure_demo(course_slug="mbsr-8-weeks"))
-    url = f"{get_settings().base_url}/j/{code}"
-    print(f"\n  Demo patient invite (course group started 3 weeks ago):\n  {url}\n")
+    async def both() -> tuple[str, str]:
+        return await ensure_demo(course_slug="mbsr-8-weeks"), await ensure_demo_staff()
+
+    patient, staff = asyncio.run(both())
+    base = get_settings().base_url
+    print(f"\n  Demo patient invite (course group started 3 weeks ago):\n  {base}/j/{patient}\n")
+    print(f"  Demo staff link (the unit's QR code; no account needed):\n  {base}/u/{staff}\n")
     return 0
 
 

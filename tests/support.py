@@ -107,3 +107,26 @@ async def post_events(client: httpx.AsyncClient, events: list[dict], sent_at: st
     if sent_at is not None:
         body["sent_at"] = sent_at
     return await client.post("/api/events", json=body, headers=API_HEADERS)
+
+
+async def make_staff_code(unit_slug: str = "test-unit") -> str:
+    from server.participants import services
+
+    site_id = await services.ensure_site("test-hospital", "Test hospital", "0101")
+    unit_id = await services.ensure_unit(site_id, unit_slug, f"Unit {unit_slug}")
+    return await services.create_invite(kind="staff", site_id=site_id, unit_id=unit_id)
+
+
+async def enrol_staff(client: httpx.AsyncClient, code: str | None = None, lang: str = "da") -> uuid.UUID:
+    """Walks the staff door (/u/<unit code>) as a nurse would after scanning the QR code."""
+    from server.participants.tables import Participant
+
+    code = code or await make_staff_code()
+    page = await client.get(f"/u/{code}/consent", params={"lang": lang})
+    assert page.status_code == 200, page.text
+    before = {r["id"] for r in await Participant.select(Participant.id)}
+    response = await client.post(f"/u/{code}", data={"_csrf_token": csrf_token(page.text), "lang": lang,
+                                                     "consent": "yes"})
+    assert response.status_code == 303 and response.headers["location"] == "/pause", response.text
+    (participant_id,) = {r["id"] for r in await Participant.select(Participant.id)} - before
+    return participant_id

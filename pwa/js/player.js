@@ -186,21 +186,50 @@ export function initPlayer(root, { record, flush }) {
     }
   });
 
-  const form = $("[data-rating-form]");
-  form.addEventListener("submit", async (event) => {
+  function showThanks() {
+    const thanks = $("[data-thanks]");
+    thanks.hidden = false;
+    thanks.focus();
+  }
+
+  const ratingForm = $("[data-rating-form]");
+  if (ratingForm) ratingForm.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const data = new FormData(form);
+    const data = new FormData(ratingForm);
     const rating = Number(data.get("rating") || 0);
     const comment = String(data.get("comment") || "").trim();
     if (rating) {
       await record("rating_given", { exercise_version: version, rating, ...(comment ? { comment } : {}) });
     }
     flush();  // sends now when online; otherwise the outbox keeps it
-    form.hidden = true;
-    const thanks = $("[data-thanks]");
-    thanks.hidden = false;
-    thanks.focus();
+    ratingForm.hidden = true;
+    showThanks();
   });
+
+  // Staff: a pause ends with "and now?" (0-10, or skip). The pause is recorded once, with whatever she said;
+  // if she closes the app at that question, it is recorded without the second answer.
+  const pauseForm = $("[data-pause-form]");
+  let pauseRecorded = false;
+  function recordPause(after) {
+    if (pauseRecorded || !finished) return Promise.resolve();
+    pauseRecorded = true;
+    const before = root.dataset.before === "" ? null : Number(root.dataset.before);
+    return record("pause_completed", {
+      exercise_version: version, seconds: Math.round(practisedMs / 1000),
+      ...(before === null ? {} : { stress_before: before }), ...(after === null ? {} : { stress_after: after }),
+    });
+  }
+  if (pauseForm) {
+    pauseForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const value = event.submitter ? event.submitter.value : "skip";
+      await recordPause(/^\d+$/.test(value) ? Number(value) : null);
+      flush();
+      pauseForm.hidden = true;
+      showThanks();
+    });
+    window.addEventListener("pagehide", () => { recordPause(null); });
+  }
 
   showStep();
 }

@@ -36,6 +36,15 @@ def _offline_urls(exercises: list[dict]) -> list[str]:
     return urls
 
 
+def _staff_pause(device, exercise: dict) -> bool:
+    """Staff end a micro-pause with the stress question instead of the star rating."""
+    return device.kind == "staff" and exercise["kind"] == "micro_pause"
+
+
+def _stress(raw: str) -> str:
+    return raw if raw.isdigit() and 0 <= int(raw) <= 10 else ""
+
+
 def _exercise(slug: str, audience: str) -> dict:
     exercise = get_catalog().exercises.get(slug)
     if exercise is None or audience not in exercise["audience"]:
@@ -46,13 +55,16 @@ def _exercise(slug: str, audience: str) -> dict:
 class ContentController(Controller):
     @get("/", name="content:start")
     async def start(self, request: Request) -> Template | Redirect:
-        if request.state.device is not None:
-            return Redirect("/home", status_code=303)
+        device = request.state.device
+        if device is not None:
+            return Redirect("/pause" if device.kind == "staff" else "/home", status_code=303)
         return page(request, "content/start.html")
 
     @get("/home", name="content:home")
-    async def home(self, request: Request) -> Template:
+    async def home(self, request: Request) -> Template | Redirect:
         participant = await current_participant(request)
+        if participant.kind == "staff":
+            return Redirect("/pause", status_code=303)
         catalog = get_catalog()
         audience = participant.kind
         course, week, upcoming = None, None, []
@@ -100,15 +112,19 @@ class ContentController(Controller):
         return page(request, "content/exercise.html", exercise=exercise, prefetch=_offline_urls([exercise]))
 
     @get("/exercises/{slug:str}/play", name="content:play")
-    async def play(self, request: Request, slug: FromPath[str]) -> Template:
+    async def play(self, request: Request, slug: FromPath[str], before: FromQuery[str] = "") -> Template:
         device = require_device(request)
         exercise = _exercise(slug, device.kind)
-        return page(request, "content/player.html", exercise=exercise, time_scale=get_settings().time_scale)
+        return page(request, "content/player.html", exercise=exercise, time_scale=get_settings().time_scale,
+                    staff_pause=_staff_pause(device, exercise), before=_stress(before))
 
     @get("/exercises/{slug:str}/done", name="content:done")
-    async def done(self, request: Request, slug: FromPath[str]) -> Template:
+    async def done(self, request: Request, slug: FromPath[str], before: FromQuery[str] = "") -> Template:
         device = require_device(request)
-        return page(request, "content/done.html", exercise=_exercise(slug, device.kind), error=None)
+        exercise = _exercise(slug, device.kind)
+        if _staff_pause(device, exercise):
+            return page(request, "staff/after.html", exercise=exercise, before=_stress(before), error=None)
+        return page(request, "content/done.html", exercise=exercise, error=None)
 
     @get("/exercises/{slug:str}/thanks", name="content:thanks")
     async def thanks(self, request: Request, slug: FromPath[str]) -> Template:

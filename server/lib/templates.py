@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from litestar import Request
 from litestar.response import Template
 
 from server.lib.i18n import gettext, ngettext
+from server.lib.localtime import local
 from server.settings import get_settings
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -29,6 +31,11 @@ def minutes_seconds(seconds: int) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+def local_datetime(moment: datetime) -> str:
+    """Day and time as people in Denmark read them, in Copenhagen time (summer time included)."""
+    return local(moment).strftime("%d.%m. %H:%M")
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -42,6 +49,7 @@ def build_environment() -> Environment:
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.globals.update(static_url=static_url, settings=get_settings())
     env.filters["mmss"] = minutes_seconds
+    env.filters["localdatetime"] = local_datetime
     return env
 
 

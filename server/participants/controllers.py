@@ -29,45 +29,68 @@ def _code_problem(request: Request, problem: services.CodeProblem) -> Template:
                 problem=problem.value)
 
 
-class JoinController(Controller):
-    path = "/j"
+# Patients join at /j/<code>, staff at /u/<code> (a unit's code, e.g. from a QR code on the break-room wall).
+_PREFIX = {"patient": "/j", "staff": "/u"}
+_AFTER_JOIN = {"patient": "/welcome/municipality", "staff": "/pause"}
 
-    @get("/{code:str}", name="participants:join")
+
+def _prefix(request: Request) -> str:
+    return request.url.path[:2]
+
+
+def _wrong_door(request: Request, code: str, checked: services.ValidCode) -> Redirect | None:
+    """A staff code opened as /j/... (or the other way round) is sent to its own door, not refused."""
+    right = _PREFIX.get(checked.kind, "/j")
+    if _prefix(request) != right:
+        rest = request.url.path.split(code, 1)[1]
+        query = f"?{request.url.query}" if request.url.query else ""
+        return Redirect(f"{right}/{code}{rest}{query}", status_code=303)
+    return None
+
+
+class JoinController(Controller):
+    @get(["/j/{code:str}", "/u/{code:str}"], name="participants:join")
     async def choose_language(self, request: Request, code: FromPath[str]) -> Template | Redirect:
         if request.state.device is not None:
             return Redirect("/home", status_code=303)
         checked = await services.check_code(code)
         if isinstance(checked, services.CodeProblem):
             return _code_problem(request, checked)
-        return page(request, "participants/join_language.html", code=code)
+        return _wrong_door(request, code, checked) or page(
+            request, "participants/join_language.html", code=code, prefix=_prefix(request))
 
-    @get("/{code:str}/consent", name="participants:consent")
+    @get(["/j/{code:str}/consent", "/u/{code:str}/consent"], name="participants:consent")
     async def consent(self, request: Request, code: FromPath[str], lang: FromQuery[str] = "") -> Template | Redirect:
         if request.state.device is not None:
             return Redirect("/home", status_code=303)
         checked = await services.check_code(code)
         if isinstance(checked, services.CodeProblem):
             return _code_problem(request, checked)
+        if wrong := _wrong_door(request, code, checked):
+            return wrong
         if lang not in ("da", "en"):
-            return Redirect(f"/j/{code}", status_code=303)
+            return Redirect(f"{_prefix(request)}/{code}", status_code=303)
         use_language(request, lang)  # this page already speaks the language she chose
-        response = page(request, "participants/join_consent.html", code=code, error=False)
+        response = page(request, "participants/join_consent.html", code=code, error=False,
+                        prefix=_prefix(request), kind=checked.kind)
         response.cookies.append(language_cookie(get_settings(), lang))
         return response
 
-    @post("/{code:str}", name="participants:enrol", status_code=303)
+    @post(["/j/{code:str}", "/u/{code:str}"], name="participants:enrol", status_code=303)
     async def enrol(self, request: Request, code: FromPath[str],
                     data: Annotated[ConsentForm, Form]) -> Template | Redirect:
         if request.state.device is not None:
             return Redirect("/home", status_code=303)
         if data.consent != "yes":
             use_language(request, data.lang)
-            return page(request, "participants/join_consent.html", status_code=400, code=code, error=True)
+            kind = "staff" if _prefix(request) == "/u" else "patient"
+            return page(request, "participants/join_consent.html", status_code=400, code=code, error=True,
+                        prefix=_prefix(request), kind=kind)
         try:
             participant_id, kind = await services.enrol(code, language=data.lang)
         except services.EnrolmentRefused as refused:
             return _code_problem(request, refused.problem)
-        response = Redirect("/welcome/municipality", status_code=303)
+        response = Redirect(_AFTER_JOIN.get(kind, "/home"), status_code=303)
         response.cookies.append(device_cookie(get_settings(), participant_id, data.lang, kind))
         return response
 

@@ -16,6 +16,8 @@ from server.participants.tables import CourseGroup, InviteCode, Participant, Sit
 CONSENT_VERSION = "2026-11-v1"
 DEMO_SITE_SLUG = "demo-familieambulatoriet"
 DEMO_GROUP_SLUG = "demo-hold"
+DEMO_HOSPITAL_SLUG = "demo-hospital"
+DEMO_UNIT_SLUG = "demo-foedegangen"
 
 
 class CodeProblem(enum.Enum):
@@ -184,4 +186,14 @@ async def ensure_demo(course_slug: str, today: date | None = None) -> str:
         if not existing:
             await create_invite(kind="patient", site_id=site_id, course_group_id=group_id,
                                 label="Demo", code=code)
+    return code
+
+
+async def ensure_demo_staff() -> str:
+    """The demo hospital unit and its staff code (for the QR code on the break-room wall), found again on rerun."""
+    site_id = await ensure_site(DEMO_HOSPITAL_SLUG, "Demo – Hospitalet", "0101")
+    unit_id = await ensure_unit(site_id, DEMO_UNIT_SLUG, "Demo – Fødegangen")
+    code = keyed_digest("demo-staff-invite", f"{DEMO_HOSPITAL_SLUG}/{DEMO_UNIT_SLUG}", 22)
+    if not await InviteCode.exists().where(InviteCode.code_hash == hash_code(code)):
+        await create_invite(kind="staff", site_id=site_id, unit_id=unit_id, label="Demo staff", code=code)
     return code

@@ -5,21 +5,23 @@ from __future__ import annotations
 import asyncio
 import re
 
-from server.participants.tables import CourseGroup, InviteCode, Site
+from server.participants.tables import CourseGroup, InviteCode, Site, Unit
 from tests.integration.content.test_import import run_cli
 
 
-async def _counts() -> tuple[int, int, int]:
-    return await Site.count(), await CourseGroup.count(), await InviteCode.count()
+async def _counts() -> tuple[int, int, int, int]:
+    return await Site.count(), await CourseGroup.count(), await Unit.count(), await InviteCode.count()
 
 
 def test_demo_twice_prints_the_same_link_and_creates_no_duplicates(db):
     first = run_cli("demo")
     second = run_cli("demo")
     assert first.returncode == 0 and second.returncode == 0
-    link = re.search(r"http\S+/j/(\S+)", first.stdout).group(1)
-    assert link == re.search(r"http\S+/j/(\S+)", second.stdout).group(1)
-    assert asyncio.run(_counts()) == (1, 1, 1)
+    for door in ("j", "u"):  # the patient invite and the staff unit's link
+        link = re.search(rf"http\S+/{door}/(\S+)", first.stdout).group(1)
+        assert link == re.search(rf"http\S+/{door}/(\S+)", second.stdout).group(1)
+    # a clinic with a course group and a hospital with a unit; one code each
+    assert asyncio.run(_counts()) == (2, 1, 1, 2)
     group = asyncio.run(CourseGroup.select(CourseGroup.starts_on, CourseGroup.course_slug).first().run())
     assert group["course_slug"] == "mbsr-8-weeks"
 

@@ -1,0 +1,116 @@
+"""The staff side: "Take a pause" in two taps, stress before and after, her own pauses and the unit's totals."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import urlencode
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
+from litestar.params import Body, FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from server.content.catalog import get_catalog
+from server.engagement.schemas import EventIn
+from server.engagement.services import BatchRejected, ingest
+from server.lib.i18n import N_, _
+from server.lib.templates import page
+from server.participants.guards import require_device
+from server.staff import services
+
+FILTER_LABELS = {
+    "standing": N_("Standing"), "sitting": N_("Sitting"), "eyes_open": N_("Eyes open"),
+    "sink": N_("By the sink"), "hard_moment": N_("After a hard moment"),
+}
+
+
+def require_staff(request: Request):
+    device = require_device(request)
+    if device.kind != "staff":
+        raise NotFoundException()
+    return device
+
+
+def stress_value(raw: str) -> int | None:
+    """0-10 from a form or link; anything else means she did not say (the rating is always optional)."""
+    return int(raw) if raw.isdigit() and 0 <= int(raw) <= 10 else None
+
+
+def _pause(slug: str) -> dict:
+    exercise = get_catalog().exercises.get(slug)
+    if exercise is None or exercise["kind"] != "micro_pause" or "staff" not in exercise["audience"]:
+        raise NotFoundException()
+    return exercise
+
+
+class PauseDoneForm(msgspec.Struct, frozen=True):
+    version: Annotated[int, msgspec.Meta(ge=1)]
+    before: Annotated[str, msgspec.Meta(max_length=2)] = ""
+    after: Annotated[str, msgspec.Meta(max_length=4)] = ""
+
+
+class StaffController(Controller):
+    @get("/pause", name="staff:home")
+    async def home(self, request: Request, length: FromQuery[str] = "", f: FromQuery[list[str] | None] = None,
+                   none: FromQuery[str] = "") -> Template:
+        require_staff(request)
+        chosen = tuple(x for x in (f or []) if x in services.FILTERS)
+        return page(request, "staff/home.html", filters=FILTER_LABELS, chosen=chosen,
+                    pauses=services.pauses(get_catalog(), filters=chosen), nothing_fits=bool(none), length=length)
+
+    @get("/pause/go", name="staff:go")
+    async def go(self, request: Request, length: FromQuery[str] = "",
+                 f: FromQuery[list[str] | None] = None) -> Redirect:
+        """One tap from the length buttons to a pause: a random one that fits, so it does not get stale."""
+        require_staff(request)
+        chosen = tuple(x for x in (f or []) if x in services.FILTERS)
+        picked = services.pick(services.pauses(get_catalog(), length=length, filters=chosen))
+        if picked is None:
+            query = {"f": chosen, "length": length if length in services.LENGTHS else "", "none": "1"}
+            return Redirect(f"/pause?{urlencode(query, doseq=True)}", status_code=303)
+        return Redirect(f"/pauses/{picked['slug']}", status_code=303)
+
+    @get("/pauses/{slug:str}", name="staff:pause")
+    async def pause(self, request: Request, slug: FromPath[str]) -> Template:
+        require_staff(request)
+        return page(request, "staff/before.html", exercise=_pause(slug))
+
+    @post("/pauses/{slug:str}/done", name="staff:done", status_code=303)
+    async def done(self, request: Request, slug: FromPath[str],
+                   data: Annotated[PauseDoneForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+                   ) -> Redirect | Template:
+        """Without JavaScript the end of a pause is this form; with it, the player sends the same event."""
+        device = require_staff(request)
+        exercise = _pause(slug)
+        catalog = get_catalog()
+        if catalog.exercise_versions.get(data.version) != slug:
+            return page(request, "staff/after.html", status_code=400, exercise=exercise, before="",
+                        error=_("This pause has changed in the meantime. Please start it again."))
+        now = datetime.now(UTC)
+        done = EventIn(id=uuid.uuid4(), type="pause_completed", occurred_at=now, exercise_version=data.version,
+                       seconds=exercise["seconds"], stress_before=stress_value(data.before),
+                       stress_after=stress_value(data.after))
+        try:
+            await ingest([done], device.participant_id, catalog, now)
+        except BatchRejected as rejected:
+            return page(request, "staff/after.html", status_code=rejected.status, exercise=exercise,
+                        before=data.before, error=rejected.message)
+        return Redirect("/pauses/mine?saved=1", status_code=303)
+
+    @get("/pauses/mine", name="staff:mine")
+    async def mine(self, request: Request, saved: FromQuery[str] = "") -> Template:
+        device = require_staff(request)
+        catalog = get_catalog()
+        return page(request, "staff/mine.html", pauses=await services.my_pauses(device.participant_id, catalog),
+                    exercises=catalog.exercises, saved=bool(saved))
+
+    @get("/pauses/unit", name="staff:unit")
+    async def unit(self, request: Request) -> Template:
+        device = require_staff(request)
+        unit_id = await services.unit_of(device.participant_id)
+        totals = await services.unit_totals(unit_id) if unit_id is not None else None
+        return page(request, "staff/unit.html", totals=totals, min_people=services.MIN_PEOPLE)

@@ -1,0 +1,151 @@
+"""Staff micro-pauses: the QR door, two taps to a pause, stress before and after, and what each person sees."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from server.engagement.tables import Event
+from server.participants.tables import Participant
+from tests.support import (
+    app_client,
+    csrf_token,
+    enrol,
+    enrol_staff,
+    event,
+    exercise_version,
+    make_invite,
+    make_staff_code,
+    post_events,
+)
+
+
+async def test_the_unit_code_makes_an_anonymous_staff_participant_bound_to_the_unit(app, db):
+    code = await make_staff_code("ward-7")
+    async with app_client(app) as client:
+        language = await client.get(f"/u/{code}")
+        assert language.status_code == 200 and f"/u/{code}/consent?lang=da" in language.text
+        consent = await client.get(f"/u/{code}/consent", params={"lang": "en"})
+        assert "employee number" in consent.text  # says what is never recorded
+        assert "during your pregnancy" not in consent.text  # the patients' text is not shown to staff
+        participant_id = await enrol_staff(client, code, lang="en")
+        assert (await client.get("/")).headers["location"] == "/pause"
+        assert (await client.get("/home")).headers["location"] == "/pause"
+        home = await client.get("/pause")
+    assert home.status_code == 200 and "Take a pause" in home.text and "Surprise me" in home.text
+    row = await Participant.select(Participant.kind, Participant.unit.slug, Participant.municipality_code).where(
+        Participant.id == participant_id).first()
+    assert row == {"kind": "staff", "unit.slug": "ward-7", "municipality_code": None}
+
+
+async def test_a_code_opened_at_the_other_door_is_sent_to_its_own(app, db):
+    patient_code, staff_code = await make_invite(), await make_staff_code()
+    async with app_client(app) as client:
+        assert (await client.get(f"/u/{patient_code}")).headers["location"] == f"/j/{patient_code}"
+        moved = await client.get(f"/j/{staff_code}/consent", params={"lang": "da"})
+        assert moved.headers["location"] == f"/u/{staff_code}/consent?lang=da"
+
+
+async def test_one_tap_picks_a_pause_that_fits_the_time_and_the_filters(app, db):
+    async with app_client(app) as client:
+        await enrol_staff(client)
+        picked = await client.get("/pause/go", params={"length": "1", "f": "sink"})
+        assert picked.headers["location"] == "/pauses/mindful-hand-washing"
+        for _ in range(5):
+            five = await client.get("/pause/go", params={"length": "5"})
+            slug = five.headers["location"].rsplit("/", 1)[1]
+            assert slug in {"after-a-hard-event"}  # the only 4-5 minute staff pause today
+        nothing = await client.get("/pause/go", params={"length": "1", "f": ["sink", "sitting"]})
+        assert nothing.status_code == 303 and "none=1" in nothing.headers["location"]
+        page = await client.get(nothing.headers["location"])
+        assert "No pause fits" in page.text or "Ingen pause passer" in page.text
+        assert 'value="sink" checked' in page.text  # her choices are kept
+
+
+async def test_patients_do_not_see_the_staff_pages(app, db):
+    async with app_client(app) as client:
+        await enrol(client)
+        for path in ("/pause", "/pauses/mine", "/pauses/unit", "/pauses/doorway-pause"):
+            assert (await client.get(path)).status_code == 404, path
+
+
+async def test_without_javascript_the_after_question_records_the_pause_with_both_ratings(app, db):
+    async with app_client(app) as client:
+        participant_id = await enrol_staff(client, lang="en")
+        before = await client.get("/pauses/box-breathing")
+        assert "How stressed do you feel right now?" in before.text
+        done = await client.get("/exercises/box-breathing/done", params={"before": "7"})
+        assert "And now" in done.text and 'name="before" value="7"' in done.text
+        saved = await client.post("/pauses/box-breathing/done", data={
+            "_csrf_token": csrf_token(done.text), "version": exercise_version("box-breathing"),
+            "before": "7", "after": "4"})
+        assert saved.headers["location"] == "/pauses/mine?saved=1"
+        mine = await client.get(saved.headers["location"])
+    assert "Box breathing" in mine.text and "7 → 4" in mine.text
+    row = await Event.select(Event.type, Event.stress_before, Event.stress_after, Event.seconds).where(
+        Event.participant == participant_id).first()
+    assert row["type"] == "pause_completed" and (row["stress_before"], row["stress_after"]) == (7, 4)
+    assert row["seconds"] > 0
+
+
+async def test_the_outbox_path_stores_stress_ratings_and_refuses_out_of_range_ones(app, db):
+    version = exercise_version("doorway-pause")
+    async with app_client(app) as client:
+        await enrol_staff(client)
+        bad = await post_events(client, [event("pause_completed", exercise_version=version, seconds=60,
+                                               stress_before=11)])
+        assert bad.status_code == 422
+        good = await post_events(client, [event("pause_completed", exercise_version=version, seconds=60,
+                                                stress_before=6)])
+        assert good.status_code == 200
+    rows = await Event.select(Event.stress_before, Event.stress_after).where(Event.type == "pause_completed")
+    assert rows == [{"stress_before": 6, "stress_after": None}]
+
+
+async def _pauses_by_colleagues(app, code: str, people: int, *, before: int = 8, after: int = 5) -> None:
+    version = exercise_version("box-breathing")
+    for _ in range(people):
+        async with app_client(app) as client:
+            await enrol_staff(client, code)
+            response = await post_events(client, [event("pause_completed", exercise_version=version, seconds=180,
+                                                         stress_before=before, stress_after=after)])
+            assert response.status_code == 200
+
+
+async def _unit_page(app, code: str) -> httpx.Response:
+    async with app_client(app) as client:
+        await enrol_staff(client, code, lang="en")
+        return await client.get("/pauses/unit")
+
+
+async def test_unit_totals_stay_hidden_until_five_colleagues_took_part(app, db):
+    code = await make_staff_code("ward-a")
+    await _pauses_by_colleagues(app, code, 4)
+    page = await _unit_page(app, code)
+    assert page.text.count("Not enough colleagues yet") == 2  # this week and this month
+    assert "<dd>4</dd>" not in page.text
+
+
+async def test_unit_totals_show_pauses_minutes_and_median_change_for_five_and_only_their_unit(app, db):
+    code, other = await make_staff_code("ward-b"), await make_staff_code("ward-c")
+    await _pauses_by_colleagues(app, code, 5, before=8, after=5)
+    await _pauses_by_colleagues(app, other, 6, before=2, after=9)
+    page = await _unit_page(app, code)
+    assert "Not enough colleagues yet" not in page.text
+    assert page.text.count("<dd>5</dd>") == 2  # 5 pauses this week and this month (the other unit's 6 not)
+    assert page.text.count("<dd>15</dd>") == 2  # 5 × 3 minutes
+    assert page.text.count("<dd>-3</dd>") == 2  # median change 5 − 8
+
+
+async def test_last_months_pauses_are_not_in_this_months_totals(app, db):
+    code = await make_staff_code("ward-d")
+    version = exercise_version("box-breathing")
+    long_ago = (datetime.now(UTC) - timedelta(days=40)).isoformat()
+    for _ in range(5):
+        async with app_client(app) as client:
+            await enrol_staff(client, code)
+            await post_events(client, [event("pause_completed", exercise_version=version, seconds=60,
+                                             occurred_at=long_ago)])
+    page = await _unit_page(app, code)
+    assert page.text.count("Not enough colleagues yet") == 2
