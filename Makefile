@@ -29,6 +29,7 @@ setup: $(TEST_STAMP)
 run: $(STAMP)
 	$(BIN)/pusterum db migrate
 	$(BIN)/pusterum content import
+	$(BIN)/pusterum push keys
 	$(BIN)/pusterum demo
 	$(BIN)/pusterum serve
 

@@ -15,6 +15,7 @@ from server.lib.logs import logging_overrides
 from server.lib.web import RequestContextMiddleware
 from server.participants.controllers import JoinController, SettingsController
 from server.pwa.controllers import manifest, service_worker
+from server.reminders.controllers import RemindersController
 from server.settings import get_settings
 from server.staff.controllers import StaffController
 
@@ -24,6 +25,7 @@ def create_app() -> Litestar:
     app = Litestar(
         route_handlers=[
             ContentController, JoinController, SettingsController, EngagementController, StaffController,
+            RemindersController,
             audio, service_worker, manifest, plugins.static_router(), plugins.health,
         ],
         lifespan=[plugins.database_lifespan],

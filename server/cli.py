@@ -113,6 +113,52 @@ def cmd_invites_create(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- web push ---
+
+def cmd_push_keys(_args: argparse.Namespace) -> int:
+    from server.reminders.vapid import ensure_keys, load_key, public_key_b64
+
+    path, made = ensure_keys()
+    print(f"{'Made a new' if made else 'Kept the existing'} VAPID key in {path} (keep it out of git and backed up: "
+          "replacing it ends every reminder subscription).")
+    print(f"Public key: {public_key_b64(load_key())}")
+    return 0
+
+
+async def _push_test(endpoint_hint: str | None) -> tuple[int, str]:
+    import aiohttp
+
+    from server.reminders.sender import Sender, Subscription, payload
+    from server.reminders.tables import PushSubscription
+    from server.reminders.vapid import Signer, load_key
+
+    vapid = load_key()
+    if vapid is None:
+        return 1, "there is no VAPID key yet: run `pusterum push keys` first"
+    query = PushSubscription.select(PushSubscription.id, PushSubscription.participant, PushSubscription.endpoint,
+                                    PushSubscription.p256dh, PushSubscription.auth,
+                                    PushSubscription.participant.kind, PushSubscription.participant.language)
+    if endpoint_hint:
+        query = query.where(PushSubscription.endpoint.like(f"%{endpoint_hint}%"))
+    row = await query.order_by(PushSubscription.created_at, ascending=False).first()
+    if row is None:
+        return 1, "no browser has turned reminders on yet (or none matches --endpoint)"
+    kind, language = row.pop("participant.kind"), row.pop("participant.language")
+    async with aiohttp.ClientSession() as session:
+        status = await Sender(session, Signer(vapid, get_settings().push_contact)).send(
+            Subscription(**row), payload(kind, language))
+    host = row["endpoint"].split("/")[2]
+    return (0 if status is not None and status < 300 else 1), f"push service {host} answered {status}"
+
+
+def cmd_push_test(args: argparse.Namespace) -> int:
+    status, message = asyncio.run(_push_test(args.endpoint))
+    if status:
+        return _fail(message)
+    print(f"Sent one reminder: {message}.")
+    return 0
+
+
 # --- demo and serve ---
 
 def cmd_demo(_args: argparse.Namespace) -> int:
@@ -169,6 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--days", type=int, help="valid for this many days")
     create.add_argument("--max-uses", type=int, help="how many people may use it")
     create.set_defaults(func=cmd_invites_create)
+
+    push = sub.add_parser("push", help="web push reminders").add_subparsers(dest="push_command", required=True)
+    push.add_parser("keys", help="make the VAPID key once (kept if it exists); print the public key").set_defaults(
+        func=cmd_push_keys)
+    test = push.add_parser("test", help="send one reminder to the newest subscription")
+    test.add_argument("--endpoint", help="only a subscription whose endpoint contains this text")
+    test.set_defaults(func=cmd_push_test)
 
     sub.add_parser("demo", help="ensure the demo site, course group and invite; print its link").set_defaults(
         func=cmd_demo)

@@ -25,6 +25,7 @@ from server.lib.i18n import _
 from server.lib.templates import PWA_DIR, build_environment, page
 from server.lib.web import clear_device_cookie
 from server.participants.guards import NotEnrolled
+from server.reminders.sender import reminder_loop
 from server.settings import Settings
 
 log = logging.getLogger("pusterum")
@@ -43,12 +44,17 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
         await DB.run_ddl("PRAGMA journal_mode=WAL")
     await load_catalog()
     poller = asyncio.create_task(_poll_catalog())
+    stop_reminders = asyncio.Event()
+    reminders = asyncio.create_task(reminder_loop(stop_reminders)) if settings.reminder_poll_seconds else None
     try:
         yield
     finally:
         poller.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await poller
+        if reminders is not None:
+            stop_reminders.set()
+            await reminders
         if settings.is_postgres:
             await DB.close_connection_pool()
 

@@ -38,6 +38,12 @@ class Settings:
     # to its end in seconds. Refused in production mode.
     time_scale: float
     log_level: str
+    # Web push: the VAPID key file (made by `pusterum push keys`, never in git), the contact the push
+    # services may write to about our traffic, and how often each process looks for due reminders
+    # (0: this process sends none, e.g. in tests that drive the sender themselves).
+    vapid_key_file: Path
+    push_contact: str
+    reminder_poll_seconds: float
 
     @property
     def is_postgres(self) -> bool:
@@ -96,6 +102,9 @@ def load_settings(env: dict[str, str] | os._Environ[str] = os.environ) -> Settin
                                 + "; ".join(problems) + ".")
     elif not secret_key:
         secret_key = _secret_from_var(var_dir)
+    push_contact = env.get("PUSH_CONTACT", "mailto:pusterum@localhost")
+    if not push_contact.startswith(("mailto:", "https://")):
+        raise SettingsError("PUSH_CONTACT must be a mailto: or https:// address the push services can reach you at.")
     default_language = env.get("DEFAULT_LANGUAGE", "da")
     if default_language not in LANGUAGES:
         raise SettingsError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}.")
@@ -113,6 +122,9 @@ def load_settings(env: dict[str, str] | os._Environ[str] = os.environ) -> Settin
         pwa_dir=Path(env.get("PUSTERUM_PWA_DIR", str(ROOT / "pwa"))).resolve(),
         time_scale=time_scale,
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        vapid_key_file=Path(env.get("VAPID_KEY_FILE", str(var_dir / "vapid_private.pem"))).resolve(),
+        push_contact=push_contact,
+        reminder_poll_seconds=_float(env, "REMINDER_POLL_SECONDS", 15.0, 0, 600),
     )
 
 
@@ -129,7 +141,7 @@ def _int(env, name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def _float(env, name: str, default: float) -> float:
+def _float(env, name: str, default: float, low: float = 0.001, high: float = 10) -> float:
     raw = env.get(name)
     if raw in (None, ""):
         return default
@@ -137,8 +149,8 @@ def _float(env, name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number (got {raw!r}).") from None
-    if not 0.001 <= value <= 10:
-        raise SettingsError(f"{name} must lie between 0.001 and 10 (got {value}).")
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must lie between {low:g} and {high:g} (got {value:g}).")
     return value
 
 

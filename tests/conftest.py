@@ -28,6 +28,7 @@ os.environ.update({
     "PUSTERUM_CONTENT_DIR": str(ROOT / "content"),
     "BASE_URL": "http://testserver",
     "PICCOLO_CONF": "server.piccolo_conf",
+    "REMINDER_POLL_SECONDS": "0",  # tests that send reminders drive the sender themselves
 })
 os.environ.pop("DATABASE_URL", None)
 os.environ.pop("PUSTERUM_TIME_SCALE", None)

@@ -15,7 +15,7 @@ from server.lib.templates import PWA_DIR
 # The app shell: everything a saved page needs to render and run offline.
 SHELL = (
     "offline.html", "css/app.css", "js/app.js", "js/outbox.js", "js/outbox-core.js", "js/recovery.js",
-    "js/player.js", "js/pwa.js", "js/forget.js",
+    "js/player.js", "js/pwa.js", "js/forget.js", "js/reminders.js", "js/sw-push.js",
     "js/vendor/htmx.min.js", "icons/icon.svg", "icons/icon-192.png", "manifest.webmanifest",
 )
 WORKBOX = ("workbox-sw", "workbox-core", "workbox-routing", "workbox-strategies", "workbox-precaching",
@@ -35,7 +35,8 @@ def service_worker_source() -> bytes:
     precache = [{"url": "/manifest.webmanifest" if p == "manifest.webmanifest" else f"/static/{p}",
                  "revision": _digest(p)} for p in SHELL]
     modules = {name: f"/static/{_module_path(name)}?v={_digest(_module_path(name))}" for name in WORKBOX}
-    modules["outbox-core"] = f"/static/js/outbox-core.js?v={_digest('js/outbox-core.js')}"
+    for name in ("outbox-core", "sw-push"):
+        modules[name] = f"/static/js/{name}.js?v={_digest(f'js/{name}.js')}"
     template = (PWA_DIR / "sw.js").read_text()
     version = hashlib.blake2b(json.dumps([precache, modules, template]).encode(), digest_size=6).hexdigest()
     config = {"version": version, "precache": precache, "modules": modules, "offline": "/static/offline.html"}

@@ -89,7 +89,7 @@ class LiveServer:
         self.env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PUSTERUM_TEST_DB")}
         self.env.update({"PUSTERUM_VAR_DIR": str(self.var_dir), "HOST": "127.0.0.1", "PORT": str(self.port),
                          "BASE_URL": self.url, "PUSTERUM_TIME_SCALE": TIME_SCALE,
-                         "WORKERS": "1", "PUSTERUM_PWA_DIR": str(self.pwa_dir),
+                         "WORKERS": "1", "PUSTERUM_PWA_DIR": str(self.pwa_dir), "REMINDER_POLL_SECONDS": "0.3",
                          "PUSTERUM_CONTENT_DIR": str(self.content_dir)})
         self.process: subprocess.Popen | None = None
         self.invite_url = ""

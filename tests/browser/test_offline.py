@@ -3,6 +3,7 @@ and an outbox that loses nothing across reloads."""
 
 from __future__ import annotations
 
+import re
 import struct
 import time
 import urllib.request
@@ -13,6 +14,8 @@ from tests.browser.conftest import poll
 from tests.browser.test_patient_flow import SHORT, enrol_in_danish
 
 pytestmark = pytest.mark.browser
+# The service worker's allowlist (pwa/sw.js): the only pages it may keep.
+PARTICIPANT_PAGES = r"/(home|library|support|about|settings|exercises/[a-z0-9-]+(/(play|done|thanks))?)?"
 
 
 def png_size(url: str) -> tuple[int, int]:
@@ -252,3 +255,59 @@ def test_background_sync_lets_the_worker_send_the_queue_itself(page, live_server
                                                      "lastChance": False})
         assert arrived(20)
     assert live_server.query(count, participant)[0][0] == before + 20
+
+
+def worker_fetches(page, path: str) -> int:
+    """How often the service worker fetched ``path`` from the network since its timings were last cleared:
+    every fetch() the worker makes leaves a resource-timing entry in the worker's own timeline."""
+    worker = poll(page, "navigator.serviceWorker.ready.then(r => !!r.active)") and page.context.service_workers[0]
+    return worker.evaluate("(path) => performance.getEntriesByType('resource')"
+                           ".filter(e => new URL(e.name).pathname === path).length", path)
+
+
+def test_a_fresh_page_opens_from_the_phone_and_what_she_changes_is_fetched_at_once(page, live_server):
+    enrol_in_danish(page, live_server)
+    wait_for_controller(page)
+    home = f"{live_server.url}/home"
+    page.goto(home)  # through the worker now: fetched and stamped
+    wait_until_cached(page, home)
+    assert page.get_attribute("html", "lang") == "da"
+    page.goto(f"{live_server.url}/library")
+    page.context.service_workers[0].evaluate("performance.clearResourceTimings()")
+    served: list[tuple[str, bool]] = []
+    page.on("response", lambda r: served.append((r.url, r.from_service_worker)) if r.url == home else None)
+
+    # Within the freshness window, home comes from the phone: the worker does not ask the network.
+    page.goto(home)
+    assert page.locator("h1").first.text_content()
+    assert served == [(home, True)]
+    assert worker_fetches(page, "/home") == 0
+    assert page.get_attribute("html", "lang") == "da"
+
+    # A reload is her asking for the newest page: the network is asked.
+    page.reload()
+    assert poll(page, "document.readyState === 'complete'")
+    assert worker_fetches(page, "/home") == 1
+
+    # She changes the language (a POST form): every cached page is stale, home is fetched in English.
+    page.goto(f"{live_server.url}/settings")
+    page.click("form[action='/language'] button[value=en]")
+    page.wait_for_url("**/settings")
+    assert page.get_attribute("html", "lang") == "en"
+    page.goto(home)
+    assert page.get_attribute("html", "lang") == "en"
+    assert worker_fetches(page, "/home") == 2
+    # ... and that fresh copy is the one kept for the next visit and for offline.
+    page.goto(f"{live_server.url}/library")
+    page.goto(home)
+    assert worker_fetches(page, "/home") == 2
+    assert page.get_attribute("html", "lang") == "en"
+    page.context.set_offline(True)
+    page.goto(home)
+    assert page.get_attribute("html", "lang") == "en"
+    page.context.set_offline(False)
+
+    # Only her own pages are ever kept: nothing else in the pages cache.
+    kept = page.evaluate("async () => (await (await caches.open('pusterum-pages')).keys())"
+                         ".map(r => new URL(r.url).pathname)")
+    assert kept and all(re.fullmatch(PARTICIPANT_PAGES, p) or p == "/__pusterum/pages-stale-before" for p in kept), kept

@@ -1,0 +1,121 @@
+"""The reminders page (a plain form, usable without JavaScript) and the small JSON API the page and the
+service worker use for what only JavaScript can do: subscribing a browser, and the notification's buttons."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import FromQuery
+from litestar.response import Redirect, Response, Template
+
+from server.lib.i18n import N_, _
+from server.lib.templates import page
+from server.participants.guards import require_device
+from server.reminders import services
+from server.reminders.vapid import public_key_b64
+
+DAY_NAMES = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
+             N_("Sunday"))
+
+
+class Keys(msgspec.Struct, frozen=True):
+    p256dh: Annotated[str, msgspec.Meta(max_length=200)]
+    auth: Annotated[str, msgspec.Meta(max_length=100)]
+
+
+class SubscriptionIn(msgspec.Struct, frozen=True):
+    endpoint: Annotated[str, msgspec.Meta(max_length=2048)]
+    keys: Keys
+
+
+class ActionIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    action: Literal["snooze", "not_today"]
+
+
+def _api_error(status: int, message: str) -> Response:
+    return Response({"error": message}, status_code=status)
+
+
+def _from_app(request: Request) -> bool:
+    """A cross-site form cannot send this header without a CORS preflight, which we never grant."""
+    return request.headers.get("x-pusterum") == "1"
+
+
+class RemindersController(Controller):
+    @get("/reminders", name="reminders:page")
+    async def show(self, request: Request, saved: FromQuery[str] = "") -> Template:
+        device = require_device(request)
+        return await self._page(request, device, saved=bool(saved))
+
+    async def _page(self, request: Request, device, *, status_code: int = 200, error: str | None = None,
+                    saved: bool = False, choice: dict | None = None) -> Template:
+        plan = await services.get_plan(device.participant_id, device.kind)
+        return page(request, "reminders/page.html", status_code=status_code, plan=plan,
+                    choice=choice or plan.choice, vapid_key=public_key_b64(), error=error, saved=saved,
+                    day_names=DAY_NAMES, intervals=services.INTERVALS)
+
+    @post("/reminders", name="reminders:save", status_code=303)
+    async def save(self, request: Request) -> Redirect | Template:
+        device = require_device(request)
+        form = await request.form()
+        field = lambda name: str(form.get(name) or "").strip()[:5]  # noqa: E731 — times are "HH:MM"
+        if device.kind == "staff":
+            windows = [{"start": field(f"start{i}"), "end": field(f"end{i}")} for i in (1, 2)
+                       if field(f"start{i}") or field(f"end{i}")]
+            every = field("every")
+            choice = {"windows": windows, "every_minutes": int(every) if every.isdigit() else None}
+        else:
+            choice = {"times": [t for t in (field("time1"), field("time2"), field("time3")) if t]}
+        days = "".join(d for d in form.getall("days", []) if d in "1234567" and len(d) == 1)
+        try:
+            await services.save_plan(device.participant_id, device.kind, choice, days,
+                                     field("quiet_start"), field("quiet_end"))
+        except services.Invalid as invalid:
+            return await self._page(request, device, status_code=400, error=str(invalid), choice=choice)
+        return Redirect("/reminders?saved=1", status_code=303)
+
+    @post("/reminders/off", name="reminders:off", status_code=303)
+    async def off(self, request: Request) -> Redirect:
+        device = require_device(request)
+        await services.turn_off(device.participant_id)
+        return Redirect("/reminders", status_code=303)
+
+    @post("/reminders/not-today", name="reminders:not_today", status_code=303)
+    async def not_today(self, request: Request) -> Redirect:
+        device = require_device(request)
+        await services.not_today(device.participant_id)
+        return Redirect("/reminders?saved=1", status_code=303)
+
+    @post("/api/push/subscription", name="reminders:subscribe", status_code=200, exclude_from_csrf=True)
+    async def subscribe(self, request: Request) -> Response:
+        device = request.state.device
+        if device is None:
+            return _api_error(401, _("We could not recognise this phone. Please open your invite link again."))
+        if not _from_app(request):
+            return _api_error(400, _("This request did not come from the Pusterum app."))
+        try:
+            data = msgspec.json.decode(await request.body(), type=SubscriptionIn)
+            await services.subscribe(device.participant_id, device.kind, data.endpoint, data.keys.p256dh,
+                                     data.keys.auth)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return _api_error(422, _("This browser gave an address for reminders that we cannot use."))
+        except services.Invalid as invalid:
+            return _api_error(422, str(invalid))
+        return Response({"enabled": True})
+
+    @post("/api/reminders/action", name="reminders:action", status_code=200, exclude_from_csrf=True)
+    async def action(self, request: Request) -> Response:
+        """The notification's own buttons: "in 30 minutes" and "not today", sent by the service worker."""
+        device = request.state.device
+        if device is None:
+            return _api_error(401, _("We could not recognise this phone. Please open your invite link again."))
+        if not _from_app(request):
+            return _api_error(400, _("This request did not come from the Pusterum app."))
+        try:
+            data = msgspec.json.decode(await request.body(), type=ActionIn)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return _api_error(422, _("That is not something a reminder can do."))
+        await (services.snooze if data.action == "snooze" else services.not_today)(device.participant_id)
+        return Response({"done": data.action})

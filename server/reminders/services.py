@@ -1,0 +1,178 @@
+"""Reminder plans and subscriptions: what she chose, checked once here for the page and the API alike."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from server.lib.i18n import _
+from server.lib.localtime import next_midnight
+from server.reminders.schedule import HHMM, MAX_SLOTS, Plan, next_due, window_slots
+from server.reminders.tables import PushSubscription, ReminderPlan
+from server.settings import get_settings
+
+SNOOZE = timedelta(minutes=30)
+INTERVALS = (60, 90, 120, 180, 240)  # minutes between staff reminders in a shift window
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "patient": {"times": ["19:00"], "days": "1234567"},
+    "staff": {"windows": [{"start": "07:00", "end": "15:00"}], "every_minutes": 120, "days": "12345"},
+}
+
+
+class Invalid(ValueError):
+    """What she entered cannot be a plan; the message says why, in her language."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    enabled: bool
+    subscribed: bool
+    choice: dict[str, Any]
+    days: str
+    quiet_start: str
+    quiet_end: str
+    next_due_at: datetime | None
+    paused_until: datetime | None
+    slots: list[str] = field(default_factory=list)
+
+
+async def get_plan(participant_id: uuid.UUID, kind: str) -> PlanView:
+    row = await ReminderPlan.select().where(ReminderPlan.participant == participant_id).first()
+    subscribed = await PushSubscription.exists().where(PushSubscription.participant == participant_id)
+    if row is None:
+        default = DEFAULTS[kind]
+        return PlanView(False, subscribed, default, default["days"], "21:00", "07:00", None, None)
+    return PlanView(row["enabled"], subscribed, _json(row["choice"]) or DEFAULTS[kind], row["days"],
+                    row["quiet_start"], row["quiet_end"], row["next_due_at"], row["paused_until"],
+                    _json(row["slots"]) or [])
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def build_slots(kind: str, choice: dict[str, Any]) -> list[str]:
+    """The wall-clock times that follow from her choice; raises Invalid with a message for people."""
+    try:
+        if kind == "staff":
+            if choice.get("every_minutes") not in INTERVALS:
+                raise Invalid(_("Please choose how often."))
+            slots = [s for w in choice.get("windows", []) for s in window_slots(w["start"], w["end"],
+                                                                                 choice["every_minutes"])]
+        else:
+            slots = [t for t in choice.get("times", []) if t]
+            if any(not HHMM.match(t) for t in slots):
+                raise Invalid(_("Please write times as hours and minutes, for example 08:30."))
+    except (KeyError, TypeError, ValueError) as exc:
+        if isinstance(exc, Invalid):
+            raise
+        raise Invalid(_("Please check the times: a shift must end after it starts.")) from None
+    if not slots:
+        raise Invalid(_("Please choose at least one time."))
+    if len(set(slots)) > MAX_SLOTS:
+        raise Invalid(_("That is too many reminders for one day."))
+    return sorted(set(slots))
+
+
+async def save_plan(participant_id: uuid.UUID, kind: str, choice: dict[str, Any], days: str,
+                    quiet_start: str, quiet_end: str, now: datetime | None = None) -> PlanView:
+    now = now or datetime.now(UTC)
+    if not days or any(d not in "1234567" for d in days) or len(set(days)) != len(days):
+        raise Invalid(_("Please choose at least one day."))
+    if not (HHMM.match(quiet_start) and HHMM.match(quiet_end)):
+        raise Invalid(_("Please write times as hours and minutes, for example 08:30."))
+    slots = build_slots(kind, choice)
+    plan = Plan(slots=tuple(slots), days="".join(sorted(days)), quiet_start=quiet_start, quiet_end=quiet_end)
+    if next_due(plan, now) is None:
+        raise Invalid(_("All your times fall in your quiet hours, so no reminder would ever come."))
+    values = {ReminderPlan.choice: json.dumps(choice), ReminderPlan.slots: json.dumps(slots),
+              ReminderPlan.days: plan.days, ReminderPlan.quiet_start: quiet_start,
+              ReminderPlan.quiet_end: quiet_end, ReminderPlan.paused_until: None,
+              ReminderPlan.next_due_at: next_due(plan, now), ReminderPlan.updated_at: now}
+    await _upsert(participant_id, values)
+    return await get_plan(participant_id, kind)
+
+
+async def _upsert(participant_id: uuid.UUID, values: dict) -> None:
+    async with ReminderPlan._meta.db.transaction():
+        if await ReminderPlan.exists().where(ReminderPlan.participant == participant_id):
+            await ReminderPlan.update(values).where(ReminderPlan.participant == participant_id)
+        else:
+            plan = ReminderPlan(participant=participant_id)
+            for column, value in values.items():
+                setattr(plan, column._meta.name, value)
+            await plan.save()
+
+
+async def _reschedule(participant_id: uuid.UUID, now: datetime, *, paused_until: datetime | None = None,
+                      due: datetime | None = None) -> None:
+    row = await ReminderPlan.select().where(ReminderPlan.participant == participant_id).first()
+    if row is None:
+        return
+    plan = Plan(slots=tuple(_json(row["slots"]) or ()), days=row["days"], quiet_start=row["quiet_start"],
+                quiet_end=row["quiet_end"], paused_until=paused_until)
+    await ReminderPlan.update({ReminderPlan.paused_until: paused_until,
+                               ReminderPlan.next_due_at: due or next_due(plan, now),
+                               ReminderPlan.updated_at: now}).where(ReminderPlan.participant == participant_id)
+
+
+async def not_today(participant_id: uuid.UUID, now: datetime | None = None) -> None:
+    now = now or datetime.now(UTC)
+    await _reschedule(participant_id, now, paused_until=next_midnight(now))
+
+
+async def snooze(participant_id: uuid.UUID, now: datetime | None = None) -> None:
+    """Once more in 30 minutes; after that the plan goes on as before."""
+    now = now or datetime.now(UTC)
+    await _reschedule(participant_id, now, due=now + SNOOZE)
+
+
+# --- subscriptions ---
+
+def _b64(value: str, length: int) -> bytes | None:
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        return None
+    return raw if len(raw) == length else None
+
+
+def check_subscription(endpoint: str, p256dh: str, auth: str) -> None:
+    secure = endpoint.startswith("https://")
+    local = endpoint.startswith(("http://127.0.0.1:", "http://localhost:")) and not get_settings().production
+    if not (secure or local) or len(endpoint) > 1024:
+        raise Invalid(_("This browser gave an address for reminders that we cannot use."))
+    key = _b64(p256dh, 65)
+    if key is None or key[0] != 4 or _b64(auth, 16) is None:
+        raise Invalid(_("This browser gave keys for reminders that we cannot use."))
+
+
+async def subscribe(participant_id: uuid.UUID, kind: str, endpoint: str, p256dh: str, auth: str,
+                    now: datetime | None = None) -> None:
+    """Unique by endpoint: the same browser subscribing again updates its row (also after re-enrolling)."""
+    check_subscription(endpoint, p256dh, auth)
+    now = now or datetime.now(UTC)
+    async with PushSubscription._meta.db.transaction():
+        updated = await PushSubscription.update({
+            PushSubscription.participant: participant_id, PushSubscription.p256dh: p256dh,
+            PushSubscription.auth: auth}).where(PushSubscription.endpoint == endpoint).returning(PushSubscription.id)
+        if not updated:
+            await PushSubscription.insert(PushSubscription(participant=participant_id, endpoint=endpoint,
+                                                           p256dh=p256dh, auth=auth, created_at=now))
+    plan = await get_plan(participant_id, kind)
+    if not plan.slots:  # first time: the defaults, so turning on is one tap
+        default = DEFAULTS[kind]
+        await save_plan(participant_id, kind, default, default["days"], "21:00", "07:00", now)
+    await ReminderPlan.update({ReminderPlan.enabled: True}).where(ReminderPlan.participant == participant_id)
+
+
+async def turn_off(participant_id: uuid.UUID) -> None:
+    """Off means off at once: every subscription of hers is deleted, so nothing more can be sent."""
+    async with PushSubscription._meta.db.transaction():
+        await PushSubscription.delete().where(PushSubscription.participant == participant_id)
+        await ReminderPlan.update({ReminderPlan.enabled: False}).where(ReminderPlan.participant == participant_id)
