@@ -145,10 +145,10 @@ class Sender:
         log.warning("push gave up after %d attempts (last answer %s)", MAX_ATTEMPTS, status)
         return status
 
-    async def run_once(self, now: datetime | None = None) -> int:
+    async def run_once(self, now: datetime | None = None, limit: int = CLAIM_BATCH) -> int:
         """Claim and send what is due; returns how many plans were claimed (0: nothing more is due)."""
         now = now or datetime.now(UTC)
-        due = await claim_due(now)
+        due = await claim_due(now, limit)
         if not due:
             return 0
         by_participant = {d.participant: d for d in due}
