@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-import subprocess
 import sys
 from collections import Counter
 from datetime import UTC, datetime
@@ -18,12 +18,12 @@ ROOT = Path(__file__).resolve().parents[3]
 
 async def test_two_sender_processes_deliver_1000_due_reminders_exactly_once(db, push, vapid_key):
     await due_participants(push, 1000)
-    workers = [subprocess.Popen([sys.executable, "-m", "tests.integration.reminders.sender_worker"], cwd=ROOT,
-                                env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for _ in range(2)]
-    outputs = [w.communicate(timeout=300) for w in workers]
-    assert all(w.returncode == 0 for w in workers), [err[-2000:] for _, err in outputs]
-    claimed = [int(out.strip().splitlines()[-1]) for out, _ in outputs]
+    workers = [await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tests.integration.reminders.sender_worker", cwd=ROOT, env=os.environ.copy(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE) for _ in range(2)]
+    outputs = await asyncio.wait_for(asyncio.gather(*(w.communicate() for w in workers)), timeout=300)
+    assert all(w.returncode == 0 for w in workers), [err.decode()[-2000:] for _, err in outputs]
+    claimed = [int(out.decode().strip().splitlines()[-1]) for out, _ in outputs]
 
     deliveries = push.deliveries
     per_endpoint = Counter(d.endpoint for d in deliveries)
