@@ -17,7 +17,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench import client, report, wrk
+from bench import client, push, report, wrk
 from bench.servers import App, Bare, Server
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -81,6 +81,10 @@ def run(seconds: int) -> dict:
         rows_added = app.settled_event_rows() - rows_before
 
         transfers = client.first_load(app.url, cookie)
+        app.stop()  # the push measurement needs the CPUs: the senders stand in for the app's workers
+        reminders = 1000 if seconds < 10 else 10_000
+        print(f"web push: {reminders:,} reminders due at once, {push.SENDERS} sender processes …", file=sys.stderr)
+        push_result = push.measure(app, reminders)
         meta = {
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
@@ -88,7 +92,7 @@ def run(seconds: int) -> dict:
             "wrk": {"threads": wrk.THREADS, "connections": wrk.CONNECTIONS, "seconds": seconds,
                     "warm_up_seconds": wrk.WARM_UP_SECONDS},
         }
-        return report.build(meta, bare_result, library, events, rows_added, transfers)
+        return report.build(meta, bare_result, library, events, rows_added, transfers, push_result)
 
 
 if __name__ == "__main__":

@@ -12,10 +12,11 @@ BATCH = 50
 AIM_LIBRARY_RATIO = 0.5  # library req/s ÷ bare req/s, at least
 AIM_EVENTS_PER_SECOND = 20_000  # on SQLite, at least
 AIM_FIRST_LOAD_KB = 50  # at most
+AIM_PUSH_PER_SECOND = 300  # encrypted deliveries to the local double, on 2 cores
 
 
 def build(meta: dict[str, Any], bare: WrkResult, library: WrkResult, events: WrkResult, rows_added: int,
-          transfers: list[Transfer]) -> dict[str, Any]:
+          transfers: list[Transfer], push: dict[str, Any]) -> dict[str, Any]:
     rows_expected = events.requests * BATCH
     # A batch still in flight when wrk stops may be committed without wrk counting its answer.
     rows_ok = rows_expected <= rows_added <= rows_expected + CONNECTIONS * BATCH
@@ -34,11 +35,13 @@ def build(meta: dict[str, Any], bare: WrkResult, library: WrkResult, events: Wrk
         "first_load": {"page_and_linked_kb": first_kb, "with_imported_modules_kb": all_kb,
                        "headers_kb_not_counted": sum(t.header_bytes for t in transfers) / 1024,
                        "files": [asdict(t) for t in transfers]},
+        "push": push,
     }
     report["aims"] = {
         "library_ratio_at_least_0.5": report["library"]["ratio_rps"] >= AIM_LIBRARY_RATIO,
         "events_per_second_at_least_20000": report["events"]["events_per_second"] >= AIM_EVENTS_PER_SECOND,
         "first_load_at_most_50_kb": all_kb <= AIM_FIRST_LOAD_KB,
+        "push_deliveries_per_second_at_least_300": push["aim_met"],
     }
     problems = [f"{name}: {r.non_200} non-200 answers, {r.socket_errors} socket errors"
                 + (f" (first: {r.first_bad})" if r.first_bad else "")
@@ -47,6 +50,10 @@ def build(meta: dict[str, Any], bare: WrkResult, library: WrkResult, events: Wrk
     if not rows_ok:
         problems.append(f"event rows: {rows_added:,} added, expected {rows_expected:,} "
                         f"(up to {CONNECTIONS * BATCH:,} more from batches in flight)")
+    if not push["valid"]:
+        problems.append(f"web push: {push['delivered']:,} of {push['reminders']:,} delivered, at most "
+                        f"{push['most_to_one']} to one subscription, {push['rejected']} refused by the double "
+                        f"{push['first_rejections']}")
     report["problems"] = problems
     report["valid"] = not problems
     return report
@@ -59,6 +66,8 @@ def _met(ok: bool) -> str:
 def render(r: dict[str, Any]) -> str:
     b, lib, ev, fl, aims = r["bare_hello"], r["library"], r["events"], r["first_load"], r["aims"]
     w = r["wrk"]
+    pu = r["push"]
+    lat = pu["due_to_delivered_s"]
     head = f"{'measurement':<36}{'req/s':>10}{'p99 ms':>9}{'non-200':>9}{'req/s ÷ bare':>14}{'p99 ÷ bare':>12}"
     rows = [("bare Litestar  GET /hello", b, 1.0, 1.0),
             ("Pusterum  GET /library (gzip)", lib, lib["ratio_rps"], lib["ratio_p99"]),
@@ -82,6 +91,12 @@ def render(r: dict[str, Any]) -> str:
         f"    gzip bodies as sent, headers not counted (they add {fl['headers_kb_not_counted']:.1f} KB);"
         f" page + <link>/<script src> only: {fl['page_and_linked_kb']:.1f} KB",
         *(f"    {t['body_bytes'] / 1024:6.1f} KB  {t['encoding']:<8} {t['how']:<9} {t['url']}" for t in fl["files"]),
+        f"web push                 {pu['deliveries_per_second']:>8,.0f} /s     aim ≥ {AIM_PUSH_PER_SECOND}       "
+        f"{_met(aims['push_deliveries_per_second_at_least_300'])}",
+        f"    {pu['reminders']:,} reminders due at once, {pu['senders']} sender processes "
+        f"(claimed {pu['claimed_per_sender']}), encrypted and VAPID-signed to the local double: due → "
+        f"delivered p50 {lat['p50']:.2f} s, p95 {lat['p95']:.2f} s, all {lat['max']:.2f} s; "
+        f"{pu['delivered']:,} delivered, at most {pu['most_to_one']} per subscription",
         f"event rows  {ev['rows_added']:,} added for {ev['requests']:,} answered batches × {ev['batch']}"
         f" = {ev['rows_expected']:,}: {'ok' if ev['rows_ok'] else 'MISMATCH'}",
     ]
