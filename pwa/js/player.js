@@ -232,4 +232,5 @@ export function initPlayer(root, { record, flush }) {
   }
 
   showStep();
+  if ("autostart" in root.dataset) play();
 }

@@ -112,11 +112,14 @@ class ContentController(Controller):
         return page(request, "content/exercise.html", exercise=exercise, prefetch=_offline_urls([exercise]))
 
     @get("/exercises/{slug:str}/play", name="content:play")
-    async def play(self, request: Request, slug: FromPath[str], before: FromQuery[str] = "") -> Template:
+    async def play(self, request: Request, slug: FromPath[str], before: FromQuery[str] = "",
+                   start: FromQuery[str] = "") -> Template:
         device = require_device(request)
         exercise = _exercise(slug, device.kind)
+        # A staff pause starts by itself after the stress question: her tap there was the start.
+        autostart = start == "1" and _staff_pause(device, exercise)
         return page(request, "content/player.html", exercise=exercise, time_scale=get_settings().time_scale,
-                    staff_pause=_staff_pause(device, exercise), before=_stress(before))
+                    staff_pause=_staff_pause(device, exercise), before=_stress(before), autostart=autostart)
 
     @get("/exercises/{slug:str}/done", name="content:done")
     async def done(self, request: Request, slug: FromPath[str], before: FromQuery[str] = "") -> Template:

@@ -51,8 +51,9 @@ def _wrong_door(request: Request, code: str, checked: services.ValidCode) -> Red
 class JoinController(Controller):
     @get(["/j/{code:str}", "/u/{code:str}"], name="participants:join")
     async def choose_language(self, request: Request, code: FromPath[str]) -> Template | Redirect:
-        if request.state.device is not None:
-            return Redirect("/home", status_code=303)
+        if request.state.device is not None:  # already here: straight to her start (the QR code, scanned again)
+            return Redirect(_AFTER_JOIN["staff"] if request.state.device.kind == "staff" else "/home",
+                            status_code=303)
         checked = await services.check_code(code)
         if isinstance(checked, services.CodeProblem):
             return _code_problem(request, checked)

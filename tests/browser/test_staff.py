@@ -200,7 +200,9 @@ def test_a_nurse_sets_her_shift_and_turns_reminders_on_and_off(context, page, li
     # A shift that ends before it starts: said in Danish, and nothing changes.
     page.fill("#start1", "16:00")
     page.fill("#end1", "08:00")
-    page.click("form[action='/reminders'] button[type=submit]")
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/reminders")) as answer:
+        page.click("form[action='/reminders'] button[type=submit]")
+    assert answer.value.status == 400
     page.wait_for_selector("#reminder-error")
     assert page.text_content("#reminder-error").strip() == ERROR_SHIFT
     assert page.locator("p.notice[role=status]").count() == 0

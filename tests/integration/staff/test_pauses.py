@@ -31,6 +31,7 @@ async def test_the_unit_code_makes_an_anonymous_staff_participant_bound_to_the_u
         assert "during your pregnancy" not in consent.text  # the patients' text is not shown to staff
         participant_id = await enrol_staff(client, code, lang="en")
         assert (await client.get("/")).headers["location"] == "/pause"
+        assert (await client.get(f"/u/{code}")).headers["location"] == "/pause"  # the QR code, scanned again
         assert (await client.get("/home")).headers["location"] == "/pause"
         home = await client.get("/pause")
     assert home.status_code == 200 and "Take a pause" in home.text and "Surprise me" in home.text
@@ -75,6 +76,10 @@ async def test_without_javascript_the_after_question_records_the_pause_with_both
         participant_id = await enrol_staff(client, lang="en")
         before = await client.get("/pauses/box-breathing")
         assert "How stressed do you feel right now?" in before.text
+        # The second tap (a number, or skip) starts the pause itself: no third tap on "Start".
+        assert 'name="start" value="1"' in before.text
+        player = await client.get("/exercises/box-breathing/play", params={"before": "7", "start": "1"})
+        assert "data-autostart" in player.text and 'data-before="7"' in player.text
         done = await client.get("/exercises/box-breathing/done", params={"before": "7"})
         assert "And now" in done.text and 'name="before" value="7"' in done.text
         saved = await client.post("/pauses/box-breathing/done", data={
