@@ -8,6 +8,7 @@ from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
 
 from server import plugins
+from server.accounts.controllers import AdminController, WorkspaceAuthController
 from server.content.controllers import ContentController
 from server.content.media import audio
 from server.engagement.controllers import EngagementController
@@ -25,7 +26,7 @@ def create_app() -> Litestar:
     app = Litestar(
         route_handlers=[
             ContentController, JoinController, SettingsController, EngagementController, StaffController,
-            RemindersController,
+            RemindersController, WorkspaceAuthController, AdminController,
             audio, service_worker, manifest, plugins.static_router(), plugins.health,
         ],
         lifespan=[plugins.database_lifespan],

@@ -159,6 +159,33 @@ def cmd_push_test(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- workspace accounts ---
+
+def _read_password(from_stdin: bool) -> str:
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password (8-128 characters): ")
+    if first != getpass.getpass("The same password again: "):
+        raise ValueError("the two passwords differ")
+    return first
+
+
+def cmd_users_create(args: argparse.Namespace) -> int:
+    from server.accounts.services import AccountError, create_account
+
+    try:
+        password = _read_password(args.password_stdin)
+        account_id = asyncio.run(create_account(args.email, password, tuple(args.role), display_name=args.name))
+    except (AccountError, ValueError) as exc:
+        return _fail(f"{exc}; no account was made.")
+    second = "required at first login" if get_settings().production else "offered at first login"
+    print(f"Account {account_id} made for {args.email.strip().lower()} ({', '.join(args.role)}). "
+          f"Sign in at {get_settings().base_url}/workspace/login (second factor {second}).")
+    return 0
+
+
 # --- demo and serve ---
 
 def cmd_demo(_args: argparse.Namespace) -> int:
@@ -223,12 +250,24 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--endpoint", help="only a subscription whose endpoint contains this text")
     test.set_defaults(func=cmd_push_test)
 
+    users = sub.add_parser("users", help="workspace accounts").add_subparsers(dest="users_command", required=True)
+    create_user = users.add_parser("create", help="make an account (the first admin; others are invited)")
+    create_user.add_argument("--email", required=True)
+    create_user.add_argument("--role", action="append", required=True,
+                             choices=("editor", "coordinator", "researcher", "admin"), help="repeat for several")
+    create_user.add_argument("--name", default="", help="how the workspace greets her")
+    create_user.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    create_user.set_defaults(func=cmd_users_create)
+
     sub.add_parser("demo", help="ensure the demo site, course group and invite; print its link").set_defaults(
         func=cmd_demo)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from server.lib.i18n import current_language
+
+    current_language.set("en")  # the operator's messages are in English, like this help
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

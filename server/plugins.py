@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.accounts.guards import Forbidden, NotSignedIn
 from server.content.catalog import get_catalog
 from server.content.schemas import KINDS, RESOURCE_CATEGORIES, TAGS
 from server.content.services import content_revision, load_catalog
@@ -177,8 +178,21 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
                                        "Please try again in a moment."))
 
 
+def not_signed_in_handler(request: Request, exc: NotSignedIn) -> Response:
+    if _wants_json(request):
+        return Response({"error": _("Please sign in again.")}, status_code=401)
+    return Redirect(exc.target, status_code=303)  # type: ignore[return-value]
+
+
+def forbidden_handler(request: Request, _exc: Forbidden) -> Response:
+    return _error_page(request, 403, _("Your account does not give access to this page. An administrator can "
+                                       "change your roles."))
+
+
 EXCEPTION_HANDLERS = {
     NotEnrolled: not_enrolled_handler,
+    NotSignedIn: not_signed_in_handler,
+    Forbidden: forbidden_handler,
     HTTPException: http_exception_handler,
     500: internal_error_handler,
     Exception: internal_error_handler,

@@ -4,13 +4,14 @@ import os
 
 from piccolo.conf.apps import AppConfig as PiccoloAppConfig
 
+from server.accounts.tables import Account, AccountInvite, AccountSession, AuditEntry, LoginThrottle
 from server.content.tables import ContentItem, ContentVersion
 from server.engagement.tables import Event
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
 from server.reminders.tables import PushSubscription, ReminderPlan
 
 TABLES = [ContentItem, ContentVersion, Site, Unit, CourseGroup, InviteCode, Participant, Event, PushSubscription,
-          ReminderPlan]
+          ReminderPlan, Account, AccountSession, AccountInvite, LoginThrottle, AuditEntry]
 
 APP_CONFIG = PiccoloAppConfig(
     app_name="server",

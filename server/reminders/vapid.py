@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import os
 import time
-from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -33,14 +32,21 @@ def ensure_keys(path: Path | None = None) -> tuple[Path, bool]:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # owner-only from the start
     with os.fdopen(fd, "wb") as fh:
         fh.write(vapid.private_pem())
-    load_key.cache_clear()
     return path, True
 
 
-@lru_cache(maxsize=1)
+_loaded: dict[Path, Vapid] = {}
+
+
 def load_key() -> Vapid | None:
+    """The key, read once; a missing key is looked for again on every call, so a key made with
+    ``pusterum push keys`` while the app runs is used without a restart."""
     path = get_settings().vapid_key_file
-    return Vapid.from_pem(path.read_bytes()) if path.exists() else None
+    if path not in _loaded:
+        if not path.exists():
+            return None
+        _loaded[path] = Vapid.from_pem(path.read_bytes())
+    return _loaded[path]
 
 
 def public_key_b64(vapid: Vapid | None = None) -> str | None:

@@ -30,3 +30,15 @@ def test_push_test_without_subscriptions_says_so(db, vapid_key):
     assert asyncio.run(PushSubscription.count().run()) == 0
     done = run_cli("push", "test")
     assert done.returncode == 1 and "no browser has turned reminders on" in done.stderr
+
+
+def test_a_key_made_while_the_app_runs_is_used_without_a_restart(db, tmp_path, monkeypatch):
+    import dataclasses
+
+    from server.reminders import vapid
+
+    settings = dataclasses.replace(vapid.get_settings(), vapid_key_file=tmp_path / "vapid.pem")
+    monkeypatch.setattr(vapid, "get_settings", lambda: settings)
+    assert vapid.load_key() is None and vapid.public_key_b64() is None  # not made yet: the sender waits
+    vapid.ensure_keys()
+    assert vapid.public_key_b64() is not None

@@ -1,0 +1,225 @@
+"""The workspace's door: login with password and second factor, logout, her own security, and the
+admin's pages for accounts, invitations and the audit log. Every page here is no-store and never
+cached by the service worker (its allowlist holds only participant pages)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import msgspec
+import segno
+from litestar import Controller, Request, get, post
+from litestar.datastructures import CacheControlHeader
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Redirect, Template
+
+from server.accounts import secrets as mfa
+from server.accounts import services
+from server.accounts.guards import (
+    NotSignedIn,
+    clear_session_cookie,
+    current_session,
+    require,
+    second_factor_required,
+    session_cookie,
+)
+from server.accounts.tables import ROLES, AuditEntry
+from server.lib.i18n import N_, _
+from server.lib.signing import sign, unsign
+from server.lib.templates import page
+from server.settings import get_settings
+
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+FAILED = N_("That e-mail and password do not match an account. Please try again.")
+WRONG_CODE = N_("That code did not work. Codes change every 30 seconds; try the newest one.")
+SETUP_MAX_AGE = 3600  # seconds a scanned-but-unconfirmed secret stays usable
+
+
+class LoginForm(msgspec.Struct, frozen=True):
+    email: Annotated[str, msgspec.Meta(max_length=254)] = ""
+    password: Annotated[str, msgspec.Meta(max_length=1024)] = ""
+
+
+class CodeForm(msgspec.Struct, frozen=True):
+    code: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    pending: Annotated[str, msgspec.Meta(max_length=400)] = ""
+
+
+class InviteForm(msgspec.Struct, frozen=True):
+    email: Annotated[str, msgspec.Meta(max_length=254)] = ""
+    role: list[str] | str = msgspec.field(default_factory=list)
+
+
+class PasswordForm(msgspec.Struct, frozen=True):
+    password: Annotated[str, msgspec.Meta(max_length=1024)] = ""
+    display_name: Annotated[str, msgspec.Meta(max_length=80)] = ""
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _qr_svg(uri: str) -> str:
+    return segno.make(uri, error="m").svg_inline(scale=4, border=2, dark="#000", light="#fff", omitsize=True)
+
+
+class WorkspaceAuthController(Controller):
+    path = "/workspace"
+    cache_control = CacheControlHeader(no_store=True)
+
+    @get("/login", name="workspace:login")
+    async def login_form(self, request: Request) -> Template:
+        return page(request, "workspace/login.html", error=None)
+
+    @post("/login", name="workspace:login_post", status_code=303)
+    async def login(self, request: Request, data: Annotated[LoginForm, Form]) -> Template | Redirect:
+        keys = services.throttle_keys(data.email, _client(request))
+        wait = await services.wait_seconds(keys)
+        if wait:
+            return page(request, "workspace/login.html", status_code=429, error=_(
+                "Too many attempts. Please wait %(seconds)d seconds and try again.", seconds=wait))
+        account = await services.check_password(data.email, data.password)
+        if account is None:
+            await services.record_failure(keys)
+            return page(request, "workspace/login.html", status_code=400, error=_(FAILED))
+        await services.clear_failures(keys)
+        full = not second_factor_required(account)
+        token = await services.create_session(account.id, second_factor=full)
+        await services.audit(account.id, "session.login", account.email, second_factor_pending=not full)
+        target = "/workspace" if full else ("/workspace/login/code" if account.has_totp else "/workspace/account/code")
+        response = Redirect(target, status_code=303)
+        response.cookies.append(session_cookie(token))
+        return response
+
+    @get("/login/code", name="workspace:code")
+    async def code_form(self, request: Request) -> Template:
+        await current_session(request, partial=True)
+        return page(request, "workspace/code.html", error=None)
+
+    @post("/login/code", name="workspace:code_post", status_code=303)
+    async def code(self, request: Request, data: Annotated[CodeForm, Form]) -> Template | Redirect:
+        session = await current_session(request, partial=True)
+        keys = [f"second-factor:{session.account.id}"]
+        if wait := await services.wait_seconds(keys):
+            return page(request, "workspace/code.html", status_code=429, error=_(
+                "Too many attempts. Please wait %(seconds)d seconds and try again.", seconds=wait))
+        if not await services.check_second_factor(session.account.id, data.code):
+            await services.record_failure(keys)
+            return page(request, "workspace/code.html", status_code=400, error=_(WRONG_CODE))
+        await services.clear_failures(keys)
+        token = await services.pass_second_factor(session.id, session.account.id)
+        response = Redirect("/workspace", status_code=303)
+        response.cookies.append(session_cookie(token))
+        return response
+
+    @post("/logout", name="workspace:logout", status_code=303)
+    async def logout(self, request: Request) -> Redirect:
+        try:
+            session = await current_session(request, partial=True)
+            await services.revoke_session(session.id)
+            await services.audit(session.account.id, "session.logout", session.account.email)
+        except NotSignedIn:
+            pass  # logging out of a session that has already ended is still a logout
+        response = Redirect("/workspace/login", status_code=303)
+        response.cookies.append(clear_session_cookie())
+        return response
+
+    @get("/", name="workspace:home")
+    async def home(self, request: Request) -> Template:
+        session = await require(request)
+        return page(request, "workspace/home.html", account=session.account)
+
+    # --- her own second factor ---
+
+    @get("/account/code", name="workspace:totp_setup")
+    async def totp_setup(self, request: Request) -> Template:
+        session = await current_session(request, partial=True)
+        return self._setup_page(request, session.account, mfa.new_totp_secret())
+
+    def _setup_page(self, request: Request, account, secret: str, *, error: str | None = None,
+                    status_code: int = 200) -> Template:
+        pending = sign("totp-setup", f"{account.id}:{int(time.time())}:{secret}")
+        return page(request, "workspace/totp_setup.html", status_code=status_code, account=account, secret=secret,
+                    qr_svg=_qr_svg(mfa.provisioning_uri(secret, account.email)), pending=pending, error=error,
+                    recovery_codes=None)
+
+    @post("/account/code", name="workspace:totp_confirm", status_code=200)
+    async def totp_confirm(self, request: Request, data: Annotated[CodeForm, Form]) -> Template | Redirect:
+        session = await current_session(request, partial=True)
+        if session.account.has_totp and not session.second_factor:
+            return Redirect("/workspace/login/code", status_code=303)  # replacing it needs the current one
+        account_id, made, secret = [*(unsign("totp-setup", data.pending) or "").split(":"), "", "", ""][:3]
+        fresh = made.isdigit() and time.time() - int(made) < SETUP_MAX_AGE
+        if account_id != str(session.account.id) or not secret or not fresh:
+            return self._setup_page(request, session.account, mfa.new_totp_secret(), status_code=400,
+                                    error=_("This page was open too long. Please scan the new code."))
+        codes = await services.confirm_totp(session.account.id, secret, data.code)
+        if codes is None:
+            return self._setup_page(request, session.account, secret, status_code=400, error=_(WRONG_CODE))
+        token = await services.pass_second_factor(session.id, session.account.id)
+        response = page(request, "workspace/totp_setup.html", account=session.account, recovery_codes=codes,
+                        secret=None, qr_svg=None, pending=None, error=None)
+        response.cookies.append(session_cookie(token))
+        return response
+
+    # --- invitations: a one-time link to set a password ---
+
+    @get("/invite/{token:str}", name="workspace:invite")
+    async def invite_form(self, request: Request, token: FromPath[str]) -> Template:
+        invite = await services.open_invite(token)
+        return page(request, "workspace/invite.html", status_code=200 if invite else 410, invite=invite,
+                    token=token, error=None)
+
+    @post("/invite/{token:str}", name="workspace:invite_accept", status_code=303)
+    async def invite_accept(self, request: Request, token: FromPath[str],
+                            data: Annotated[PasswordForm, Form]) -> Template | Redirect:
+        try:
+            await services.accept_invite(token, data.password, data.display_name)
+        except services.AccountError as problem:
+            invite = await services.open_invite(token)
+            return page(request, "workspace/invite.html", status_code=400 if invite else 410, invite=invite,
+                        token=token, error=str(problem))
+        return Redirect("/workspace/login?welcome=1", status_code=303)
+
+
+class AdminController(Controller):
+    path = "/workspace/admin"
+    cache_control = CacheControlHeader(no_store=True)
+
+    @get("/accounts", name="admin:accounts")
+    async def accounts(self, request: Request) -> Template:
+        session = await require(request, "admin")
+        return page(request, "workspace/accounts.html", account=session.account,
+                    accounts=await services.list_accounts(), roles=ROLES, link=None, error=None)
+
+    @post("/accounts/invite", name="admin:invite", status_code=200)
+    async def invite(self, request: Request, data: Annotated[InviteForm, Form]) -> Template:
+        session = await require(request, "admin")
+        roles = tuple(data.role) if isinstance(data.role, list) else (data.role,) if data.role else ()
+        link, error = None, None
+        try:
+            token = await services.invite(data.email, roles, session.account.id)
+            link = f"{get_settings().base_url}/workspace/invite/{token}"
+        except services.AccountError as problem:
+            error = str(problem)
+        return page(request, "workspace/accounts.html", status_code=400 if error else 200, account=session.account,
+                    accounts=await services.list_accounts(), roles=ROLES, link=link, error=error)
+
+    @post("/accounts/{account_id:int}/{action:str}", name="admin:account_action", status_code=303)
+    async def account_action(self, request: Request, account_id: FromPath[int], action: FromPath[str]) -> Redirect:
+        session = await require(request, "admin")
+        if action in ("disable", "enable") and account_id != session.account.id:
+            await services.set_disabled(account_id, action == "disable", session.account.id)
+        elif action == "revoke":
+            count = await services.revoke_sessions(account_id)
+            await services.audit(session.account.id, "session.revoked_by_admin", str(account_id), sessions=count)
+        return Redirect("/workspace/admin/accounts", status_code=303)
+
+    @get("/audit", name="admin:audit")
+    async def audit(self, request: Request) -> Template:
+        session = await require(request, "admin")
+        entries = await AuditEntry.select(AuditEntry.at, AuditEntry.action, AuditEntry.target, AuditEntry.detail,
+                                          AuditEntry.actor.email).order_by(AuditEntry.at, ascending=False).limit(300)
+        return page(request, "workspace/audit.html", account=session.account, entries=entries)

@@ -1,0 +1,55 @@
+"""Passwords as ASVS level 2 asks: 8 to 128 characters, no composition rules, common ones refused,
+argon2id hashes (argon2-cffi's defaults), rehashed at login when the parameters have changed."""
+
+from __future__ import annotations
+
+import gzip
+from functools import cache
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from server.lib.i18n import _
+
+MIN_LENGTH, MAX_LENGTH = 8, 128
+# Django's list of 20,000 common passwords (BSD licence), those of 8 or more characters, plus Danish ones.
+COMMON = Path(__file__).with_name("common-passwords.txt.gz")
+
+hasher = PasswordHasher()
+# Verifying against this when the account does not exist takes as long as a real check, so timing
+# does not tell whether an e-mail address has an account.
+_DUMMY_HASH = hasher.hash("not a real password, only for timing")
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    with gzip.open(COMMON, "rt") as fh:
+        return frozenset(line.strip() for line in fh if line.strip())
+
+
+def problem(password: str, *, email: str = "") -> str | None:
+    """Why this password cannot be used, in words for people; None when it is fine."""
+    if len(password) < MIN_LENGTH:
+        return _("Please use at least 8 characters. A few words in a row is easy to remember.")
+    if len(password) > MAX_LENGTH:
+        return _("Please use at most 128 characters.")
+    lowered = password.lower()
+    if lowered in common_passwords() or (email and lowered in (email.lower(), email.split("@")[0].lower())):
+        return _("That password is too common and easy to guess. Please choose another.")
+    return None
+
+
+def hash_password(password: str) -> str:
+    return hasher.hash(password)
+
+
+def verify(password_hash: str | None, password: str) -> bool:
+    try:
+        return hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return hasher.check_needs_rehash(password_hash)

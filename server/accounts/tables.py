@@ -1,0 +1,58 @@
+"""Accounts of the people who run Pusterum (editors, coordinators, researchers, admins): never patients.
+
+Secrets are stored so that a leaked database does not hand out access: passwords as argon2id hashes,
+session and invitation tokens as SHA-256 of the token, recovery codes hashed, the TOTP secret encrypted
+with a key derived from SECRET_KEY.
+"""
+
+from piccolo.columns import JSON, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+ROLES = ("editor", "coordinator", "researcher", "admin")
+
+
+class Account(Table, tablename="account"):
+    email = Varchar(length=254, unique=True)  # lower-cased; the login name
+    display_name = Varchar(length=80, default="")
+    roles = Varchar(length=80, default="")  # comma-separated, from ROLES
+    password_hash = Varchar(length=255)
+    totp_secret = Text(null=True, default=None)  # encrypted; None until she sets up the second factor
+    totp_last_step = Integer(default=0)  # a code is accepted once: replaying it in the same 30 s fails
+    recovery_codes = JSON(default="[]")  # SHA-256 of the unused ones
+    created_at = Timestamptz()
+    disabled_at = Timestamptz(null=True, default=None)
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class AccountSession(Table, tablename="account_session"):
+    token_hash = Varchar(length=64, unique=True)
+    account = ForeignKey(references=Account, index=True)
+    second_factor = Boolean(default=False)  # passed TOTP (or a recovery code) in this session
+    created_at = Timestamptz()
+    last_seen_at = Timestamptz()
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class AccountInvite(Table, tablename="account_invite"):
+    token_hash = Varchar(length=64, unique=True)
+    email = Varchar(length=254)
+    roles = Varchar(length=80)
+    created_by = ForeignKey(references=Account, null=True, default=None)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class LoginThrottle(Table, tablename="login_throttle"):
+    key = Varchar(length=80, unique=True)  # "account:<hash of the e-mail>" or "client:<hash of the address>"
+    failures = Integer(default=0)
+    window_start = Timestamptz()
+    blocked_until = Timestamptz(null=True, default=None)
+
+
+class AuditEntry(Table, tablename="audit_entry"):
+    at = Timestamptz(index=True)
+    actor = ForeignKey(references=Account, null=True, default=None)  # None: the command line
+    action = Varchar(length=60)  # e.g. account.invited, session.revoked, content.published, export.created
+    target = Varchar(length=200, default="")
+    detail = JSON(default="{}")
