@@ -126,14 +126,9 @@ def test_a_nurse_takes_a_one_minute_pause_by_the_sink_and_sees_it_with_her_stres
 
 
 def ensure_push_keys(live_server) -> str:
-    """`pusterum push keys` for the live server's var dir; a key made now needs a restart to be used."""
-    key_file = live_server.var_dir / "vapid_private.pem"
-    made = not key_file.exists()
+    """`pusterum push keys` for the live server's var dir, while it runs: the running app picks the key up."""
     output = live_server.cli("push", "keys")
-    public = re.search(r"Public key: (\S+)", output).group(1)
-    if made:
-        live_server.redeploy(lambda _pwa: None)
-    return public
+    return re.search(r"Public key: (\S+)", output).group(1)
 
 
 PUSH_STUB = """
