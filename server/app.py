@@ -11,6 +11,9 @@ from server import plugins
 from server.accounts.controllers import AdminController, WorkspaceAuthController
 from server.content.controllers import ContentController
 from server.content.media import audio
+from server.coordination.controllers import CoordinationController
+from server.coordination.join import TypedCodeController
+from server.editor.controllers import EditorController
 from server.engagement.controllers import EngagementController
 from server.lib.logs import logging_overrides
 from server.lib.web import RequestContextMiddleware
@@ -26,7 +29,8 @@ def create_app() -> Litestar:
     app = Litestar(
         route_handlers=[
             ContentController, JoinController, SettingsController, EngagementController, StaffController,
-            RemindersController, WorkspaceAuthController, AdminController,
+            RemindersController, WorkspaceAuthController, AdminController, EditorController,
+            CoordinationController, TypedCodeController,
             audio, service_worker, manifest, plugins.static_router(), plugins.health,
         ],
         lifespan=[plugins.database_lifespan],

@@ -135,11 +135,19 @@ def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
     return headers
 
 
+def frameable(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The same headers for a page that may be shown in a frame of our own (the editor's phone preview):
+    the route says so by setting X-Frame-Options: SAMEORIGIN itself."""
+    return [(k, v.replace(b"frame-ancestors 'none'", b"frame-ancestors 'self'")) for k, v in headers
+            if k != b"x-frame-options"]
+
+
 class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
         self.headers = security_headers(settings)
+        self.frameable_headers = frameable(self.headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -170,11 +178,13 @@ class RequestContextMiddleware:
         rid = incoming if _REQUEST_ID.match(incoming) else secrets.token_hex(8)
         token = current_language.set(language)
         rid_token = request_id.set(rid)
-        extra = [*self.headers, (b"x-request-id", rid.encode())]
+        rid_header = (b"x-request-id", rid.encode())
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *extra]
+                own = message.get("headers", [])
+                framed = any(k == b"x-frame-options" for k, _v in own)
+                message["headers"] = [*own, *(self.frameable_headers if framed else self.headers), rid_header]
             await send(message)
 
         try:

@@ -1,0 +1,43 @@
+// The editor's autosave: a few seconds after she stops typing, the whole form is saved as the draft
+// (the same POST as the Save button, answered with JSON). A 409 means another editor saved in between:
+// then autosave stops and says so, and her own text stays on the page.
+const DELAY_MS = 4000;
+
+export function initEditor(form) {
+  const status = form.querySelector("[data-autosave-status]");
+  const revision = form.querySelector("[data-revision]");
+  const frame = document.querySelector("[data-preview-frame]");
+  let timer = null;
+  let stopped = false;
+
+  async function save() {
+    if (stopped) return;
+    const body = new FormData(form);
+    body.set("action", "save");
+    let response;
+    try {
+      response = await fetch(form.action, { method: "POST", body, credentials: "same-origin",
+                                             headers: { "X-Autosave": "1" } });
+    } catch {
+      status.textContent = form.dataset.offline || "Not saved: no connection.";
+      return;
+    }
+    const result = await response.json().catch(() => ({}));
+    if (response.status === 409) {
+      stopped = true;
+      status.textContent = result.error || "Someone else has saved this draft.";
+      status.classList.add("error");
+      return;
+    }
+    if (!response.ok) return;
+    revision.value = String(result.revision);
+    status.textContent = `${form.dataset.savedText || "Draft saved"} ${new Date().toLocaleTimeString()}`;
+    if (frame) frame.src = frame.src.replace(/r=\d+/, `r=${result.revision}`);
+  }
+
+  form.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(save, DELAY_MS);
+  });
+  form.addEventListener("submit", () => clearTimeout(timer));
+}

@@ -1,0 +1,139 @@
+"""The editors' workspace: find content, write an exercise in Danish and English side by side, see it in
+the real player at phone size, publish it as a new version, read its history and roll back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from server.accounts.guards import require
+from server.content.schemas import AUDIENCES, KINDS, POSITIONS, TAGS
+from server.editor import services
+from server.editor.forms import apply_step_action, read_form
+from server.lib.i18n import _
+from server.lib.markdown import render_markdown
+from server.lib.templates import page
+from server.settings import LANGUAGES, get_settings
+
+
+def _edit_page(request: Request, account, draft: services.Draft, *, data: dict[str, Any] | None = None,
+               status_code: int = 200, problems: list | None = None, stale: services.Draft | None = None,
+               published: int | None = None, saved: bool = False) -> Template:
+    data = data if data is not None else draft.data
+    if problems is None:
+        problems = services.validate(draft.slug, data)[1]
+    return page(request, "editor/edit.html", status_code=status_code, account=account, draft=draft, data=data,
+                problems=problems, missing=services.missing_translations(data), stale=stale,
+                their_text=services.readable(stale.data) if stale else "",
+                published=published, saved=saved, kinds=KINDS, audiences=AUDIENCES, tags=TAGS, positions=POSITIONS)
+
+
+class EditorController(Controller):
+    path = "/workspace/content"
+    cache_control = CacheControlHeader(no_store=True)
+
+    @get("/", name="editor:list")
+    async def overview(self, request: Request, q: FromQuery[str] = "", kind: FromQuery[str] = "") -> Template:
+        session = await require(request, "editor")
+        rows = await services.overview(q[:100], kind if kind in KINDS else "")
+        return page(request, "editor/list.html", account=session.account, rows=rows, q=q[:100], kind=kind,
+                    kinds=KINDS, error=None)
+
+    @post("/new", name="editor:new", status_code=303)
+    async def new(self, request: Request) -> Redirect | Template:
+        session = await require(request, "editor")
+        slug = str((await request.form()).get("slug") or "").strip().lower()
+        try:
+            await services.create_draft(slug, session.account.id)
+        except (ValueError, FileExistsError) as exc:
+            message = (_("That name is taken. Please choose another.") if isinstance(exc, FileExistsError) else
+                       _("Use 3 to 60 lowercase letters, digits and dashes, e.g. calm-evening-breath."))
+            return page(request, "editor/list.html", status_code=400, account=session.account,
+                        rows=await services.overview(), q="", kind="", kinds=KINDS, error=message)
+        return Redirect(f"/workspace/content/{slug}", status_code=303)
+
+    @get("/{slug:str}", name="editor:edit")
+    async def edit(self, request: Request, slug: FromPath[str], saved: FromQuery[str] = "",
+                   published: FromQuery[int | None] = None) -> Template:
+        session = await require(request, "editor")
+        try:
+            draft = await services.get_draft(slug)
+        except services.NotFound:
+            raise NotFoundException() from None
+        return _edit_page(request, session.account, draft, saved=bool(saved), published=published)
+
+    @post("/{slug:str}", name="editor:save", status_code=200)
+    async def save(self, request: Request, slug: FromPath[str]) -> Response | Template | Redirect:
+        """Save (also autosave, as JSON), a step button, or publish: all from the one form."""
+        session = await require(request, "editor")
+        autosave = request.headers.get("x-autosave") == "1"
+        try:
+            await services.get_draft(slug)  # 404 for a slug that is neither published nor drafted
+        except services.NotFound:
+            raise NotFoundException() from None
+        form = await request.form()
+        data, action = read_form(form)
+        revision = int(str(form.get("revision") or "-1")) if str(form.get("revision") or "").isdigit() else -1
+        apply_step_action(data, action)
+        try:
+            new_revision = await services.save_draft(slug, data, revision, session.account.id)
+        except services.Stale as stale:
+            if autosave:
+                return Response({"error": _("Someone else has saved this draft. Reload to see their change."),
+                                 "revision": stale.current.revision}, status_code=409)
+            # Her text stays in the form; the other editor's saved version is shown beside it.
+            return _edit_page(request, session.account, stale.current, data=data, status_code=409,
+                              stale=stale.current)
+        if autosave:
+            return Response({"revision": new_revision, "missing": services.missing_translations(data),
+                             "problems": [str(p) for p in services.validate(slug, data)[1]]})
+        if action == "publish":
+            try:
+                version = await services.publish(slug, session.account.id, session.account.email)
+            except services.Invalid as invalid:
+                current = await services.get_draft(slug)
+                return _edit_page(request, session.account, current, status_code=400, problems=invalid.problems)
+            return Redirect(f"/workspace/content/{slug}?published={version}", status_code=303)
+        return Redirect(f"/workspace/content/{slug}?saved=1", status_code=303)
+
+    @get("/{slug:str}/preview", name="editor:preview")
+    async def preview(self, request: Request, slug: FromPath[str]) -> Template:
+        """The real player with the draft, at phone size in the edit page's frame; it records nothing."""
+        await require(request, "editor")
+        try:
+            draft = await services.get_draft(slug)
+        except services.NotFound:
+            raise NotFoundException() from None
+        data = draft.data
+        steps = [{"seconds": s.get("seconds") or 0, "text": s.get("text") or {}, "breathing": s.get("breathing")}
+                 for s in data.get("steps", [])]
+        exercise = {**data, "slug": slug, "version_id": 0, "steps": steps, "audio": data.get("audio"),
+                    "body_html": {lang: render_markdown((data.get("body") or {}).get(lang, "")) for lang in LANGUAGES},
+                    "seconds": sum(s["seconds"] for s in steps)}
+        response = page(request, "content/player.html", exercise=exercise, time_scale=get_settings().time_scale,
+                        staff_pause=False, before="", autostart=False, preview=True)
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"  # shown in the editor's own frame, nowhere else
+        return response
+
+    @get("/{slug:str}/history", name="editor:history")
+    async def history(self, request: Request, slug: FromPath[str]) -> Template:
+        session = await require(request, "editor")
+        try:
+            versions = await services.history(slug)
+        except services.NotFound:
+            raise NotFoundException() from None
+        return page(request, "editor/history.html", account=session.account, slug=slug, versions=versions)
+
+    @post("/{slug:str}/rollback/{version_id:int}", name="editor:rollback", status_code=303)
+    async def rollback(self, request: Request, slug: FromPath[str], version_id: FromPath[int]) -> Redirect:
+        session = await require(request, "editor")
+        try:
+            version = await services.rollback(slug, version_id, session.account.id, session.account.email)
+        except services.NotFound:
+            raise NotFoundException() from None
+        return Redirect(f"/workspace/content/{slug}?published={version}", status_code=303)

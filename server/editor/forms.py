@@ -1,0 +1,78 @@
+"""The exercise form, read into a draft: every field optional while drafting, so nothing she typed is lost.
+
+Without JavaScript the step buttons (add, remove, move) are submit buttons of the same form; with it,
+the form also autosaves. Either way the server builds the draft from the whole form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server.content.schemas import AUDIENCES, KINDS, POSITIONS, TAGS
+from server.settings import LANGUAGES
+
+MAX_STEPS = 40
+
+
+def _int(value: str, default: int | None = None) -> int | None:
+    value = (value or "").strip()
+    return int(value) if value.isdigit() and len(value) <= 5 else default
+
+
+def _text(form: Any, name: str, limit: int = 5000) -> str:
+    return str(form.get(name) or "").replace("\r\n", "\n")[:limit]
+
+
+def _pair(form: Any, name: str, limit: int = 5000) -> dict[str, str]:
+    return {lang: _text(form, f"{name}_{lang}", limit).strip() for lang in LANGUAGES}
+
+
+def read_form(form: Any) -> tuple[dict[str, Any], str]:
+    """(draft data, the action the button asked for)."""
+    count = min(_int(_text(form, "steps_count"), 0) or 0, MAX_STEPS)
+    steps = []
+    for i in range(count):
+        inhale = _int(_text(form, f"step{i}_inhale"))
+        breathing = None
+        if inhale is not None:
+            breathing = {"inhale": inhale, "hold": _int(_text(form, f"step{i}_hold"), 0),
+                         "exhale": _int(_text(form, f"step{i}_exhale"), 0),
+                         "hold_after": _int(_text(form, f"step{i}_hold_after"), 0)}
+        steps.append({"seconds": _int(_text(form, f"step{i}_seconds")),
+                      "text": {lang: _text(form, f"step{i}_{lang}", 1000).strip() for lang in LANGUAGES},
+                      "breathing": breathing})
+    contact = {lang: [line.strip() for line in _text(form, f"contact_if_{lang}").splitlines() if line.strip()]
+               for lang in LANGUAGES}
+    data = {
+        "kind": _text(form, "kind") if _text(form, "kind") in KINDS else "mindfulness",
+        "audience": [a for a in form.getall("audience", []) if a in AUDIENCES],
+        "minutes": _int(_text(form, "minutes")),
+        "tags": [t for t in form.getall("tags", []) if t in TAGS],
+        "position": [p for p in form.getall("position", []) if p in POSITIONS],
+        "eyes_open_ok": _text(form, "eyes_open_ok") == "yes",
+        "audio": _text(form, "audio", 200).strip() or None,
+        "title": _pair(form, "title", 200), "summary": _pair(form, "summary", 400), "why": _pair(form, "why"),
+        "contact_if": contact if any(contact.values()) else None,
+        "body": _pair(form, "body", 10000),
+        "steps": steps,
+    }
+    return data, _text(form, "action", 40) or "save"
+
+
+def apply_step_action(data: dict[str, Any], action: str) -> bool:
+    """add / remove-N / up-N / down-N on the steps; True if the action was one of these."""
+    steps = data["steps"]
+    name, _sep, index = action.partition("-")
+    if name == "add" and len(steps) < MAX_STEPS:
+        steps.append({"seconds": 30, "text": {lang: "" for lang in LANGUAGES}, "breathing": None})
+        return True
+    if not index.isdigit() or not 0 <= int(index) < len(steps):
+        return name in ("add", "remove", "up", "down")
+    i = int(index)
+    if name == "remove" and len(steps) > 1:
+        steps.pop(i)
+    elif name == "up" and i > 0:
+        steps[i - 1], steps[i] = steps[i], steps[i - 1]
+    elif name == "down" and i < len(steps) - 1:
+        steps[i + 1], steps[i] = steps[i], steps[i + 1]
+    return name in ("remove", "up", "down")

@@ -1,0 +1,203 @@
+"""The editor: drafts, the same validation as the import, publishing, what patients then see, history,
+rollback, two editors at once, and markup that must stay inert."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+
+from server.accounts import services as accounts
+from server.content.catalog import get_catalog
+from server.content.tables import ContentItem, ContentVersion
+from tests.support import app_client, csrf_token, enrol
+
+PASSWORD = "a quiet room with a view"
+
+
+def form_from(data: dict, token: str, revision: int, action: str = "save") -> dict:
+    """The edit form as a browser would send it for ``data`` (the draft's shape)."""
+    form: dict = {"_csrf_token": token, "revision": str(revision), "action": action, "kind": data["kind"],
+                  "audience": data["audience"], "minutes": str(data["minutes"] or ""), "tags": data["tags"],
+                  "position": data.get("position") or [], "steps_count": str(len(data["steps"]))}
+    if data.get("eyes_open_ok"):
+        form["eyes_open_ok"] = "yes"
+    for name in ("title", "summary", "why", "body"):
+        for lang in ("da", "en"):
+            form[f"{name}_{lang}"] = (data.get(name) or {}).get(lang, "")
+    for lang in ("da", "en"):
+        form[f"contact_if_{lang}"] = "\n".join((data.get("contact_if") or {}).get(lang, []))
+    for i, step in enumerate(data["steps"]):
+        form[f"step{i}_seconds"] = str(step["seconds"] or "")
+        for lang in ("da", "en"):
+            form[f"step{i}_{lang}"] = step["text"][lang]
+        for part, value in (step.get("breathing") or {}).items():
+            form[f"step{i}_{part}"] = str(value)
+    return form
+
+
+async def signed_in(client, email: str = "editor@example.org", roles=("editor",)):
+    await accounts.create_account(email, PASSWORD, roles)
+    form = await client.get("/workspace/login")
+    response = await client.post("/workspace/login", data={"_csrf_token": csrf_token(form.text), "email": email,
+                                                           "password": PASSWORD})
+    assert response.headers["location"] == "/workspace"
+
+
+def published_data(slug: str) -> dict:
+    data = copy.deepcopy(get_catalog().exercises[slug])
+    for key in ("slug", "version_id", "version", "body_html", "seconds"):
+        data.pop(key, None)
+    if data.get("why") is None:
+        data["why"] = {"da": "", "en": ""}
+    return data
+
+
+async def save(client, slug: str, data: dict, revision: int, action: str = "save", **headers):
+    page = await client.get(f"/workspace/content/{slug}")
+    return await client.post(f"/workspace/content/{slug}", data=form_from(data, csrf_token(page.text), revision,
+                                                                           action), headers=headers)
+
+
+NEW = {
+    "kind": "mindfulness", "audience": ["patient"], "minutes": 1, "tags": ["short"], "position": ["sitting"],
+    "eyes_open_ok": True, "title": {"da": "Et kort stop", "en": "A short stop"},
+    "summary": {"da": "Et minut til dig selv.", "en": "A minute for yourself."}, "why": {"da": "", "en": ""},
+    "contact_if": None, "body": {"da": "Sæt dig godt.", "en": "Sit comfortably."},
+    "steps": [{"seconds": 30, "text": {"da": "Mærk fødderne.", "en": "Feel your feet."}, "breathing": None},
+              {"seconds": 30, "text": {"da": "Træk vejret roligt.", "en": "Breathe calmly."},
+               "breathing": {"inhale": 4, "hold": 0, "exhale": 6, "hold_after": 0}}],
+}
+
+
+async def test_a_new_exercise_is_checked_like_a_file_and_published_for_patients(app, db):
+    async with app_client(app) as client:
+        await signed_in(client)
+        page = await client.get("/workspace/content/")
+        made = await client.post("/workspace/content/new", data={"_csrf_token": csrf_token(page.text),
+                                                                 "slug": "a-short-stop"})
+        assert made.headers["location"] == "/workspace/content/a-short-stop"
+        half = copy.deepcopy(NEW)
+        half["title"]["en"] = ""
+        assert (await save(client, "a-short-stop", half, 1)).status_code == 303
+        edit = await client.get("/workspace/content/a-short-stop")
+        assert "Written in one language only" in edit.text or "kun på ét sprog" in edit.text
+        refused = await save(client, "a-short-stop", half, 2, action="publish")
+        assert refused.status_code == 400 and "title.en" in refused.text
+        assert not await ContentItem.exists().where(ContentItem.slug == "a-short-stop")
+        published = await save(client, "a-short-stop", NEW, 3, action="publish")
+        assert published.status_code == 303 and "published=" in published.headers["location"]
+    async with app_client(app) as patient:
+        await enrol(patient, lang="en")
+        shown = await patient.get("/exercises/a-short-stop/play")
+    assert shown.status_code == 200 and "Feel your feet." in shown.text
+
+
+async def test_history_diff_and_rollback(app, db):
+    slug = "breathing-space-3"
+    original = published_data(slug)
+    async with app_client(app) as client:
+        await signed_in(client)
+        changed = copy.deepcopy(original)
+        changed["title"]["da"] = "Tre rolige minutter"
+        assert (await save(client, slug, changed, 0, action="publish")).status_code == 303
+        assert get_catalog().exercises[slug]["title"]["da"] == "Tre rolige minutter"
+        history = await client.get(f"/workspace/content/{slug}/history")
+        assert "Tre rolige minutter" in history.text and original["title"]["da"] in history.text
+        first = await ContentVersion.select(ContentVersion.id).where(
+            (ContentVersion.item.slug == slug) & (ContentVersion.number == 1)).first()
+        await client.post(f"/workspace/content/{slug}/rollback/{first['id']}",
+                          data={"_csrf_token": csrf_token(history.text)})
+    assert get_catalog().exercises[slug]["title"]["da"] == original["title"]["da"]
+    numbers = [r["number"] for r in await ContentVersion.select(ContentVersion.number).where(
+        ContentVersion.item.slug == slug)]
+    assert sorted(numbers) == [1, 2, 3]  # a rollback adds a version; history is never rewritten
+
+
+async def test_the_second_save_of_a_stale_draft_gets_409_and_keeps_her_text(app, db):
+    slug = "stop-practice"
+    async with app_client(app) as anna, app_client(app) as bo:
+        await signed_in(anna, "anna@example.org")
+        await signed_in(bo, "bo@example.org")
+        theirs, mine = published_data(slug), published_data(slug)
+        theirs["summary"]["da"] = "Annas ændring."
+        mine["summary"]["da"] = "Bos ændring."
+        assert (await save(anna, slug, theirs, 0)).status_code == 303
+        stale = await save(bo, slug, mine, 0)
+        assert stale.status_code == 409
+        assert "Bos ændring." in stale.text and "Annas ændring." in stale.text
+        auto = await save(bo, slug, mine, 0, **{"X-Autosave": "1"})
+        assert auto.status_code == 409 and "error" in auto.json()
+        ok = await save(anna, slug, theirs, 1, **{"X-Autosave": "1"})
+        assert ok.status_code == 200 and ok.json()["revision"] == 2
+
+
+async def test_step_buttons_add_remove_and_reorder(app, db):
+    slug = "one-minute-landing"
+    data = published_data(slug)
+    async with app_client(app) as client:
+        await signed_in(client)
+        await save(client, slug, data, 0, action="add")
+        page = await client.get(f"/workspace/content/{slug}")
+        assert f'name="steps_count" value="{len(data["steps"]) + 1}"' in page.text
+        await save(client, slug, data, 1, action="down-0")
+        page = await client.get(f"/workspace/content/{slug}")
+        first, second = data["steps"][0]["text"]["da"], data["steps"][1]["text"]["da"]
+        assert page.text.index(second) < page.text.index(first)
+
+
+XSS = [
+    "<script>alert('x')</script>",
+    "<img src=x onerror=alert(1)>",
+    "[click](javascript:alert(1))",
+    '<div hx-get="/settings/withdraw" hx-trigger="load">x</div>',
+    '<a data-hx-post="/settings/withdraw" data-hx-trigger="load">x</a>',
+    "<svg onload=alert(1)>",
+    '<a href="jAvAsCrIpT:alert(1)">x</a>',
+]
+
+
+@pytest.mark.parametrize("payload", XSS)
+async def test_markup_in_any_field_renders_inert(app, db, payload):
+    slug = f"xss-test-{XSS.index(payload)}"
+    data = copy.deepcopy(NEW)
+    data["body"] = {"da": f"Hej {payload}", "en": f"Hello {payload}"}
+    data["summary"] = {"da": payload[:100], "en": payload[:100]}
+    data["steps"][0]["text"] = {"da": payload, "en": payload}
+    async with app_client(app) as client:
+        await signed_in(client)
+        page = await client.get("/workspace/content/")
+        await client.post("/workspace/content/new", data={"_csrf_token": csrf_token(page.text), "slug": slug})
+        preview = await client.get(f"/workspace/content/{slug}/preview")  # before publishing, too
+        response = await save(client, slug, data, 1, action="publish")
+        assert response.status_code == 303, response.text
+    async with app_client(app) as patient:
+        await enrol(patient, lang="en")
+        pages = [await patient.get(f"/exercises/{slug}"), await patient.get(f"/exercises/{slug}/play"), preview]
+    for shown in pages:
+        html = shown.text
+        # Shown as text (escaped) is fine; what must not exist is a real tag or attribute.
+        assert "<script>alert" not in html
+        assert not re.search(r"<[a-z][^>]*\son[a-z]+\s*=", html, re.IGNORECASE)  # no event handlers
+        assert not re.search(r"<a\s[^>]*href=\"\s*javascript:", html, re.IGNORECASE)
+        assert not re.search(r"<[^>]+\s(data-)?hx-(get|post|trigger)=", html)
+
+
+async def test_the_preview_is_the_real_player_framed_only_by_us_and_records_nothing(app, db):
+    async with app_client(app) as client:
+        await signed_in(client)
+        preview = await client.get("/workspace/content/breathing-space-3/preview")
+    assert preview.status_code == 200 and "data-player" in preview.text and "data-preview" in preview.text
+    assert preview.headers["x-frame-options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in preview.headers["content-security-policy"]
+    assert "no-store" in preview.headers["cache-control"]
+
+
+async def test_only_editors_may_edit(app, db):
+    async with app_client(app) as anonymous:
+        assert (await anonymous.get("/workspace/content/")).headers["location"] == "/workspace/login"
+    async with app_client(app) as coordinator:
+        await signed_in(coordinator, "coordinator@example.org", ("coordinator",))
+        assert (await coordinator.get("/workspace/content/")).status_code == 403
+        assert (await coordinator.get("/workspace/content/breathing-space-3/preview")).status_code == 403
