@@ -74,6 +74,21 @@ async def import_content(path: str | None = None) -> tuple[int, object]:
     return 0, report
 
 
+def cmd_content_export(args: argparse.Namespace) -> int:
+    from server.content.export import ExportError, export_content
+
+    root = Path(args.path) if args.path else get_settings().content_dir
+    try:
+        report = asyncio.run(export_content(root))
+    except (ExportError, OSError) as exc:
+        return _fail(f"could not export to {root}: {exc}")
+    for name in report.audio_missing:
+        print(f"pusterum: warning: audio/{name} is named by published content but exists neither in "
+              f"{get_settings().content_dir / 'audio'} nor in {root / 'audio'}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
 def cmd_content_import(args: argparse.Namespace) -> int:
     status, outcome = asyncio.run(import_content(args.path))
     if status:
@@ -228,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     content = sub.add_parser("content", help="content files").add_subparsers(dest="content_command",
                                                                                required=True)
     for name, func, text in (("validate", cmd_content_validate, "check every file; list every problem"),
-                             ("import", cmd_content_import, "publish changed files (all or nothing)")):
+                             ("import", cmd_content_import, "publish changed files (all or nothing)"),
+                             ("export", cmd_content_export, "write every published document back to files")):
         p = content.add_parser(name, help=text)
         p.add_argument("path", nargs="?", help="content folder (default: PUSTERUM_CONTENT_DIR or content/)")
         p.set_defaults(func=func)

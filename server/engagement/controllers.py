@@ -28,7 +28,8 @@ def _error(status: int, message: str, detail: str | None = None, ids: list[uuid.
 
 
 class RatingForm(msgspec.Struct, frozen=True):
-    version: Annotated[int, msgspec.Meta(ge=1)]
+    # Optional here so that a stranger's post is refused as a stranger, not judged as a bad form.
+    version: Annotated[int, msgspec.Meta(ge=0)] = 0
     rating: Annotated[str, msgspec.Meta(max_length=1)] = ""
     comment: Annotated[str, msgspec.Meta(max_length=500)] = ""
 

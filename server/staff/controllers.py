@@ -48,7 +48,7 @@ def _pause(slug: str) -> dict:
 
 
 class PauseDoneForm(msgspec.Struct, frozen=True):
-    version: Annotated[int, msgspec.Meta(ge=1)]
+    version: Annotated[int, msgspec.Meta(ge=0)] = 0  # checked after who is asking
     before: Annotated[str, msgspec.Meta(max_length=2)] = ""
     after: Annotated[str, msgspec.Meta(max_length=4)] = ""
 

@@ -1,0 +1,177 @@
+"""Every route, as every kind of person: each answer is compared with an explicit allow-list.
+
+A route missing from ROUTES fails the test, so nobody adds a page without deciding who may use it.
+"Allowed" means the page did its work (any answer but a refusal); "refused" means 401, 403, 404 or a
+redirect to a login or start page. POSTs carry a valid CSRF token and an empty form: allowed actors get
+their validation messages (4xx that are not refusals), and nothing of consequence changes.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+
+import pytest
+
+from server.accounts import services as accounts
+from server.content.tables import ContentVersion
+from server.participants import services as participants
+from tests.support import app_client, csrf_token, enrol, enrol_staff, make_invite, make_staff_code
+
+PASSWORD = "walking the corridors at dawn"
+EVERYONE = {"anonymous", "patient", "staff", "editor", "coordinator", "researcher", "admin"}
+PARTICIPANTS = {"patient", "staff"}
+ACCOUNTS = {"editor", "coordinator", "researcher", "admin"}
+SIGNED_IN = PARTICIPANTS | ACCOUNTS  # anyone the app knows; for pages open to all, use EVERYONE
+
+# (method, route name) -> who may use it
+ROUTES: dict[tuple[str, str], set[str]] = {
+    ("GET", "content:start"): EVERYONE, ("GET", "content:support"): EVERYONE, ("GET", "content:about"): EVERYONE,
+    ("GET", "content:home"): {"patient", "staff"},  # staff are sent on to /pause
+    ("GET", "content:library"): PARTICIPANTS, ("GET", "content:exercise"): PARTICIPANTS,
+    ("GET", "content:play"): PARTICIPANTS, ("GET", "content:done"): PARTICIPANTS,
+    ("GET", "content:thanks"): PARTICIPANTS, ("GET", "content:audio"): EVERYONE,
+    ("GET", "participants:join"): EVERYONE, ("POST", "participants:enrol"): EVERYONE,
+    ("GET", "participants:consent"): EVERYONE,
+    ("GET", "participants:municipality"): PARTICIPANTS, ("POST", "participants:set_municipality"): PARTICIPANTS,
+    ("GET", "participants:settings"): PARTICIPANTS, ("GET", "participants:change_municipality"): PARTICIPANTS,
+    ("POST", "participants:language"): EVERYONE,
+    ("GET", "participants:withdraw_form"): PARTICIPANTS, ("POST", "participants:withdraw"): PARTICIPANTS,
+    ("GET", "participants:typed_code"): EVERYONE, ("POST", "participants:typed_code_post"): EVERYONE,
+    ("POST", "engagement:events"): PARTICIPANTS, ("POST", "engagement:rate"): PARTICIPANTS,
+    ("GET", "staff:home"): {"staff"}, ("GET", "staff:go"): {"staff"}, ("GET", "staff:pause"): {"staff"},
+    ("POST", "staff:done"): {"staff"}, ("GET", "staff:mine"): {"staff"}, ("GET", "staff:unit"): {"staff"},
+    ("GET", "reminders:page"): PARTICIPANTS, ("POST", "reminders:save"): PARTICIPANTS,
+    ("POST", "reminders:off"): PARTICIPANTS, ("POST", "reminders:not_today"): PARTICIPANTS,
+    ("POST", "reminders:subscribe"): PARTICIPANTS, ("POST", "reminders:action"): PARTICIPANTS,
+    ("GET", "workspace:login"): EVERYONE, ("POST", "workspace:login_post"): EVERYONE,
+    ("GET", "workspace:code"): ACCOUNTS, ("POST", "workspace:code_post"): ACCOUNTS,
+    ("POST", "workspace:logout"): EVERYONE,
+    ("GET", "workspace:home"): ACCOUNTS,
+    ("GET", "workspace:totp_setup"): ACCOUNTS, ("POST", "workspace:totp_confirm"): ACCOUNTS,
+    ("GET", "workspace:invite"): EVERYONE, ("POST", "workspace:invite_accept"): EVERYONE,
+    ("GET", "admin:accounts"): {"admin"}, ("POST", "admin:invite"): {"admin"},
+    ("POST", "admin:account_action"): {"admin"}, ("GET", "admin:audit"): {"admin"},
+    ("GET", "editor:list"): {"editor", "admin"}, ("POST", "editor:new"): {"editor", "admin"},
+    ("GET", "editor:edit"): {"editor", "admin"}, ("POST", "editor:save"): {"editor", "admin"},
+    ("GET", "editor:preview"): {"editor", "admin"}, ("GET", "editor:history"): {"editor", "admin"},
+    ("POST", "editor:rollback"): {"editor", "admin"},
+    ("GET", "coordinate:index"): {"coordinator", "admin"}, ("POST", "coordinate:site_create"): {"coordinator", "admin"},
+    ("GET", "coordinate:site"): {"coordinator", "admin"}, ("POST", "coordinate:site_update"): {"coordinator", "admin"},
+    ("POST", "coordinate:unit_create"): {"coordinator", "admin"}, ("GET", "coordinate:unit"): {"coordinator", "admin"},
+    ("POST", "coordinate:unit_update"): {"coordinator", "admin"},
+    ("POST", "coordinate:group_create"): {"coordinator", "admin"},
+    ("GET", "coordinate:group"): {"coordinator", "admin"},
+    ("POST", "coordinate:group_update"): {"coordinator", "admin"},
+    ("POST", "coordinate:invite_create"): {"coordinator", "admin"},
+    ("POST", "coordinate:invite_revoke"): {"coordinator", "admin"},
+    ("GET", "coordinate:invite_sheet"): {"coordinator", "admin"},
+    ("GET", "pwa:service_worker"): EVERYONE, ("GET", "pwa:manifest"): EVERYONE, ("GET", "static"): EVERYONE,
+    ("HEAD", "static/head"): EVERYONE, ("GET", "ops:health"): EVERYONE,
+}
+# Routes that end the session they are called with: walked last for each actor.
+LAST = {("POST", "workspace:logout"), ("POST", "participants:withdraw")}
+# Logging out always ends on the login page: for it, that is the work done, not a refusal.
+ENDS_AT_LOGIN = {("POST", "workspace:logout")}
+# Decided above but not walked here, with the reason.
+NOT_WALKED = {
+    ("GET", "content:audio"): "the repository's content has no recording yet; tests/browser/test_offline.py "
+                              "publishes one and checks it is served, with ranges, also offline",
+}
+
+
+def routes(app) -> list[tuple[str, str, str]]:
+    found = []
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            name = handler.name
+            if name is None or name.endswith("_litestar_openapi_json") or route.path.startswith("/api/schema"):
+                continue
+            for method in sorted(handler.http_methods):
+                if method != "OPTIONS":
+                    found.append((method, name, route.path))
+    return found
+
+
+def test_every_route_has_an_entry_in_the_allow_list(app):
+    missing = sorted({(m, n) for m, n, _p in routes(app)} - set(ROUTES))
+    assert not missing, f"routes without an access rule (add them to ROUTES): {missing}"
+
+
+def refused(response, actor: str) -> bool:
+    if response.status_code in (401, 403, 404):
+        return True
+    location = response.headers.get("location", "")
+    return response.status_code in (302, 303) and (
+        location.startswith("/workspace/login") or location == "/" or location.startswith("/workspace/account/code"))
+
+
+async def _samples() -> dict[str, str]:
+    site = await participants.ensure_site("access-site", "Access clinic", "0101")
+    unit = await participants.ensure_unit(site, "access-unit", "Access unit")
+    group = await participants.ensure_group(site, "access-group", "Access group", "mbsr-8-weeks", date.today())
+    invite = await participants.create_invite(kind="patient", site_id=site)
+    bystander = await accounts.create_account("bystander@example.org", PASSWORD, ("editor",))
+    version = await ContentVersion.select(ContentVersion.id).where(
+        ContentVersion.item.slug == "breathing-space-3").first()
+    return {"slug": "breathing-space-3", "code": invite, "token": "no-such-invitation-token", "name": "missing.mp3",
+            "account_id": str(bystander), "action": "revoke", "version_id": str(version["id"]),
+            "site_id": str(site), "unit_id": str(unit), "group_id": str(group), "invite_id": "0",
+            "file_path": "css/app.css"}
+
+
+def concrete(path: str, samples: dict[str, str], actor: str, name: str) -> str:
+    def fill(match: re.Match) -> str:
+        key = match.group(1)
+        if key == "slug" and name.startswith("staff:"):
+            return "doorway-pause"
+        if key == "slug" and actor == "staff" and name.startswith("content:"):
+            return "sixty-second-breath"  # a practice meant for staff too
+        return samples[key]
+    return re.sub(r"\{(\w+)(?::\w+)?\}", fill, path)
+
+
+async def _actor(app, actor: str):
+    client_cm = app_client(app)
+    client = await client_cm.__aenter__()
+    if actor == "patient":
+        await enrol(client, await make_invite())
+    elif actor == "staff":
+        await enrol_staff(client, await make_staff_code("access-unit-2"))
+    elif actor in ACCOUNTS:
+        email = f"{actor}-{uuid.uuid4().hex[:6]}@example.org"
+        await accounts.create_account(email, PASSWORD, (actor,))
+        form = await client.get("/workspace/login")
+        await client.post("/workspace/login", data={"_csrf_token": csrf_token(form.text), "email": email,
+                                                    "password": PASSWORD})
+    return client_cm, client
+
+
+@pytest.mark.parametrize("actor", sorted(EVERYONE))
+async def test_each_actor_reaches_exactly_what_the_allow_list_says(app, db, actor):
+    async with app_client(app):  # the lifespan for the sample data
+        samples = await _samples()
+    client_cm, client = await _actor(app, actor)
+    try:
+        token = csrf_token((await client.get("/workspace/login")).text)
+        wrong = []
+        for method, name, path in sorted(routes(app), key=lambda r: (r[:2] in LAST, r)):
+            if (method, name) in NOT_WALKED:
+                continue
+            url = concrete(path, samples, actor, name)
+            if name == "coordinate:invite_sheet":
+                url += "?token=x"
+            if method == "POST":
+                response = await client.post(url, data={"_csrf_token": token},
+                                             headers={"X-Pusterum": "1"} if url.startswith("/api/") else {})
+            else:
+                response = await client.request(method, url)
+            allowed = actor in ROUTES[(method, name)]
+            was_refused = refused(response, actor) and (method, name) not in ENDS_AT_LOGIN
+            if response.status_code >= 500 or allowed == was_refused:
+                wrong.append(f"{method} {url} ({name}): {response.status_code} "
+                             f"{response.headers.get('location', '')}")
+        assert not wrong, f"{actor}: " + "; ".join(wrong)
+    finally:
+        await client_cm.__aexit__(None, None, None)
