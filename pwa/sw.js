@@ -3,7 +3,7 @@
    until she is between practices. Served at /sw.js with its configuration filled in by the server. */
 const CONFIG = /*CONFIG*/ { version: "dev", precache: [], modules: {}, offline: "/static/offline.html" } /*END*/;
 
-importScripts(CONFIG.modules["workbox-sw"], CONFIG.modules["outbox-core"]);
+importScripts(CONFIG.modules["workbox-sw"], CONFIG.modules["outbox-core"], CONFIG.modules["sw-push"]);
 workbox.setConfig({ debug: false, modulePathCb: (name) => CONFIG.modules[name] });
 
 // Every module is touched here, while the worker script runs: importScripts is refused later on.
@@ -18,22 +18,87 @@ const AUDIO = "pusterum-audio";
 precaching.precacheAndRoute(CONFIG.precache, { ignoreURLParametersMatching: [/^v$/] });
 precaching.cleanupOutdatedCaches();
 
-// Her own pages: network first (content may change), the cached copy when offline.
+// Her own pages: answered from the cache while they are fresh, otherwise network first (content may
+// change) with the cached copy when offline.
 // Only the participant's pages are listed: staff workspaces and other people's data are never cached.
-const PARTICIPANT_PAGES = /^\/(home|library|support|about|settings|exercises\/[a-z0-9-]+(\/(play|done|thanks))?)?$/;
+const PARTICIPANT_PAGES = /^\/(home|library|support|about|settings|pause|pauses\/[a-z0-9-]+|exercises\/[a-z0-9-]+(\/(play|done|thanks))?)?$/;
+const isParticipantPage = (url) => url.origin === self.location.origin && PARTICIPANT_PAGES.test(url.pathname);
+
+// Ten minutes: long enough that moving between home, the library and a practice in one sitting costs
+// no bytes and no waiting on a poor network, short enough that what changes without her doing anything
+// (a new course week, newly published content, a pause set by staff) reaches her soon. What she changes
+// herself (language, municipality, a rating form) goes through a POST, which makes every cached page
+// stale at once (see below), and a reload always asks the network.
+const FRESH_MS = 10 * 60 * 1000;
+// When each copy was fetched, by the worker's own clock (the server's Date header may be skewed).
+const FETCHED_AT = "x-pusterum-fetched-at";
+// Copies fetched before this moment are not fresh: set by her successful POSTs, kept in the pages
+// cache itself so that it survives the worker being stopped and started again.
+const STALE_MARK = "/__pusterum/pages-stale-before";
+
+async function stamped(response, fetchedAt) {
+  const headers = new Headers(response.headers);
+  headers.set(FETCHED_AT, String(fetchedAt));
+  return new Response(await response.blob(), { status: response.status, statusText: response.statusText, headers });
+}
+
+let staleBefore = null;  // cached in memory; read back from the cache when the worker starts
+async function pagesStaleBefore() {
+  if (staleBefore === null) {
+    const mark = await (await caches.open(PAGES)).match(STALE_MARK);
+    staleBefore = mark ? Number(await mark.text()) || 0 : 0;
+  }
+  return staleBefore;
+}
+
+async function markPagesStale() {
+  staleBefore = Date.now();
+  await (await caches.open(PAGES)).put(STALE_MARK, new Response(String(staleBefore)));
+}
+
 const pages = new strategies.NetworkFirst({
   cacheName: PAGES,
   networkTimeoutSeconds: 4,
   plugins: [
     new cacheableResponse.CacheableResponsePlugin({ statuses: [200] }),
+    {
+      // Stamped with the moment the request left, so a page fetched before a POST counts as older.
+      requestWillFetch: async ({ request, state }) => { state.startedAt = Date.now(); return request; },
+      cacheWillUpdate: async ({ response, state }) => response && stamped(response, state.startedAt || Date.now()),
+    },
     new expiration.ExpirationPlugin({ maxEntries: 200, purgeOnQuotaError: true }),
   ],
 });
+
+async function freshCopy(request) {
+  // A reload is her asking for the newest page: never answer it from the cache while online.
+  if (request.cache === "no-cache" || request.cache === "reload") return null;
+  const cached = await caches.match(request, { cacheName: PAGES });
+  if (!cached) return null;
+  const fetchedAt = Number(cached.headers.get(FETCHED_AT));
+  const age = Date.now() - fetchedAt;
+  if (!fetchedAt || age < 0 || age >= FRESH_MS || fetchedAt < await pagesStaleBefore()) return null;
+  return cached;
+}
+
 routing.registerRoute(
-  ({ request, url }) => request.mode === "navigate" && url.origin === self.location.origin
-    && PARTICIPANT_PAGES.test(url.pathname),
-  pages,
+  ({ request, url }) => request.mode === "navigate" && isParticipantPage(url),
+  async (options) => (await freshCopy(options.request).catch(() => null)) || pages.handle(options),
 );
+
+// Anything she sends (a form: language, municipality, consent, a rating) may change what her pages
+// show, so once the server has answered, every cached page is stale and the next navigation is
+// fetched. The copies stay for offline use. The outbox's event batches change no page.
+self.addEventListener("fetch", (event) => {
+  const { request } = event;
+  const url = new URL(request.url);
+  if (request.method === "GET" || request.method === "HEAD" || url.origin !== self.location.origin
+      || url.pathname === "/api/events") return;
+  event.respondWith(fetch(request).then(async (response) => {
+    if (response.type === "opaqueredirect" || response.status < 400) await markPagesStale();
+    return response;
+  }));
+});
 
 // Audio: stored whole (status 200), then served by byte range from the cache, so seeking works offline.
 routing.registerRoute(
@@ -62,10 +127,14 @@ async function cacheUrls(urls) {
   const audioCache = await caches.open(AUDIO);
   await Promise.all(urls.map(async (url) => {
     try {
-      const cache = url.startsWith("/audio/") ? audioCache : pagesCache;
+      const audio = url.startsWith("/audio/");
+      if (!audio && !isParticipantPage(new URL(url, self.location.origin))) return;  // the allowlist holds here too
+      const cache = audio ? audioCache : pagesCache;
       if (await cache.match(url)) return;
+      const fetchedAt = Date.now();
       const response = await fetch(url, { credentials: "same-origin" });
-      if (response.status === 200) await cache.put(url, response);
+      if (response.status !== 200) return;
+      await cache.put(url, cache === pagesCache ? await stamped(response, fetchedAt) : response);
     } catch {
       // Offline or refused: the next visit tries again.
     }

@@ -26,4 +26,54 @@ window.addEventListener("pusterum:withdrawn", () => {
 
 // The player is loaded only on the page that has one.
 const player = document.querySelector("[data-player]");
-if (player) import("./player.js").then(({ initPlayer }) => initPlayer(player, { record, flush }));
+// In the editor's preview the player records nothing: the editor is not a participant.
+const quiet = { record: async () => {}, flush: () => {} };
+if (player) {
+  import("./player.js").then(({ initPlayer }) => initPlayer(player, "preview" in player.dataset ? quiet : { record, flush }));
+}
+
+// The editor's autosave (workspace only).
+const editor = document.querySelector("form[data-editor]");
+if (editor) import("./editor.js").then(({ initEditor }) => initEditor(editor));
+
+// Reminders: subscribing this browser needs script; the rest of that page is a plain form.
+const reminders = document.querySelector("[data-reminders]");
+if (reminders) import("./reminders.js").then(({ initReminders }) => initReminders(reminders));
+
+// The library's filters swap the list with htmx, but htmx (50 KB) is fetched and parsed only once she
+// touches them: at load it blocked an old phone's main thread for ~70 ms. The form stays a plain GET
+// form underneath, so it works without JavaScript, and falls back to one if htmx cannot be loaded.
+const filters = document.querySelector("form[data-htmx-src]");
+if (filters) {
+  let state = "idle";  // idle → loading → ready (or failed)
+  let pending = null;  // the select she changed before htmx was there
+  const load = () => {
+    if (state !== "idle") return;
+    state = "loading";
+    // htmx sets itself up on DOMContentLoaded, or at once if the document has finished loading.
+    const inject = () => {
+      const script = document.createElement("script");
+      script.src = filters.dataset.htmxSrc;
+      script.onload = () => {
+        state = "ready";  // htmx has read its <meta name="htmx-config"> and processed the form
+        if (pending) pending.dispatchEvent(new Event("change", { bubbles: true }));
+        pending = null;
+      };
+      script.onerror = () => {
+        state = "failed";
+        if (pending) filters.submit();
+      };
+      document.head.append(script);
+    };
+    if (document.readyState === "complete") inject();
+    else window.addEventListener("load", inject, { once: true });
+  };
+  filters.addEventListener("focusin", load, { once: true });
+  filters.addEventListener("pointerdown", load, { once: true });
+  filters.addEventListener("change", (event) => {
+    if (state === "ready") return;  // htmx's own listener has it
+    if (state === "failed") { filters.submit(); return; }
+    pending = event.target;
+    load();
+  });
+}
