@@ -6,6 +6,7 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.logging import LoggingConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 
 from server import plugins
 from server.accounts.controllers import AdminController, WorkspaceAuthController
@@ -15,6 +16,7 @@ from server.coordination.controllers import CoordinationController
 from server.coordination.join import TypedCodeController
 from server.editor.controllers import EditorController
 from server.engagement.controllers import EngagementController
+from server.lib.api_docs import COMPONENTS
 from server.lib.logs import logging_overrides
 from server.lib.web import RequestContextMiddleware
 from server.participants.controllers import JoinController, SettingsController
@@ -38,7 +40,11 @@ def create_app() -> Litestar:
         csrf_config=plugins.csrf_config(settings),
         compression_config=plugins.compression_config(),
         exception_handlers=plugins.EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        openapi_config=OpenAPIConfig(title="Pusterum", version="0.1.0", path="/api/schema"),
+        # The schema describes the JSON API only (its handlers opt in; pages are not an API), served as JSON
+        # at /api/schema/openapi.json: no Swagger/Redoc pages, which would load scripts from CDNs.
+        include_in_schema=False,
+        openapi_config=OpenAPIConfig(title="Pusterum", version="0.1.0", path="/api/schema",
+                                     render_plugins=[JsonRenderPlugin()], components=COMPONENTS),
         # Our own handler logs unexpected errors by route name: a raw path may hold an invite code.
         logging_config=LoggingConfig(log_exceptions="never", **logging_overrides(),
                                      root={"level": settings.log_level, "handlers": ["queue_listener"]}),

@@ -167,7 +167,10 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
         message = _("Something went wrong on our side. Nothing you did caused it. Please try again in a moment.")
     else:
         message = _("Something went wrong. Please try again.")
-    return _error_page(request, status, message)
+    response = _error_page(request, status, message)
+    if exc.headers:  # what the status needs, such as the Allow header of a 405 (RFC 9110)
+        response.headers.update(exc.headers)
+    return response
 
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:

@@ -6,31 +6,39 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import CacheControlHeader
+from litestar.datastructures import CacheControlHeader, UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.accounts.guards import require
 from server.content.schemas import AUDIENCES, KINDS, POSITIONS, TAGS
-from server.editor import services
+from server.editor import audio, services
 from server.editor.forms import apply_step_action, read_form
-from server.lib.i18n import _
+from server.lib.i18n import N_, _
 from server.lib.markdown import render_markdown
 from server.lib.templates import page
 from server.settings import LANGUAGES, get_settings
 
+AUDIO_REFUSED = {
+    "too_big": N_("The recording is larger than 30 MB. Please upload a smaller file."),
+    "not_audio": N_("This file is not an MP3, M4A, Ogg or WebM recording."),
+    "unreadable": N_("This recording could not be read. It may be damaged; please export it again."),
+}
+
 
 def _edit_page(request: Request, account, draft: services.Draft, *, data: dict[str, Any] | None = None,
                status_code: int = 200, problems: list | None = None, stale: services.Draft | None = None,
-               published: int | None = None, saved: bool = False) -> Template:
+               published: int | None = None, saved: bool = False, audio_note: str | None = None,
+               audio_error: str | None = None) -> Template:
     data = data if data is not None else draft.data
     if problems is None:
         problems = services.validate(draft.slug, data)[1]
     return page(request, "editor/edit.html", status_code=status_code, account=account, draft=draft, data=data,
                 problems=problems, missing=services.missing_translations(data), stale=stale,
                 their_text=services.readable(stale.data) if stale else "",
-                published=published, saved=saved, kinds=KINDS, audiences=AUDIENCES, tags=TAGS, positions=POSITIONS)
+                published=published, saved=saved, kinds=KINDS, audiences=AUDIENCES, tags=TAGS, positions=POSITIONS,
+                audio_note=audio_note, audio_error=audio_error)
 
 
 class EditorController(Controller):
@@ -101,6 +109,40 @@ class EditorController(Controller):
             return Redirect(f"/workspace/content/{slug}?published={version}", status_code=303)
         return Redirect(f"/workspace/content/{slug}?saved=1", status_code=303)
 
+    @post("/{slug:str}/audio", name="editor:audio", status_code=200,
+          request_max_body_size=audio.MAX_BYTES + 64 * 1024)
+    async def upload_audio(self, request: Request, slug: FromPath[str]) -> Template:
+        """A recording for the exercise, checked by its content and stored under a name we make."""
+        session = await require(request, "editor")
+        try:
+            draft = await services.get_draft(slug)
+        except services.NotFound:
+            raise NotFoundException() from None
+        data = (await request.form()).get("data")
+        if not isinstance(data, UploadFile):
+            problem = "not_audio"  # no file at all is answered like a file that is not a recording
+            return _edit_page(request, session.account, draft, status_code=400, audio_error=_(AUDIO_REFUSED[problem]))
+        try:
+            stored = audio.store(await data.read(), slug, get_settings().content_dir / "audio")
+        except audio.Refused as refused:
+            return _edit_page(request, session.account, draft, status_code=413 if str(refused) == "too_big" else 400,
+                              audio_error=_(AUDIO_REFUSED[str(refused)]))
+        updated = {**draft.data, "audio": stored.name}
+        try:
+            await services.save_draft(slug, updated, draft.revision, session.account.id)
+        except services.Stale as stale:
+            return _edit_page(request, session.account, stale.current, status_code=409, stale=stale.current)
+        await services.audit(session.account.id, "content.audio_uploaded", slug, file=stored.name)
+        steps = sum(s.get("seconds") or 0 for s in updated.get("steps", []))
+        if stored.seconds is None:
+            note = _("Recording saved. Its length could not be read, so please check it against the steps.")
+        elif abs(stored.seconds - steps) > max(15, 0.15 * steps):
+            note = _("Recording saved. It lasts %(audio)s, but the steps add up to %(steps)s: please make them "
+                     "match.", audio=_mmss(stored.seconds), steps=_mmss(steps))
+        else:
+            note = _("Recording saved. It lasts %(audio)s, which fits the steps.", audio=_mmss(stored.seconds))
+        return _edit_page(request, session.account, await services.get_draft(slug), audio_note=note)
+
     @get("/{slug:str}/preview", name="editor:preview")
     async def preview(self, request: Request, slug: FromPath[str]) -> Template:
         """The real player with the draft, at phone size in the edit page's frame; it records nothing."""
@@ -137,3 +179,7 @@ class EditorController(Controller):
         except services.NotFound:
             raise NotFoundException() from None
         return Redirect(f"/workspace/content/{slug}?published={version}", status_code=303)
+
+
+def _mmss(seconds: float) -> str:
+    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"

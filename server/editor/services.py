@@ -18,7 +18,7 @@ from server.content.services import import_documents, load_catalog
 from server.content.tables import ContentItem, ContentVersion
 from server.content.validation import Problem, validate_exercise
 from server.editor.tables import ContentDraft
-from server.settings import LANGUAGES
+from server.settings import LANGUAGES, get_settings
 
 TEXT_FIELDS = ("title", "summary", "why")
 
@@ -175,6 +175,10 @@ async def publish(slug: str, account_id: int, author: str) -> int:
     """Validates the saved draft and publishes it as a new version; the draft is then done with."""
     draft = await get_draft(slug)
     document, problems = validate(slug, draft.data)
+    audio = (document or {}).get("audio")
+    if audio and not (get_settings().content_dir / "audio" / audio).is_file():
+        problems = [*problems, Problem("audio", f"no file content/audio/{audio}")]
+        document = None
     if document is None:
         raise Invalid(problems)
     report = await import_documents([Document(kind="exercise", slug=slug, data=document, path=slug)],

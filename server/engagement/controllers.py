@@ -14,13 +14,27 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 
 from server.content.catalog import get_catalog
-from server.engagement.schemas import MAX_BODY_BYTES, ApiError, BatchAccepted, EventBatch, EventIn
+from server.engagement.schemas import MAX_BODY_BYTES, REQUIRED, ApiError, BatchAccepted, EventBatch, EventIn
 from server.engagement.services import BatchRejected, ingest
+from server.lib.api_docs import api_route, inline_schema
 from server.lib.i18n import _
 from server.lib.templates import page
 from server.participants.guards import require_device
 
 log = logging.getLogger("pusterum.engagement")
+
+_EVENTS_DOC = api_route(
+    body=inline_schema(EventBatch), ok=BatchAccepted, errors={
+        400: "Not from the app (no `X-Pusterum: 1` header, or not `Content-Type: application/json`), "
+             "or the body is not JSON.",
+        401: None, 403: None, 409: None, 410: None,
+        413: f"The body is larger than {MAX_BODY_BYTES} bytes: send the events in smaller batches.", 422: None},
+    description="A batch of events made on the phone, all stored or none. Beyond this schema: each type needs "
+                "its fields (" + "; ".join(f"{t}: {', '.join(f) or '-'}" for t, f in REQUIRED.items()) + "), "
+                "exercise_version must be a published version, and occurred_at (corrected by sent_at) may lie "
+                "at most 24 hours in the future; otherwise 422. Resending an event is harmless (a duplicate).",
+    example={"events": [{"id": "0b9d1f3e-5c1a-4f4e-9a57-6c2b2f0d0a01", "type": "app_opened",
+                         "occurred_at": "2025-01-06T08:30:00+01:00"}]})
 
 
 def _error(status: int, message: str, detail: str | None = None, ids: list[uuid.UUID] | None = None) -> Response:
@@ -35,7 +49,7 @@ class RatingForm(msgspec.Struct, frozen=True):
 
 
 class EngagementController(Controller):
-    @post("/api/events", name="engagement:events", status_code=200, exclude_from_csrf=True)
+    @post("/api/events", name="engagement:events", status_code=200, exclude_from_csrf=True, **_EVENTS_DOC)
     async def events(self, request: Request) -> Response:
         """Takes a batch of events; protected from cross-site posts by SameSite and a custom header
         that a cross-site form cannot send without a CORS preflight, which we never grant."""

@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Response, Template
 
+from server.lib.api_docs import api_route, inline_schema
 from server.lib.i18n import N_, _
 from server.lib.templates import page
 from server.participants.guards import require_device
@@ -32,6 +33,29 @@ class SubscriptionIn(msgspec.Struct, frozen=True):
 
 class ActionIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     action: Literal["snooze", "not_today"]
+
+
+class Enabled(msgspec.Struct, frozen=True):
+    enabled: Literal[True]
+
+
+class Done(msgspec.Struct, frozen=True):
+    done: Literal["snooze", "not_today"]
+
+
+_SUBSCRIBE_DOC = api_route(
+    # What services.check_subscription demands beyond the type: an https push service, and the browser's
+    # keys in unpadded base64url (a P-256 point, uncompressed, and 16 bytes).
+    body=inline_schema(SubscriptionIn, SubscriptionIn={"endpoint": {"maxLength": 1024, "pattern": "^https://"}},
+                       Keys={"p256dh": {"pattern": "^B[A-P][A-Za-z0-9_-]{85}=?$"},
+                             "auth": {"pattern": "^[A-Za-z0-9_-]{22}(==)?$"}}),
+    ok=Enabled, errors={400: None, 401: None, 413: None, 422: "Not JSON, or not a subscription we can use."},
+    description="The browser's push subscription (PushSubscription.toJSON()); turns her reminders on.",
+    example={"endpoint": "https://push.example.net/send/abc123",
+             "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22}})
+_ACTION_DOC = api_route(body=inline_schema(ActionIn), ok=Done,
+                        errors={400: None, 401: None, 413: None, 422: "Not JSON, or not an action."},
+                        description="The button she pressed on a reminder.", example={"action": "snooze"})
 
 
 def _api_error(status: int, message: str) -> Response:
@@ -88,7 +112,8 @@ class RemindersController(Controller):
         await services.not_today(device.participant_id)
         return Redirect("/reminders?saved=1", status_code=303)
 
-    @post("/api/push/subscription", name="reminders:subscribe", status_code=200, exclude_from_csrf=True)
+    @post("/api/push/subscription", name="reminders:subscribe", status_code=200, exclude_from_csrf=True,
+          **_SUBSCRIBE_DOC)
     async def subscribe(self, request: Request) -> Response:
         device = request.state.device
         if device is None:
@@ -105,7 +130,8 @@ class RemindersController(Controller):
             return _api_error(422, str(invalid))
         return Response({"enabled": True})
 
-    @post("/api/reminders/action", name="reminders:action", status_code=200, exclude_from_csrf=True)
+    @post("/api/reminders/action", name="reminders:action", status_code=200, exclude_from_csrf=True,
+          **_ACTION_DOC)
     async def action(self, request: Request) -> Response:
         """The notification's own buttons: "in 30 minutes" and "not today", sent by the service worker."""
         device = request.state.device

@@ -56,7 +56,7 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "editor:list"): {"editor", "admin"}, ("POST", "editor:new"): {"editor", "admin"},
     ("GET", "editor:edit"): {"editor", "admin"}, ("POST", "editor:save"): {"editor", "admin"},
     ("GET", "editor:preview"): {"editor", "admin"}, ("GET", "editor:history"): {"editor", "admin"},
-    ("POST", "editor:rollback"): {"editor", "admin"},
+    ("POST", "editor:rollback"): {"editor", "admin"}, ("POST", "editor:audio"): {"editor", "admin"},
     ("GET", "coordinate:index"): {"coordinator", "admin"}, ("POST", "coordinate:site_create"): {"coordinator", "admin"},
     ("GET", "coordinate:site"): {"coordinator", "admin"}, ("POST", "coordinate:site_update"): {"coordinator", "admin"},
     ("POST", "coordinate:unit_create"): {"coordinator", "admin"}, ("GET", "coordinate:unit"): {"coordinator", "admin"},

@@ -1,0 +1,1 @@
+"""The coordinator's workspace: sites, units, course groups and invite codes."""

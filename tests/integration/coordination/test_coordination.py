@@ -1,0 +1,451 @@
+"""The coordinator's workspace: sites, units, course groups, invite codes, typed codes and the printable sheet."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from datetime import UTC, date, datetime, timedelta
+from html import unescape
+from urllib.parse import unquote
+
+import httpx
+import pytest
+
+from server.accounts import services as accounts
+from server.accounts.tables import AuditEntry, LoginThrottle
+from server.coordination import services
+from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
+from tests.support import app_client, csrf_token, enrol, enrol_staff
+
+PASSWORD = "blue kettle under the stairs"
+BASE = "/workspace/coordinate"
+
+
+async def login(client: httpx.AsyncClient, email: str, roles: tuple[str, ...] = ("coordinator",)) -> None:
+    await accounts.create_account(email, PASSWORD, roles)
+    form = await client.get("/workspace/login")
+    response = await client.post("/workspace/login", data={"_csrf_token": csrf_token(form.text), "email": email,
+                                                           "password": PASSWORD})
+    assert response.status_code == 303 and response.headers["location"] == "/workspace"
+
+
+@contextlib.asynccontextmanager
+async def coordinator(app, email: str = "coordinator@example.org", roles: tuple[str, ...] = ("coordinator",)):
+    async with app_client(app) as client:
+        client.headers["accept-language"] = "en"
+        await login(client, email, roles)
+        yield client
+
+
+def phone(app) -> httpx.AsyncClient:
+    """Another phone, in the same app lifespan as the coordinator's browser."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+                             follow_redirects=False)
+
+
+async def post_form(client: httpx.AsyncClient, path: str, fields: dict[str, str],
+                    page: str = BASE) -> httpx.Response:
+    token = csrf_token((await client.get(page)).text)
+    return await client.post(path, data={"_csrf_token": token, **fields})
+
+
+async def make_site(client, name: str = "Familieambulatoriet Øst", kind: str = "clinic",
+                    municipality: str = "0101") -> int:
+    response = await post_form(client, f"{BASE}/sites", {"name": name, "kind": kind, "municipality": municipality})
+    assert response.status_code == 303, response.text
+    return int(response.headers["location"].rsplit("/", 1)[1])
+
+
+async def make_unit(client, site_id: int, name: str = "Fødegangen") -> int:
+    response = await post_form(client, f"{BASE}/sites/{site_id}/units", {"name": name})
+    assert response.status_code == 303, response.text
+    return (await Unit.select(Unit.id).where(Unit.name == name).first())["id"]
+
+
+async def make_group(client, site_id: int, name: str = "Forårsholdet", starts_on: date | None = None) -> int:
+    starts_on = starts_on or date.today() - timedelta(weeks=2)
+    response = await post_form(client, f"{BASE}/sites/{site_id}/groups", {
+        "name": name, "course": "mbsr-8-weeks", "starts_on": starts_on.isoformat()})
+    assert response.status_code == 303, response.text
+    return (await CourseGroup.select(CourseGroup.id).where(CourseGroup.name == name).first())["id"]
+
+
+async def make_code(client, site_id: int, **fields: str) -> dict[str, str]:
+    """Makes an invite code and reads what the page shows once: the link, a typed code, the sheet link."""
+    response = await post_form(client, f"{BASE}/sites/{site_id}/codes", fields)
+    assert response.status_code == 200, response.text
+    text = response.text
+    link = unescape(re.search(r"<code data-invite-link>([^<]+)</code>", text).group(1))
+    typed = re.search(r"<code data-typed-code>([^<]+)</code>", text)
+    sheet = unescape(re.search(r'href="([^"]+)" data-sheet-link', text).group(1))
+    return {"link": link, "code": link.rsplit("/", 1)[1], "typed": typed.group(1) if typed else "",
+            "sheet": sheet, "html": text}
+
+
+def row(html: str, label: str) -> str:
+    """The table row of the invite with this label."""
+    for tr in html.split("<tr")[1:]:
+        if f"<td>{label}</td>" in tr:
+            return tr.split("</tr>")[0]
+    raise AssertionError(f"no row for {label!r}")
+
+
+def status_of(html: str, label: str) -> str:
+    return re.search(r'data-status="([^"]+)"', row(html, label)).group(1)
+
+
+def uses_of(html: str, label: str) -> str:
+    return re.search(r"<td data-uses>([^<]+)</td>", row(html, label)).group(1).strip()
+
+
+async def written() -> tuple[int, ...]:
+    return (await Site.count(), await Unit.count(), await CourseGroup.count(), await InviteCode.count(),
+            await AuditEntry.count(), tuple((r["name"], r["kind"], r["municipality_code"])
+                                            for r in await Site.select().order_by(Site.id)))
+
+
+async def audit_text() -> str:
+    rows = await AuditEntry.select(AuditEntry.action, AuditEntry.target, AuditEntry.detail)
+    return "\n".join(f"{r['action']} {r['target']} {r['detail']}" for r in rows)
+
+
+# --- the story ---
+
+async def test_a_coordinator_sets_up_a_site_and_people_join_with_its_codes(app, db):
+    async with coordinator(app) as client:
+        home = await client.get("/workspace")
+        assert f'href="{BASE}"' in home.text and "Sites, groups and invite codes" in home.text
+        site_id = await make_site(client)
+        unit_id = await make_unit(client, site_id)
+        group_id = await make_group(client, site_id)
+        site = await Site.select().where(Site.id == site_id).first()
+        assert site["slug"] == "familieambulatoriet-oest" and site["municipality_code"] == "0101"
+        assert site["kind"] == "clinic"
+
+        staff = await make_code(client, site_id, kind="staff", unit=str(unit_id), label="Break room",
+                                days="30")
+        patient = await make_code(client, site_id, kind="patient", group=str(group_id), label="Spring course",
+                                  max_uses="20")
+        assert staff["link"] == f"http://testserver/u/{staff['code']}"
+        assert patient["link"] == f"http://testserver/j/{patient['code']}"
+        assert len(patient["code"]) >= 22  # 128 bits
+        assert "no-store" in (await client.get(f"{BASE}/sites/{site_id}")).headers["cache-control"]
+
+        async with phone(app) as nurse, phone(app) as mother:
+            await enrol_staff(nurse, staff["code"], lang="en")
+            await enrol(mother, patient["code"], lang="en")
+            week = await mother.get("/home")
+            assert "Week 3 of 8" in week.text  # the group started two weeks ago
+
+        listing = (await client.get(f"{BASE}/sites/{site_id}")).text
+        assert uses_of(listing, "Break room") == "1" and status_of(listing, "Break room") == "active"
+        assert uses_of(listing, "Spring course") == "1 / 20"
+        assert "Forårsholdet" in listing and "Fødegangen" in listing
+        index = (await client.get(BASE)).text
+        assert "Familieambulatoriet Øst" in index
+
+    nurse_row = await Participant.select().where(Participant.kind == "staff").first()
+    assert nurse_row["unit"] == unit_id and nurse_row["site"] == site_id
+    mother_row = await Participant.select().where(Participant.kind == "patient").first()
+    assert mother_row["course_group"] == group_id
+    # Only hashes are stored, and no code reaches the audit log.
+    assert not await InviteCode.exists().where(InviteCode.code_hash.is_in([staff["code"], patient["code"]]))
+    log = await audit_text()
+    for action in ("site.created", "unit.created", "group.created", "invite.created"):
+        assert action in log
+    assert staff["code"] not in log and patient["code"] not in log
+
+
+async def test_sites_units_and_groups_can_be_changed_and_the_changes_are_logged(app, db):
+    async with coordinator(app) as client:
+        site_id = await make_site(client, "Hospitalet", kind="hospital")
+        unit_id = await make_unit(client, site_id, "Afsnit 1")
+        group_id = await make_group(client, site_id, "Hold A")
+        same_name = await make_site(client, "Hospitalet", kind="hospital")
+        assert (await Site.select(Site.slug).where(Site.id == same_name).first())["slug"] == "hospitalet-2"
+
+        changed = await post_form(client, f"{BASE}/sites/{site_id}", {"name": "Hospitalet Nord", "kind": "hospital",
+                                                                     "municipality": "0751"})
+        assert changed.status_code == 303
+        assert (await client.get(f"{BASE}/units/{unit_id}")).status_code == 200
+        assert (await post_form(client, f"{BASE}/units/{unit_id}", {"name": "Afsnit 2"})).status_code == 303
+        assert (await client.get(f"{BASE}/groups/{group_id}")).status_code == 200
+        moved = await post_form(client, f"{BASE}/groups/{group_id}", {"name": "Hold B", "course": "mbsr-8-weeks",
+                                                                      "starts_on": "2027-01-04"})
+        assert moved.status_code == 303
+    site = await Site.select().where(Site.id == site_id).first()
+    assert (site["name"], site["municipality_code"], site["slug"]) == ("Hospitalet Nord", "0751", "hospitalet")
+    assert (await Unit.select(Unit.name).where(Unit.id == unit_id).first())["name"] == "Afsnit 2"
+    group = await CourseGroup.select().where(CourseGroup.id == group_id).first()
+    assert (group["name"], group["starts_on"]) == ("Hold B", date(2027, 1, 4))
+    log = await audit_text()
+    for action in ("site.changed", "unit.changed", "group.changed"):
+        assert action in log
+
+
+async def test_a_revoked_code_stops_working_and_is_shown_as_revoked(app, db):
+    async with coordinator(app) as client:
+        site_id = await make_site(client)
+        made = await make_code(client, site_id, kind="patient", label="To revoke")
+        invite_id = (await InviteCode.select(InviteCode.id).first())["id"]
+        response = await post_form(client, f"{BASE}/sites/{site_id}/codes/{invite_id}/revoke", {})
+        assert response.status_code == 303
+        listing = (await client.get(f"{BASE}/sites/{site_id}")).text
+        assert status_of(listing, "To revoke") == "revoked"
+        async with phone(app) as mother:
+            assert (await mother.get(f"/j/{made['code']}")).status_code == 410
+        sheet = await client.get(made["sheet"])
+        assert sheet.status_code == 410  # no sheet for a code that no longer works
+    log = await audit_text()
+    assert "invite.revoked" in log and made["code"] not in log
+
+
+async def test_a_code_whose_uses_are_taken_is_used_up(app, db):
+    async with coordinator(app) as client:
+        site_id = await make_site(client)
+        made = await make_code(client, site_id, kind="patient", label="Just one", max_uses="1")
+        async with phone(app) as first, phone(app) as second:
+            await enrol(first, made["code"])
+            assert (await second.get(f"/j/{made['code']}")).status_code == 410
+        listing = (await client.get(f"{BASE}/sites/{site_id}")).text
+        assert status_of(listing, "Just one") == "used up" and uses_of(listing, "Just one") == "1 / 1"
+        assert "used up" in row(listing, "Just one")
+
+
+async def test_an_expired_code_is_shown_as_expired(app, db):
+    async with coordinator(app) as client:
+        site_id = await make_site(client)
+        await make_code(client, site_id, kind="patient", label="Old", days="1")
+        await InviteCode.update({InviteCode.expires_at: datetime.now(UTC) - timedelta(minutes=1)}).where(
+            InviteCode.label == "Old")
+        listing = (await client.get(f"{BASE}/sites/{site_id}")).text
+        assert status_of(listing, "Old") == "expired"
+
+
+# --- typed codes ---
+
+async def test_a_short_typed_code_works_through_join(app, db):
+    async with coordinator(app) as client:
+        site_id = await make_site(client)
+        group_id = await make_group(client, site_id)
+        made = await make_code(client, site_id, kind="patient", group=str(group_id), label="Typed",
+                               format="typed")
+    typed = made["typed"]
+    assert re.fullmatch(r"[a-z2-9]{4}-[a-z2-9]{4}", typed)
+    assert typed.replace("-", "") not in made["link"]
+    async with app_client(app) as mother:
+        # The short code itself is no link: /j/ is not rate-limited, so it must find nothing there.
+        assert (await mother.get(f"/j/{typed.replace('-', '')}")).status_code == 404
+        start = await mother.get("/", headers={"accept-language": "en"})
+        assert 'href="/join"' in start.text
+        form = await mother.get("/join")
+        assert form.status_code == 200 and "no-store" in form.headers["cache-control"]
+        response = await mother.post("/join", data={"_csrf_token": csrf_token(form.text),
+                                                    "code": f"  {typed.upper().replace('-', ' ')} "})
+        assert response.status_code == 303
+        assert response.headers["location"] == f"/j/{made['code']}"
+        await enrol(mother, made["code"], lang="en")
+    assert await Participant.count().where(Participant.course_group == group_id) == 1
+
+
+async def test_guessing_typed_codes_is_slowed_down_kindly(app, db):
+    async with coordinator(app) as client:
+        site_id = await make_site(client)
+        made = await make_code(client, site_id, kind="patient", label="Typed", format="typed")
+        revoked = await make_code(client, site_id, kind="patient", label="Gone", format="typed")
+        invite_id = (await InviteCode.select(InviteCode.id).where(InviteCode.label == "Gone").first())["id"]
+        await post_form(client, f"{BASE}/sites/{site_id}/codes/{invite_id}/revoke", {})
+    async with app_client(app) as guesser:
+        guesser.headers["accept-language"] = "en"
+        token = csrf_token((await guesser.get("/join")).text)
+        answers = []
+        wrong = ["2222aaaa", "2222-aaab", "2222 AAAC", "2222aaad"]
+        for code in [revoked["typed"], *wrong, "zzzzzzzz"]:
+            response = await guesser.post("/join", data={"_csrf_token": token, "code": code})
+            answers.append(response)
+        assert [r.status_code for r in answers] == [400, 400, 400, 400, 400, 429]
+        # A revoked code and one that never existed get the very same answer.
+        message = answers[1].text.split('role="alert"')[1][:200]
+        assert answers[0].text.split('role="alert"')[1][:200] == message
+        assert "That code did not work" in message
+        assert "Please wait" in answers[5].text and "seconds" in answers[5].text
+        # While she waits, even the right code waits (the wait is made longer here so a slow run cannot
+        # slip past the first one-second wait).
+        await LoginThrottle.update({LoginThrottle.blocked_until: datetime.now(UTC) + timedelta(minutes=1)}).where(
+            LoginThrottle.key.like("typed-code:%"))
+        right = await guesser.post("/join", data={"_csrf_token": token, "code": made["typed"]})
+        assert right.status_code == 429
+        assert "Please wait" in right.text
+    keys = await LoginThrottle.select(LoginThrottle.key)
+    assert all(k["key"].startswith("typed-code:") and "127.0.0.1" not in k["key"] for k in keys)
+
+
+async def test_something_that_cannot_be_a_code_is_explained_and_not_counted(app, db):
+    async with app_client(app) as visitor:
+        visitor.headers["accept-language"] = "en"
+        token = csrf_token((await visitor.get("/join")).text)
+        for text in ["", "abc", "ab3d-9fgh-xx", "<script>", "0000oooo"]:
+            response = await visitor.post("/join", data={"_csrf_token": token, "code": text})
+            assert response.status_code == 400
+            assert "8 letters and numbers" in response.text and "<script>" not in response.text
+    assert await LoginThrottle.count() == 0
+
+
+# --- who may ---
+
+COORDINATOR_GETS = ["", "/sites/{site}", "/units/{unit}", "/groups/{group}", "/codes/sheet?token=x"]
+COORDINATOR_POSTS = ["/sites", "/sites/{site}", "/sites/{site}/units", "/units/{unit}", "/sites/{site}/groups",
+                     "/groups/{group}", "/sites/{site}/codes", "/sites/{site}/codes/{invite}/revoke"]
+
+
+async def _ids(client) -> dict[str, int]:
+    site_id = await make_site(client)
+    unit_id = await make_unit(client, site_id)
+    group_id = await make_group(client, site_id)
+    await make_code(client, site_id, kind="patient", label="x")
+    invite_id = (await InviteCode.select(InviteCode.id).first())["id"]
+    return {"site": site_id, "unit": unit_id, "group": group_id, "invite": invite_id}
+
+
+@pytest.mark.parametrize("roles", [("editor",), ("researcher",), ("editor", "researcher")])
+async def test_other_roles_get_403_on_every_coordinator_page(app, db, roles):
+    async with coordinator(app) as client:
+        ids = await _ids(client)
+    before = await written()
+    async with coordinator(app, "someone@example.org", roles) as client:
+        home = await client.get("/workspace")
+        assert f'href="{BASE}"' not in home.text
+        token = csrf_token(home.text)
+        for path in COORDINATOR_GETS:
+            assert (await client.get(BASE + path.format(**ids))).status_code == 403, path
+        for path in COORDINATOR_POSTS:
+            response = await client.post(BASE + path.format(**ids), data={"_csrf_token": token, "name": "X",
+                                                                          "kind": "clinic"})
+            assert response.status_code == 403, path
+    after = await written()
+    assert after[:4] == before[:4] and after[5] == before[5]
+
+
+async def test_an_admin_may_coordinate_too(app, db):
+    async with coordinator(app, "admin@example.org", ("admin",)) as client:
+        assert (await client.get(BASE)).status_code == 200
+        await make_site(client)
+
+
+async def test_anonymous_visitors_are_sent_to_the_login(app, db):
+    async with coordinator(app) as client:
+        ids = await _ids(client)
+    async with app_client(app) as anonymous:
+        token = csrf_token((await anonymous.get("/workspace/login")).text)
+        for path in COORDINATOR_GETS:
+            response = await anonymous.get(BASE + path.format(**ids))
+            assert response.status_code == 303 and response.headers["location"] == "/workspace/login", path
+        for path in COORDINATOR_POSTS:
+            response = await anonymous.post(BASE + path.format(**ids), data={"_csrf_token": token})
+            assert response.status_code == 303 and response.headers["location"] == "/workspace/login", path
+
+
+# --- bad input ---
+
+BAD = [
+    ("/sites", {"name": "", "kind": "clinic"}, "Please give a name"),
+    ("/sites", {"name": "   ", "kind": "clinic"}, "Please give a name"),
+    ("/sites", {"name": "x" * 121, "kind": "clinic"}, "120 characters"),
+    ("/sites", {"name": "Klinik", "kind": "castle"}, "hospital or a clinic"),
+    ("/sites", {"name": "Klinik", "kind": "clinic", "municipality": "9999"}, "municipality from the list"),
+    ("/sites/{site}", {"name": "Klinik", "kind": "clinic", "municipality": "abc"}, "municipality from the list"),
+    ("/sites/{site}/units", {"name": ""}, "Please give a name"),
+    ("/sites/{site}/groups", {"name": "Hold", "course": "mbsr-8-weeks", "starts_on": "next tuesday"},
+     "as a date"),
+    ("/sites/{site}/groups", {"name": "Hold", "course": "mbsr-8-weeks", "starts_on": "2027-02-30"}, "as a date"),
+    ("/sites/{site}/groups", {"name": "Hold", "course": "mbsr-8-weeks", "starts_on": "1999-01-01"},
+     "within two years"),
+    ("/sites/{site}/groups", {"name": "Hold", "course": "no-such-course", "starts_on": "2027-01-04"},
+     "course from the list"),
+    ("/groups/{group}", {"name": "Hold", "course": "mbsr-8-weeks", "starts_on": ""}, "as a date"),
+    ("/units/{unit}", {"name": ""}, "Please give a name"),
+    ("/sites/{site}/codes", {"kind": "patient", "max_uses": "0"}, "number of uses"),
+    ("/sites/{site}/codes", {"kind": "patient", "max_uses": "-3"}, "number of uses"),
+    ("/sites/{site}/codes", {"kind": "patient", "max_uses": "many"}, "number of uses"),
+    ("/sites/{site}/codes", {"kind": "patient", "days": "100000"}, "Days until it expires"),
+    ("/sites/{site}/codes", {"kind": "patient", "days": "0"}, "Days until it expires"),
+    ("/sites/{site}/codes", {"kind": "patient", "days": "1.5"}, "Days until it expires"),
+    ("/sites/{site}/codes", {"kind": "staff"}, "belongs to a unit"),
+    ("/sites/{site}/codes", {"kind": "staff", "unit": "999999"}, "belongs to a unit"),
+    ("/sites/{site}/codes", {"kind": "patient", "group": "999999"}, "course group from the list"),
+    ("/sites/{site}/codes", {"kind": "visitor"}, "who the code is for"),
+    ("/sites/{site}/codes", {"kind": "patient", "label": "x" * 121}, "120 characters"),
+]
+
+
+@pytest.mark.parametrize(("path", "fields", "message"), BAD)
+async def test_bad_input_is_refused_with_a_message_and_nothing_is_written(app, db, path, fields, message):
+    async with coordinator(app) as client:
+        ids = await _ids(client)
+        before = await written()
+        response = await post_form(client, BASE + path.format(**ids), fields)
+        assert response.status_code == 400, response.text[:500]
+        alert = response.text.split('role="alert"')[1][:300]
+        assert message in unescape(alert), alert
+        assert "Traceback" not in response.text
+    assert await written() == before
+
+
+async def test_another_sites_unit_or_invite_cannot_be_used(app, db):
+    async with coordinator(app) as client:
+        ids = await _ids(client)
+        other = await make_site(client, "Other clinic")
+        before = await written()
+        response = await post_form(client, f"{BASE}/sites/{other}/codes", {"kind": "staff", "unit": str(ids["unit"])})
+        assert response.status_code == 400
+        response = await post_form(client, f"{BASE}/sites/{other}/codes/{ids['invite']}/revoke", {})
+        assert response.status_code == 303
+        assert (await client.get(f"{BASE}/sites/999999")).status_code == 404
+    assert await written() == before
+    assert (await InviteCode.select(InviteCode.revoked_at).where(InviteCode.id == ids["invite"]).first())[
+        "revoked_at"] is None
+
+
+# --- the printable sheet ---
+
+async def test_the_sheet_has_a_qr_code_and_instructions_in_both_languages(app, db):
+    async with coordinator(app) as client:
+        site_id = await make_site(client, "Hospitalet", kind="hospital")
+        unit_id = await make_unit(client, site_id, "Fødegangen")
+        staff = await make_code(client, site_id, kind="staff", unit=str(unit_id), label="Wall")
+        patient = await make_code(client, site_id, kind="patient", label="Typed", format="typed")
+
+        sheet = await client.get(staff["sheet"])
+        assert sheet.status_code == 200
+        assert "<svg" in sheet.text and "Fødegangen" in sheet.text and "Hospitalet" in sheet.text
+        assert "Scan koden med din telefons kamera" in sheet.text
+        assert "Scan the code with your phone&#39;s camera" in sheet.text or \
+            "Scan the code with your phone's camera" in sheet.text
+        assert 'lang="da"' in sheet.text and 'lang="en"' in sheet.text
+        assert "not monitored" in sheet.text and "ikke overvåget" in sheet.text
+        assert "css/sheet.css" in sheet.text and "no-store" in sheet.headers["cache-control"]
+        css = (await client.get("/static/css/sheet.css")).text
+        assert "@page { size: A4; margin: 15mm; }" in css and "@media print" in css
+
+        typed_sheet = await client.get(patient["sheet"])
+        assert typed_sheet.status_code == 200 and patient["typed"] in typed_sheet.text
+        assert "http://testserver/join" in typed_sheet.text
+        assert "gravid" in typed_sheet.text and "pregnancy" in typed_sheet.text
+
+        value = unquote(staff["sheet"].split("token=", 1)[1])
+        tampered = value.replace(":l:", ":t:", 1)
+        assert (await client.get(f"{BASE}/codes/sheet", params={"token": tampered})).status_code == 400
+        forged = value[:-3] + ("AAA" if not value.endswith("AAA") else "BBB")
+        assert (await client.get(f"{BASE}/codes/sheet", params={"token": forged})).status_code == 400
+        assert (await client.get(f"{BASE}/codes/sheet", params={"token": ""})).status_code == 400
+
+        _issued, invite_id, _format, code = value.rsplit(".", 1)[0].split(":")
+        old = services.sheet_token(services.NewInvite(int(invite_id), "staff", code, None), now=time.time() - 3601)
+        expired = await client.get(f"{BASE}/codes/sheet", params={"token": old})
+        assert expired.status_code == 410 and "short while" in expired.text
+        other_code = services.sheet_token(services.NewInvite(int(invite_id), "staff", "x" * 22, None))
+        assert (await client.get(f"{BASE}/codes/sheet", params={"token": other_code})).status_code == 400
+    log = await audit_text()
+    assert staff["code"] not in log and patient["code"] not in log
+    assert patient["typed"] not in log and patient["typed"].replace("-", "") not in log
