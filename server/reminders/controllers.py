@@ -67,6 +67,15 @@ def _from_app(request: Request) -> bool:
     return request.headers.get("x-pusterum") == "1"
 
 
+def _refuse_caller(request: Request) -> Response | None:
+    """The API's first two questions, in this order: whose phone is this, and is it our app asking?"""
+    if request.state.device is None:
+        return _api_error(401, _("We could not recognise this phone. Please open your invite link again."))
+    if not _from_app(request):
+        return _api_error(400, _("This request did not come from the Pusterum app."))
+    return None
+
+
 class RemindersController(Controller):
     @get("/reminders", name="reminders:page")
     async def show(self, request: Request, saved: FromQuery[str] = "") -> Template:
@@ -116,10 +125,8 @@ class RemindersController(Controller):
           **_SUBSCRIBE_DOC)
     async def subscribe(self, request: Request) -> Response:
         device = request.state.device
-        if device is None:
-            return _api_error(401, _("We could not recognise this phone. Please open your invite link again."))
-        if not _from_app(request):
-            return _api_error(400, _("This request did not come from the Pusterum app."))
+        if refused := _refuse_caller(request):
+            return refused
         try:
             data = msgspec.json.decode(await request.body(), type=SubscriptionIn)
             await services.subscribe(device.participant_id, device.kind, data.endpoint, data.keys.p256dh,
@@ -135,10 +142,8 @@ class RemindersController(Controller):
     async def action(self, request: Request) -> Response:
         """The notification's own buttons: "in 30 minutes" and "not today", sent by the service worker."""
         device = request.state.device
-        if device is None:
-            return _api_error(401, _("We could not recognise this phone. Please open your invite link again."))
-        if not _from_app(request):
-            return _api_error(400, _("This request did not come from the Pusterum app."))
+        if refused := _refuse_caller(request):
+            return refused
         try:
             data = msgspec.json.decode(await request.body(), type=ActionIn)
         except (msgspec.DecodeError, msgspec.ValidationError):
