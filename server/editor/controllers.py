@@ -12,13 +12,24 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.accounts.guards import require
-from server.content.schemas import AUDIENCES, KINDS, POSITIONS, TAGS
+from server.content.catalog import get_catalog
+from server.content.schemas import AUDIENCES, KINDS, POSITIONS, RESOURCE_CATEGORIES, TAGS
 from server.editor import audio, services
-from server.editor.forms import apply_step_action, read_form
+from server.editor.forms import (
+    apply_step_action,
+    apply_week_action,
+    read_course_form,
+    read_form,
+    read_resource_form,
+)
 from server.lib.i18n import N_, _
 from server.lib.markdown import render_markdown
 from server.lib.templates import page
 from server.settings import LANGUAGES, get_settings
+
+TEMPLATES = {"exercise": "editor/edit.html", "course": "editor/edit_course.html",
+             "resource": "editor/edit_resource.html"}
+READERS = {"exercise": read_form, "course": read_course_form, "resource": read_resource_form}
 
 AUDIO_REFUSED = {
     "too_big": N_("The recording is larger than 30 MB. Please upload a smaller file."),
@@ -33,8 +44,12 @@ def _edit_page(request: Request, account, draft: services.Draft, *, data: dict[s
                audio_error: str | None = None) -> Template:
     data = data if data is not None else draft.data
     if problems is None:
-        problems = services.validate(draft.slug, data)[1]
-    return page(request, "editor/edit.html", status_code=status_code, account=account, draft=draft, data=data,
+        problems = services.validate(draft.slug, data, draft.kind)[1]
+    # Courses may hold practices for patients only (the import's rule), offered by title.
+    practices = sorted(((slug, e["title"][request.state.language]) for slug, e in get_catalog().exercises.items()
+                        if "patient" in e["audience"]), key=lambda p: p[1])
+    return page(request, TEMPLATES[draft.kind], status_code=status_code, account=account, draft=draft, data=data,
+                categories=RESOURCE_CATEGORIES, practices=practices,
                 problems=problems, missing=services.missing_translations(data), stale=stale,
                 their_text=services.readable(stale.data) if stale else "",
                 published=published, saved=saved, kinds=KINDS, audiences=AUDIENCES, tags=TAGS, positions=POSITIONS,
@@ -48,16 +63,18 @@ class EditorController(Controller):
     @get("/", name="editor:list")
     async def overview(self, request: Request, q: FromQuery[str] = "", kind: FromQuery[str] = "") -> Template:
         session = await require(request, "editor")
-        rows = await services.overview(q[:100], kind if kind in KINDS else "")
+        rows = await services.overview(q[:100], kind if kind in KINDS or kind in ("course", "resource") else "")
         return page(request, "editor/list.html", account=session.account, rows=rows, q=q[:100], kind=kind,
                     kinds=KINDS, error=None)
 
     @post("/new", name="editor:new", status_code=303)
     async def new(self, request: Request) -> Redirect | Template:
         session = await require(request, "editor")
-        slug = str((await request.form()).get("slug") or "").strip().lower()
+        form = await request.form()
+        slug = str(form.get("slug") or "").strip().lower()
+        kind = str(form.get("type") or "exercise")
         try:
-            await services.create_draft(slug, session.account.id)
+            await services.create_draft(slug, session.account.id, kind)
         except (ValueError, FileExistsError) as exc:
             message = (_("That name is taken. Please choose another.") if isinstance(exc, FileExistsError) else
                        _("Use 3 to 60 lowercase letters, digits and dashes, e.g. calm-evening-breath."))
@@ -81,13 +98,16 @@ class EditorController(Controller):
         session = await require(request, "editor")
         autosave = request.headers.get("x-autosave") == "1"
         try:
-            await services.get_draft(slug)  # 404 for a slug that is neither published nor drafted
+            current = await services.get_draft(slug)  # 404 for a slug that is neither published nor drafted
         except services.NotFound:
             raise NotFoundException() from None
         form = await request.form()
-        data, action = read_form(form)
+        data, action = READERS[current.kind](form)
         revision = int(str(form.get("revision") or "-1")) if str(form.get("revision") or "").isdigit() else -1
-        apply_step_action(data, action)
+        if current.kind == "exercise":
+            apply_step_action(data, action)
+        elif current.kind == "course":
+            apply_week_action(data, action)
         try:
             new_revision = await services.save_draft(slug, data, revision, session.account.id)
         except services.Stale as stale:
@@ -99,7 +119,7 @@ class EditorController(Controller):
                               stale=stale.current)
         if autosave:
             return Response({"revision": new_revision, "missing": services.missing_translations(data),
-                             "problems": [str(p) for p in services.validate(slug, data)[1]]})
+                             "problems": [str(p) for p in services.validate(slug, data, current.kind)[1]]})
         if action == "publish":
             try:
                 version = await services.publish(slug, session.account.id, session.account.email)
@@ -118,6 +138,8 @@ class EditorController(Controller):
             draft = await services.get_draft(slug)
         except services.NotFound:
             raise NotFoundException() from None
+        if draft.kind != "exercise":
+            raise NotFoundException()
         data = (await request.form()).get("data")
         if not isinstance(data, UploadFile):
             problem = "not_audio"  # no file at all is answered like a file that is not a recording
@@ -151,6 +173,8 @@ class EditorController(Controller):
             draft = await services.get_draft(slug)
         except services.NotFound:
             raise NotFoundException() from None
+        if draft.kind != "exercise":
+            raise NotFoundException()  # courses and resources are not played
         data = draft.data
         steps = [{"seconds": s.get("seconds") or 0, "text": s.get("text") or {}, "breathing": s.get("breathing")}
                  for s in data.get("steps", [])]

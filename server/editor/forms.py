@@ -76,3 +76,46 @@ def apply_step_action(data: dict[str, Any], action: str) -> bool:
     elif name == "down" and i < len(steps) - 1:
         steps[i + 1], steps[i] = steps[i], steps[i + 1]
     return name in ("remove", "up", "down")
+
+
+MAX_WEEKS = 12
+
+
+def read_course_form(form: Any) -> tuple[dict[str, Any], str]:
+    """A course: title, summary and its weeks (theme, introduction, up to four practices each)."""
+    count = min(_int(_text(form, "weeks_count"), 0) or 0, MAX_WEEKS)
+    weeks = [{"number": i + 1, "theme": _pair(form, f"week{i}_theme", 200), "intro": _pair(form, f"week{i}_intro"),
+              "practices": [p for p in form.getall(f"week{i}_practices", []) if p][:4]} for i in range(count)]
+    data = {"title": _pair(form, "title", 200), "summary": _pair(form, "summary", 400), "weeks": weeks}
+    return data, _text(form, "action", 40) or "save"
+
+
+def apply_week_action(data: dict[str, Any], action: str) -> bool:
+    weeks = data["weeks"]
+    if action == "add-week" and len(weeks) < MAX_WEEKS:
+        weeks.append({"number": len(weeks) + 1, "theme": {lang: "" for lang in LANGUAGES},
+                      "intro": {lang: "" for lang in LANGUAGES}, "practices": []})
+        return True
+    name, _sep, index = action.partition(":")
+    if name == "remove-week" and index.isdigit() and int(index) < len(weeks) and len(weeks) > 1:
+        weeks.pop(int(index))
+        for number, week in enumerate(weeks, start=1):
+            week["number"] = number
+        return True
+    return False
+
+
+def read_resource_form(form: Any) -> tuple[dict[str, Any], str]:
+    """A support resource: where it belongs, what it is, how to reach it."""
+    from server.content.schemas import RESOURCE_CATEGORIES
+
+    category = _text(form, "category")
+    data = {
+        "category": category if category in RESOURCE_CATEGORIES else "support",
+        "order": _int(_text(form, "order"), 100),
+        "name": _pair(form, "name", 200), "description": _pair(form, "description", 800),
+        "hours": _pair(form, "hours", 200),
+        "phone": _text(form, "phone", 40).strip() or None, "url": _text(form, "url", 400).strip() or None,
+        "verify": _text(form, "verify") == "yes",
+    }
+    return data, _text(form, "action", 40) or "save"

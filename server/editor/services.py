@@ -13,10 +13,17 @@ from typing import Any
 import yaml
 
 from server.accounts.services import audit
+from server.content.catalog import get_catalog
 from server.content.loader import Document
 from server.content.services import import_documents, load_catalog
 from server.content.tables import ContentItem, ContentVersion
-from server.content.validation import Problem, validate_exercise
+from server.content.validation import (
+    Problem,
+    validate_course,
+    validate_exercise,
+    validate_references,
+    validate_resource,
+)
 from server.editor.tables import ContentDraft
 from server.settings import LANGUAGES, get_settings
 
@@ -29,6 +36,22 @@ def empty_exercise() -> dict[str, Any]:
             "eyes_open_ok": True, "audio": None, "title": dict(blank), "summary": dict(blank), "why": dict(blank),
             "contact_if": None, "body": dict(blank),
             "steps": [{"seconds": 90, "text": dict(blank), "breathing": None} for _ in range(2)]}
+
+
+def empty_course() -> dict[str, Any]:
+    blank = {lang: "" for lang in LANGUAGES}
+    return {"title": dict(blank), "summary": dict(blank),
+            "weeks": [{"number": 1, "theme": dict(blank), "intro": dict(blank), "practices": []}]}
+
+
+def empty_resource() -> dict[str, Any]:
+    blank = {lang: "" for lang in LANGUAGES}
+    return {"category": "support", "order": 100, "name": dict(blank), "description": dict(blank),
+            "hours": dict(blank), "phone": None, "url": None, "verify": True}
+
+
+EMPTY = {"exercise": empty_exercise, "course": empty_course, "resource": empty_resource}
+DOCUMENT_KINDS = tuple(EMPTY)
 
 
 def to_source(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -47,7 +70,23 @@ def to_source(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     return meta, dict(data.get("body") or {})
 
 
-def validate(slug: str, data: dict[str, Any]) -> tuple[dict[str, Any] | None, list[Problem]]:
+def validate(slug: str, data: dict[str, Any], kind: str = "exercise") -> tuple[dict[str, Any] | None, list[Problem]]:
+    """The import's own validators, given the draft in the shape a file would have."""
+    if kind == "course":
+        fields = {k: data.get(k) for k in ("title", "summary", "weeks")}
+        document, problems = validate_course(slug, fields)
+        if document is not None:
+            catalog = get_catalog()
+            exercises = {s: {"audience": e["audience"]} for s, e in catalog.exercises.items()}
+            refs = [p for _slug, p in validate_references(exercises, {slug: document})]
+            if refs:
+                return None, refs
+        return document, problems
+    if kind == "resource":
+        fields = {k: v for k, v in data.items() if v not in (None, "") and k != "slug"}
+        if isinstance(fields.get("hours"), dict) and not any(fields["hours"].values()):
+            fields.pop("hours")  # an empty "opening hours" is an absent one
+        return validate_resource(slug, fields)
     meta, body = to_source(data)
     return validate_exercise(slug, meta, body)
 
@@ -62,10 +101,13 @@ def missing_translations(data: dict[str, Any]) -> list[str]:
             if filled and len(filled) < len(LANGUAGES):
                 missing.append(name)
 
-    for name in (*TEXT_FIELDS, "body"):
+    for name in (*TEXT_FIELDS, "body", "name", "description", "hours"):
         check(name, data.get(name))
     for i, step in enumerate(data.get("steps", [])):
         check(f"steps[{i + 1}]", step.get("text"))
+    for i, week in enumerate(data.get("weeks", [])):
+        check(f"weeks[{i + 1}].theme", week.get("theme"))
+        check(f"weeks[{i + 1}].intro", week.get("intro"))
     return missing
 
 
@@ -109,11 +151,14 @@ async def _published(slug: str) -> tuple[int | None, dict[str, Any] | None, str 
     return item["published_version"], row["data"], item["kind"]
 
 
-def _editable(published: dict[str, Any]) -> dict[str, Any]:
+def _editable(published: dict[str, Any], kind: str) -> dict[str, Any]:
     data = copy.deepcopy(published)
     data.pop("slug", None)
-    if data.get("why") is None:
-        data["why"] = {lang: "" for lang in LANGUAGES}
+    blank = {lang: "" for lang in LANGUAGES}
+    if kind == "exercise" and data.get("why") is None:
+        data["why"] = dict(blank)
+    if kind == "resource" and data.get("hours") is None:
+        data["hours"] = dict(blank)
     return data
 
 
@@ -126,20 +171,20 @@ async def get_draft(slug: str) -> Draft:
         data = _json(row["data"])
         return Draft(slug, row["kind"], data, row["revision"], row["base_version"], published_id,
                      row["updated_at"], row["updated_by.email"])
-    if published is None or kind != "exercise":
+    if published is None or kind not in DOCUMENT_KINDS:
         raise NotFound(slug)
-    return Draft(slug, kind, _editable(published), 0, published_id, published_id, None, None)
+    return Draft(slug, kind, _editable(published, kind), 0, published_id, published_id, None, None)
 
 
-async def create_draft(slug: str, account_id: int) -> None:
+async def create_draft(slug: str, account_id: int, kind: str = "exercise") -> None:
     from server.content.schemas import SLUG_RE
 
-    if not SLUG_RE.match(slug):
+    if not SLUG_RE.match(slug) or kind not in DOCUMENT_KINDS:
         raise ValueError("slug")
     if await ContentItem.exists().where(ContentItem.slug == slug) or await ContentDraft.exists().where(
             ContentDraft.slug == slug):
         raise FileExistsError(slug)
-    await ContentDraft.insert(ContentDraft(kind="exercise", slug=slug, data=json.dumps(empty_exercise()),
+    await ContentDraft.insert(ContentDraft(kind=kind, slug=slug, data=json.dumps(EMPTY[kind]()),
                                            revision=1, updated_at=datetime.now(UTC), updated_by=account_id))
     await audit(account_id, "content.created", slug)
 
@@ -153,7 +198,7 @@ async def save_draft(slug: str, data: dict[str, Any], revision: int, account_id:
             current = await get_draft(slug)
             if current.revision != 0:
                 raise Stale(current)
-            await ContentDraft.insert(ContentDraft(kind="exercise", slug=slug, data=payload, revision=1,
+            await ContentDraft.insert(ContentDraft(kind=current.kind, slug=slug, data=payload, revision=1,
                                                    base_version=current.published_version, updated_at=now,
                                                    updated_by=account_id))
             return 1
@@ -174,14 +219,14 @@ class Invalid(Exception):
 async def publish(slug: str, account_id: int, author: str) -> int:
     """Validates the saved draft and publishes it as a new version; the draft is then done with."""
     draft = await get_draft(slug)
-    document, problems = validate(slug, draft.data)
-    audio = (document or {}).get("audio")
+    document, problems = validate(slug, draft.data, draft.kind)
+    audio = (document or {}).get("audio") if draft.kind == "exercise" else None
     if audio and not (get_settings().content_dir / "audio" / audio).is_file():
         problems = [*problems, Problem("audio", f"no file content/audio/{audio}")]
         document = None
     if document is None:
         raise Invalid(problems)
-    report = await import_documents([Document(kind="exercise", slug=slug, data=document, path=slug)],
+    report = await import_documents([Document(kind=draft.kind, slug=slug, data=document, path=slug)],
                                     author=author)
     await ContentDraft.delete().where(ContentDraft.slug == slug)
     version = (await _published(slug))[0]
@@ -228,11 +273,12 @@ async def history(slug: str) -> list[VersionView]:
 
 async def rollback(slug: str, version_id: int, account_id: int, author: str) -> int:
     """Republishes an older version's content as a new version (history is never rewritten)."""
-    row = await ContentVersion.select(ContentVersion.data, ContentVersion.number, ContentVersion.item.slug).where(
+    row = await ContentVersion.select(ContentVersion.data, ContentVersion.number, ContentVersion.item.slug,
+                                      ContentVersion.item.kind).where(
         ContentVersion.id == version_id).output(load_json=True).first()
     if row is None or row["item.slug"] != slug:
         raise NotFound(slug)
-    await import_documents([Document(kind="exercise", slug=slug, data=row["data"], path=slug)], author=author)
+    await import_documents([Document(kind=row["item.kind"], slug=slug, data=row["data"], path=slug)], author=author)
     await ContentDraft.delete().where(ContentDraft.slug == slug)
     version = (await _published(slug))[0]
     await audit(account_id, "content.rolled_back", slug, to_number=row["number"], version=version)
@@ -241,13 +287,13 @@ async def rollback(slug: str, version_id: int, account_id: int, author: str) -> 
 
 
 async def overview(query: str = "", kind: str = "") -> list[dict[str, Any]]:
-    """Every exercise, published or only drafted, for the editor's list (search over slug and titles)."""
-    items = await ContentItem.select(ContentItem.slug, ContentItem.kind, ContentItem.published_version).where(
-        ContentItem.kind == "exercise")
+    """Everything, published or only drafted, for the editor's list (search over slug, titles and names).
+    ``kind`` filters by an exercise kind (mindfulness, …) or by "course" / "resource"."""
+    items = await ContentItem.select(ContentItem.slug, ContentItem.kind, ContentItem.published_version)
     published = {r["id"]: r["data"] for r in await ContentVersion.select(ContentVersion.id, ContentVersion.data).where(
         ContentVersion.id.is_in([i["published_version"] for i in items if i["published_version"]] or [0])
     ).output(load_json=True)}
-    drafts = {r["slug"]: r for r in await ContentDraft.select(ContentDraft.slug, ContentDraft.data,
+    drafts = {r["slug"]: r for r in await ContentDraft.select(ContentDraft.slug, ContentDraft.kind, ContentDraft.data,
                                                                ContentDraft.updated_at)}
     rows = []
     for slug in sorted({i["slug"] for i in items} | set(drafts)):
@@ -256,7 +302,9 @@ async def overview(query: str = "", kind: str = "") -> list[dict[str, Any]]:
         draft = drafts.get(slug)
         draft_data = _json(draft["data"]) if draft else None
         shown = draft_data or data or {}
-        rows.append({"slug": slug, "title": shown.get("title", {}), "kind": shown.get("kind"),
+        document_kind = item["kind"] if item else draft["kind"]
+        rows.append({"slug": slug, "title": shown.get("title") or shown.get("name") or {},
+                     "kind": shown.get("kind") if document_kind == "exercise" else document_kind,
                      "audience": shown.get("audience", []), "published": data is not None, "draft": draft is not None,
                      "missing": missing_translations(shown)})
     q = query.strip().lower()

@@ -201,3 +201,61 @@ async def test_only_editors_may_edit(app, db):
         await signed_in(coordinator, "coordinator@example.org", ("coordinator",))
         assert (await coordinator.get("/workspace/content/")).status_code == 403
         assert (await coordinator.get("/workspace/content/breathing-space-3/preview")).status_code == 403
+
+
+def resource_form(data: dict, token: str, revision: int, action: str = "save") -> dict:
+    form = {"_csrf_token": token, "revision": str(revision), "action": action, "category": data["category"],
+            "order": str(data["order"]), "phone": data.get("phone") or "", "url": data.get("url") or ""}
+    if data.get("verify"):
+        form["verify"] = "yes"
+    for name in ("name", "description", "hours"):
+        for lang in ("da", "en"):
+            form[f"{name}_{lang}"] = (data.get(name) or {}).get(lang, "")
+    return form
+
+
+async def test_a_support_resource_is_edited_checked_and_shown_on_the_support_page(app, db):
+    slug = "livslinien"
+    resource = next(r for r in get_catalog().resources if r["slug"] == slug)
+    data = {k: copy.deepcopy(v) for k, v in resource.items() if k not in ("slug", "version_id", "version")}
+    async with app_client(app) as client:
+        await signed_in(client)
+        page = await client.get(f"/workspace/content/{slug}")
+        assert page.status_code == 200 and 'name="phone"' in page.text
+        token = csrf_token(page.text)
+        bad = {**data, "phone": "call us maybe"}
+        await client.post(f"/workspace/content/{slug}", data=resource_form(bad, token, 0))
+        refused = await client.post(f"/workspace/content/{slug}", data=resource_form(bad, token, 1, "publish"))
+        assert refused.status_code == 400 and "phone" in refused.text
+        good = {**data, "description": {"da": "Ring, hvis tankerne bliver for tunge.",
+                                         "en": "Call if it gets too heavy."}}
+        await client.post(f"/workspace/content/{slug}", data=resource_form(good, token, 2, "publish"))
+    async with app_client(app) as patient:
+        await enrol(patient, lang="en")
+        support = await patient.get("/support")
+    assert "Call if it gets too heavy." in support.text
+
+
+async def test_a_course_names_only_patient_practices_and_weeks_can_be_added(app, db):
+    async with app_client(app) as client:
+        await signed_in(client)
+        page = await client.get("/workspace/content/")
+        made = await client.post("/workspace/content/new", data={"_csrf_token": csrf_token(page.text),
+                                                                 "slug": "calm-weeks", "type": "course"})
+        assert made.headers["location"] == "/workspace/content/calm-weeks"
+        token = csrf_token((await client.get("/workspace/content/calm-weeks")).text)
+        form = {"_csrf_token": token, "revision": "1", "weeks_count": "1", "title_da": "Rolige uger",
+                "title_en": "Calm weeks", "summary_da": "Et kort forløb.", "summary_en": "A short course.",
+                "week0_theme_da": "At lande", "week0_theme_en": "Landing", "week0_intro_da": "Vi begynder roligt.",
+                "week0_intro_en": "We start gently.", "week0_practices": ["doorway-pause"], "action": "add-week"}
+        await client.post("/workspace/content/calm-weeks", data=form)
+        edit = await client.get("/workspace/content/calm-weeks")
+        assert 'name="weeks_count" value="2"' in edit.text
+        one_week = {**form, "revision": "2", "action": "publish"}
+        refused = await client.post("/workspace/content/calm-weeks", data=one_week)
+        assert refused.status_code == 400 and "not for patients" in refused.text  # a staff pause
+        fixed = {**one_week, "revision": "3", "week0_practices": ["breathing-space-3", "stop-practice"]}
+        published = await client.post("/workspace/content/calm-weeks", data=fixed)
+        assert published.status_code == 303, published.text
+    course = get_catalog().courses["calm-weeks"]
+    assert [w["practices"] for w in course["weeks"]] == [["breathing-space-3", "stop-practice"]]
