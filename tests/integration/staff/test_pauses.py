@@ -154,3 +154,24 @@ async def test_last_months_pauses_are_not_in_this_months_totals(app, db):
                                              occurred_at=long_ago)])
     page = await _unit_page(app, code)
     assert page.text.count("Not enough colleagues yet") == 2
+
+
+async def test_no_one_sees_another_persons_pauses(app, db):
+    code = await make_staff_code("ward-e")
+    version = exercise_version("box-breathing")
+    async with app_client(app) as anna:
+        await enrol_staff(anna, code, lang="en")
+        await post_events(anna, [event("pause_completed", exercise_version=version, seconds=180, stress_before=9,
+                                       stress_after=2)])
+        assert "9 → 2" in (await anna.get("/pauses/mine")).text
+    async with app_client(app) as bo:
+        await enrol_staff(bo, code, lang="en")
+        mine = await bo.get("/pauses/mine")
+        assert "9 → 2" not in mine.text and "No pauses yet" in mine.text
+        # Naming someone else in an event is refused, not stored for them.
+        anna_id = (await Participant.select(Participant.id).where(Participant.kind == "staff")
+                   .order_by(Participant.created_at).first())["id"]
+        other = await post_events(bo, [event("pause_completed", exercise_version=version, seconds=60,
+                                             participant=str(anna_id))])
+    assert other.status_code == 403
+    assert await Event.count().where(Event.participant == anna_id) == 1
