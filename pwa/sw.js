@@ -145,6 +145,10 @@ self.addEventListener("message", (event) => {
   const data = event.data || {};
   if (data.type === "CACHE_URLS" && Array.isArray(data.urls)) {
     event.waitUntil(cacheUrls(data.urls.filter((u) => typeof u === "string" && u.startsWith("/"))));
+  } else if (data.type === "CLAIM") {
+    // A page that loaded while this worker was still activating asks to be controlled now, so the
+    // first visit already works offline (claim() at activation can miss a page that was mid-navigation).
+    event.waitUntil(self.clients.claim());
   } else if (data.type === "SKIP_WAITING") {
     // Only the page decides when: between practices, never in the middle of one.
     self.skipWaiting();

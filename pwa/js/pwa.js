@@ -68,7 +68,10 @@ export function initPwa() {
         if (worker.state === "installed" && navigator.serviceWorker.controller) offerUpdate(registration);
       });
     });
-    navigator.serviceWorker.ready.then(prefetch);
+    navigator.serviceWorker.ready.then((ready) => {
+      if (!navigator.serviceWorker.controller && ready.active) ready.active.postMessage({ type: "CLAIM" });
+      prefetch(ready);
+    });
   }).catch((error) => console.warn("pusterum: no service worker", error));
   if (navigator.storage && navigator.storage.persist) {
     navigator.storage.persisted().then((persisted) => persisted || navigator.storage.persist()).catch(() => {});
