@@ -47,7 +47,12 @@ if WANT_POSTGRES:
         if IN_CI:
             raise
 
+from server.lib.i18n import current_language  # noqa: E402
 from tests.support import app_client, reset_database, setup_database  # noqa: E402
+
+# Code run outside a request (validating files, the command line) speaks English, as `pusterum` does;
+# every request sets the participant's or editor's own language itself.
+current_language.set("en")
 
 
 def pytest_report_header(config):

@@ -1,7 +1,8 @@
 """Validation of content documents: every problem, not just the first.
 
-The same functions check files in ``content/`` and (later) what an editor saves, so the rules live in
-one place. Each returns the normalised document (plain dicts and lists, ready to store as JSON) and
+The same functions check files in ``content/`` and what an editor saves, so the rules live in one
+place. Reasons are in the current language: English for the command line, the editor's own in the
+workspace. Each returns the normalised document (plain dicts and lists, ready to store as JSON) and
 a list of ``Problem(field, reason)``; a document with problems must not be stored.
 """
 
@@ -21,6 +22,7 @@ from server.content.schemas import (
     SLUG_RE,
     TAGS,
 )
+from server.lib.i18n import _
 from server.settings import LANGUAGES
 
 
@@ -46,7 +48,7 @@ class _Checker:
     def unknown_fields(self, allowed: set[str], where: str = "", data: dict | None = None) -> None:
         for key in (data if data is not None else self.data):
             if key not in allowed:
-                self.fail(f"{where}{key}", "unknown field (check the spelling; see content/README.md)")
+                self.fail(f"{where}{key}", _("unknown field (check the spelling; see content/README.md)"))
 
     def text(self, name: str, limit: int, *, required: bool = True, where: str = "",
              data: dict | None = None, min_len: int = 1) -> dict[str, str] | None:
@@ -56,26 +58,27 @@ class _Checker:
         label = f"{where}{name}"
         if value is None:
             if required:
-                self.fail(label, "missing (needs both da and en)")
+                self.fail(label, _("missing (needs both da and en)"))
             return None
         if not isinstance(value, dict):
-            self.fail(label, "must be a mapping with da and en")
+            self.fail(label, _("must be a mapping with da and en"))
             return None
         out: dict[str, str] = {}
         for lang in LANGUAGES:
             text = value.get(lang)
             if not isinstance(text, str) or not text.strip():
-                self.fail(f"{label}.{lang}", "missing translation" if text is None else "must be text")
+                self.fail(f"{label}.{lang}", _("missing translation") if text is None else _("must be text"))
                 continue
             text = " ".join(text.split()) if limit <= LIMITS["step"] else text.strip()
             if len(text) > limit:
-                self.fail(f"{label}.{lang}", f"too long ({len(text)} characters, at most {limit})")
+                self.fail(f"{label}.{lang}", _("too long (%(n)d characters, at most %(limit)d)", n=len(text),
+                                               limit=limit))
             elif len(text) < min_len:
-                self.fail(f"{label}.{lang}", f"too short (at least {min_len} characters)")
+                self.fail(f"{label}.{lang}", _("too short (at least %(n)d characters)", n=min_len))
             out[lang] = text
         for lang in value:
             if lang not in LANGUAGES:
-                self.fail(f"{label}.{lang}", f"unknown language (use {' and '.join(LANGUAGES)})")
+                self.fail(f"{label}.{lang}", _("unknown language (use %(languages)s)", languages=" / ".join(LANGUAGES)))
         return out if len(out) == len(LANGUAGES) else None
 
     def integer(self, name: str, low: int, high: int, *, required: bool = True, where: str = "",
@@ -85,13 +88,14 @@ class _Checker:
         label = f"{where}{name}"
         if value is None:
             if required:
-                self.fail(label, "missing")
+                self.fail(label, _("missing"))
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(label, "must be a whole number")
+            self.fail(label, _("must be a whole number"))
             return None
         if not low <= value <= high:
-            self.fail(label, f"must lie between {low} and {high} (got {value})")
+            self.fail(label, _("must lie between %(low)d and %(high)d (got %(value)d)", low=low, high=high,
+                               value=value))
             return None
         return value
 
@@ -99,27 +103,28 @@ class _Checker:
         value = self.data.get(name)
         if value is None:
             if required:
-                self.fail(name, "missing")
+                self.fail(name, _("missing"))
             return []
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list):
-            self.fail(name, "must be a list")
+            self.fail(name, _("must be a list"))
             return []
         out = []
         for item in value:
             if item not in allowed:
-                self.fail(name, f"unknown value {item!r} (allowed: {', '.join(sorted(allowed))})")
+                self.fail(name, _("unknown value %(value)r (allowed: %(allowed)s)", value=item,
+                                  allowed=", ".join(sorted(allowed))))
             elif item not in out:
                 out.append(item)
         if required and len(out) < min_items:
-            self.fail(name, f"needs at least {min_items} value")
+            self.fail(name, _("needs at least %(n)d value", n=min_items))
         return out
 
 
 def _check_slug(slug: str, problems: list[Problem]) -> None:
     if not SLUG_RE.match(slug):
-        problems.append(Problem("slug", "use 3–60 lowercase letters, digits and '-' (from the file name)"))
+        problems.append(Problem("slug", _("use 3–60 lowercase letters, digits and '-' (from the file name)")))
 
 
 def validate_exercise(slug: str, meta: dict[str, Any], body: dict[str, str]) -> tuple[dict | None,
@@ -130,17 +135,17 @@ def validate_exercise(slug: str, meta: dict[str, Any], body: dict[str, str]) -> 
                       "summary", "why", "contact_if", "steps"})
     kind = meta.get("kind")
     if kind not in KINDS:
-        c.fail("kind", f"must be one of {', '.join(KINDS)}")
+        c.fail("kind", _("must be one of %(values)s", values=", ".join(KINDS)))
     audience = c.choices("audience", AUDIENCES)
     minutes = c.integer("minutes", 1, 60)
     tags = c.choices("tags", TAGS, required=False)
     position = c.choices("position", POSITIONS, required=False)
     eyes_open_ok = meta.get("eyes_open_ok", True)
     if not isinstance(eyes_open_ok, bool):
-        c.fail("eyes_open_ok", "must be true or false")
+        c.fail("eyes_open_ok", _("must be true or false"))
     audio = meta.get("audio")
     if audio is not None and (not isinstance(audio, str) or "/" in audio or not audio.strip()):
-        c.fail("audio", "must be a file name under content/audio/")
+        c.fail("audio", _("must be a file name under content/audio/"))
     title = c.text("title", LIMITS["title"])
     summary = c.text("summary", LIMITS["summary"])
     why = c.text("why", LIMITS["why"], required=False)
@@ -149,14 +154,16 @@ def validate_exercise(slug: str, meta: dict[str, Any], body: dict[str, str]) -> 
     if minutes and steps:
         total = sum(s["seconds"] for s in steps)
         if not 0.6 * minutes * 60 <= total <= 1.4 * minutes * 60:
-            c.fail("steps", f"the steps last {total} s, which does not fit {minutes} minutes "
-                            f"(allowed {round(0.6 * minutes * 60)}–{round(1.4 * minutes * 60)} s)")
+            c.fail("steps", _("the steps last %(total)d s, which does not fit %(minutes)d minutes "
+                              "(allowed %(low)d–%(high)d s)", total=total, minutes=minutes,
+                              low=round(0.6 * minutes * 60), high=round(1.4 * minutes * 60)))
     for lang in LANGUAGES:
         text = body.get(lang, "").strip()
         if not text:
-            c.fail(f"body.{lang}", f"missing (a '<!-- {lang} -->' section with a short introduction)")
+            c.fail(f"body.{lang}", _("missing (a '<!-- %(lang)s -->' section with a short introduction)", lang=lang))
         elif len(text) > LIMITS["body"]:
-            c.fail(f"body.{lang}", f"too long ({len(text)} characters, at most {LIMITS['body']})")
+            c.fail(f"body.{lang}", _("too long (%(n)d characters, at most %(limit)d)", n=len(text),
+                                     limit=LIMITS["body"]))
     if c.problems:
         return None, c.problems
     return {
@@ -171,39 +178,39 @@ def _contact_if(c: _Checker, *, required: bool) -> dict[str, list[str]] | None:
     value = c.data.get("contact_if")
     if value is None:
         if required:
-            c.fail("contact_if", "pain-coping modules need a 'contact us if' list in da and en")
+            c.fail("contact_if", _("pain-coping modules need a 'contact us if' list in da and en"))
         return None
     if not isinstance(value, dict):
-        c.fail("contact_if", "must be a mapping with da and en lists")
+        c.fail("contact_if", _("must be a mapping with da and en lists"))
         return None
     out: dict[str, list[str]] = {}
     for lang in LANGUAGES:
         items = value.get(lang)
         if not isinstance(items, list) or not 2 <= len(items) <= 10:
-            c.fail(f"contact_if.{lang}", "must be a list of 2–10 short items")
+            c.fail(f"contact_if.{lang}", _("must be a list of 2–10 short items"))
             continue
         bad = [i for i in items if not isinstance(i, str) or not i.strip()
                or len(i) > LIMITS["contact_item"]]
         if bad:
-            c.fail(f"contact_if.{lang}", f"each item must be text of at most {LIMITS['contact_item']} "
-                                         "characters")
+            c.fail(f"contact_if.{lang}", _("each item must be text of at most %(n)d characters",
+                                           n=LIMITS["contact_item"]))
             continue
         out[lang] = [" ".join(i.split()) for i in items]
     if len(out) == 2 and len(out["da"]) != len(out["en"]):
-        c.fail("contact_if", "da and en must have the same number of items")
+        c.fail("contact_if", _("da and en must have the same number of items"))
     return out if len(out) == len(LANGUAGES) else None
 
 
 def _steps(c: _Checker) -> list[dict]:
     raw = c.data.get("steps")
     if not isinstance(raw, list) or not 2 <= len(raw) <= 40:
-        c.fail("steps", "must be a list of 2–40 steps")
+        c.fail("steps", _("must be a list of 2–40 steps"))
         return []
     steps = []
     for i, step in enumerate(raw):
         where = f"steps[{i + 1}]."
         if not isinstance(step, dict):
-            c.fail(f"steps[{i + 1}]", "must be a mapping with seconds, da and en")
+            c.fail(f"steps[{i + 1}]", _("must be a mapping with seconds, da and en"))
             continue
         c.unknown_fields({"seconds", "breathing", *LANGUAGES}, where, step)
         seconds = c.integer("seconds", 5, 1800, where=where, data=step)
@@ -220,7 +227,7 @@ def _breathing(c: _Checker, value: Any, where: str) -> dict[str, int] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        c.fail(f"{where}breathing", "must be a mapping with inhale, hold and exhale seconds")
+        c.fail(f"{where}breathing", _("must be a mapping with inhale, hold and exhale seconds"))
         return None
     c.unknown_fields({"inhale", "hold", "exhale", "hold_after"}, f"{where}breathing.", value)
     inhale = c.integer("inhale", 2, 8, where=f"{where}breathing.", data=value)
@@ -242,23 +249,23 @@ def validate_course(slug: str, data: dict[str, Any]) -> tuple[dict | None, list[
     raw_weeks = data.get("weeks")
     weeks = []
     if not isinstance(raw_weeks, list) or not 1 <= len(raw_weeks) <= 12:
-        c.fail("weeks", "must be a list of 1–12 weeks")
+        c.fail("weeks", _("must be a list of 1–12 weeks"))
         raw_weeks = []
     for i, week in enumerate(raw_weeks):
         where = f"weeks[{i + 1}]."
         if not isinstance(week, dict):
-            c.fail(f"weeks[{i + 1}]", "must be a mapping")
+            c.fail(f"weeks[{i + 1}]", _("must be a mapping"))
             continue
         c.unknown_fields({"number", "theme", "intro", "practices"}, where, week)
         number = c.integer("number", 1, 12, where=where, data=week)
         if number is not None and number != i + 1:
-            c.fail(f"{where}number", f"weeks must be numbered in order (expected {i + 1})")
+            c.fail(f"{where}number", _("weeks must be numbered in order (expected %(n)d)", n=i + 1))
         theme = c.text("theme", LIMITS["theme"], where=where, data=week)
         intro = c.text("intro", LIMITS["intro"], where=where, data=week)
         practices = week.get("practices")
         if (not isinstance(practices, list) or not 1 <= len(practices) <= 4
                 or not all(isinstance(p, str) for p in practices)):
-            c.fail(f"{where}practices", "must be a list of 1–4 exercise slugs")
+            c.fail(f"{where}practices", _("must be a list of 1–4 exercise slugs"))
             practices = []
         weeks.append({"number": number, "theme": theme, "intro": intro, "practices": practices})
     if c.problems:
@@ -272,7 +279,7 @@ def validate_resource(slug: str, data: dict[str, Any]) -> tuple[dict | None, lis
     c.unknown_fields({"category", "order", "name", "description", "phone", "url", "hours", "verify"})
     category = data.get("category")
     if category not in RESOURCE_CATEGORIES:
-        c.fail("category", f"must be one of {', '.join(RESOURCE_CATEGORIES)}")
+        c.fail("category", _("must be one of %(values)s", values=", ".join(RESOURCE_CATEGORIES)))
     order = c.integer("order", 0, 1000, default=100)
     name = c.text("name", LIMITS["name"])
     description = c.text("description", LIMITS["description"])
@@ -281,14 +288,14 @@ def validate_resource(slug: str, data: dict[str, Any]) -> tuple[dict | None, lis
     if phone is not None:
         phone = str(phone).strip()
         if not PHONE_RE.match(phone):
-            c.fail("phone", "digits and spaces only, optionally starting with +45")
+            c.fail("phone", _("digits and spaces only, optionally starting with +45"))
     url = data.get("url")
     if url is not None and (not isinstance(url, str) or urlparse(url).scheme != "https"
                             or not urlparse(url).netloc):
-        c.fail("url", "must be a full https:// address")
+        c.fail("url", _("must be a full https:// address"))
     verify = data.get("verify", False)
     if not isinstance(verify, bool):
-        c.fail("verify", "must be true or false")
+        c.fail("verify", _("must be true or false"))
     if c.problems:
         return None, c.problems
     return {"slug": slug, "category": category, "order": order, "name": name,
@@ -305,7 +312,7 @@ def validate_references(exercises: dict[str, dict], courses: dict[str, dict]) ->
                 exercise = exercises.get(practice)
                 where = f"weeks[{week['number']}].practices"
                 if exercise is None:
-                    problems.append((slug, Problem(where, f"no exercise named {practice!r}")))
+                    problems.append((slug, Problem(where, _("no exercise named %(slug)r", slug=practice))))
                 elif "patient" not in exercise["audience"]:
-                    problems.append((slug, Problem(where, f"{practice!r} is not for patients")))
+                    problems.append((slug, Problem(where, _("%(slug)r is not for patients", slug=practice))))
     return problems

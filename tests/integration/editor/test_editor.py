@@ -253,7 +253,7 @@ async def test_a_course_names_only_patient_practices_and_weeks_can_be_added(app,
         assert 'name="weeks_count" value="2"' in edit.text
         one_week = {**form, "revision": "2", "action": "publish"}
         refused = await client.post("/workspace/content/calm-weeks", data=one_week)
-        assert refused.status_code == 400 and "not for patients" in refused.text  # a staff pause
+        assert refused.status_code == 400 and "er ikke til patienter" in refused.text  # a staff pause, said in Danish
         fixed = {**one_week, "revision": "3", "week0_practices": ["breathing-space-3", "stop-practice"]}
         published = await client.post("/workspace/content/calm-weeks", data=fixed)
         assert published.status_code == 303, published.text
