@@ -38,9 +38,11 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
     from server.piccolo_conf import DB
 
     settings: Settings = app.state.settings
-    if settings.is_postgres:
+    # One pool per process: a second app in the same process (tests) uses the pool that is there.
+    own_pool = settings.is_postgres and DB.pool is None
+    if own_pool:
         await DB.start_connection_pool(min_size=2, max_size=20)
-    else:
+    elif not settings.is_postgres:
         # WAL lets readers go on while one writer writes; it is stored in the file, so once suffices.
         await DB.run_ddl("PRAGMA journal_mode=WAL")
     await load_catalog()
@@ -56,7 +58,7 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
         if reminders is not None:
             stop_reminders.set()
             await reminders
-        if settings.is_postgres:
+        if own_pool:
             await DB.close_connection_pool()
 
 
