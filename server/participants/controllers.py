@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, Request, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import Redirect, Response, Template
 
 from server.lib.templates import page
 from server.lib.web import clear_device_cookie, device_cookie, language_cookie, use_language
-from server.participants import services
+from server.participants import own_data, services
 from server.participants.guards import current_participant, safe_next
 from server.participants.municipalities import municipalities
 from server.participants.schemas import ConsentForm, LanguageForm, MunicipalityForm, WithdrawForm
@@ -159,3 +161,18 @@ class SettingsController(Controller):
         response.headers["Clear-Site-Data"] = '"cache", "storage"'
         response.cookies.append(clear_device_cookie(get_settings()))
         return response
+
+    @get("/settings/my-data.json", name="participants:data_json", cache_control=CacheControlHeader(no_store=True))
+    async def data_json(self, request: Request) -> Response:
+        """Everything we hold about her, for her to keep or take elsewhere."""
+        participant = await current_participant(request)
+        data = await own_data.collect(participant.id)
+        return Response(content=msgspec.json.format(msgspec.json.encode(data), indent=2), media_type="application/json",
+                        headers={"content-disposition": 'attachment; filename="pusterum-my-data.json"'})
+
+    @get("/settings/my-data.csv", name="participants:data_csv", cache_control=CacheControlHeader(no_store=True))
+    async def data_csv(self, request: Request) -> Response:
+        participant = await current_participant(request)
+        data = await own_data.collect(participant.id)
+        return Response(content=own_data.events_csv(data), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": 'attachment; filename="pusterum-my-activity.csv"'})

@@ -37,6 +37,7 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "participants:municipality"): PARTICIPANTS, ("POST", "participants:set_municipality"): PARTICIPANTS,
     ("GET", "participants:settings"): PARTICIPANTS, ("GET", "participants:change_municipality"): PARTICIPANTS,
     ("POST", "participants:language"): EVERYONE,
+    ("GET", "participants:data_json"): PARTICIPANTS, ("GET", "participants:data_csv"): PARTICIPANTS,
     ("GET", "participants:withdraw_form"): PARTICIPANTS, ("POST", "participants:withdraw"): PARTICIPANTS,
     ("GET", "participants:typed_code"): EVERYONE, ("POST", "participants:typed_code_post"): EVERYONE,
     ("POST", "engagement:events"): PARTICIPANTS, ("POST", "engagement:rate"): PARTICIPANTS,
