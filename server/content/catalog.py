@@ -21,6 +21,7 @@ class Catalog:
     exercises: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> published document
     courses: dict[str, dict[str, Any]] = field(default_factory=dict)
     resources: tuple[dict[str, Any], ...] = ()
+    questionnaires: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> instrument (e.g. WHO-5)
     # Every exercise version ever published (id -> slug): events may name an older version.
     exercise_versions: dict[int, str] = field(default_factory=dict)
 
@@ -45,7 +46,7 @@ class Catalog:
 def build_catalog(revision: int, published: list[tuple[int, int, str, dict]],
                   exercise_versions: dict[int, str]) -> Catalog:
     """``published`` holds (version id, version number, kind, document) for each published item."""
-    exercises, courses, resources = {}, {}, []
+    exercises, courses, resources, questionnaires = {}, {}, [], {}
     for version_id, number, kind, doc in published:
         entry = {**doc, "version_id": version_id, "version": number}
         if kind == "exercise":
@@ -56,8 +57,11 @@ def build_catalog(revision: int, published: list[tuple[int, int, str, dict]],
             courses[doc["slug"]] = entry
         elif kind == "resource":
             resources.append(entry)
+        elif kind == "questionnaire":
+            questionnaires[doc["slug"]] = entry
     resources.sort(key=lambda r: (list(_CATEGORY_ORDER).index(r["category"]), r["order"], r["slug"]))
     return Catalog(revision=revision, exercises=exercises, courses=courses, resources=tuple(resources),
+                   questionnaires=questionnaires,
                    exercise_versions=exercise_versions)
 
 

@@ -26,7 +26,7 @@ from server.content.tables import ContentItem, ContentVersion
 from server.settings import LANGUAGES, get_settings
 
 FOLDER_OF = {kind: (folder, suffix) for folder, (kind, suffix) in FOLDERS.items()}
-KINDS = tuple(FOLDER_OF)  # exercise, course, resource
+KINDS = tuple(FOLDER_OF)  # exercise, course, resource, questionnaire
 _FLOW_WIDTH = 100  # a text mapping in flow style ({da: ..., en: ...}) only when its line fits this
 
 
@@ -178,7 +178,19 @@ def resource_file(data: dict[str, Any]) -> str:
     return _dump(out)
 
 
-FILE_TEXT = {"exercise": exercise_file, "course": course_file, "resource": resource_file}
+def questionnaire_file(data: dict[str, Any]) -> str:
+    return _dump({
+        "title": _text(data["title"]),
+        "instruction": _text(data["instruction"]),
+        "items": [_text(item) for item in data["items"]],
+        "options": [_Flow({"score": o["score"], **o["text"]}) for o in data["options"]],
+        "scoring": _Flow({k: v for k, v in data["scoring"].items() if v is not None}),
+        "attribution": _text(data["attribution"]),
+    })
+
+
+FILE_TEXT = {"exercise": exercise_file, "course": course_file, "resource": resource_file,
+             "questionnaire": questionnaire_file}
 
 
 # --- writing ---

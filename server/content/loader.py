@@ -15,12 +15,14 @@ from server.content.validation import (
     Problem,
     validate_course,
     validate_exercise,
+    validate_questionnaire,
     validate_references,
     validate_resource,
 )
 
 _LANG_MARKER = re.compile(r"^<!--\s*(da|en)\s*-->\s*$", re.MULTILINE)
-FOLDERS = {"exercises": ("exercise", ".md"), "courses": ("course", ".yaml"), "resources": ("resource", ".yaml")}
+FOLDERS = {"exercises": ("exercise", ".md"), "courses": ("course", ".yaml"), "resources": ("resource", ".yaml"),
+           "questionnaires": ("questionnaire", ".yaml")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,8 @@ def load_file(path: Path, kind: str, rel: str, result: LoadResult) -> None:
         data, problems = validate_exercise(slug, meta, body)
     elif kind == "course":
         data, problems = validate_course(slug, meta)
+    elif kind == "questionnaire":
+        data, problems = validate_questionnaire(slug, meta)
     else:
         data, problems = validate_resource(slug, meta)
     result.problems.extend((rel, p) for p in problems)

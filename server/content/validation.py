@@ -316,3 +316,54 @@ def validate_references(exercises: dict[str, dict], courses: dict[str, dict]) ->
                 elif "patient" not in exercise["audience"]:
                     problems.append((slug, Problem(where, _("%(slug)r is not for patients", slug=practice))))
     return problems
+
+
+def validate_questionnaire(slug: str, data: dict[str, Any]) -> tuple[dict | None, list[Problem]]:
+    """A questionnaire (e.g. WHO-5): published wording is kept verbatim, so nothing here rewrites text."""
+    c = _Checker(data)
+    _check_slug(slug, c.problems)
+    c.unknown_fields({"title", "instruction", "items", "options", "scoring", "attribution"})
+    title = c.text("title", LIMITS["name"])
+    instruction = c.text("instruction", LIMITS["description"] + 100)
+    attribution = c.text("attribution", LIMITS["why"])
+    raw_items = data.get("items")
+    items = []
+    if not isinstance(raw_items, list) or not 1 <= len(raw_items) <= 40:
+        c.fail("items", _("must be a list of 1–40 statements"))
+        raw_items = []
+    for i, item in enumerate(raw_items):
+        key = f"{i + 1}]"  # so a problem reads "items[3].en: ..."
+        text = c.text(key, 300, data={key: item}, where="items[")
+        if text:
+            items.append(text)
+    raw_options = data.get("options")
+    options = []
+    if not isinstance(raw_options, list) or not 2 <= len(raw_options) <= 11:
+        c.fail("options", _("must be a list of 2–11 answers"))
+        raw_options = []
+    for i, option in enumerate(raw_options):
+        where = f"options[{i + 1}]."
+        if not isinstance(option, dict):
+            c.fail(f"options[{i + 1}]", _("must be a mapping with score, da and en"))
+            continue
+        c.unknown_fields({"score", *LANGUAGES}, where, option)
+        score = c.integer("score", 0, 10, where=where, data=option)
+        text = c.text("", 80, data={"": {k: option.get(k) for k in LANGUAGES}}, where=where.rstrip("."))
+        if score is not None and text:
+            options.append({"score": score, "text": text})
+    scores = [o["score"] for o in options]
+    if len(set(scores)) != len(scores):
+        c.fail("options", _("each answer needs its own score"))
+    scoring = data.get("scoring")
+    if not isinstance(scoring, dict):
+        c.fail("scoring", _("must be a mapping"))
+        scoring = {}
+    c.unknown_fields({"multiplier", "support_at_or_below", "support_if_any_item_at_or_below", "meaningful_change"},
+                     "scoring.", scoring)
+    rules = {name: c.integer(name, 0, 100, where="scoring.", data=scoring, default=default)
+             for name, default in (("multiplier", 1), ("support_at_or_below", None),
+                                   ("support_if_any_item_at_or_below", None), ("meaningful_change", None))}
+    if c.problems:
+        return None, c.problems
+    return {"slug": slug, "title": title, "instruction": instruction, "items": items, "options": options,
+            "scoring": rules, "attribution": attribution}, []

@@ -289,7 +289,9 @@ async def rollback(slug: str, version_id: int, account_id: int, author: str) -> 
 async def overview(query: str = "", kind: str = "") -> list[dict[str, Any]]:
     """Everything, published or only drafted, for the editor's list (search over slug, titles and names).
     ``kind`` filters by an exercise kind (mindfulness, …) or by "course" / "resource"."""
-    items = await ContentItem.select(ContentItem.slug, ContentItem.kind, ContentItem.published_version)
+    # Questionnaires (WHO-5) are published wording kept verbatim: not offered for editing.
+    items = await ContentItem.select(ContentItem.slug, ContentItem.kind, ContentItem.published_version).where(
+        ContentItem.kind.is_in(list(DOCUMENT_KINDS)))
     published = {r["id"]: r["data"] for r in await ContentVersion.select(ContentVersion.id, ContentVersion.data).where(
         ContentVersion.id.is_in([i["published_version"] for i in items if i["published_version"]] or [0])
     ).output(load_json=True)}

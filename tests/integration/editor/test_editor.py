@@ -259,3 +259,11 @@ async def test_a_course_names_only_patient_practices_and_weeks_can_be_added(app,
         assert published.status_code == 303, published.text
     course = get_catalog().courses["calm-weeks"]
     assert [w["practices"] for w in course["weeks"]] == [["breathing-space-3", "stop-practice"]]
+
+
+async def test_the_who5_questionnaire_is_not_offered_for_editing(app, db):
+    async with app_client(app) as client:
+        await signed_in(client)
+        listing = await client.get("/workspace/content/")
+        assert "who-5" not in listing.text and "breathing-space-3" in listing.text
+        assert (await client.get("/workspace/content/who-5")).status_code == 404
