@@ -24,6 +24,7 @@ from server.pwa.controllers import manifest, service_worker
 from server.reminders.controllers import RemindersController
 from server.settings import get_settings
 from server.staff.controllers import StaffController
+from server.wellbeing.controllers import WellbeingController
 
 
 def create_app() -> Litestar:
@@ -32,7 +33,7 @@ def create_app() -> Litestar:
         route_handlers=[
             ContentController, JoinController, SettingsController, EngagementController, StaffController,
             RemindersController, WorkspaceAuthController, AdminController, EditorController,
-            CoordinationController, TypedCodeController,
+            CoordinationController, TypedCodeController, WellbeingController,
             audio, service_worker, manifest, plugins.static_router(), plugins.health,
         ],
         lifespan=[plugins.database_lifespan],

@@ -147,6 +147,8 @@ def enrol_and_measure_repeat_visit(debug_port: int, base: str, code: str) -> dic
         page.check("#consent")
         page.click(".consent-form button[type=submit]")
         page.click("form button[name=skip]")
+        page.wait_for_url("**/wellbeing/checkin**")  # the first check-in is offered; she says "not now"
+        page.click("a[href='/home']")
         page.wait_for_url("**/home")
         deadline = time.monotonic() + 15
         while not page.evaluate("!!navigator.serviceWorker.controller") and time.monotonic() < deadline:

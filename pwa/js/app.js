@@ -32,6 +32,19 @@ if (player) {
   import("./player.js").then(({ initPlayer }) => initPlayer(player, "preview" in player.dataset ? quiet : { record, flush }));
 }
 
+// The wellbeing check-in goes through the outbox like every other answer, so it is kept offline too.
+const checkin = document.querySelector("form[data-checkin]");
+if (checkin) {
+  checkin.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(checkin);
+    const answers = [...checkin.querySelectorAll("fieldset")].map((_f, i) => Number(data.get(`item${i}`)));
+    await record("questionnaire_answered", { questionnaire_version: Number(checkin.dataset.version), answers });
+    await flush();
+    window.location.assign("/wellbeing?saved=1");
+  });
+}
+
 // The editor's autosave (workspace only).
 const editor = document.querySelector("form[data-editor]");
 if (editor) import("./editor.js").then(({ initEditor }) => initEditor(editor));

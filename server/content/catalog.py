@@ -24,6 +24,7 @@ class Catalog:
     questionnaires: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> instrument (e.g. WHO-5)
     # Every exercise version ever published (id -> slug): events may name an older version.
     exercise_versions: dict[int, str] = field(default_factory=dict)
+    questionnaire_versions: dict[int, str] = field(default_factory=dict)  # every WHO-5 version ever published
 
     def for_audience(self, audience: str) -> list[dict[str, Any]]:
         return [e for e in self.exercises.values() if audience in e["audience"]]
@@ -44,7 +45,7 @@ class Catalog:
 
 
 def build_catalog(revision: int, published: list[tuple[int, int, str, dict]],
-                  exercise_versions: dict[int, str]) -> Catalog:
+                  exercise_versions: dict[int, str], questionnaire_versions: dict[int, str] | None = None) -> Catalog:
     """``published`` holds (version id, version number, kind, document) for each published item."""
     exercises, courses, resources, questionnaires = {}, {}, [], {}
     for version_id, number, kind, doc in published:
@@ -62,7 +63,7 @@ def build_catalog(revision: int, published: list[tuple[int, int, str, dict]],
     resources.sort(key=lambda r: (list(_CATEGORY_ORDER).index(r["category"]), r["order"], r["slug"]))
     return Catalog(revision=revision, exercises=exercises, courses=courses, resources=tuple(resources),
                    questionnaires=questionnaires,
-                   exercise_versions=exercise_versions)
+                   exercise_versions=exercise_versions, questionnaire_versions=questionnaire_versions or {})
 
 
 _CATEGORY_ORDER = ("emergency", "crisis", "clinic", "support")

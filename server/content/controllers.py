@@ -17,6 +17,7 @@ from server.lib.templates import page, render_page
 from server.participants.guards import current_participant, require_device
 from server.participants.services import course_week
 from server.settings import get_settings
+from server.wellbeing import services as wellbeing
 
 # "For right now": short practices for common moments, in this order of preference.
 RIGHT_NOW = ("breathing-space-3", "stop-practice", "one-minute-landing", "breathing-the-wave",
@@ -79,8 +80,12 @@ class ContentController(Controller):
                      if s in catalog.exercises and audience in catalog.exercises[s]["audience"]][:3]
         week_practices = [catalog.exercises[s] for s in (week["practices"] if week else [])
                           if s in catalog.exercises]
+        # Offered every N days (per site), and again in the course's last week.
+        last_week = bool(course) and week is not None and week["number"] == len(course["weeks"])
+        checkin_due = await wellbeing.checkin_due(participant.id, within_days=7 if last_week else None)
         return page(request, "content/home.html", course=course, week=week, week_practices=week_practices,
                     right_now=right_now, needs_municipality=participant.municipality_code is None,
+                    checkin_due=checkin_due,
                     prefetch=_offline_urls(upcoming + right_now))
 
     @get("/library", name="content:library", opt={"skip_compression": True}, exclude_from_csrf=True)

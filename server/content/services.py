@@ -85,8 +85,10 @@ async def load_catalog() -> Catalog:
         rows = await ContentVersion.select(ContentVersion.id, ContentVersion.number, ContentVersion.data).where(
             ContentVersion.id.is_in(list(kinds))).output(load_json=True)
         published = [(r["id"], r["number"], kinds[r["id"]], r["data"]) for r in rows]
-    versions = await ContentVersion.select(ContentVersion.id, ContentVersion.item.slug).where(
-        ContentVersion.item.kind == "exercise")
-    catalog = build_catalog(revision, published, {r["id"]: r["item.slug"] for r in versions})
+    versions = await ContentVersion.select(ContentVersion.id, ContentVersion.item.slug, ContentVersion.item.kind).where(
+        ContentVersion.item.kind.is_in(["exercise", "questionnaire"]))
+    catalog = build_catalog(revision, published,
+                            {r["id"]: r["item.slug"] for r in versions if r["item.kind"] == "exercise"},
+                            {r["id"]: r["item.slug"] for r in versions if r["item.kind"] == "questionnaire"})
     set_catalog(catalog)
     return catalog

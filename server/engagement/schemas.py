@@ -13,7 +13,7 @@ MAX_BODY_BYTES = 512 * 1024
 
 EventType = Literal[
     "app_opened", "exercise_started", "step_completed", "exercise_completed", "exercise_left",
-    "rating_given", "pause_completed", "reminder_opened",
+    "rating_given", "pause_completed", "reminder_opened", "questionnaire_answered",
 ]
 # Which fields each type must carry (besides id, type and occurred_at).
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -25,6 +25,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "rating_given": ("exercise_version", "rating"),
     "pause_completed": ("exercise_version", "seconds"),  # stress ratings when she gave them
     "reminder_opened": (),
+    "questionnaire_answered": ("questionnaire_version", "answers"),  # scored on the server
 }
 # Written by the server itself, never accepted from a phone.
 SERVER_TYPES = ("reminder_sent",)
@@ -41,6 +42,8 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     comment: Annotated[str, msgspec.Meta(max_length=500)] | None = None
     stress_before: Annotated[int, msgspec.Meta(ge=0, le=10)] | None = None
     stress_after: Annotated[int, msgspec.Meta(ge=0, le=10)] | None = None
+    questionnaire_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    answers: Annotated[list[Annotated[int, msgspec.Meta(ge=0, le=10)]], msgspec.Meta(max_length=40)] | None = None
     # Optional: the phone may say whose event it is; it must be the signed-in participant.
     participant: uuid.UUID | None = None
 

@@ -10,6 +10,7 @@ from server.content.catalog import Catalog
 from server.engagement.schemas import REQUIRED, EventIn
 from server.engagement.store import Row, write_batch
 from server.lib.i18n import _
+from server.wellbeing.scoring import NotScorable, score
 
 FUTURE_TOLERANCE = timedelta(hours=24)
 # A phone clock further off than this (at the moment of sending) is treated as wrong and corrected.
@@ -33,6 +34,8 @@ def fingerprint(event: EventIn) -> str:
              event.seconds, event.rating, event.comment)
     if event.stress_before is not None or event.stress_after is not None:
         parts += (event.stress_before, event.stress_after)  # appended only when set: older prints stay valid
+    if event.answers is not None:
+        parts += (event.questionnaire_version, tuple(event.answers))
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
@@ -62,6 +65,21 @@ def check_batch(events: list[EventIn], participant_id: uuid.UUID, catalog: Catal
         if event.exercise_version is not None and event.exercise_version not in catalog.exercise_versions:
             raise BatchRejected(422, _("Some activity refers to an exercise we do not know."),
                                 f"{where}: unknown exercise_version {event.exercise_version}")
+        if (event.answers is not None or event.questionnaire_version is not None) and (
+                event.type != "questionnaire_answered"):
+            raise BatchRejected(422, _("Some activity could not be saved because it was not in the right form."),
+                                f"{where}: answers and questionnaire_version belong to questionnaire_answered")
+        if event.questionnaire_version is not None:
+            slug = catalog.questionnaire_versions.get(event.questionnaire_version)
+            instrument = catalog.questionnaires.get(slug or "")
+            if instrument is None:
+                raise BatchRejected(422, _("Some answers refer to a questionnaire we do not know."),
+                                    f"{where}: unknown questionnaire_version {event.questionnaire_version}")
+            try:
+                score(instrument, list(event.answers or []))
+            except NotScorable as exc:
+                raise BatchRejected(422, _("Some answers could not be saved because they were incomplete."),
+                                    f"{where}: {exc}") from None
         if event.occurred_at + offset > now + FUTURE_TOLERANCE:
             raise BatchRejected(422, _("The phone's clock seems to be wrong, so the activity was not saved."),
                                 f"{where}: occurred_at is more than 24 hours in the future")
@@ -84,9 +102,11 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
     offset = clock_offset(sent_at, now)
     check_batch(events, participant_id, catalog, now, offset)
     unique = list({e.id: e for e in events}.values())
-    rows = [Row(id=e.id, type=e.type, content_version=e.exercise_version, occurred_at=e.occurred_at + offset,
-                step=e.step, seconds=e.seconds, value=e.rating, note=e.comment,
+    rows = [Row(id=e.id, type=e.type, content_version=e.exercise_version or e.questionnaire_version,
+                occurred_at=e.occurred_at + offset, step=e.step, seconds=e.seconds,
+                value=_percent(e, catalog) if e.type == "questionnaire_answered" else e.rating, note=e.comment,
                 stress_before=e.stress_before, stress_after=e.stress_after,
+                answers=",".join(map(str, e.answers)) if e.answers is not None else None,
                 clock_suspect=_clock_flag(e.occurred_at + offset, now, corrected=bool(offset)),
                 fingerprint=fingerprint(e)) for e in unique]
     outcome = await write_batch(participant_id, rows, now)
@@ -98,6 +118,12 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
         raise BatchRejected(409, _("Some activity was already saved with different content."),
                             f"{len(outcome.clashes)} event id(s) already hold other content", outcome.clashes)
     return [r.id for r in rows], outcome.stored
+
+
+def _percent(event: EventIn, catalog: Catalog) -> int:
+    """The questionnaire's score, computed here from the answers (never taken from the phone)."""
+    slug = catalog.questionnaire_versions[event.questionnaire_version or 0]
+    return score(catalog.questionnaires[slug], list(event.answers or [])).percent
 
 
 def _clock_flag(occurred_at: datetime, now: datetime, *, corrected: bool) -> str | None:

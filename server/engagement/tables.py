@@ -23,5 +23,6 @@ class Event(Table, tablename="event"):
     note = Text(null=True, default=None)  # a rating's short comment
     stress_before = Integer(null=True, default=None)  # pause_completed: 0-10 before the pause, if she said
     stress_after = Integer(null=True, default=None)  # pause_completed: 0-10 after it
+    answers = Varchar(length=120, null=True, default=None)  # questionnaire_answered: "3,4,2,5,1" (value: score)
     clock_suspect = Varchar(length=20, null=True, default=None)  # why occurred_at is not trusted
     fingerprint = Varchar(length=32)  # hash of the payload: a reused id with other content is refused

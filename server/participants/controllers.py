@@ -116,7 +116,7 @@ class SettingsController(Controller):
         if not data.skip:
             if data.municipality and data.municipality not in municipalities():
                 return _municipality_page(request, participant.municipality_code, error=True,
-                                          welcome=safe_next(data.next) == "/home")
+                                          welcome=safe_next(data.next) != "/settings")
             await services.set_municipality(participant.id, data.municipality or None)
         return Redirect(safe_next(data.next), status_code=303)
 

@@ -13,6 +13,7 @@ class Site(Table, tablename="site"):
     name = Varchar(length=120)
     kind = Varchar(length=20, default="clinic")  # hospital | clinic
     municipality_code = Varchar(length=4, null=True, default=None)
+    checkin_every_days = Integer(default=14)  # how often the wellbeing check-in (WHO-5) is offered
     created_at = Timestamptz()
 
 

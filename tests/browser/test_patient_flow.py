@@ -35,6 +35,9 @@ def enrol_in_danish(page, live_server) -> None:
     assert_accessible(page)
     page.select_option("#municipality", "0751")
     page.click("form button.primary")
+    page.wait_for_url("**/wellbeing/checkin**")  # the first wellbeing check-in is offered, skippable
+    assert_accessible(page)
+    page.click(".checkin a[href='/home']")
     page.wait_for_url("**/home")
 
 
@@ -166,6 +169,8 @@ def test_a_patient_can_join_practise_and_rate_without_javascript(browser, live_s
     page.check("#consent")
     page.click(".consent-form button[type=submit]")
     page.click("form button[name=skip]")
+    page.wait_for_url("**/wellbeing/checkin**")  # offered, and skippable without JavaScript too
+    page.click(".checkin a[href='/home']")
     page.wait_for_url("**/home")
     page.goto(f"{live_server.url}/exercises/{SHORT}/play")
     assert page.is_visible("[data-step-list]"), "without JavaScript every step is listed"

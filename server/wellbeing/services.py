@@ -1,0 +1,65 @@
+"""Her wellbeing over time: the check-ins she has answered, when the next one is offered, and a chart."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from server.content.catalog import Catalog
+from server.engagement.tables import Event
+from server.participants.tables import Participant
+from server.wellbeing.scoring import score
+
+INSTRUMENT = "who-5"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    occurred_at: datetime
+    percent: int
+    offer_support: bool
+
+
+async def readings(participant_id: uuid.UUID, catalog: Catalog) -> list[Reading]:
+    instrument = catalog.questionnaires.get(INSTRUMENT)
+    rows = await Event.select(Event.occurred_at, Event.answers).where(
+        (Event.participant == participant_id) & (Event.type == "questionnaire_answered")
+    ).order_by(Event.occurred_at)
+    out = []
+    for row in rows:
+        answers = [int(a) for a in (row["answers"] or "").split(",") if a]
+        result = score(instrument, answers) if instrument else None
+        if result is not None:
+            out.append(Reading(row["occurred_at"], result.percent, result.offer_support))
+    return out
+
+
+async def checkin_due(participant_id: uuid.UUID, now: datetime | None = None,
+                      within_days: int | None = None) -> bool:
+    """Offered when she has never answered, or her site's interval (default 14 days) has passed;
+    ``within_days`` shortens it (the course's last week offers an end-of-course check-in)."""
+    now = now or datetime.now(UTC)
+    site = await Participant.select(Participant.site.checkin_every_days).where(
+        Participant.id == participant_id).first()
+    every = (site or {}).get("site.checkin_every_days") or 14
+    if within_days is not None:
+        every = min(every, within_days)
+    last = await Event.select(Event.occurred_at).where(
+        (Event.participant == participant_id) & (Event.type == "questionnaire_answered")
+    ).order_by(Event.occurred_at, ascending=False).first()
+    return last is None or now - last["occurred_at"] >= timedelta(days=every)
+
+
+def chart(points: list[Reading], width: int = 320, height: int = 160) -> dict[str, Any]:
+    """Coordinates for a small line chart drawn by the template as SVG (0–100 upwards, oldest left)."""
+    pad = 24
+    if not points:
+        return {"width": width, "height": height, "points": [], "line": ""}
+    step = (width - 2 * pad) / max(1, len(points) - 1)
+    coords = [(round(pad + i * step, 1), round(height - pad - (p.percent / 100) * (height - 2 * pad), 1), p)
+              for i, p in enumerate(points)]
+    return {"width": width, "height": height, "pad": pad, "points": coords,
+            "line": " ".join(f"{x},{y}" for x, y, _p in coords),
+            "guide_50": round(height - pad - 0.5 * (height - 2 * pad), 1)}
