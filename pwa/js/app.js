@@ -41,7 +41,7 @@ if (checkin) {
     const answers = [...checkin.querySelectorAll("fieldset")].map((_f, i) => Number(data.get(`item${i}`)));
     await record("questionnaire_answered", { questionnaire_version: Number(checkin.dataset.version), answers });
     await flush();
-    window.location.assign("/wellbeing?saved=1");
+    window.location.assign(checkin.dataset.done);
   });
 }
 

@@ -62,7 +62,7 @@ class ContentController(Controller):
         return page(request, "content/start.html")
 
     @get("/home", name="content:home")
-    async def home(self, request: Request) -> Template | Redirect:
+    async def home(self, request: Request, feedback: FromQuery[str] = "") -> Template | Redirect:
         participant = await current_participant(request)
         if participant.kind == "staff":
             return Redirect("/pause", status_code=303)
@@ -83,9 +83,12 @@ class ContentController(Controller):
         # Offered every N days (per site), and again in the course's last week.
         last_week = bool(course) and week is not None and week["number"] == len(course["weeks"])
         checkin_due = await wellbeing.checkin_due(participant.id, within_days=7 if last_week else None)
+        # One question at a time: the app-satisfaction check waits while a check-in is offered.
+        feedback_due = not checkin_due and participant.joined_at is not None and await wellbeing.satisfaction_due(
+            participant.id, participant.joined_at)
         return page(request, "content/home.html", course=course, week=week, week_practices=week_practices,
                     right_now=right_now, needs_municipality=participant.municipality_code is None,
-                    checkin_due=checkin_due,
+                    checkin_due=checkin_due, feedback_due=feedback_due, feedback_thanks=bool(feedback),
                     prefetch=_offline_urls(upcoming + right_now))
 
     @get("/library", name="content:library", opt={"skip_compression": True}, exclude_from_csrf=True)

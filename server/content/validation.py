@@ -360,7 +360,8 @@ def validate_questionnaire(slug: str, data: dict[str, Any]) -> tuple[dict | None
         scoring = {}
     c.unknown_fields({"multiplier", "support_at_or_below", "support_if_any_item_at_or_below", "meaningful_change"},
                      "scoring.", scoring)
-    rules = {name: c.integer(name, 0, 100, where="scoring.", data=scoring, default=default)
+    rules = {name: c.integer(name, 0, 100, where="scoring.", data=scoring, default=default,
+                             required=default is not None)
              for name, default in (("multiplier", 1), ("support_at_or_below", None),
                                    ("support_if_any_item_at_or_below", None), ("meaningful_change", None))}
     if c.problems:

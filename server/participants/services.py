@@ -113,12 +113,14 @@ class ParticipantView:
     course_slug: str | None
     course_starts_on: date | None
     withdrawn: bool
+    joined_at: datetime | None = None
 
 
 async def get_participant(participant_id: uuid.UUID) -> ParticipantView | None:
     row = await Participant.select(
         Participant.id, Participant.kind, Participant.language, Participant.municipality_code,
         Participant.withdrawn_at, Participant.course_group.course_slug, Participant.course_group.starts_on,
+        Participant.created_at,
     ).where(Participant.id == participant_id).first()
     if row is None:
         return None
@@ -126,6 +128,7 @@ async def get_participant(participant_id: uuid.UUID) -> ParticipantView | None:
         id=row["id"], kind=row["kind"], language=row["language"],
         municipality_code=row["municipality_code"], course_slug=row["course_group.course_slug"],
         course_starts_on=row["course_group.starts_on"], withdrawn=row["withdrawn_at"] is not None,
+        joined_at=row["created_at"],
     )
 
 

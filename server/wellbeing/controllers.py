@@ -1,4 +1,5 @@
-"""The wellbeing check-in (WHO-5) and her own scores over time, with a kind reading — never a diagnosis."""
+"""The wellbeing check-in (WHO-5) and her own scores over time, with a kind reading — never a diagnosis;
+and the short app-satisfaction check, answered the same way."""
 
 from __future__ import annotations
 
@@ -12,17 +13,54 @@ from litestar.response import Redirect, Template
 from server.content.catalog import get_catalog
 from server.engagement.schemas import EventIn
 from server.engagement.services import BatchRejected, ingest
-from server.lib.i18n import _
+from server.lib.i18n import N_, _
 from server.lib.templates import page
 from server.participants.guards import current_participant
 from server.wellbeing import services
 
 
-def _instrument() -> dict:
-    instrument = get_catalog().questionnaires.get(services.INSTRUMENT)
+def _instrument(slug: str = services.INSTRUMENT) -> dict:
+    instrument = get_catalog().questionnaires.get(slug)
     if instrument is None:
-        raise LookupError("WHO-5 is not published")
+        raise LookupError(f"{slug} is not published")
     return instrument
+
+
+# What each questionnaire page says around the published items, and where an answer leads.
+PAGES = {
+    services.INSTRUMENT: {"action": "/wellbeing/checkin", "heading": N_("How have you been?"),
+                          "lead": N_("Five short questions about the last two weeks. There are no right or wrong "
+                                     "answers, and it takes about a minute."), "done": "/wellbeing?saved=1"},
+    services.SATISFACTION: {"action": "/wellbeing/feedback", "heading": N_("What do you think of Pusterum?"),
+                            "lead": N_("Four short statements. Your answers help the clinic make Pusterum better."),
+                            "done": "/home?feedback=1"},
+}
+
+
+def _form(request: Request, slug: str, *, status_code: int = 200, first: bool = False,
+          chosen: dict | None = None, error: str | None = None) -> Template:
+    return page(request, "wellbeing/checkin.html", status_code=status_code, instrument=_instrument(slug),
+                page_text=PAGES[slug], first=first, chosen=chosen or {}, error=error)
+
+
+async def _answer(request: Request, slug: str) -> Template | Redirect:
+    """Without JavaScript the answers come here; with it, through the outbox as the same event."""
+    participant = await current_participant(request)
+    instrument = _instrument(slug)
+    form = await request.form()
+    chosen = {i: str(form.get(f"item{i}") or "") for i in range(len(instrument["items"]))}
+    allowed = {str(o["score"]) for o in instrument["options"]}
+    if any(v not in allowed for v in chosen.values()):
+        return _form(request, slug, status_code=400, first=bool(form.get("first")), chosen=chosen,
+                     error=_("Please choose an answer for each statement."))
+    event = EventIn(id=uuid.uuid4(), type="questionnaire_answered", occurred_at=datetime.now(UTC),
+                    questionnaire_version=instrument["version_id"],
+                    answers=[int(chosen[i]) for i in sorted(chosen)])
+    try:
+        await ingest([event], participant.id, get_catalog())
+    except BatchRejected as rejected:
+        return _form(request, slug, status_code=rejected.status, chosen=chosen, error=rejected.message)
+    return Redirect(PAGES[slug]["done"], status_code=303)
 
 
 class WellbeingController(Controller):
@@ -31,30 +69,20 @@ class WellbeingController(Controller):
     @get("/checkin", name="wellbeing:checkin")
     async def checkin(self, request: Request, first: FromQuery[str] = "") -> Template:
         await current_participant(request)
-        return page(request, "wellbeing/checkin.html", instrument=_instrument(), first=bool(first), chosen={},
-                    error=None)
+        return _form(request, services.INSTRUMENT, first=bool(first))
 
     @post("/checkin", name="wellbeing:checkin_post", status_code=303)
     async def answer(self, request: Request) -> Template | Redirect:
-        """Without JavaScript the answers come here; with it, through the outbox as the same event."""
-        participant = await current_participant(request)
-        instrument = _instrument()
-        form = await request.form()
-        chosen = {i: str(form.get(f"item{i}") or "") for i in range(len(instrument["items"]))}
-        allowed = {str(o["score"]) for o in instrument["options"]}
-        if any(v not in allowed for v in chosen.values()):
-            return page(request, "wellbeing/checkin.html", status_code=400, instrument=instrument,
-                        first=bool(form.get("first")), chosen=chosen,
-                        error=_("Please choose an answer for each of the five statements."))
-        event = EventIn(id=uuid.uuid4(), type="questionnaire_answered", occurred_at=datetime.now(UTC),
-                        questionnaire_version=instrument["version_id"],
-                        answers=[int(chosen[i]) for i in sorted(chosen)])
-        try:
-            await ingest([event], participant.id, get_catalog())
-        except BatchRejected as rejected:
-            return page(request, "wellbeing/checkin.html", status_code=rejected.status, instrument=instrument,
-                        first=False, chosen=chosen, error=rejected.message)
-        return Redirect("/wellbeing?saved=1", status_code=303)
+        return await _answer(request, services.INSTRUMENT)
+
+    @get("/feedback", name="wellbeing:feedback")
+    async def feedback(self, request: Request) -> Template:
+        await current_participant(request)
+        return _form(request, services.SATISFACTION)
+
+    @post("/feedback", name="wellbeing:feedback_post", status_code=303)
+    async def feedback_answer(self, request: Request) -> Template | Redirect:
+        return await _answer(request, services.SATISFACTION)
 
     @get("/", name="wellbeing:history")
     async def history(self, request: Request, saved: FromQuery[str] = "") -> Template:

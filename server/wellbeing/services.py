@@ -13,6 +13,9 @@ from server.participants.tables import Participant
 from server.wellbeing.scoring import score
 
 INSTRUMENT = "who-5"
+SATISFACTION = "app-satisfaction"
+SATISFACTION_AFTER = timedelta(days=30)  # first asked a month after joining
+SATISFACTION_EVERY = timedelta(days=90)  # then at most once a quarter
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +27,10 @@ class Reading:
 
 async def readings(participant_id: uuid.UUID, catalog: Catalog) -> list[Reading]:
     instrument = catalog.questionnaires.get(INSTRUMENT)
+    versions = [v for v, slug in catalog.questionnaire_versions.items() if slug == INSTRUMENT]
     rows = await Event.select(Event.occurred_at, Event.answers).where(
         (Event.participant == participant_id) & (Event.type == "questionnaire_answered")
+        & Event.content_version.is_in(versions or [0])
     ).order_by(Event.occurred_at)
     out = []
     for row in rows:
@@ -46,10 +51,28 @@ async def checkin_due(participant_id: uuid.UUID, now: datetime | None = None,
     every = (site or {}).get("site.checkin_every_days") or 14
     if within_days is not None:
         every = min(every, within_days)
-    last = await Event.select(Event.occurred_at).where(
+    last = await _last_answer(participant_id, INSTRUMENT)
+    return last is None or now - last >= timedelta(days=every)
+
+
+async def _last_answer(participant_id: uuid.UUID, slug: str) -> datetime | None:
+    from server.content.catalog import get_catalog
+
+    versions = [v for v, s in get_catalog().questionnaire_versions.items() if s == slug]
+    row = await Event.select(Event.occurred_at).where(
         (Event.participant == participant_id) & (Event.type == "questionnaire_answered")
+        & Event.content_version.is_in(versions or [0])
     ).order_by(Event.occurred_at, ascending=False).first()
-    return last is None or now - last["occurred_at"] >= timedelta(days=every)
+    return row["occurred_at"] if row else None
+
+
+async def satisfaction_due(participant_id: uuid.UUID, joined_at: datetime, now: datetime | None = None) -> bool:
+    """A month after joining, then at most once a quarter: often enough to follow, rarely enough not to nag."""
+    now = now or datetime.now(UTC)
+    if now - joined_at < SATISFACTION_AFTER:
+        return False
+    last = await _last_answer(participant_id, SATISFACTION)
+    return last is None or now - last >= SATISFACTION_EVERY
 
 
 def chart(points: list[Reading], width: int = 320, height: int = 160) -> dict[str, Any]:

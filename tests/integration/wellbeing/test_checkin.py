@@ -76,7 +76,7 @@ async def test_incomplete_answers_are_refused_and_nothing_is_stored(app, db):
     async with app_client(app) as client:
         await enrol(client, lang="en")
         response = await answer(client, ["4", "3", "", "3", "4"])
-        assert response.status_code == 400 and "each of the five statements" in response.text
+        assert response.status_code == 400 and "each statement" in response.text
         assert 'value="4" required checked' in response.text  # what she chose is kept
         version = who5_version()
         for bad in ([4, 3, 3, 3], [4, 3, 3, 3, 6], [4, 3, 3, 3, 3, 3]):
@@ -117,3 +117,30 @@ async def test_answers_on_another_kind_of_event_are_refused(app, db):
         response = await post_events(client, [event("app_opened", answers=[1, 2, 3, 4, 5])])
     assert response.status_code == 422
     assert await Event.count() == 0
+
+
+async def test_the_app_satisfaction_check_comes_a_month_after_joining_and_not_again_for_a_quarter(app, db):
+    from server.participants.tables import Participant
+
+    async with app_client(app) as client:
+        participant_id = await enrol(client, lang="en")
+        await answer(client, ["3", "3", "3", "3", "3"])  # the check-in is done, so only this could be offered
+        assert "What do you think of Pusterum?" not in (await client.get("/home")).text  # too soon
+        await Participant.update({Participant.created_at: datetime.now(UTC) - timedelta(days=31)}).where(
+            Participant.id == participant_id)
+        home = await client.get("/home")
+        assert "What do you think of Pusterum?" in home.text and 'href="/wellbeing/feedback"' in home.text
+        form = await client.get("/wellbeing/feedback")
+        assert "Pusterum is easy to use" in form.text and "Strongly agree" in form.text
+        incomplete = await client.post("/wellbeing/feedback", data={"_csrf_token": csrf_token(form.text),
+                                                                    "item0": "4"})
+        assert incomplete.status_code == 400 and "each statement" in incomplete.text
+        done = await client.post("/wellbeing/feedback", data={"_csrf_token": csrf_token(form.text), "item0": "4",
+                                                              "item1": "3", "item2": "1", "item3": "4"})
+        assert done.headers["location"] == "/home?feedback=1"
+        after = await client.get("/home?feedback=1")
+        assert "Thank you for your answers" in after.text and "What do you think of Pusterum?" not in after.text
+        wellbeing = await client.get("/wellbeing")
+    assert "60 of 100" in wellbeing.text and "12 of 100" not in wellbeing.text  # only the WHO-5 is charted
+    rows = await Event.select(Event.value, Event.answers).where(Event.type == "questionnaire_answered")
+    assert {"value": 12, "answers": "4,3,1,4"} in rows
