@@ -170,7 +170,7 @@ async def confirm_totp(account_id: int, secret: str, code: str, now: datetime | 
 
 async def check_second_factor(account_id: int, code: str, now: datetime | None = None) -> bool:
     row = await Account.select(Account.totp_secret, Account.totp_last_step, Account.recovery_codes).where(
-        Account.id == account_id).first()
+        Account.id == account_id).output(load_json=True).first()
     if row is None or row["totp_secret"] is None:
         return False
     step = mfa.totp_step(mfa.decrypt(row["totp_secret"]), code, row["totp_last_step"], now)
@@ -179,7 +179,7 @@ async def check_second_factor(account_id: int, code: str, now: datetime | None =
         moved = await Account.update({Account.totp_last_step: step}).where(
             (Account.id == account_id) & (Account.totp_last_step < step)).returning(Account.id)
         return bool(moved)
-    stored = row["recovery_codes"] if isinstance(row["recovery_codes"], list) else json.loads(row["recovery_codes"])
+    stored = row["recovery_codes"]
     hashed = mfa.hash_code(code)
     if hashed in stored:
         await Account.update({Account.recovery_codes: json.dumps([h for h in stored if h != hashed])}).where(

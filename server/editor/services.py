@@ -111,10 +111,6 @@ def missing_translations(data: dict[str, Any]) -> list[str]:
     return missing
 
 
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
-
-
 # --- drafts ---
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +161,10 @@ def _editable(published: dict[str, Any], kind: str) -> dict[str, Any]:
 async def get_draft(slug: str) -> Draft:
     """Her draft, or a fresh one from the published version (not stored until she saves)."""
     row = await ContentDraft.select(ContentDraft.all_columns(), ContentDraft.updated_by.email).where(
-        ContentDraft.slug == slug).first()
+        ContentDraft.slug == slug).output(load_json=True).first()
     published_id, published, kind = await _published(slug)
     if row is not None:
-        data = _json(row["data"])
-        return Draft(slug, row["kind"], data, row["revision"], row["base_version"], published_id,
+        return Draft(slug, row["kind"], row["data"], row["revision"], row["base_version"], published_id,
                      row["updated_at"], row["updated_by.email"])
     if published is None or kind not in DOCUMENT_KINDS:
         raise NotFound(slug)
@@ -296,13 +291,13 @@ async def overview(query: str = "", kind: str = "") -> list[dict[str, Any]]:
         ContentVersion.id.is_in([i["published_version"] for i in items if i["published_version"]] or [0])
     ).output(load_json=True)}
     drafts = {r["slug"]: r for r in await ContentDraft.select(ContentDraft.slug, ContentDraft.kind, ContentDraft.data,
-                                                               ContentDraft.updated_at)}
+                                                               ContentDraft.updated_at).output(load_json=True)}
     rows = []
     for slug in sorted({i["slug"] for i in items} | set(drafts)):
         item = next((i for i in items if i["slug"] == slug), None)
         data = published.get(item["published_version"]) if item else None
         draft = drafts.get(slug)
-        draft_data = _json(draft["data"]) if draft else None
+        draft_data = draft["data"] if draft else None
         shown = draft_data or data or {}
         document_kind = item["kind"] if item else draft["kind"]
         rows.append({"slug": slug, "title": shown.get("title") or shown.get("name") or {},

@@ -57,6 +57,13 @@ class Plan:
     paused_until: datetime | None = None
 
 
+def plan_of(row: dict, **changes) -> Plan:
+    """The schedule held by a ``reminder_plan`` row (JSON loaded), with any field replaced."""
+    fields = {"slots": tuple(row["slots"] or ()), "days": row["days"], "quiet_start": row["quiet_start"],
+              "quiet_end": row["quiet_end"], "paused_until": row["paused_until"]}
+    return Plan(**{**fields, **changes})
+
+
 def _moment(day: date, at: time) -> datetime:
     """The UTC moment of a local wall-clock time. fold=0 picks the first of a doubled hour, and reads a
     time skipped in spring with the winter offset, i.e. one hour later on the clock."""

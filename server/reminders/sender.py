@@ -21,7 +21,6 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import aiohttp
 from piccolo.engine.sqlite import TransactionType
@@ -29,7 +28,7 @@ from pywebpush import WebPusher
 
 from server.engagement.tables import Event
 from server.lib.i18n import N_, translations
-from server.reminders.schedule import Plan, next_due
+from server.reminders.schedule import next_due, plan_of
 from server.reminders.tables import PushSubscription, ReminderPlan
 from server.reminders.vapid import Signer, load_key
 from server.settings import LANGUAGES, get_settings
@@ -76,12 +75,6 @@ def payload(kind: str, language: str) -> bytes:
                        "actions": {key: t(label) for key, label in ACTIONS.items()}}).encode()
 
 
-def _plan(row: dict[str, Any]) -> Plan:
-    slots = row["slots"] if isinstance(row["slots"], list) else json.loads(row["slots"] or "[]")
-    return Plan(slots=tuple(slots), days=row["days"], quiet_start=row["quiet_start"], quiet_end=row["quiet_end"],
-                paused_until=row["paused_until"])
-
-
 _CLAIM_COLUMNS = (ReminderPlan.id, ReminderPlan.participant, ReminderPlan.slots, ReminderPlan.days,
                   ReminderPlan.quiet_start, ReminderPlan.quiet_end, ReminderPlan.paused_until,
                   ReminderPlan.participant.kind, ReminderPlan.participant.language)
@@ -97,12 +90,12 @@ async def claim_due(now: datetime, limit: int = CLAIM_BATCH) -> list[Due]:
             (ReminderPlan.enabled == True)  # noqa: E712 — Piccolo builds SQL from the comparison
             & (ReminderPlan.next_due_at <= now)
             & ReminderPlan.participant.withdrawn_at.is_null()
-        ).order_by(ReminderPlan.next_due_at).limit(limit)
+        ).order_by(ReminderPlan.next_due_at).limit(limit).output(load_json=True)
         if not sqlite:
             query = query.lock_rows("UPDATE", skip_locked=True, of=(ReminderPlan,))
         rows = await query
         for row in rows:
-            await ReminderPlan.update({ReminderPlan.next_due_at: next_due(_plan(row), now)}).where(
+            await ReminderPlan.update({ReminderPlan.next_due_at: next_due(plan_of(row), now)}).where(
                 ReminderPlan.id == row["id"])
     return [Due(r["id"], r["participant"], r["participant.kind"], r["participant.language"]) for r in rows]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from server.lib.i18n import _
 from server.lib.localtime import next_midnight
-from server.reminders.schedule import HHMM, MAX_SLOTS, Plan, next_due, window_slots
+from server.reminders.schedule import HHMM, MAX_SLOTS, Plan, next_due, plan_of, window_slots
 from server.reminders.tables import PushSubscription, ReminderPlan
 from server.settings import get_settings
 
@@ -42,18 +42,14 @@ class PlanView:
 
 
 async def get_plan(participant_id: uuid.UUID, kind: str) -> PlanView:
-    row = await ReminderPlan.select().where(ReminderPlan.participant == participant_id).first()
+    row = await ReminderPlan.select().where(ReminderPlan.participant == participant_id).output(load_json=True).first()
     subscribed = await PushSubscription.exists().where(PushSubscription.participant == participant_id)
     if row is None:
         default = DEFAULTS[kind]
         return PlanView(False, subscribed, default, default["days"], "21:00", "07:00", None, None)
-    return PlanView(row["enabled"], subscribed, _json(row["choice"]) or DEFAULTS[kind], row["days"],
+    return PlanView(row["enabled"], subscribed, row["choice"] or DEFAULTS[kind], row["days"],
                     row["quiet_start"], row["quiet_end"], row["next_due_at"], row["paused_until"],
-                    _json(row["slots"]) or [])
-
-
-def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+                    row["slots"] or [])
 
 
 def build_slots(kind: str, choice: dict[str, Any]) -> list[str]:
@@ -111,11 +107,10 @@ async def _upsert(participant_id: uuid.UUID, values: dict) -> None:
 
 async def _reschedule(participant_id: uuid.UUID, now: datetime, *, paused_until: datetime | None = None,
                       due: datetime | None = None) -> None:
-    row = await ReminderPlan.select().where(ReminderPlan.participant == participant_id).first()
+    row = await ReminderPlan.select().where(ReminderPlan.participant == participant_id).output(load_json=True).first()
     if row is None:
         return
-    plan = Plan(slots=tuple(_json(row["slots"]) or ()), days=row["days"], quiet_start=row["quiet_start"],
-                quiet_end=row["quiet_end"], paused_until=paused_until)
+    plan = plan_of(row, paused_until=paused_until)
     await ReminderPlan.update({ReminderPlan.paused_until: paused_until,
                                ReminderPlan.next_due_at: due or next_due(plan, now),
                                ReminderPlan.updated_at: now}).where(ReminderPlan.participant == participant_id)
