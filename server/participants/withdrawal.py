@@ -12,7 +12,7 @@ from typing import Literal
 
 from server.engagement.tables import Event
 from server.participants.tables import Participant
-from server.reminders.tables import PushSubscription
+from server.reminders import services as reminders
 
 Choice = Literal["keep", "delete"]
 
@@ -31,13 +31,10 @@ async def withdraw(participant_id: uuid.UUID, choice: Choice, *, now: datetime |
         ).returning(Participant.id)
         if not changed:
             return False
-        await _remove_device_links(participant_id)
+        # What reaches her phone from the server ends at once, whatever she chose.
+        await reminders.turn_off(participant_id)
         if choice == "delete":
             await Event.delete().where(Event.participant == participant_id)
             await Participant.update({Participant.municipality_code: None}).where(Participant.id == participant_id)
     return True
 
-
-async def _remove_device_links(participant_id: uuid.UUID) -> None:
-    """What reaches her phone from the server (reminder subscriptions) ends at once, whatever she chose."""
-    await PushSubscription.delete().where(PushSubscription.participant == participant_id)
