@@ -152,12 +152,6 @@ self.addEventListener("message", (event) => {
   } else if (data.type === "SKIP_WAITING") {
     // Only the page decides when: between practices, never in the middle of one.
     self.skipWaiting();
-  } else if (data.type === "CLEAR") {
-    // Withdrawal: nothing of hers stays on the phone.
-    event.waitUntil(Promise.all([
-      caches.keys().then((keys) => Promise.all(keys.map((k) => caches.delete(k)))),
-      self.PusterumOutbox.clear(),
-    ]));
   }
 });
 

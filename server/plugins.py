@@ -22,6 +22,7 @@ from server.accounts.guards import Forbidden, NotSignedIn
 from server.content.catalog import get_catalog
 from server.content.schemas import KINDS, RESOURCE_CATEGORIES, TAGS
 from server.content.services import content_revision, load_catalog
+from server.editor.services import NotFound as DraftNotFound
 from server.lib.i18n import _
 from server.lib.templates import PWA_DIR, build_environment, page
 from server.lib.web import clear_device_cookie
@@ -194,8 +195,13 @@ def forbidden_handler(request: Request, _exc: Forbidden) -> Response:
                                        "change your roles."))
 
 
+def not_found_handler(request: Request, _exc: Exception) -> Response:
+    return http_exception_handler(request, NotFoundException())
+
+
 EXCEPTION_HANDLERS = {
     NotEnrolled: not_enrolled_handler,
+    DraftNotFound: not_found_handler,  # a slug that is neither published nor drafted
     NotSignedIn: not_signed_in_handler,
     Forbidden: forbidden_handler,
     HTTPException: http_exception_handler,

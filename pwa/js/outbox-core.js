@@ -60,7 +60,7 @@
     }
     if (status === 410 || status === 401) {
       // Withdrawn, or this phone is no longer enrolled: nothing here can ever be saved.
-      await withStore("readwrite", (store) => store.clear());
+      await withStore("readwrite", (store) => store.clear());  // forget.js then removes the rest
       if (status === 410 && global.dispatchEvent && typeof CustomEvent === "function") {
         global.dispatchEvent(new CustomEvent("pusterum:withdrawn"));
       }
@@ -88,7 +88,6 @@
   global.PusterumOutbox = {
     put: (event) => withStore("readwrite", (store) => store.put(event)),
     pending: () => withStore("readonly", (store) => store.count()),
-    clear: () => withStore("readwrite", (store) => store.clear()),
     flushOnce,
   };
 })(self);

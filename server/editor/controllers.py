@@ -86,10 +86,7 @@ class EditorController(Controller):
     async def edit(self, request: Request, slug: FromPath[str], saved: FromQuery[str] = "",
                    published: FromQuery[int | None] = None) -> Template:
         session = await require(request, "editor")
-        try:
-            draft = await services.get_draft(slug)
-        except services.NotFound:
-            raise NotFoundException() from None
+        draft = await services.get_draft(slug)
         return _edit_page(request, session.account, draft, saved=bool(saved), published=published)
 
     @post("/{slug:str}", name="editor:save", status_code=200)
@@ -97,10 +94,7 @@ class EditorController(Controller):
         """Save (also autosave, as JSON), a step button, or publish: all from the one form."""
         session = await require(request, "editor")
         autosave = request.headers.get("x-autosave") == "1"
-        try:
-            current = await services.get_draft(slug)  # 404 for a slug that is neither published nor drafted
-        except services.NotFound:
-            raise NotFoundException() from None
+        current = await services.get_draft(slug)  # 404 for a slug that is neither published nor drafted
         form = await request.form()
         data, action = READERS[current.kind](form)
         revision = int(str(form.get("revision") or "-1")) if str(form.get("revision") or "").isdigit() else -1
@@ -134,10 +128,7 @@ class EditorController(Controller):
     async def upload_audio(self, request: Request, slug: FromPath[str]) -> Template:
         """A recording for the exercise, checked by its content and stored under a name we make."""
         session = await require(request, "editor")
-        try:
-            draft = await services.get_draft(slug)
-        except services.NotFound:
-            raise NotFoundException() from None
+        draft = await services.get_draft(slug)
         if draft.kind != "exercise":
             raise NotFoundException()
         data = (await request.form()).get("data")
@@ -169,10 +160,7 @@ class EditorController(Controller):
     async def preview(self, request: Request, slug: FromPath[str]) -> Template:
         """The real player with the draft, at phone size in the edit page's frame; it records nothing."""
         await require(request, "editor")
-        try:
-            draft = await services.get_draft(slug)
-        except services.NotFound:
-            raise NotFoundException() from None
+        draft = await services.get_draft(slug)
         if draft.kind != "exercise":
             raise NotFoundException()  # courses and resources are not played
         data = draft.data
@@ -189,19 +177,13 @@ class EditorController(Controller):
     @get("/{slug:str}/history", name="editor:history")
     async def history(self, request: Request, slug: FromPath[str]) -> Template:
         session = await require(request, "editor")
-        try:
-            versions = await services.history(slug)
-        except services.NotFound:
-            raise NotFoundException() from None
+        versions = await services.history(slug)
         return page(request, "editor/history.html", account=session.account, slug=slug, versions=versions)
 
     @post("/{slug:str}/rollback/{version_id:int}", name="editor:rollback", status_code=303)
     async def rollback(self, request: Request, slug: FromPath[str], version_id: FromPath[int]) -> Redirect:
         session = await require(request, "editor")
-        try:
-            version = await services.rollback(slug, version_id, session.account.id, session.account.email)
-        except services.NotFound:
-            raise NotFoundException() from None
+        version = await services.rollback(slug, version_id, session.account.id, session.account.email)
         return Redirect(f"/workspace/content/{slug}?published={version}", status_code=303)
 
 

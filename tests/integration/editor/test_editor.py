@@ -267,3 +267,12 @@ async def test_the_who5_questionnaire_is_not_offered_for_editing(app, db):
         listing = await client.get("/workspace/content/")
         assert "who-5" not in listing.text and "breathing-space-3" in listing.text
         assert (await client.get("/workspace/content/who-5")).status_code == 404
+
+
+async def test_an_unknown_slug_is_a_kind_404_on_every_editor_page(app, db):
+    async with app_client(app) as client:
+        await signed_in(client)
+        for path in ("/workspace/content/no-such-thing", "/workspace/content/no-such-thing/history",
+                     "/workspace/content/no-such-thing/preview"):
+            response = await client.get(path)
+            assert response.status_code == 404 and "Vi kunne ikke finde siden" in response.text  # no traceback
