@@ -17,6 +17,7 @@ from server.lib.templates import page, render_page
 from server.participants.guards import current_participant, require_device
 from server.participants.services import course_week
 from server.settings import get_settings
+from server.staff.services import stress_value
 from server.wellbeing import services as wellbeing
 
 # "For right now": short practices for common moments, in this order of preference.
@@ -43,7 +44,8 @@ def _staff_pause(device, exercise: dict) -> bool:
 
 
 def _stress(raw: str) -> str:
-    return raw if raw.isdigit() and 0 <= int(raw) <= 10 else ""
+    """The stress rating carried from the question before the pause to the one after it, as text."""
+    return "" if stress_value(raw) is None else raw
 
 
 def _exercise(slug: str, audience: str) -> dict:

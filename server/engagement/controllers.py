@@ -14,8 +14,9 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 
 from server.content.catalog import get_catalog
-from server.engagement.schemas import MAX_BODY_BYTES, REQUIRED, ApiError, BatchAccepted, EventBatch, EventIn
+from server.engagement.schemas import MAX_BODY_BYTES, REQUIRED, BatchAccepted, EventBatch, EventIn
 from server.engagement.services import BatchRejected, ingest
+from server.lib.api import api_error, refuse_caller
 from server.lib.api_docs import api_route, inline_schema
 from server.lib.i18n import _
 from server.lib.templates import page
@@ -37,10 +38,6 @@ _EVENTS_DOC = api_route(
                          "occurred_at": "2025-01-06T08:30:00+01:00"}]})
 
 
-def _error(status: int, message: str, detail: str | None = None, ids: list[uuid.UUID] | None = None) -> Response:
-    return Response(content=ApiError(error=message, detail=detail, ids=ids), status_code=status)
-
-
 class RatingForm(msgspec.Struct, frozen=True):
     # Optional here so that a stranger's post is refused as a stranger, not judged as a bad form.
     version: Annotated[int, msgspec.Meta(ge=0)] = 0
@@ -53,24 +50,20 @@ class EngagementController(Controller):
     async def events(self, request: Request) -> Response:
         """Takes a batch of events; protected from cross-site posts by SameSite and a custom header
         that a cross-site form cannot send without a CORS preflight, which we never grant."""
+        if refused := refuse_caller(request, json_body=True):
+            return refused
         device = request.state.device
-        if device is None:
-            return _error(401, _("We could not recognise this phone. Please open your invite link again."))
-        if request.headers.get("x-pusterum") != "1" or not request.headers.get(
-                "content-type", "").startswith("application/json"):
-            return _error(400, _("This request did not come from the Pusterum app."),
-                          "send Content-Type: application/json and X-Pusterum: 1")
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
-            return _error(413, _("Too much was sent at once. The app will send it in smaller parts."),
+            return api_error(413, _("Too much was sent at once. The app will send it in smaller parts."),
                           f"at most {MAX_BODY_BYTES} bytes per batch")
         try:
             batch = msgspec.json.decode(body, type=EventBatch)
         except msgspec.ValidationError as exc:
-            return _error(422, _("Some activity could not be saved because it was not in the right form."),
+            return api_error(422, _("Some activity could not be saved because it was not in the right form."),
                           str(exc))
         except msgspec.DecodeError:
-            return _error(400, _("The activity could not be read."), "body is not valid JSON")
+            return api_error(400, _("The activity could not be read."), "body is not valid JSON")
         try:
             ids, stored = await ingest(batch.events, device.participant_id, get_catalog(), sent_at=batch.sent_at)
         except BatchRejected as rejected:
@@ -78,7 +71,7 @@ class EngagementController(Controller):
                 # A client bug or replayed ids: never merged, and an operator should look, so it is logged
                 # (a count only: no ids, nothing about the person).
                 log.warning("events refused with 409: %d id(s) reused with other content", len(rejected.ids or ()))
-            return _error(rejected.status, rejected.message, rejected.detail, rejected.ids)
+            return api_error(rejected.status, rejected.message, rejected.detail, rejected.ids)
         return Response(content=BatchAccepted(ids=ids, stored=stored, duplicates=len(ids) - stored))
 
     @post("/exercises/{slug:str}/rating", name="engagement:rate", status_code=303)

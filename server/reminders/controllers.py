@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Response, Template
 
+from server.lib.api import api_error, refuse_caller
 from server.lib.api_docs import api_route, inline_schema
 from server.lib.i18n import N_, _
 from server.lib.templates import page
@@ -56,24 +57,6 @@ _SUBSCRIBE_DOC = api_route(
 _ACTION_DOC = api_route(body=inline_schema(ActionIn), ok=Done,
                         errors={400: None, 401: None, 413: None, 422: "Not JSON, or not an action."},
                         description="The button she pressed on a reminder.", example={"action": "snooze"})
-
-
-def _api_error(status: int, message: str) -> Response:
-    return Response({"error": message}, status_code=status)
-
-
-def _from_app(request: Request) -> bool:
-    """A cross-site form cannot send this header without a CORS preflight, which we never grant."""
-    return request.headers.get("x-pusterum") == "1"
-
-
-def _refuse_caller(request: Request) -> Response | None:
-    """The API's first two questions, in this order: whose phone is this, and is it our app asking?"""
-    if request.state.device is None:
-        return _api_error(401, _("We could not recognise this phone. Please open your invite link again."))
-    if not _from_app(request):
-        return _api_error(400, _("This request did not come from the Pusterum app."))
-    return None
 
 
 class RemindersController(Controller):
@@ -125,16 +108,16 @@ class RemindersController(Controller):
           **_SUBSCRIBE_DOC)
     async def subscribe(self, request: Request) -> Response:
         device = request.state.device
-        if refused := _refuse_caller(request):
+        if refused := refuse_caller(request):
             return refused
         try:
             data = msgspec.json.decode(await request.body(), type=SubscriptionIn)
             await services.subscribe(device.participant_id, device.kind, data.endpoint, data.keys.p256dh,
                                      data.keys.auth)
         except (msgspec.DecodeError, msgspec.ValidationError):
-            return _api_error(422, _("This browser gave an address for reminders that we cannot use."))
+            return api_error(422, _("This browser gave an address for reminders that we cannot use."))
         except services.Invalid as invalid:
-            return _api_error(422, str(invalid))
+            return api_error(422, str(invalid))
         return Response({"enabled": True})
 
     @post("/api/reminders/action", name="reminders:action", status_code=200, exclude_from_csrf=True,
@@ -142,11 +125,11 @@ class RemindersController(Controller):
     async def action(self, request: Request) -> Response:
         """The notification's own buttons: "in 30 minutes" and "not today", sent by the service worker."""
         device = request.state.device
-        if refused := _refuse_caller(request):
+        if refused := refuse_caller(request):
             return refused
         try:
             data = msgspec.json.decode(await request.body(), type=ActionIn)
         except (msgspec.DecodeError, msgspec.ValidationError):
-            return _api_error(422, _("That is not something a reminder can do."))
+            return api_error(422, _("That is not something a reminder can do."))
         await (services.snooze if data.action == "snooze" else services.not_today)(device.participant_id)
         return Response({"done": data.action})

@@ -35,11 +35,6 @@ def require_staff(request: Request):
     return device
 
 
-def stress_value(raw: str) -> int | None:
-    """0-10 from a form or link; anything else means she did not say (the rating is always optional)."""
-    return int(raw) if raw.isdigit() and 0 <= int(raw) <= 10 else None
-
-
 def _pause(slug: str) -> dict:
     exercise = get_catalog().exercises.get(slug)
     if exercise is None or exercise["kind"] != "micro_pause" or "staff" not in exercise["audience"]:
@@ -92,8 +87,8 @@ class StaffController(Controller):
                         error=_("This pause has changed in the meantime. Please start it again."))
         now = datetime.now(UTC)
         done = EventIn(id=uuid.uuid4(), type="pause_completed", occurred_at=now, exercise_version=data.version,
-                       seconds=exercise["seconds"], stress_before=stress_value(data.before),
-                       stress_after=stress_value(data.after))
+                       seconds=exercise["seconds"], stress_before=services.stress_value(data.before),
+                       stress_after=services.stress_value(data.after))
         try:
             await ingest([done], device.participant_id, catalog, now)
         except BatchRejected as rejected:
