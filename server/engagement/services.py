@@ -50,9 +50,13 @@ def clock_offset(sent_at: datetime | None, now: datetime) -> timedelta:
 
 
 def check_batch(events: list[EventIn], participant_id: uuid.UUID, catalog: Catalog,
-                now: datetime, offset: timedelta = timedelta(0)) -> None:
-    """Rules msgspec cannot express; raises on the first broken one so nothing is stored."""
+                now: datetime, offset: timedelta = timedelta(0)) -> dict[uuid.UUID, int]:
+    """Rules msgspec cannot express; raises on the first broken one so nothing is stored.
+
+    Returns the score of each questionnaire answer (by event id): checking answers means scoring them.
+    """
     seen: dict[uuid.UUID, EventIn] = {}
+    scores: dict[uuid.UUID, int] = {}
     for index, event in enumerate(events):
         where = f"events[{index}] ({event.type})"
         if event.participant is not None and event.participant != participant_id:
@@ -76,7 +80,7 @@ def check_batch(events: list[EventIn], participant_id: uuid.UUID, catalog: Catal
                 raise BatchRejected(422, _("Some answers refer to a questionnaire we do not know."),
                                     f"{where}: unknown questionnaire_version {event.questionnaire_version}")
             try:
-                score(instrument, list(event.answers or []))
+                scores[event.id] = score(instrument, list(event.answers or [])).percent
             except NotScorable as exc:
                 raise BatchRejected(422, _("Some answers could not be saved because they were incomplete."),
                                     f"{where}: {exc}") from None
@@ -88,6 +92,7 @@ def check_batch(events: list[EventIn], participant_id: uuid.UUID, catalog: Catal
             raise BatchRejected(409, _("The same activity was sent twice with different content."),
                                 f"{where}: id {event.id} appears twice with different content", [event.id])
         seen[event.id] = event
+    return scores
 
 
 async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Catalog,
@@ -100,11 +105,11 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
     """
     now = now or datetime.now(UTC)
     offset = clock_offset(sent_at, now)
-    check_batch(events, participant_id, catalog, now, offset)
+    scores = check_batch(events, participant_id, catalog, now, offset)  # the server's score, never the phone's
     unique = list({e.id: e for e in events}.values())
     rows = [Row(id=e.id, type=e.type, content_version=e.exercise_version or e.questionnaire_version,
                 occurred_at=e.occurred_at + offset, step=e.step, seconds=e.seconds,
-                value=_percent(e, catalog) if e.type == "questionnaire_answered" else e.rating, note=e.comment,
+                value=scores.get(e.id, e.rating), note=e.comment,
                 stress_before=e.stress_before, stress_after=e.stress_after,
                 answers=",".join(map(str, e.answers)) if e.answers is not None else None,
                 clock_suspect=_clock_flag(e.occurred_at + offset, now, corrected=bool(offset)),
@@ -118,12 +123,6 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
         raise BatchRejected(409, _("Some activity was already saved with different content."),
                             f"{len(outcome.clashes)} event id(s) already hold other content", outcome.clashes)
     return [r.id for r in rows], outcome.stored
-
-
-def _percent(event: EventIn, catalog: Catalog) -> int:
-    """The questionnaire's score, computed here from the answers (never taken from the phone)."""
-    slug = catalog.questionnaire_versions[event.questionnaire_version or 0]
-    return score(catalog.questionnaires[slug], list(event.answers or [])).percent
 
 
 def _clock_flag(occurred_at: datetime, now: datetime, *, corrected: bool) -> str | None:
