@@ -26,6 +26,10 @@ class Catalog:
     exercise_versions: dict[int, str] = field(default_factory=dict)
     questionnaire_versions: dict[int, str] = field(default_factory=dict)  # every WHO-5 version ever published
 
+    def versions_of_questionnaire(self, slug: str) -> list[int]:
+        """Every version id of one questionnaire: answers given to an older wording still count."""
+        return [v for v, s in self.questionnaire_versions.items() if s == slug]
+
     def for_audience(self, audience: str) -> list[dict[str, Any]]:
         return [e for e in self.exercises.values() if audience in e["audience"]]
 

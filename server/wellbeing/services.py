@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from server.content.catalog import Catalog
+from server.content.catalog import Catalog, get_catalog
 from server.engagement.tables import Event
 from server.participants.tables import Participant
 from server.wellbeing.scoring import score
@@ -27,7 +27,7 @@ class Reading:
 
 async def readings(participant_id: uuid.UUID, catalog: Catalog) -> list[Reading]:
     instrument = catalog.questionnaires.get(INSTRUMENT)
-    versions = [v for v, slug in catalog.questionnaire_versions.items() if slug == INSTRUMENT]
+    versions = catalog.versions_of_questionnaire(INSTRUMENT)
     rows = await Event.select(Event.occurred_at, Event.answers).where(
         (Event.participant == participant_id) & (Event.type == "questionnaire_answered")
         & Event.content_version.is_in(versions or [0])
@@ -56,9 +56,7 @@ async def checkin_due(participant_id: uuid.UUID, now: datetime | None = None,
 
 
 async def _last_answer(participant_id: uuid.UUID, slug: str) -> datetime | None:
-    from server.content.catalog import get_catalog
-
-    versions = [v for v, s in get_catalog().questionnaire_versions.items() if s == slug]
+    versions = get_catalog().versions_of_questionnaire(slug)
     row = await Event.select(Event.occurred_at).where(
         (Event.participant == participant_id) & (Event.type == "questionnaire_answered")
         & Event.content_version.is_in(versions or [0])
