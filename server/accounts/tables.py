@@ -6,7 +6,10 @@ with a key derived from SECRET_KEY.
 """
 
 from piccolo.columns import JSON, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
 from piccolo.table import Table
+
+from server.participants.tables import Site
 
 ROLES = ("editor", "coordinator", "researcher", "admin")
 
@@ -56,3 +59,10 @@ class AuditEntry(Table, tablename="audit_entry"):
     action = Varchar(length=60)  # e.g. account.invited, session.revoked, content.published, export.created
     target = Varchar(length=200, default="")
     detail = JSON(default="{}")
+
+
+class AccountSite(Table, tablename="account_site"):
+    """The sites a coordinator answers for: her dashboards and annual report show these and no others."""
+
+    account = ForeignKey(references=Account, index=True, on_delete=OnDelete.cascade)
+    site = ForeignKey(references=Site, on_delete=OnDelete.cascade)

@@ -4,15 +4,17 @@ import os
 
 from piccolo.conf.apps import AppConfig as PiccoloAppConfig
 
-from server.accounts.tables import Account, AccountInvite, AccountSession, AuditEntry, LoginThrottle
+from server.accounts.tables import Account, AccountInvite, AccountSession, AccountSite, AuditEntry, LoginThrottle
 from server.content.tables import ContentItem, ContentVersion
 from server.editor.tables import ContentDraft
 from server.engagement.tables import Event
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
 from server.reminders.tables import PushSubscription, ReminderPlan
+from server.reports.tables import ActiveDay, AnnualNote, RollupState, UsageMonth
 
 TABLES = [ContentItem, ContentVersion, Site, Unit, CourseGroup, InviteCode, Participant, Event, PushSubscription,
-          ReminderPlan, Account, AccountSession, AccountInvite, LoginThrottle, AuditEntry, ContentDraft]
+          ReminderPlan, Account, AccountSession, AccountInvite, LoginThrottle, AuditEntry, ContentDraft,
+          AccountSite, UsageMonth, ActiveDay, RollupState, AnnualNote]
 
 APP_CONFIG = PiccoloAppConfig(
     app_name="server",

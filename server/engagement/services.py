@@ -10,6 +10,7 @@ from server.content.catalog import Catalog
 from server.engagement.schemas import REQUIRED, EventIn
 from server.engagement.store import Row, write_batch
 from server.lib.i18n import _
+from server.lib.localtime import local
 from server.wellbeing.scoring import NotScorable, score
 
 FUTURE_TOLERANCE = timedelta(hours=24)
@@ -108,7 +109,8 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
     scores = check_batch(events, participant_id, catalog, now, offset)  # the server's score, never the phone's
     unique = list({e.id: e for e in events}.values())
     rows = [Row(id=e.id, type=e.type, content_version=e.exercise_version or e.questionnaire_version,
-                occurred_at=e.occurred_at + offset, step=e.step, seconds=e.seconds,
+                occurred_at=e.occurred_at + offset, day=local(e.occurred_at + offset).date(),
+                step=e.step, seconds=e.seconds,
                 value=scores.get(e.id, e.rating), note=e.comment,
                 stress_before=e.stress_before, stress_after=e.stress_after,
                 answers=",".join(map(str, e.answers)) if e.answers is not None else None,

@@ -17,12 +17,12 @@ import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 COLUMNS = ("id", "participant", "type", "content_version", "occurred_at", "received_at", "step", "seconds",
            "value", "note", "clock_suspect", "fingerprint", "stress_before", "stress_after",
-           "answers")
+           "answers", "day")
 # Built once from the constant column list above; values always travel as parameters.
 _SQLITE_INSERT = (f"INSERT INTO event ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "  # noqa: S608
                   "ON CONFLICT(id) DO NOTHING")
@@ -30,7 +30,8 @@ _SQLITE_HELD = "SELECT id, participant, fingerprint FROM event WHERE id IN (SELE
 _PG_INSERT = (
     f"INSERT INTO event ({', '.join(COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
     "$1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::timestamptz[], $6::timestamptz[], $7::int[], "
-    "$8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::int[], $14::int[], $15::text[]) "
+    "$8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::int[], $14::int[], $15::text[], "
+    "$16::date[]) "
     "ON CONFLICT (id) DO NOTHING RETURNING id"
 )
 _PG_HELD = "SELECT id, participant, fingerprint FROM event WHERE id = ANY($1::uuid[])"
@@ -51,6 +52,7 @@ class Row:
     stress_before: int | None = None
     stress_after: int | None = None
     answers: str | None = None
+    day: date | None = None  # occurred_at's Copenhagen date
 
 
 @dataclass(slots=True)
@@ -92,7 +94,7 @@ class SQLiteEventStore:
                 _SQLITE_INSERT,
                 [(str(r.id), pid, r.type, r.content_version, received_at_str(r.occurred_at),
                   received_at_str(received_at), r.step, r.seconds, r.value, r.note, r.clock_suspect, r.fingerprint,
-                  r.stress_before, r.stress_after, r.answers)
+                  r.stress_before, r.stress_after, r.answers, r.day and r.day.isoformat())
                  for r in rows])
             stored = conn.total_changes - before
             clashes: list[uuid.UUID] = []
@@ -165,7 +167,8 @@ class PostgresEventStore:
                 [r.content_version for r in rows], [r.occurred_at for r in rows], [received_at] * len(rows),
                 [r.step for r in rows], [r.seconds for r in rows], [r.value for r in rows], [r.note for r in rows],
                 [r.clock_suspect for r in rows], [r.fingerprint for r in rows],
-                [r.stress_before for r in rows], [r.stress_after for r in rows], [r.answers for r in rows])
+                [r.stress_before for r in rows], [r.stress_after for r in rows], [r.answers for r in rows],
+                [r.day for r in rows])
             if len(inserted) == len(rows):
                 return Outcome("ok", stored=len(rows))
             prints = {r.id: r.fingerprint for r in rows}

@@ -3,7 +3,7 @@
 The primary key is the UUID the phone made, so a batch sent twice is stored once.
 """
 
-from piccolo.columns import UUID, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from server.content.tables import ContentVersion
@@ -16,7 +16,8 @@ class Event(Table, tablename="event"):
     type = Varchar(length=32)
     content_version = ForeignKey(references=ContentVersion, null=True, default=None, index=True)
     occurred_at = Timestamptz(index=True)  # the phone's clock
-    received_at = Timestamptz()  # ours
+    day = Date(null=True, default=None)  # occurred_at's date in Copenhagen: reports count days, SQLite has no zones
+    received_at = Timestamptz(index=True)  # ours: the rollups follow it
     step = Integer(null=True, default=None)  # step_completed: which step (0-based)
     seconds = Integer(null=True, default=None)  # seconds practised (left/completed)
     value = Integer(null=True, default=None)  # rating 1-5 and later ratings

@@ -61,3 +61,4 @@ class Participant(Table, tablename="participant"):
     consented_at = Timestamptz()
     created_at = Timestamptz()
     withdrawn_at = Timestamptz(null=True, default=None)
+    withdrawal = Varchar(length=10, null=True, default=None)  # keep | delete: whether her records stay in reports

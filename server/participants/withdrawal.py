@@ -13,6 +13,7 @@ from typing import Literal
 from server.engagement.tables import Event
 from server.participants.tables import Participant
 from server.reminders import services as reminders
+from server.reports.rollups import forget as forget_rollups
 
 Choice = Literal["keep", "delete"]
 
@@ -26,7 +27,7 @@ async def withdraw(participant_id: uuid.UUID, choice: Choice, *, now: datetime |
     """
     now = now or datetime.now(UTC)
     async with Participant._meta.db.transaction():
-        changed = await Participant.update({Participant.withdrawn_at: now}).where(
+        changed = await Participant.update({Participant.withdrawn_at: now, Participant.withdrawal: choice}).where(
             (Participant.id == participant_id) & Participant.withdrawn_at.is_null()
         ).returning(Participant.id)
         if not changed:
@@ -35,6 +36,7 @@ async def withdraw(participant_id: uuid.UUID, choice: Choice, *, now: datetime |
         await reminders.turn_off(participant_id)
         if choice == "delete":
             await Event.delete().where(Event.participant == participant_id)
+            await forget_rollups(participant_id)
             await Participant.update({Participant.municipality_code: None}).where(Participant.id == participant_id)
     return True
 

@@ -28,6 +28,7 @@ from pywebpush import WebPusher
 
 from server.engagement.tables import Event
 from server.lib.i18n import N_, translations
+from server.lib.localtime import local
 from server.reminders.schedule import next_due, plan_of
 from server.reminders.tables import PushSubscription, ReminderPlan
 from server.reminders.vapid import Signer, load_key
@@ -163,7 +164,7 @@ async def _record_sent(delivered: list[Subscription], now: datetime) -> None:
         return
     received = datetime.now(UTC)
     await Event.insert(*[Event(id=uuid.uuid4(), participant=s.participant, type="reminder_sent", occurred_at=now,
-                               received_at=received, fingerprint="server") for s in delivered])
+                               day=local(now).date(), received_at=received, fingerprint="server") for s in delivered])
     await PushSubscription.update({PushSubscription.last_sent_at: received}).where(
         PushSubscription.id.is_in([s.id for s in delivered]))
 
