@@ -22,6 +22,8 @@ from server.lib.web import RequestContextMiddleware
 from server.participants.controllers import JoinController, SettingsController
 from server.pwa.controllers import manifest, service_worker
 from server.reminders.controllers import RemindersController
+from server.reports.controllers import ReportsController
+from server.reports.export_controller import ExportController
 from server.settings import get_settings
 from server.staff.controllers import StaffController
 from server.wellbeing.controllers import WellbeingController
@@ -33,7 +35,8 @@ def create_app() -> Litestar:
         route_handlers=[
             ContentController, JoinController, SettingsController, EngagementController, StaffController,
             RemindersController, WorkspaceAuthController, AdminController, EditorController,
-            CoordinationController, TypedCodeController, WellbeingController,
+            CoordinationController, TypedCodeController, WellbeingController, ReportsController,
+            ExportController,
             audio, service_worker, manifest, plugins.static_router(), plugins.health,
         ],
         lifespan=[plugins.database_lifespan],

@@ -21,14 +21,16 @@ async def setup_database() -> None:
 
 async def reset_database() -> None:
     """Everything but the published content goes, child tables first."""
-    from server.accounts.tables import Account, AccountInvite, AccountSession, AuditEntry, LoginThrottle
+    from server.accounts.tables import Account, AccountInvite, AccountSession, AccountSite, AuditEntry, LoginThrottle
     from server.content.services import load_catalog
     from server.editor.tables import ContentDraft
     from server.engagement.tables import Event
     from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
     from server.reminders.tables import PushSubscription, ReminderPlan
+    from server.reports.tables import ActiveDay, AnnualNote, RollupState, UsageMonth
 
-    for table in (ContentDraft, AuditEntry, AccountSession, AccountInvite, LoginThrottle, Account, PushSubscription,
+    for table in (UsageMonth, ActiveDay, RollupState, AnnualNote, AccountSite,
+                  ContentDraft, AuditEntry, AccountSession, AccountInvite, LoginThrottle, Account, PushSubscription,
                   ReminderPlan, Event, Participant, InviteCode, CourseGroup, Unit, Site):
         await table.delete(force=True)
     await load_catalog()

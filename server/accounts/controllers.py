@@ -29,6 +29,7 @@ from server.accounts.tables import ROLES, AuditEntry
 from server.lib.i18n import N_, _
 from server.lib.signing import sign, unsign
 from server.lib.templates import page
+from server.participants.tables import Site
 from server.settings import get_settings
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -50,6 +51,10 @@ class CodeForm(msgspec.Struct, frozen=True):
 class InviteForm(msgspec.Struct, frozen=True):
     email: Annotated[str, msgspec.Meta(max_length=254)] = ""
     role: list[str] | str = msgspec.field(default_factory=list)
+
+
+class SitesForm(msgspec.Struct, frozen=True):
+    site: list[int] | int = msgspec.field(default_factory=list)
 
 
 class PasswordForm(msgspec.Struct, frozen=True):
@@ -184,6 +189,14 @@ class WorkspaceAuthController(Controller):
         return Redirect("/workspace/login?welcome=1", status_code=303)
 
 
+async def _accounts_page(request: Request, account: services.AccountView, *, link: str | None = None,
+                         error: str | None = None) -> Template:
+    return page(request, "workspace/accounts.html", status_code=400 if error else 200, account=account,
+                accounts=await services.list_accounts(), roles=ROLES, link=link, error=error,
+                sites=await Site.select(Site.id, Site.name).order_by(Site.name),
+                site_links=await services.all_site_links())
+
+
 class AdminController(Controller):
     path = "/workspace/admin"
     cache_control = CacheControlHeader(no_store=True)
@@ -191,8 +204,7 @@ class AdminController(Controller):
     @get("/accounts", name="admin:accounts")
     async def accounts(self, request: Request) -> Template:
         session = await require(request, "admin")
-        return page(request, "workspace/accounts.html", account=session.account,
-                    accounts=await services.list_accounts(), roles=ROLES, link=None, error=None)
+        return await _accounts_page(request, session.account)
 
     @post("/accounts/invite", name="admin:invite", status_code=200)
     async def invite(self, request: Request, data: Annotated[InviteForm, Form]) -> Template:
@@ -204,8 +216,7 @@ class AdminController(Controller):
             link = f"{get_settings().base_url}/workspace/invite/{token}"
         except services.AccountError as problem:
             error = str(problem)
-        return page(request, "workspace/accounts.html", status_code=400 if error else 200, account=session.account,
-                    accounts=await services.list_accounts(), roles=ROLES, link=link, error=error)
+        return await _accounts_page(request, session.account, link=link, error=error)
 
     @post("/accounts/{account_id:int}/{action:str}", name="admin:account_action", status_code=303)
     async def account_action(self, request: Request, account_id: FromPath[int], action: FromPath[str]) -> Redirect:
@@ -216,6 +227,16 @@ class AdminController(Controller):
             count = await services.revoke_sessions(account_id)
             await services.audit(session.account.id, "session.revoked_by_admin", str(account_id), sessions=count)
         return Redirect("/workspace/admin/accounts", status_code=303)
+
+    @post("/account-sites/{account_id:int}", name="admin:account_sites", status_code=303)
+    async def account_sites(self, request: Request, account_id: FromPath[int],
+                            data: Annotated[SitesForm, Form]) -> Redirect:
+        """The sites a coordinator answers for: her dashboards and annual report show these only."""
+        session = await require(request, "admin")
+        chosen = data.site if isinstance(data.site, list) else [data.site]
+        known = {r["id"] for r in await Site.select(Site.id)}
+        await services.set_sites(account_id, [s for s in chosen if s in known], session.account.id)
+        return Redirect("/workspace/admin/accounts?saved=1", status_code=303)
 
     @get("/audit", name="admin:audit")
     async def audit(self, request: Request) -> Template:

@@ -11,7 +11,15 @@ from typing import Any
 
 from server.accounts import passwords
 from server.accounts import secrets as mfa
-from server.accounts.tables import ROLES, Account, AccountInvite, AccountSession, AuditEntry, LoginThrottle
+from server.accounts.tables import (
+    ROLES,
+    Account,
+    AccountInvite,
+    AccountSession,
+    AccountSite,
+    AuditEntry,
+    LoginThrottle,
+)
 from server.lib.i18n import _
 from server.lib.signing import keyed_digest
 
@@ -93,6 +101,29 @@ async def get_account(account_id: int) -> AccountView | None:
 
 async def list_accounts() -> list[AccountView]:
     return [_view(r) for r in await Account.select().order_by(Account.email)]
+
+
+# --- a coordinator's sites ---
+
+async def sites_of(account_id: int) -> tuple[int, ...]:
+    rows = await AccountSite.select(AccountSite.site).where(AccountSite.account == account_id)
+    return tuple(sorted(r["site"] for r in rows))
+
+
+async def all_site_links() -> dict[int, set[int]]:
+    links: dict[int, set[int]] = {}
+    for row in await AccountSite.select(AccountSite.account, AccountSite.site):
+        links.setdefault(row["account"], set()).add(row["site"])
+    return links
+
+
+async def set_sites(account_id: int, site_ids: list[int], actor: int) -> None:
+    """An admin's choice of the sites a coordinator answers for replaces the previous one."""
+    async with AccountSite._meta.db.transaction():
+        await AccountSite.delete().where(AccountSite.account == account_id)
+        if site_ids:
+            await AccountSite.insert(*[AccountSite(account=account_id, site=s) for s in sorted(set(site_ids))])
+        await audit(actor, "account.sites_set", str(account_id), sites=sorted(set(site_ids)))
 
 
 async def set_disabled(account_id: int, disabled: bool, actor: int) -> None:

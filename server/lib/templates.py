@@ -8,11 +8,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request
 from litestar.response import Template
 
-from server.lib.i18n import gettext, ngettext
+from server.lib.i18n import current_language, gettext, ngettext
 from server.lib.localtime import local
 from server.settings import get_settings
 
@@ -36,6 +37,14 @@ def local_datetime(moment: datetime) -> str:
     return local(moment).strftime("%d.%m. %H:%M")
 
 
+def number(value: float | int | None, digits: int = 0) -> str:
+    """Numbers as the reader writes them: 1.234,5 in Danish, 1,234.5 in English."""
+    if value is None:
+        return "–"
+    return format_decimal(round(value, digits), format=f"#,##0{'.' + '0' * digits if digits else ''}",
+                          locale=current_language.get())
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -50,6 +59,7 @@ def build_environment() -> Environment:
     env.globals.update(static_url=static_url, settings=get_settings())
     env.filters["mmss"] = minutes_seconds
     env.filters["localdatetime"] = local_datetime
+    env.filters["num"] = number
     return env
 
 

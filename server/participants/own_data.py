@@ -12,6 +12,7 @@ from typing import Any
 
 from server.content.tables import ContentVersion
 from server.engagement.tables import Event
+from server.lib.spreadsheet import safe_cell
 from server.participants.tables import Participant
 
 EVENT_FIELDS = ("occurred_at", "received_at", "type", "exercise", "exercise_version", "step", "seconds",
@@ -59,6 +60,6 @@ def events_csv(data: dict[str, Any]) -> str:
     writer = csv.DictWriter(out, fieldnames=EVENT_FIELDS, lineterminator="\n")
     writer.writeheader()
     for event in data["events"]:
-        # A comment is her own text: cells starting with = + - @ are quoted so no spreadsheet runs them.
-        writer.writerow({k: ("'" + v if isinstance(v, str) and v[:1] in "=+-@" else v) for k, v in event.items()})
+        # A comment is her own text: a cell that could start a formula is quoted so no spreadsheet runs it.
+        writer.writerow({k: safe_cell(v) for k, v in event.items()})
     return out.getvalue()

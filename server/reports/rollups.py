@@ -55,10 +55,12 @@ def month_of(column: str) -> str:
     return f"date({column}, 'start of month')" if _sqlite() else f"date_trunc('month', {column})::date"
 
 
-async def _backfill_days() -> None:
-    """Rows written before events carried their Copenhagen day get it here, once."""
+async def _backfill_days(since: datetime | None) -> None:
+    """Rows written before events carried their Copenhagen day get it here: all of them in a full rebuild,
+    otherwise only among the new arrivals (found by the received_at index, never by scanning the log)."""
     while True:
-        rows = await Event.select(Event.id, Event.occurred_at).where(Event.day.is_null()).limit(5000)
+        missing = Event.day.is_null() if since is None else Event.day.is_null() & (Event.received_at > since)
+        rows = await Event.select(Event.id, Event.occurred_at).where(missing).limit(5000)
         if not rows:
             return
         by_day: dict = defaultdict(list)
@@ -93,7 +95,6 @@ async def refresh(*, full: bool = False, now: datetime | None = None) -> int:
     """Bring the rollups up to date; returns how many participants were rebuilt (-1: all of them)."""
     now = now or datetime.now(UTC)
     async with _lock:
-        await _backfill_days()
         engine = Event._meta.db
         async with engine.transaction():
             query = RollupState.select(RollupState.watermark).where(RollupState.name == STATE)
@@ -101,10 +102,12 @@ async def refresh(*, full: bool = False, now: datetime | None = None) -> int:
                 query = query.lock_rows("UPDATE")  # a second process waits here, then finds little to do
             state = await query.first()
             if full or state is None:
+                await _backfill_days(None)
                 await _rebuild(None)
                 rebuilt = -1
             else:
                 since = state["watermark"] - MARGIN
+                await _backfill_days(since)
                 rows = await Event.select(Event.participant).where(Event.received_at > since).distinct()
                 participants = [r["participant"] for r in rows]
                 if participants:

@@ -16,9 +16,8 @@ from typing import Any
 from server.content.catalog import Catalog
 from server.engagement.tables import Event
 from server.lib.localtime import month_start, week_start
+from server.lib.privacy import MIN_PEOPLE
 from server.participants.tables import Participant
-
-MIN_PEOPLE = 5  # the smallest group whose numbers may be shown
 
 # Minutes chosen on the pause screen -> the pauses that fit in them.
 LENGTHS = {"1": (0, 1), "3": (2, 3), "5": (4, 5)}

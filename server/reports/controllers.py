@@ -1,0 +1,223 @@
+"""The dashboard and the annual report under /workspace/reports, for researchers and coordinators.
+
+Both read the same figures (``figures.build``) through the same filters; the rollups are brought up to
+date first, so what is shown includes what arrived a moment ago.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from babel.dates import format_date
+from litestar import Controller, Request, get, post
+from litestar.datastructures import CacheControlHeader
+from litestar.response import Redirect, Template
+
+from server.accounts.guards import Forbidden
+from server.accounts.services import audit
+from server.content.catalog import get_catalog
+from server.lib.i18n import N_, _, current_language
+from server.lib.localtime import local
+from server.lib.templates import page
+from server.participants.municipalities import municipalities
+from server.participants.tables import CourseGroup, Site, Unit
+from server.reports import charts, figures, rollups
+from server.reports.access import Reader, reader
+from server.reports.figures import Filters, add_months
+from server.reports.tables import AnnualNote
+
+MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+SECTIONS = {
+    "summary": N_("In brief"),
+    "activity": N_("About the activity"),
+    "quality": N_("About how it was experienced"),
+    "wellbeing": N_("About wellbeing"),
+    "ahead": N_("The year ahead"),
+}
+NOTE_LIMIT = 4000
+FILTER_NAMES = {"site": N_("site"), "unit": N_("unit"), "municipality": N_("municipality"), "kind": N_("who"),
+                "group": N_("course group")}
+
+
+class BadFilter(ValueError):
+    """A filter that names nothing she may see, or a period that is not one."""
+
+
+async def _options(scope: tuple[int, ...] | None) -> dict[str, Any]:
+    """What the filter menus offer: only the sites in her scope, and their units and groups."""
+    site_q = Site.select(Site.id, Site.slug, Site.name).order_by(Site.name)
+    unit_q = Unit.select(Unit.id, Unit.slug, Unit.name, Unit.site.name).order_by(Unit.name)
+    group_q = CourseGroup.select(CourseGroup.id, CourseGroup.slug, CourseGroup.name).order_by(CourseGroup.starts_on)
+    if scope is not None:
+        site_q = site_q.where(Site.id.is_in(list(scope) or [0]))
+        unit_q = unit_q.where(Unit.site.is_in(list(scope) or [0]))
+        group_q = group_q.where(CourseGroup.site.is_in(list(scope) or [0]))
+    return {"sites": await site_q, "units": await unit_q, "groups": await group_q, "municipalities": municipalities()}
+
+
+def _month(raw: str, fallback: date) -> date:
+    if not raw:
+        return fallback
+    match = MONTH.match(raw)
+    if not match or not (1 <= int(match[2]) <= 12) or not (2000 <= int(match[1]) <= 2100):
+        raise BadFilter(_("Please give the months as year and month, for example 2026-03."))
+    return date(int(match[1]), int(match[2]), 1)
+
+
+def _pick(options: list[dict[str, Any]], slug: str, message: str) -> int | None:
+    if not slug:
+        return None
+    for option in options:
+        if option["slug"] == slug:
+            return option["id"]
+    raise BadFilter(message)
+
+
+def parse_filters(params: Any, who: Reader, options: dict[str, Any], today: date) -> Filters:
+    this_month = today.replace(day=1)
+    first = _month(params.get("from", ""), add_months(this_month, -11))
+    last = _month(params.get("to", ""), this_month)
+    if first > last:
+        raise BadFilter(_("The period must start before it ends."))
+    if (last.year - first.year) * 12 + last.month - first.month >= 60:
+        raise BadFilter(_("Please choose a period of at most five years."))
+    kind = params.get("kind", "")
+    if kind not in ("", "patient", "staff"):
+        raise BadFilter(_("Choose patients, staff or everyone."))
+    municipality = params.get("municipality", "")
+    if municipality and municipality != "none" and municipality not in options["municipalities"]:
+        raise BadFilter(_("That municipality is not on the list."))
+    return Filters(
+        first_month=first, last_month=last, scope=who.scope,
+        site=_pick(options["sites"], params.get("site", ""), _("That site is not one you can see.")),
+        unit=_pick(options["units"], params.get("unit", ""), _("That unit is not one you can see.")),
+        group=_pick(options["groups"], params.get("group", ""), _("That course group is not one you can see.")),
+        municipality=municipality or None, kind=kind or None)
+
+
+def _labels(options: dict[str, Any]) -> dict[str, dict[Any, str]]:
+    return {"site": {s["id"]: s["name"] for s in options["sites"]},
+            "municipality": {code: m.name for code, m in options["municipalities"].items()}}
+
+
+def _month_label(row_key: date, language: str) -> str:
+    return format_date(row_key, "MMM y", locale=language)
+
+
+async def _board(f: Filters, options: dict[str, Any], today: date) -> tuple[figures.Dashboard, dict[str, Any]]:
+    await rollups.refresh()
+    language = current_language.get()
+    board = await figures.build(f, get_catalog(), today=today, labels=_labels(options), language=language)
+    for row in board.months:
+        row.label = _month_label(row.key, language)
+    for row in board.municipalities:
+        row.label = row.label or _("Not stated")
+    drawn = {
+        "months": charts.bars(board.months, "started", limit=60),
+        "municipalities": charts.bars(board.municipalities, "started"),
+        "sites": charts.bars(board.sites, "started"),
+        "exercises": charts.bars(board.exercises, "completion"),
+    }
+    return board, drawn
+
+
+def _today() -> date:
+    return local(datetime.now(UTC)).date()
+
+
+class ReportsController(Controller):
+    path = "/workspace/reports"
+    cache_control = CacheControlHeader(no_store=True)
+
+    @get("/", name="reports:dashboard")
+    async def dashboard(self, request: Request) -> Template:
+        who = await reader(request)
+        options = await _options(who.scope)
+        today = _today()
+        context: dict[str, Any] = {"account": who.account, "options": options, "chosen": request.query_params,
+                                   "no_sites": who.scope == (), "filter_names": FILTER_NAMES}
+        try:
+            f = parse_filters(request.query_params, who, options, today)
+        except BadFilter as problem:
+            return page(request, "reports/dashboard.html", status_code=400, error=str(problem), board=None,
+                        period=None, **context)
+        board, drawn = await _board(f, options, today)
+        return page(request, "reports/dashboard.html", board=board, charts=drawn, error=None,
+                    period=(f.first_month, f.last_month), **context)
+
+    async def _annual(self, request: Request, who: Reader, *, status_code: int = 200,
+                      error: str | None = None, saved: bool = False) -> Template:
+        options = await _options(who.scope)
+        today = _today()
+        params = request.query_params
+        chosen_sites = [s for s in options["sites"] if s["slug"] in params.getall("site", [])]
+        context: dict[str, Any] = {"account": who.account, "options": options, "chosen_sites": chosen_sites,
+                                   "no_sites": who.scope == (), "sections": SECTIONS, "saved": saved,
+                                   "can_write": who.account.can("coordinator"), "note_limit": NOTE_LIMIT}
+        try:
+            year = int(params.get("year") or today.year)
+            if not 2000 <= year <= today.year:
+                raise ValueError
+        except ValueError:
+            return page(request, "reports/annual.html", status_code=400, board=None, year=today.year,
+                        error=_("Please choose a year up to this one."), notes={}, **context)
+        if len(chosen_sites) != len(params.getall("site", [])):
+            return page(request, "reports/annual.html", status_code=400, board=None, year=year,
+                        error=_("That site is not one you can see."), notes={}, **context)
+        scope = tuple(s["id"] for s in chosen_sites) or who.scope
+        f = Filters(first_month=date(year, 1, 1), last_month=date(year, 12, 1), scope=scope)
+        board, drawn = await _board(f, options, today)
+        return page(request, "reports/annual.html", status_code=status_code, board=board, charts=drawn, year=year,
+                    error=error, notes=await _notes(year, _scope_key(chosen_sites)), **context)
+
+    @get("/annual", name="reports:annual")
+    async def annual(self, request: Request) -> Template:
+        return await self._annual(request, await reader(request),
+                                  saved=bool(request.query_params.get("saved")))
+
+    @post("/annual", name="reports:annual_notes", status_code=303)
+    async def save_notes(self, request: Request) -> Template | Redirect:
+        who = await reader(request)
+        if not who.account.can("coordinator"):
+            raise Forbidden
+        form = await request.form()
+        params = request.query_params
+        options = await _options(who.scope)
+        chosen = [s for s in options["sites"] if s["slug"] in params.getall("site", [])]
+        try:
+            year = int(params.get("year") or "")
+        except ValueError:
+            year = 0
+        if not 2000 <= year <= _today().year or len(chosen) != len(params.getall("site", [])):
+            return await self._annual(request, who, status_code=400,
+                                      error=_("The notes could not be saved: choose a year and your sites again."))
+        bodies = {key: str(form.get(key) or "").strip() for key in SECTIONS}
+        if any(len(body) > NOTE_LIMIT for body in bodies.values()):
+            return await self._annual(request, who, status_code=400,
+                                      error=_("Each note can be at most %(n)s characters.", n=NOTE_LIMIT))
+        await _save_notes(year, _scope_key(chosen), bodies, who.account.id)
+        await audit(who.account.id, "report.notes_saved", target=f"{year}:{_scope_key(chosen)}")
+        query = "&".join([f"year={year}", *[f"site={s['slug']}" for s in chosen], "saved=1"])
+        return Redirect(f"/workspace/reports/annual?{query}#notes", status_code=303)
+
+
+def _scope_key(sites: list[dict[str, Any]]) -> str:
+    return ",".join(sorted(s["slug"] for s in sites)) or "all"
+
+
+async def _notes(year: int, scope: str) -> dict[str, str]:
+    rows = await AnnualNote.select(AnnualNote.section, AnnualNote.body).where(
+        (AnnualNote.year == year) & (AnnualNote.scope == scope))
+    return {r["section"]: r["body"] for r in rows}
+
+
+async def _save_notes(year: int, scope: str, bodies: dict[str, str], account_id: int) -> None:
+    now = datetime.now(UTC)
+    async with AnnualNote._meta.db.transaction():
+        await AnnualNote.delete().where((AnnualNote.year == year) & (AnnualNote.scope == scope))
+        rows = [AnnualNote(year=year, scope=scope, section=key, body=body, updated_at=now, updated_by=account_id)
+                for key, body in bodies.items() if body]
+        if rows:
+            await AnnualNote.insert(*rows)

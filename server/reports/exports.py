@@ -1,0 +1,416 @@
+"""Research exports: the follow-up's records as pseudonymised CSV files, with a codebook.
+
+What leaves the building:
+
+- a person is only ever a **pseudonym**, a keyed hash of her participant id (``keyed_digest`` with its
+  own purpose), stable for as long as SECRET_KEY is, so exports made on different days join; no raw
+  participant id, invite code, code hash, IP address or user agent is ever written;
+- time only as a **day** in Copenhagen, never a time of day;
+- a participant who withdrew and chose "delete" is left out of every file;
+- rating comments (free text that could identify someone) only in ``comments.csv``, without a pseudonym,
+  rating or day (the month only), so a comment cannot be matched with the rating row in ``events.csv``.
+
+Each file is streamed: rows are read a page of ``CHUNK`` at a time by keyset (the primary key, so every
+page is an index range and the whole export costs one pass), and each page is written as CSV text at
+once. The CSV is UTF-8 with a byte order mark, comma-separated (see ``server.lib.spreadsheet``).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from server.content.tables import ContentVersion
+from server.engagement.tables import Event
+from server.lib.i18n import N_, _
+from server.lib.localtime import local, start_of_day
+from server.lib.signing import keyed_digest
+from server.lib.spreadsheet import BOM, csv_text
+from server.participants.tables import CourseGroup, Participant, Site, Unit
+
+CHUNK = 2000  # rows per query and per piece of the response
+PSEUDONYM_PURPOSE = "research-pseudonym"
+MAX_SITES = 100
+
+
+class ExportError(ValueError):
+    """A message for people: why this export cannot be made as asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    start: date
+    end: date
+    sites: tuple[str, ...] = ()  # slugs; empty: every site
+    site_ids: tuple[int, ...] = ()
+
+    @property
+    def period(self) -> str:
+        return f"{self.start.isoformat()}/{self.end.isoformat()}"
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    type: str  # N_-marked, translated when the codebook is written
+    meaning: str
+    values: str = ""
+    item: int | None = None  # responses.csv's item_N columns: N, for the meaning's %(n)s
+
+
+@dataclass(frozen=True, slots=True)
+class ExportFile:
+    name: str
+    summary: str  # N_-marked: what the file holds, for the page
+    columns: tuple[Column, ...]
+
+
+def pseudonym(participant_id: uuid.UUID | str) -> str:
+    """"p" and 15 characters of the keyed hash: never starts like a spreadsheet formula, so it is written
+    the same way in every file and program."""
+    return "p" + keyed_digest(PSEUDONYM_PURPOSE, str(uuid.UUID(str(participant_id))), 15)
+
+
+def today() -> date:
+    return local(datetime.now(UTC)).date()
+
+
+def default_period(until: date) -> tuple[date, date]:
+    """The last twelve months, up to and including ``until``."""
+    try:
+        year_before = until.replace(year=until.year - 1)
+    except ValueError:  # 29 February
+        year_before = until.replace(year=until.year - 1, day=28)
+    return year_before + timedelta(days=1), until
+
+
+async def site_choices() -> list[dict[str, Any]]:
+    return await Site.select(Site.id, Site.slug, Site.name).order_by(Site.name)
+
+
+async def parse_request(start: str | None, end: str | None, sites: Sequence[str], *,
+                        until: date | None = None) -> ExportRequest:
+    """Reads the page's fields; raises ExportError with a message for people."""
+    default_start, default_end = default_period(until or today())
+    try:
+        first = date.fromisoformat(start.strip()) if start and start.strip() else default_start
+        last = date.fromisoformat(end.strip()) if end and end.strip() else default_end
+    except ValueError:
+        raise ExportError(_("Please give the first and last day of the period as dates, for example "
+                            "2025-01-31.")) from None
+    if first > last:
+        raise ExportError(_("The first day of the period must not come after the last day."))
+    wanted = sorted({s.strip() for s in sites if s.strip()})
+    if len(wanted) > MAX_SITES:
+        raise ExportError(_("Please choose fewer sites."))
+    site_ids: tuple[int, ...] = ()
+    if wanted:
+        known = {r["slug"]: r["id"] for r in await Site.select(Site.id, Site.slug).where(Site.slug.is_in(wanted))}
+        unknown = [s for s in wanted if s not in known]
+        if unknown:
+            raise ExportError(_("There is no site called “%(site)s”.", site=unknown[0][:60]))
+        site_ids = tuple(known[s] for s in wanted)
+    return ExportRequest(first, last, tuple(wanted), site_ids)
+
+
+def download_name(file: ExportFile, request: ExportRequest) -> str:
+    stem = file.name.rsplit(".", 1)[0]
+    return f"pusterum-{stem}-{request.start.isoformat()}_{request.end.isoformat()}.csv"
+
+
+# --- the files and their columns (the codebook is written from these) ---
+
+TEXT, DAY, INTEGER = N_("text"), N_("date (YYYY-MM-DD)"), N_("whole number")
+_PSEUDONYM = Column("pseudonym", TEXT, N_("The person's pseudonym: the same in every file and in every export "
+                                         "made with the same secret key."), N_("p and 15 letters, digits, - or _"))
+_DAY = Column("day", DAY, N_("The day it happened on her phone, in Danish time (Europe/Copenhagen)."))
+_CONTENT = Column("content", TEXT, N_("The exercise or questionnaire (its slug)."),
+                  N_("a slug from content_versions.csv, or empty"))
+_VERSION = Column("version", INTEGER, N_("The version of that exercise or questionnaire she used."),
+                  N_("a version number from content_versions.csv, or empty"))
+EVENT_TYPES = ("app_opened", "exercise_started", "step_completed", "exercise_completed", "exercise_left",
+               "rating_given", "pause_completed", "reminder_sent", "reminder_opened", "questionnaire_answered")
+
+PARTICIPANTS = ExportFile("participants.csv", N_(
+    "One row per person who had joined by the last day of the period: how she came in (site, unit, "
+    "course group), the language she chose, the municipality she lives in if she gave it, when she "
+    "joined and, if she has stopped, when and what she chose. People who stopped and asked for their "
+    "records to be deleted are not included."), (
+    _PSEUDONYM,
+    Column("kind", TEXT, N_("Patient (invited by the clinic) or staff member (a unit's QR code)."), "patient, staff"),
+    Column("site", TEXT, N_("The hospital or clinic she joined through (its slug)."), N_("a site slug")),
+    Column("unit", TEXT, N_("The unit (staff members; patients only if the invite named one)."),
+           N_("a unit slug, or empty")),
+    Column("course_group", TEXT, N_("The course group (cohort) she joined."), N_("a course group slug, or empty")),
+    Column("course", TEXT, N_("The course that group follows."), N_("a course slug, or empty")),
+    Column("municipality", TEXT, N_("The municipality she lives in, if she chose to say."),
+           N_("a four-digit Danish municipality code, or empty")),
+    Column("language", TEXT, N_("The language she chose."), "da, en"),
+    Column("enrolled_day", DAY, N_("The day she joined (gave consent).")),
+    Column("consent_version", TEXT, N_("The version of the consent text she agreed to.")),
+    Column("withdrawn_day", DAY, N_("The day she stopped taking part."), N_("a date, or empty")),
+    Column("withdrawal", TEXT, N_("What she chose when she stopped: her records stay in the follow-up."),
+           N_("keep, or empty")),
+))
+
+EVENTS = ExportFile("events.csv", N_(
+    "One row per thing that happened in the app in the period: opening it, starting, finishing or "
+    "leaving an exercise, each step, a rating (the number only), a staff pause with stress before and "
+    "after, reminders and check-ins. The day only, never the time of day; no comments."), (
+    _PSEUDONYM, _DAY,
+    Column("type", TEXT, N_("What happened."), ", ".join(EVENT_TYPES)),
+    _CONTENT, _VERSION,
+    Column("step", INTEGER, N_("step_completed: which step was finished (the first step is 0)."),
+           N_("0 or more, or empty")),
+    Column("seconds", INTEGER, N_("exercise_completed, exercise_left, pause_completed: seconds practised."),
+           N_("seconds, or empty")),
+    Column("rating", INTEGER, N_("rating_given: how helpful she found the exercise."), N_("1 to 5, or empty")),
+    Column("score", INTEGER, N_("questionnaire_answered: the score, computed on the server (WHO-5: the sum "
+                                "× 4). The answers are in responses.csv."), N_("WHO-5: 0 to 100, or empty")),
+    Column("stress_before", INTEGER, N_("pause_completed: how stressed she felt before, if she said."),
+           N_("0 (not at all) to 10, or empty")),
+    Column("stress_after", INTEGER, N_("pause_completed: how stressed she felt after, if she said."),
+           N_("0 (not at all) to 10, or empty")),
+    Column("clock_suspect", TEXT, N_("Why the phone's clock, and so the day, may be wrong: corrected (the "
+                                     "phone's clock was off and the time was moved), future, too_old."),
+           N_("corrected, future, too_old, or empty")),
+))
+
+_ITEM_MEANING = N_("The answer to item %(n)s of the questionnaire, as the score of the chosen option.")
+RESPONSES = ExportFile("responses.csv", N_(
+    "One row per questionnaire answered in the period (the WHO-5 check-in, the short app-satisfaction "
+    "check): each item's answer and the score."), (
+    _PSEUDONYM, _DAY,
+    Column("questionnaire", TEXT, N_("The questionnaire (its slug)."), "who-5, app-satisfaction, …"),
+    Column("version", INTEGER, N_("The version of the questionnaire she answered."),
+           N_("a version number from content_versions.csv")),
+    # item_1 … item_N are inserted here, N being the most items any questionnaire has.
+    Column("score", INTEGER, N_("The score, computed on the server from the answers (WHO-5: the sum × 4)."),
+           N_("WHO-5: 0 to 100")),
+))
+
+COMMENTS = ExportFile("comments.csv", N_(
+    "The short comments people wrote with a rating, in the period. Without a pseudonym, the rating or "
+    "the day (only the month), so that free text, which could say who someone is, cannot be matched "
+    "with a person's other records. Read them with care and do not quote anything that could identify "
+    "someone."), (
+    Column("month", TEXT, N_("The month the comment was written in, in Danish time."), N_("YYYY-MM")),
+    Column("content", TEXT, N_("The exercise that was rated (its slug)."), N_("a slug from content_versions.csv")),
+    Column("comment", TEXT, N_("What she wrote, as written."), N_("up to 500 characters")),
+))
+
+CONTENT_VERSIONS = ExportFile("content_versions.csv", N_(
+    "Every version of every exercise, course, resource and questionnaire: when it was made and "
+    "published, and its title, so that the content and version columns of the other files can be read."), (
+    Column("content", TEXT, N_("The slug of the exercise, course, resource or questionnaire.")),
+    Column("kind", TEXT, N_("What kind of content it is."), "exercise, course, resource, questionnaire"),
+    Column("version", INTEGER, N_("The version number (1, 2, …); a change adds a version.")),
+    Column("created_day", DAY, N_("The day the version was made.")),
+    Column("published_day", DAY, N_("The day the version was published."), N_("a date, or empty")),
+    Column("title_da", TEXT, N_("The title in Danish.")),
+    Column("title_en", TEXT, N_("The title in English.")),
+))
+
+CODEBOOK = ExportFile("codebook.csv", N_(
+    "Every column of every file: what it means, its type, and the values it can hold, with notes on "
+    "pseudonyms and dates."), (
+    Column("file", TEXT, N_("The file the column is in; * for notes that concern every file.")),
+    Column("column", TEXT, N_("The column's name, as in the file's first row.")),
+    Column("type", TEXT, N_("text, date (YYYY-MM-DD) or whole number.")),
+    Column("meaning", TEXT, N_("What the column holds.")),
+    Column("values", TEXT, N_("The values it can take; empty means not known or not relevant for that row.")),
+))
+
+FILES: dict[str, ExportFile] = {f.name: f for f in (PARTICIPANTS, EVENTS, RESPONSES, COMMENTS, CONTENT_VERSIONS,
+                                                    CODEBOOK)}
+NOTES = (
+    ("pseudonym", N_("A pseudonym is a keyed hash (HMAC-SHA-256) of the participant's internal id. It is the same "
+                     "in every file and in every export from this installation, so exports from different days "
+                     "can be joined. It cannot be turned back into the id without the installation's secret key; "
+                     "if that key is ever changed, every pseudonym changes with it.")),
+    ("day", N_("Times are given as days only (Danish time, Europe/Copenhagen), never as a time of day. A day "
+               "comes from the phone's clock; see clock_suspect.")),
+    ("", N_("The files are UTF-8 with a byte order mark, comma-separated, one header row. A text cell that "
+            "begins with =, +, -, @ or a tab is written with an apostrophe in front, so that a spreadsheet "
+            "shows it instead of running it as a formula.")),
+    ("", N_("Period: events, responses and comments from the first to the last day; participants who had "
+            "joined by the last day. Sites: the site each person joined through.")),
+)
+
+
+# --- reading the rows, a page at a time ---
+
+def _doc(data: Any) -> dict[str, Any]:
+    return json.loads(data) if isinstance(data, str) else data
+
+
+def _day(moment: datetime | None) -> date | None:
+    return local(moment).date() if moment else None
+
+
+def _kept(withdrawal: Any) -> Any:
+    """Not withdrawn, or withdrawn with her records kept (NULL <> 'delete' is not true in SQL)."""
+    return withdrawal.is_null() | (withdrawal != "delete")
+
+
+async def _version_labels() -> dict[int, tuple[str, int]]:
+    """Content version id -> (slug, number): a few hundred rows, read once per export."""
+    rows = await ContentVersion.select(ContentVersion.id, ContentVersion.item.slug, ContentVersion.number)
+    return {r["id"]: (r["item.slug"], r["number"]) for r in rows}
+
+
+async def questionnaire_items() -> int:
+    """The most items any questionnaire version has: responses.csv has that many item columns."""
+    rows = await ContentVersion.select(ContentVersion.data).where(ContentVersion.item.kind == "questionnaire")
+    return max((len(_doc(r["data"]).get("items", [])) for r in rows), default=0)
+
+
+async def _pages(query: Any, key: Any) -> AsyncIterator[list[dict[str, Any]]]:
+    """Keyset paging over the primary key ``key``: ``query(after)`` gives the next page's query."""
+    after = None
+    while True:
+        rows = await query(after).order_by(key).limit(CHUNK)
+        if not rows:
+            return
+        yield rows
+        if len(rows) < CHUNK:
+            return
+        after = rows[-1][key._meta.name]
+
+
+def _events(request: ExportRequest, *columns: Any, where: Sequence[Any] = ()) -> Any:
+    def query(after: Any) -> Any:
+        q = Event.select(Event.id, Event.participant, Event.day, *columns).where(
+            Event.day >= request.start, Event.day <= request.end, _kept(Event.participant.withdrawal), *where)
+        if request.site_ids:
+            q = q.where(Event.participant.site.is_in(list(request.site_ids)))
+        if after is not None:
+            q = q.where(Event.id > after)
+        return q
+    return _pages(query, Event.id)
+
+
+class _Pseudonyms(dict):
+    def __missing__(self, participant_id: Any) -> str:
+        value = self[participant_id] = pseudonym(participant_id)
+        return value
+
+
+async def _participant_rows(request: ExportRequest) -> AsyncIterator[list[list[Any]]]:
+    sites = {r["id"]: r["slug"] for r in await Site.select(Site.id, Site.slug)}
+    units = {r["id"]: r["slug"] for r in await Unit.select(Unit.id, Unit.slug)}
+    groups = {r["id"]: (r["slug"], r["course_slug"]) for r in await CourseGroup.select(
+        CourseGroup.id, CourseGroup.slug, CourseGroup.course_slug)}
+
+    def query(after: Any) -> Any:
+        q = Participant.select(
+            Participant.id, Participant.kind, Participant.site, Participant.unit, Participant.course_group,
+            Participant.municipality_code, Participant.language, Participant.created_at,
+            Participant.consent_version, Participant.withdrawn_at, Participant.withdrawal,
+        ).where(Participant.created_at < start_of_day(request.end + timedelta(days=1)),
+                _kept(Participant.withdrawal))
+        if request.site_ids:
+            q = q.where(Participant.site.is_in(list(request.site_ids)))
+        if after is not None:
+            q = q.where(Participant.id > after)
+        return q
+
+    async for page in _pages(query, Participant.id):
+        rows = []
+        for r in page:
+            group, course = groups.get(r["course_group"], (None, None))
+            rows.append([pseudonym(r["id"]), r["kind"], sites.get(r["site"]), units.get(r["unit"]), group, course,
+                         r["municipality_code"], r["language"], _day(r["created_at"]), r["consent_version"],
+                         _day(r["withdrawn_at"]), r["withdrawal"]])
+        yield rows
+
+
+async def _event_rows(request: ExportRequest) -> AsyncIterator[list[list[Any]]]:
+    versions, names = await _version_labels(), _Pseudonyms()
+    async for page in _events(request, Event.type, Event.content_version, Event.step, Event.seconds, Event.value,
+                              Event.stress_before, Event.stress_after, Event.clock_suspect):
+        rows = []
+        for r in page:
+            slug, number = versions.get(r["content_version"], (None, None))
+            kind = r["type"]
+            rows.append([names[r["participant"]], r["day"], kind, slug, number, r["step"], r["seconds"],
+                         r["value"] if kind == "rating_given" else None,
+                         r["value"] if kind == "questionnaire_answered" else None,
+                         r["stress_before"], r["stress_after"], r["clock_suspect"]])
+        yield rows
+
+
+async def _response_rows(request: ExportRequest) -> AsyncIterator[list[list[Any]]]:
+    versions, names, items = await _version_labels(), _Pseudonyms(), await questionnaire_items()
+    async for page in _events(request, Event.content_version, Event.answers, Event.value,
+                              where=[Event.type == "questionnaire_answered"]):
+        rows = []
+        for r in page:
+            slug, number = versions.get(r["content_version"], (None, None))
+            answers = [int(a) for a in (r["answers"] or "").split(",") if a.strip()]
+            cells = (answers + [None] * items)[:items]
+            rows.append([names[r["participant"]], r["day"], slug, number, *cells, r["value"]])
+        yield rows
+
+
+async def _comment_rows(request: ExportRequest) -> AsyncIterator[list[list[Any]]]:
+    versions = await _version_labels()
+    # Ordered by the event's random id: the order says nothing about who wrote what, or when in the day.
+    async for page in _events(request, Event.content_version, Event.note,
+                              where=[Event.type == "rating_given", Event.note.is_not_null(), Event.note != ""]):
+        yield [[str(r["day"])[:7], versions.get(r["content_version"], (None, None))[0], r["note"]] for r in page]
+
+
+async def _content_version_rows(_request: ExportRequest) -> AsyncIterator[list[list[Any]]]:
+    def query(after: Any) -> Any:
+        q = ContentVersion.select(ContentVersion.id, ContentVersion.item.kind, ContentVersion.item.slug,
+                                  ContentVersion.number, ContentVersion.created_at, ContentVersion.published_at,
+                                  ContentVersion.data)
+        return q if after is None else q.where(ContentVersion.id > after)
+
+    async for page in _pages(query, ContentVersion.id):
+        rows = []
+        for r in page:
+            doc = _doc(r["data"])
+            title = doc.get("title") or doc.get("name") or {}
+            rows.append([r["item.slug"], r["item.kind"], r["number"], _day(r["created_at"]),
+                         _day(r["published_at"]), title.get("da"), title.get("en")])
+        yield rows
+
+
+async def _codebook_rows(_request: ExportRequest) -> AsyncIterator[list[list[Any]]]:
+    rows: list[list[Any]] = [["*", column, "", _(note), ""] for column, note in NOTES]
+    for file in FILES.values():
+        columns = await columns_of(file)
+        rows.extend([file.name, c.name, _(c.type), _(c.meaning, n=c.item) if c.item else _(c.meaning),
+                     _(c.values) if c.values else ""] for c in columns)
+    yield rows
+
+
+_ROWS = {"participants.csv": _participant_rows, "events.csv": _event_rows, "responses.csv": _response_rows,
+         "comments.csv": _comment_rows, "content_versions.csv": _content_version_rows,
+         "codebook.csv": _codebook_rows}
+
+
+async def columns_of(file: ExportFile) -> tuple[Column, ...]:
+    if file is not RESPONSES:
+        return file.columns
+    n = await questionnaire_items()
+    items = tuple(Column(f"item_{k}", INTEGER, _ITEM_MEANING, N_("WHO-5: 0 to 5; empty when the questionnaire has "
+                                                                   "fewer items"), item=k) for k in range(1, n + 1))
+    return (*file.columns[:-1], *items, file.columns[-1])
+
+
+async def stream(file: ExportFile, request: ExportRequest) -> AsyncIterator[bytes]:
+    """The file as CSV, one piece per page of rows: the byte order mark and the header come with the first."""
+    pending = BOM + csv_text([[c.name for c in await columns_of(file)]])
+    async for rows in _ROWS[file.name](request):
+        yield (pending + csv_text(rows)).encode()
+        pending = ""
+    if pending:
+        yield pending.encode()
+

@@ -1,0 +1,189 @@
+"""The follow-up dashboard: the figures people rely on, and no group of fewer than five ever shown."""
+
+from __future__ import annotations
+
+import re
+import statistics
+from datetime import UTC, datetime, timedelta
+from html import unescape
+
+import httpx
+
+from server.accounts import services as accounts
+from server.accounts.tables import AccountSite
+from server.content.catalog import get_catalog
+from server.participants.tables import Site
+from server.reports.stats import t95
+from tests.support import (
+    app_client,
+    csrf_token,
+    enrol,
+    enrol_staff,
+    event,
+    exercise_version,
+    make_invite,
+    make_staff_code,
+    post_events,
+)
+
+PASSWORD = "a lighthouse keeper's long notebook"
+URL = "/workspace/reports"
+
+
+def phone(app) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+                             follow_redirects=False)
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, roles: tuple[str, ...]) -> int:
+    account_id = await accounts.create_account(email, PASSWORD, roles)
+    form = await client.get("/workspace/login")
+    response = await client.post("/workspace/login", data={"_csrf_token": csrf_token(form.text), "email": email,
+                                                           "password": PASSWORD})
+    assert response.status_code == 303
+    client.headers["accept-language"] = "en"
+    return account_id
+
+
+async def practise(app, n: int, *, municipality: str = "0101", code: str | None = None,
+                   slug: str = "breathing-space-3", completed: bool = True) -> None:
+    """``n`` patients who each start an exercise (and complete it) today."""
+    version = exercise_version(slug)
+    for _ in range(n):
+        async with phone(app) as client:
+            await enrol(client, code=code, lang="en", municipality=municipality)
+            events = [event("exercise_started", exercise_version=version)]
+            if completed:
+                events.append(event("exercise_completed", exercise_version=version, seconds=180))
+            assert (await post_events(client, events)).status_code == 200
+
+
+def table(html: str, caption: str) -> list[list[str]]:
+    """The rows of the table with this caption, as the cells' text."""
+    match = re.search(rf"<caption>{re.escape(caption)}</caption>(.*?)</table>", html, re.S)
+    assert match, f"no table {caption!r}"
+    rows = re.findall(r"<tr>(.*?)</tr>", match.group(1), re.S)
+    return [[unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)]
+            for r in rows]
+
+
+def figure(html: str, label: str) -> str:
+    match = re.search(rf"<dt>{re.escape(label)}</dt><dd>([^<]*)</dd>", html)
+    assert match, f"no figure {label!r}"
+    return unescape(match.group(1))
+
+
+async def test_the_figures_count_people_practices_and_minutes(app, db):
+    async with app_client(app) as researcher:
+        await sign_in(researcher, "r@example.org", ("researcher",))
+        await practise(app, 6)
+        await practise(app, 2, completed=False)
+        page = await researcher.get(URL)
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert figure(html, "Used Pusterum in the period") == "8"
+    assert figure(html, "Joined in the period") == "8"
+    assert figure(html, "Active in the last 7 days") == "8"
+    assert figure(html, "Practices started") == "8" and figure(html, "Practices completed") == "6"
+    assert figure(html, "Minutes of practice") == "18"  # 6 × 3 minutes
+    rows = table(html, "Completion and ratings per exercise")
+    title = get_catalog().exercises["breathing-space-3"]["title"]["en"]
+    assert [title, "8", "8", "6", "75 %"] == rows[1][:5]
+    assert 'role="img"' in html and "<svg" in html  # a chart, with the table beside it
+
+
+async def test_a_municipality_with_fewer_than_five_is_hidden_and_cannot_be_worked_out(app, db):
+    async with app_client(app) as researcher:
+        await sign_in(researcher, "r@example.org", ("researcher",))
+        await practise(app, 7, municipality="0101")
+        await practise(app, 6, municipality="0147")
+        await practise(app, 2, municipality="0151")
+        html = (await researcher.get(URL)).text
+    rows = {r[0]: r[1:] for r in table(html, "Activity by municipality of residence")[1:]}
+    assert rows["Ballerup"] == ["<5", "<5", "<5", "<5"]  # 2 people: primary suppression
+    # With only Ballerup hidden, "All" minus the others would give it away: the next smallest goes too.
+    assert rows["Frederiksberg"] == ["·", "·", "·", "·"]
+    assert rows["København"] == ["7", "7", "7", "21"]
+    assert rows["All"] == ["15", "15", "15", "45"]
+    assert "cannot be worked out from the total" in html
+    # The chart draws no bar for the hidden rows.
+    chart = re.search(r'<svg[^>]*aria-labelledby="geo-chart-title".*?</svg>', html, re.S).group(0)
+    assert chart.count("<rect") == 1
+
+
+async def test_too_few_people_show_nothing_and_filters_cannot_single_out_a_small_group(app, db):
+    async with app_client(app) as researcher:
+        await sign_in(researcher, "r@example.org", ("researcher",))
+        await practise(app, 3)
+        few = (await researcher.get(URL)).text
+        assert "Fewer than five people used Pusterum with these filters" in few
+        assert "Practices started" not in few
+        await practise(app, 4)
+        code = await make_staff_code()
+        for _ in range(2):  # two nurses: "everyone" minus "patients" would be them
+            async with phone(app) as nurse:
+                await enrol_staff(nurse, code=code, lang="en")
+                await post_events(nurse, [event("pause_completed", exercise_version=exercise_version(
+                    "box-breathing"), seconds=60, stress_before=7, stress_after=4)])
+        patients = (await researcher.get(URL, params={"kind": "patient"})).text
+        everyone = (await researcher.get(URL)).text
+    assert "leave out fewer than five people with the same who" in patients
+    assert "Practices started" not in patients
+    assert figure(everyone, "Used Pusterum in the period") == "9"
+    # Two staff members rated stress: fewer than five, so no stress figures.
+    assert "Fewer than five staff members rated their stress" in everyone
+
+
+async def test_who5_change_is_paired_with_a_confidence_interval(app, db):
+    version = get_catalog().questionnaires["who-5"]["version_id"]
+    earlier = (datetime.now(UTC) - timedelta(days=40)).isoformat()
+    plans = [([2, 2, 2, 2, 2], [3, 3, 3, 3, 3]), ([1, 2, 1, 2, 1], [3, 3, 2, 3, 3]), ([3, 3, 3, 3, 3], [3, 3, 3, 3, 2]),
+             ([2, 1, 2, 2, 2], [4, 3, 3, 3, 3]), ([0, 1, 1, 1, 1], [2, 2, 2, 2, 2]), ([4, 4, 4, 4, 4], [3, 4, 4, 4, 4])]
+    async with app_client(app) as researcher:
+        await sign_in(researcher, "r@example.org", ("researcher",))
+        for before, after in plans:
+            async with phone(app) as client:
+                await enrol(client, lang="en")
+                response = await post_events(client, [
+                    event("questionnaire_answered", questionnaire_version=version, answers=before, occurred_at=earlier),
+                    event("questionnaire_answered", questionnaire_version=version, answers=after)])
+                assert response.status_code == 200, response.text
+        html = (await researcher.get(URL)).text
+    changes = [4 * (sum(a) - sum(b)) for b, a in plans]
+    mean = statistics.fmean(changes)
+    half = t95(len(changes) - 1) * statistics.stdev(changes) / len(changes) ** 0.5
+    assert figure(html, "People with both") == "6"
+    assert figure(html, "Mean change") == f"+{mean:.1f}"
+    assert f"interval {mean - half:.1f} to {mean + half:.1f}" in html
+    improved = sum(c >= 10 for c in changes)
+    assert figure(html, "Improved by 10 points or more") == f"{round(100 * improved / 6)} %"
+
+
+async def test_a_coordinator_sees_only_her_own_sites(app, db):
+    async with app_client(app) as coordinator:
+        account_id = await sign_in(coordinator, "c@example.org", ("coordinator",))
+        none_yet = (await coordinator.get(URL)).text
+        assert "No sites are linked to your account yet" in none_yet
+        await practise(app, 5, code=await make_invite(site_slug="east"))
+        await practise(app, 6, code=await make_invite(site_slug="west"))
+        east = await Site.select(Site.id).where(Site.slug == "east").first()
+        await AccountSite.insert(AccountSite(account=account_id, site=east["id"]))
+        html = (await coordinator.get(URL)).text
+        other = await coordinator.get(URL, params={"site": "west"})
+    assert figure(html, "Used Pusterum in the period") == "5"
+    assert 'value="west"' not in html
+    assert other.status_code == 400 and "not one you can see" in other.text
+
+
+async def test_bad_filters_are_explained_and_others_are_refused(app, db):
+    async with app_client(app) as researcher:
+        await sign_in(researcher, "r@example.org", ("researcher",))
+        backwards = await researcher.get(URL, params={"from": "2026-05", "to": "2026-01"})
+        nonsense = await researcher.get(URL, params={"from": "May"})
+        unknown = await researcher.get(URL, params={"municipality": "9999"})
+    assert backwards.status_code == 400 and "start before it ends" in backwards.text
+    assert nonsense.status_code == 400 and "for example 2026-03" in nonsense.text
+    assert unknown.status_code == 400 and "not on the list" in unknown.text
+    async with app_client(app) as editor:
+        await sign_in(editor, "e@example.org", ("editor",))
+        assert (await editor.get(URL)).status_code == 403
