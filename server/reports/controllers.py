@@ -37,7 +37,7 @@ SECTIONS = {
     "ahead": N_("The year ahead"),
 }
 NOTE_LIMIT = 4000
-FILTER_NAMES = {"site": N_("site"), "unit": N_("unit"), "municipality": N_("municipality"), "kind": N_("who"),
+FILTER_NAMES = {"site": N_("site"), "unit": N_("unit"), "municipality": N_("municipality"), "kind": N_("role (patient or staff)"),
                 "group": N_("course group")}
 
 

@@ -127,7 +127,7 @@ async def test_too_few_people_show_nothing_and_filters_cannot_single_out_a_small
                     "box-breathing"), seconds=60, stress_before=7, stress_after=4)])
         patients = (await researcher.get(URL, params={"kind": "patient"})).text
         everyone = (await researcher.get(URL)).text
-    assert "leave out fewer than five people with the same who" in patients
+    assert "leave out fewer than five people with the same role (patient or staff)" in patients
     assert "Practices started" not in patients
     assert figure(everyone, "Used Pusterum in the period") == "9"
     # Two staff members rated stress: fewer than five, so no stress figures.
