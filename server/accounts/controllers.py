@@ -12,6 +12,7 @@ import segno
 from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.enums import RequestEncodingType
+from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
@@ -25,7 +26,7 @@ from server.accounts.guards import (
     second_factor_required,
     session_cookie,
 )
-from server.accounts.tables import ROLES, AuditEntry
+from server.accounts.tables import ROLES, Account, AuditEntry
 from server.lib.i18n import N_, _
 from server.lib.signing import sign, unsign
 from server.lib.templates import page
@@ -233,6 +234,8 @@ class AdminController(Controller):
                             data: Annotated[SitesForm, Form]) -> Redirect:
         """The sites a coordinator answers for: her dashboards and annual report show these only."""
         session = await require(request, "admin")
+        if not await Account.exists().where(Account.id == account_id):
+            raise NotFoundException
         chosen = data.site if isinstance(data.site, list) else [data.site]
         known = {r["id"] for r in await Site.select(Site.id)}
         await services.set_sites(account_id, [s for s in chosen if s in known], session.account.id)

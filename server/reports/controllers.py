@@ -37,8 +37,8 @@ SECTIONS = {
     "ahead": N_("The year ahead"),
 }
 NOTE_LIMIT = 4000
-FILTER_NAMES = {"site": N_("site"), "unit": N_("unit"), "municipality": N_("municipality"), "kind": N_("role (patient or staff)"),
-                "group": N_("course group")}
+FILTER_NAMES = {"site": N_("site"), "unit": N_("unit"), "municipality": N_("municipality"),
+                "kind": N_("role (patient or staff)"), "group": N_("course group")}
 
 
 class BadFilter(ValueError):
@@ -102,6 +102,25 @@ def _labels(options: dict[str, Any]) -> dict[str, dict[Any, str]]:
             "municipality": {code: m.name for code, m in options["municipalities"].items()}}
 
 
+def describe(f: Filters, options: dict[str, Any]) -> list[str]:
+    """The filters in words, for the page and for print: what a selected option alone does not say."""
+    names = {key: {o["id"]: o["name"] for o in options[key]} for key in ("sites", "units", "groups")}
+    out = []
+    if f.kind:
+        out.append(_("Patients") if f.kind == "patient" else _("Staff"))
+    if f.site is not None:
+        out.append(_("Site: %(name)s", name=names["sites"].get(f.site, "")))
+    if f.unit is not None:
+        out.append(_("Unit: %(name)s", name=names["units"].get(f.unit, "")))
+    if f.group is not None:
+        out.append(_("Course group: %(name)s", name=names["groups"].get(f.group, "")))
+    if f.municipality == "none":
+        out.append(_("Municipality of residence not stated"))
+    elif f.municipality:
+        out.append(_("Lives in %(name)s", name=options["municipalities"][f.municipality].name))
+    return out
+
+
 def _month_label(row_key: date, language: str) -> str:
     return format_date(row_key, "MMM y", locale=language)
 
@@ -145,7 +164,7 @@ class ReportsController(Controller):
                         period=None, **context)
         board, drawn = await _board(f, options, today)
         return page(request, "reports/dashboard.html", board=board, charts=drawn, error=None,
-                    period=(f.first_month, f.last_month), **context)
+                    period=(f.first_month, f.last_month), described=describe(f, options), **context)
 
     async def _annual(self, request: Request, who: Reader, *, status_code: int = 200,
                       error: str | None = None, saved: bool = False) -> Template:
@@ -170,7 +189,7 @@ class ReportsController(Controller):
         f = Filters(first_month=date(year, 1, 1), last_month=date(year, 12, 1), scope=scope)
         board, drawn = await _board(f, options, today)
         return page(request, "reports/annual.html", status_code=status_code, board=board, charts=drawn, year=year,
-                    error=error, notes=await _notes(year, _scope_key(chosen_sites)), **context)
+                    error=error, notes=await _notes(year, _scope_key(who, chosen_sites, options)), **context)
 
     @get("/annual", name="reports:annual")
     async def annual(self, request: Request) -> Template:
@@ -197,13 +216,17 @@ class ReportsController(Controller):
         if any(len(body) > NOTE_LIMIT for body in bodies.values()):
             return await self._annual(request, who, status_code=400,
                                       error=_("Each note can be at most %(n)s characters.", n=NOTE_LIMIT))
-        await _save_notes(year, _scope_key(chosen), bodies, who.account.id)
-        await audit(who.account.id, "report.notes_saved", target=f"{year}:{_scope_key(chosen)}")
+        scope = _scope_key(who, chosen, options)
+        await _save_notes(year, scope, bodies, who.account.id)
+        await audit(who.account.id, "report.notes_saved", target=f"{year}:{scope}")
         query = "&".join([f"year={year}", *[f"site={s['slug']}" for s in chosen], "saved=1"])
         return Redirect(f"/workspace/reports/annual?{query}#notes", status_code=303)
 
 
-def _scope_key(sites: list[dict[str, Any]]) -> str:
+def _scope_key(who: Reader, chosen: list[dict[str, Any]], options: dict[str, Any]) -> str:
+    """The sites a report covers, as the key of its notes: what she ticked, or else all she can see
+    (a coordinator's "all" is her own sites, never another coordinator's)."""
+    sites = chosen or (options["sites"] if who.scope is not None else [])
     return ",".join(sorted(s["slug"] for s in sites)) or "all"
 
 

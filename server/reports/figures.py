@@ -122,39 +122,91 @@ class Dashboard:
     min_people: int = MIN_PEOPLE
 
 
-async def _people(f: Filters) -> int:
-    rows = await _usage(f, None)
-    return rows[0]["people"] if rows else 0
+@dataclass(slots=True)
+class _Measured:
+    """Everything counted for one set of filters, before anything is hidden."""
+
+    total: dict[str, Any]
+    enrolment: tuple[int, int, int]  # joined in the period, active in 7 and in 30 days
+    tables: dict[str, list[Row]]
+    who5_pairs: list[tuple[int, int]]
+    satisfaction: list[list[int]]  # each person's latest answers
+
+
+TABLES = ("months", "exercises", "municipalities", "sites")
+_TOTAL_EXTRA = (", count(DISTINCT CASE WHEN u.stress_pairs > 0 THEN u.participant END) AS stress_people, "
+                "sum(u.stress_pairs) AS stress_pairs, sum(u.stress_before_sum) AS stress_before, "
+                "sum(u.stress_after_sum) AS stress_after")
+
+
+async def _measure(f: Filters, catalog: Catalog, period_end: date, labels: dict[str, dict[Any, str]],
+                   language: str, *, total_only: bool = False) -> _Measured:
+    total = (await _usage(f, None, _TOTAL_EXTRA))[0]
+    total["people"] = total["people"] or 0
+    if total_only:
+        return _Measured(total, (0, 0, 0), {}, [], [])
+    months = [Row(_as_date(r["key"]), _as_date(r["key"]).isoformat()[:7], r["people"], _values(r))
+              for r in sorted(await _usage(f, "u.month"), key=lambda r: str(r["key"]))]
+    exercises = sorted((Row(r["key"], _title(catalog, r["key"], language), r["people"], _values(r))
+                        for r in await _usage(f, "u.exercise") if r["key"]), key=lambda row: (-row.people, row.label))
+    tables = {"months": months, "exercises": exercises,
+              "municipalities": _by(await _usage(f, "p.municipality_code"), labels["municipality"]),
+              "sites": _by(await _usage(f, "p.site"), labels["site"])}
+    return _Measured(total, await _enrolment(f, period_end), tables, await _who5_pairs(f, catalog),
+                     await _satisfaction_answers(f, catalog))
+
+
+def _hide_differences(narrow: list[Row], wide: list[Row]) -> None:
+    """A row whose people differ from the same row without the filter by one to four: the two views
+    together would describe that small group, so the filtered row is hidden."""
+    people = {row.key: row.people for row in wide}
+    for row in narrow:
+        if too_few(people.get(row.key, 0) - row.people):
+            row.hidden = "complement"
 
 
 async def build(f: Filters, catalog: Catalog, *, today: date, labels: dict[str, dict[Any, str]],
                 language: str) -> Dashboard:
-    """``labels``: names for keys (site ids, municipality codes) so rows can be sorted and shown."""
+    """``labels``: names for keys (site ids, municipality codes) so rows can be sorted and shown.
+
+    Each filter on a person's attribute is compared with the same view without it: a group of one to
+    four people between the two (in the whole, in a row, among the WHO-5 pairs, the stress ratings or the
+    satisfaction answers) hides that part, so no two views subtract to a small group.
+    """
     period_end = min(today, f.end - timedelta(days=1))
-    total = (await _usage(f, None, ", count(DISTINCT CASE WHEN u.stress_pairs > 0 THEN u.participant END) AS "
-                                   "stress_people, sum(u.stress_pairs) AS stress_pairs, sum(u.stress_before_sum) "
-                                   "AS stress_before, sum(u.stress_after_sum) AS stress_after"))[0]
-    board = Dashboard(filters=f, period_end=period_end, shown=not too_few(total["people"] or 0))
-    if not board.shown:
+    board = Dashboard(filters=f, period_end=period_end, shown=True)
+    quick = await _measure(f, catalog, period_end, labels, language, total_only=True)
+    if too_few(quick.total["people"]):
+        board.shown = False
         return board
+    wider = {}
     for attribute in f.active():  # "everyone" minus "these": a group of its own
-        if too_few(await _people(f.without(attribute)) - total["people"]):
+        wide = await _measure(f.without(attribute), catalog, period_end, labels, language, total_only=True)
+        if too_few(wide.total["people"] - quick.total["people"]):
             board.shown, board.withheld_by = False, attribute
             return board
-    enrolled, active7, active30 = await _enrolment(f, period_end)
-    board.totals = {"people": total["people"], **_values(total), "enrolled": enrolled,
+        wider[attribute] = await _measure(f.without(attribute), catalog, period_end, labels, language)
+    m = await _measure(f, catalog, period_end, labels, language)
+    enrolment = list(m.enrolment)
+    stress_small = satisfaction_small = who5_small = False
+    for wide in wider.values():
+        for name in TABLES:
+            _hide_differences(m.tables[name], wide.tables[name])
+        enrolment = [None if n is None or too_few(w - n) else n for n, w in zip(enrolment, wide.enrolment, strict=True)]
+        stress_small |= too_few((wide.total["stress_people"] or 0) - (m.total["stress_people"] or 0))
+        who5_small |= too_few(len(wide.who5_pairs) - len(m.who5_pairs))
+        satisfaction_small |= too_few(len(wide.satisfaction) - len(m.satisfaction))
+    joined, active7, active30 = (None if n is None or too_few(n) else n for n in enrolment)
+    board.totals = {"people": m.total["people"], **_values(m.total), "enrolled": joined,
                     "active7": active7, "active30": active30}
-    board.stress = _stress(total)
-    board.months = protect([Row(_as_date(r["key"]), _as_date(r["key"]).isoformat()[:7], r["people"], _values(r))
-                            for r in sorted(await _usage(f, "u.month"), key=lambda r: str(r["key"]))])
-    exercises = [r for r in await _usage(f, "u.exercise") if r["key"]]
-    board.exercises = protect(sorted(
-        (Row(r["key"], _title(catalog, r["key"], language), r["people"], _values(r)) for r in exercises),
-        key=lambda row: (-row.people, row.label)))
-    board.municipalities = _by(await _usage(f, "p.municipality_code"), labels["municipality"])
-    board.sites = _by(await _usage(f, "p.site"), labels["site"])
-    board.who5, board.who5_people = await _who5(f, catalog)
-    board.satisfaction = await _satisfaction(f, catalog, language)
+    for name in TABLES:
+        setattr(board, name, protect(m.tables[name]))
+    board.stress = _stress(m.total, withheld=stress_small)
+    board.who5_people = len(m.who5_pairs)
+    instrument = catalog.questionnaires.get(INSTRUMENT)
+    if instrument and len(m.who5_pairs) >= MIN_PEOPLE and not who5_small:
+        board.who5 = paired_change(m.who5_pairs, instrument["scoring"].get("meaningful_change") or 10)
+    board.satisfaction = _satisfaction(m.satisfaction, catalog, language, withheld=satisfaction_small)
     return board
 
 
@@ -171,11 +223,11 @@ def _by(rows: list[dict[str, Any]], names: dict[Any, str]) -> list[Row]:
     """Rows by an attribute, largest first; people who did not say are one row of their own."""
     out = [Row(r["key"], names.get(r["key"], str(r["key"])) if r["key"] is not None else "", r["people"],
                _values(r)) for r in rows]
-    return protect(sorted(out, key=lambda row: (-row.people, row.label)))
+    return sorted(out, key=lambda row: (-row.people, row.label))
 
 
-async def _enrolment(f: Filters, period_end: date) -> tuple[int | None, int | None, int | None]:
-    """Joined in the period; active in the 7 and 30 days up to its end. None where fewer than five."""
+async def _enrolment(f: Filters, period_end: date) -> tuple[int, int, int]:
+    """Joined in the period; active in the 7 and 30 days up to its end."""
     sql = _Sql()
     joined = await Event.raw(
         f"SELECT count(*) AS n FROM participant p WHERE p.created_at >= {sql.arg(start_of_day(f.first_month))} "  # noqa: S608
@@ -186,17 +238,13 @@ async def _enrolment(f: Filters, period_end: date) -> tuple[int | None, int | No
         f"SELECT count(DISTINCT CASE WHEN a.day > {sql.arg(since7)} THEN a.participant END) AS d7, "  # noqa: S608
         "count(DISTINCT a.participant) AS d30 FROM active_day a JOIN participant p ON p.id = a.participant "
         f"WHERE a.day > {sql.arg(since30)} AND a.day <= {sql.arg(period_end)} AND {sql.people(f)}", *sql.args)
-
-    def safe(n: int) -> int | None:
-        return None if too_few(n) else n
-
-    return safe(joined[0]["n"]), safe(active[0]["d7"]), safe(active[0]["d30"])
+    return joined[0]["n"], active[0]["d7"], active[0]["d30"]
 
 
-def _stress(total: dict[str, Any]) -> dict[str, Any]:
+def _stress(total: dict[str, Any], *, withheld: bool) -> dict[str, Any]:
     """Staff stress (0-10) before and after pauses she rated both times; means over pauses."""
     people, pairs = total.get("stress_people") or 0, total.get("stress_pairs") or 0
-    if people < MIN_PEOPLE:
+    if people < MIN_PEOPLE or withheld:
         return {"people": people, "shown": False}
     before, after = total["stress_before"] / pairs, total["stress_after"] / pairs
     return {"people": people, "shown": True, "pauses": pairs, "before": round(before, 1),
@@ -220,36 +268,36 @@ async def _answers(f: Filters, catalog: Catalog, slug: str, *, until: date) -> d
     return out
 
 
-async def _who5(f: Filters, catalog: Catalog) -> tuple[PairedChange | None, int]:
+async def _who5_pairs(f: Filters, catalog: Catalog) -> list[tuple[int, int]]:
     """Baseline is her first WHO-5 ever; latest her last one in the period (if later than the baseline)."""
-    instrument = catalog.questionnaires.get(INSTRUMENT)
-    if instrument is None:
-        return None, 0
     pairs = []
     for readings in (await _answers(f, catalog, INSTRUMENT, until=f.end)).values():
         latest = readings[-1]
         if len(readings) >= 2 and latest["day"] >= f.first_month and latest["value"] is not None:
             pairs.append((readings[0]["value"], latest["value"]))
-    if len(pairs) < MIN_PEOPLE:
-        return None, len(pairs)
-    return paired_change(pairs, instrument["scoring"].get("meaningful_change") or 10), len(pairs)
+    return pairs
 
 
-async def _satisfaction(f: Filters, catalog: Catalog, language: str) -> list[Row]:
-    """Per statement: the share agreeing (the top two answers), from each person's latest answer."""
-    instrument = catalog.questionnaires.get(SATISFACTION)
-    if instrument is None:
-        return []
+async def _satisfaction_answers(f: Filters, catalog: Catalog) -> list[list[int]]:
+    """Each person's latest app-satisfaction answers in the period."""
     latest = []
     for readings in (await _answers(f, catalog, SATISFACTION, until=f.end)).values():
         if readings[-1]["day"] >= f.first_month and readings[-1]["answers"]:
             latest.append([int(a) for a in readings[-1]["answers"].split(",")])
+    return latest
+
+
+def _satisfaction(latest: list[list[int]], catalog: Catalog, language: str, *, withheld: bool) -> list[Row]:
+    """Per statement: the share agreeing (the top two answers). Each statement is answered by the same
+    people, so all are shown or all are hidden."""
+    instrument = catalog.questionnaires.get(SATISFACTION)
+    if instrument is None:
+        return []
     agree = sorted(o["score"] for o in instrument["options"])[-2:]
+    hidden = "small" if len(latest) < MIN_PEOPLE or withheld else None
     rows = []
     for i, item in enumerate(instrument["items"]):
         answered = [a[i] for a in latest if len(a) > i]
         share = round(100 * sum(a in agree for a in answered) / len(answered)) if answered else None
-        rows.append(Row(i, item.get(language) or item["da"], len(answered), {"agree": share}))
-    # Each statement is answered by the same people: all shown, or all hidden.
-    return [Row(r.key, r.label, r.people, r.values, None if len(latest) >= MIN_PEOPLE else "small") for r in rows]
-
+        rows.append(Row(i, item.get(language) or item["da"], len(answered), {"agree": share}, hidden))
+    return rows

@@ -37,13 +37,18 @@ def too_few(people: int) -> bool:
 
 
 def protect(rows: list[Row]) -> list[Row]:
-    """Marks rows hidden in place (primary, then complementary) and returns them for chaining."""
+    """Marks rows hidden in place (primary, then complementary) and returns them for chaining.
+
+    Rows already hidden by the caller count as hidden. A row of nobody (0) is shown: it hides nothing,
+    so it can neither protect a small row nor be the complement that does.
+    """
     for row in rows:
-        if row.people < MIN_PEOPLE:
+        if too_few(row.people):
             row.hidden = "small"
     hidden = [row for row in rows if not row.shown]
     if len(hidden) == 1:
-        candidates = sorted((row for row in rows if row.shown), key=lambda row: (row.people, str(row.label)))
+        candidates = sorted((row for row in rows if row.shown and row.people > 0),
+                            key=lambda row: (row.people, str(row.label)))
         if candidates:
             candidates[0].hidden = "complement"
     return rows

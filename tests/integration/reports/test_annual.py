@@ -33,11 +33,11 @@ async def test_a_coordinator_writes_commentary_that_is_printed_with_the_figures(
             "ahead": "Vi vil nå flere i vagt."})
         assert saved.status_code == 303 and saved.headers["location"].endswith("saved=1#notes")
         again = (await coordinator.get(saved.headers["location"].split("#")[0])).text
-        # Another choice of sites has its own notes.
-        elsewhere = (await coordinator.get(URL, params={"year": year})).text
+        # Ticking no site means all of hers, which is east alone: the same report, the same notes.
+        all_hers = (await coordinator.get(URL, params={"year": year})).text
     assert "Et godt år.\nFlere brugte pauserne." in again and "Vi vil nå flere i vagt." in again
     assert 'class="note-text"' in again and "Your notes are saved." in again
-    assert "Et godt år" not in elsewhere.split('id="notes"')[0]
+    assert "Et godt år" in all_hers.split('id="notes"')[0]
     notes = await AnnualNote.select(AnnualNote.section, AnnualNote.scope).where(AnnualNote.year == year)
     assert sorted((n["section"], n["scope"]) for n in notes) == [("ahead", "east"), ("summary", "east")]
     assert await AuditEntry.count().where(AuditEntry.action == "report.notes_saved") == 1
@@ -86,3 +86,20 @@ async def test_an_admin_links_a_coordinator_to_her_sites(app, db):
             html = (await other.get("/workspace/reports")).text
     assert figure(html, "Used Pusterum in the period") == "5"
     assert await AuditEntry.count().where(AuditEntry.action == "account.sites_set") == 1
+
+
+async def test_coordinators_of_different_sites_keep_their_own_notes(app, db):
+    year = date.today().year
+    await make_invite(site_slug="east")
+    await make_invite(site_slug="west")
+    async with app_client(app) as east_coordinator, phone(app) as west_coordinator:
+        await link(await sign_in(east_coordinator, "east@example.org", ("coordinator",)), "east")
+        await link(await sign_in(west_coordinator, "west@example.org", ("coordinator",)), "west")
+        page = await east_coordinator.get(URL, params={"year": year})  # no site ticked: all of hers
+        await east_coordinator.post(f"{URL}?year={year}", data={"_csrf_token": csrf_token(page.text),
+                                                                 "summary": "Øst havde et roligt år."})
+        west_page = (await west_coordinator.get(URL, params={"year": year})).text
+        east_page = (await east_coordinator.get(URL, params={"year": year})).text
+    assert "Øst havde et roligt år." in east_page
+    assert "Øst havde et roligt år." not in west_page
+    assert [n["scope"] for n in await AnnualNote.select(AnnualNote.scope)] == ["east"]

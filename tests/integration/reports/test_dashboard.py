@@ -60,7 +60,7 @@ async def practise(app, n: int, *, municipality: str = "0101", code: str | None 
 
 def table(html: str, caption: str) -> list[list[str]]:
     """The rows of the table with this caption, as the cells' text."""
-    match = re.search(rf"<caption>{re.escape(caption)}</caption>(.*?)</table>", html, re.S)
+    match = re.search(rf"<caption[^>]*>{re.escape(caption)}</caption>(.*?)</table>", html, re.S)
     assert match, f"no table {caption!r}"
     rows = re.findall(r"<tr>(.*?)</tr>", match.group(1), re.S)
     return [[unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)]
@@ -99,7 +99,7 @@ async def test_a_municipality_with_fewer_than_five_is_hidden_and_cannot_be_worke
         await practise(app, 6, municipality="0147")
         await practise(app, 2, municipality="0151")
         html = (await researcher.get(URL)).text
-    rows = {r[0]: r[1:] for r in table(html, "Activity by municipality of residence")[1:]}
+    rows = {r[0]: r[1:] for r in table(html, "People, practices and minutes by municipality of residence")[1:]}
     assert rows["Ballerup"] == ["<5", "<5", "<5", "<5"]  # 2 people: primary suppression
     # With only Ballerup hidden, "All" minus the others would give it away: the next smallest goes too.
     assert rows["Frederiksberg"] == ["·", "·", "·", "·"]
@@ -187,3 +187,22 @@ async def test_bad_filters_are_explained_and_others_are_refused(app, db):
     async with app_client(app) as editor:
         await sign_in(editor, "e@example.org", ("editor",))
         assert (await editor.get(URL)).status_code == 403
+
+
+async def test_a_filtered_row_that_differs_from_the_unfiltered_one_by_a_few_people_is_hidden(app, db):
+    async with app_client(app) as researcher:
+        await sign_in(researcher, "r@example.org", ("researcher",))
+        east, west = await make_invite(site_slug="east"), await make_invite(site_slug="west")
+        await practise(app, 5, municipality="0101", code=east)
+        await practise(app, 5, municipality="0147", code=east)
+        await practise(app, 6, municipality="0101", code=west)
+        await practise(app, 2, municipality="0147", code=west)
+        everyone = (await researcher.get(URL)).text
+        at_east = (await researcher.get(URL, params={"site": "east"})).text
+    caption = "People, practices and minutes by municipality of residence"
+    wide = {r[0]: r[1] for r in table(everyone, caption)[1:]}
+    narrow = {r[0]: r[1] for r in table(at_east, caption)[1:]}
+    assert wide["Frederiksberg"] == "7" and wide["København"] == "11"
+    # East's 5 in Frederiksberg against everyone's 7 would give away west's 2: hidden, and København with it.
+    assert narrow["Frederiksberg"] == "·" and narrow["København"] == "·"
+    assert figure(at_east, "Used Pusterum in the period") == "10"
