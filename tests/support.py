@@ -27,9 +27,16 @@ async def reset_database() -> None:
     from server.engagement.tables import Event
     from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
     from server.reminders.tables import PushSubscription, ReminderPlan
-    from server.reports.tables import ActiveDay, AnnualNote, RollupState, UsageMonth
+    from server.reports.tables import (
+        ActiveDay,
+        AnnualNote,
+        QuestionnaireReading,
+        RollupState,
+        UsageExercise,
+        UsageMonth,
+    )
 
-    for table in (UsageMonth, ActiveDay, RollupState, AnnualNote, AccountSite,
+    for table in (UsageMonth, UsageExercise, QuestionnaireReading, ActiveDay, RollupState, AnnualNote, AccountSite,
                   ContentDraft, AuditEntry, AccountSession, AccountInvite, LoginThrottle, Account, PushSubscription,
                   ReminderPlan, Event, Participant, InviteCode, CourseGroup, Unit, Site):
         await table.delete(force=True)

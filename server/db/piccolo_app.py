@@ -10,11 +10,18 @@ from server.editor.tables import ContentDraft
 from server.engagement.tables import Event
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
 from server.reminders.tables import PushSubscription, ReminderPlan
-from server.reports.tables import ActiveDay, AnnualNote, RollupState, UsageMonth
+from server.reports.tables import (
+    ActiveDay,
+    AnnualNote,
+    QuestionnaireReading,
+    RollupState,
+    UsageExercise,
+    UsageMonth,
+)
 
 TABLES = [ContentItem, ContentVersion, Site, Unit, CourseGroup, InviteCode, Participant, Event, PushSubscription,
           ReminderPlan, Account, AccountSession, AccountInvite, LoginThrottle, AuditEntry, ContentDraft,
-          AccountSite, UsageMonth, ActiveDay, RollupState, AnnualNote]
+          AccountSite, UsageMonth, UsageExercise, QuestionnaireReading, ActiveDay, RollupState, AnnualNote]
 
 APP_CONFIG = PiccoloAppConfig(
     app_name="server",

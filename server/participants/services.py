@@ -137,7 +137,11 @@ async def set_language(participant_id: uuid.UUID, language: str) -> None:
 
 
 async def set_municipality(participant_id: uuid.UUID, code: str | None) -> None:
-    await Participant.update({Participant.municipality_code: code}).where(Participant.id == participant_id)
+    from server.reports import rollups  # reports read participants; this one write goes the other way
+
+    async with Participant._meta.db.transaction():
+        await Participant.update({Participant.municipality_code: code}).where(Participant.id == participant_id)
+        await rollups.moved(participant_id, code)
 
 
 def course_week(starts_on: date, today: date, weeks: int) -> int:

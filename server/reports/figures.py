@@ -1,13 +1,19 @@
-"""The follow-up's figures for a period and a set of filters, read from the rollups (and, for the few
-questionnaire answers, from the event log), with every group of fewer than five people suppressed.
+"""The follow-up's figures for a period and a set of filters, read from the rollups, with every group of
+fewer than five people suppressed.
 
 Everything here is a count of people, practices or minutes, or a mean; nothing names or lists a person.
+
+Each filter on a person's attribute (site, unit, group, kind, municipality) is compared with the same
+view without it: if one to four people lie between the two — in the whole, in a row, among the WHO-5
+pairs, the stress ratings or the satisfaction answers — that part is hidden, so no two views subtract to
+a small group. Both sides are counted in the same pass over the rollups (``count(DISTINCT CASE …)``), so
+a filtered view costs one scan, not one per filter.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections import defaultdict
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -20,7 +26,12 @@ from server.reports.stats import PairedChange, paired_change
 from server.reports.suppression import Row, protect, too_few
 from server.wellbeing.services import INSTRUMENT, SATISFACTION
 
-ATTRIBUTES = ("site", "unit", "municipality", "kind", "group")  # filters on who a person is
+# Filter name -> the column (in the participant table and in every rollup) it tests.
+ATTRIBUTES = {"site": "site", "unit": "unit", "municipality": "municipality_code", "kind": "kind",
+              "group": "course_group"}
+SUMS = ("started", "completed", "pauses", "seconds", "ratings", "rating_sum", "stress_pairs", "stress_before_sum",
+        "stress_after_sum")
+EXERCISE_SUMS = ("started", "completed", "seconds", "ratings", "rating_sum")
 
 
 def add_months(first: date, months: int) -> date:
@@ -50,9 +61,20 @@ class Filters:
     def active(self) -> list[str]:
         return [name for name in ATTRIBUTES if getattr(self, name) is not None]
 
+    def matches(self, row: dict[str, Any], skip: str | None = None) -> bool:
+        """The same test as ``_Sql.match``, on a row that carries the attribute columns."""
+        for name in self.active():
+            if name == skip:
+                continue
+            wanted = getattr(self, name)
+            value = row[ATTRIBUTES[name]]
+            if (value is not None) if wanted == "none" else (value != wanted):
+                return False
+        return True
+
 
 class _Sql:
-    """Parameters collected in order for Piccolo's ``{}`` placeholders."""
+    """Parameters collected in textual order for Piccolo's ``{}`` placeholders."""
 
     def __init__(self) -> None:
         self.args: list[Any] = []
@@ -61,37 +83,57 @@ class _Sql:
         self.args.append(value)
         return "{}"
 
-    def people(self, f: Filters) -> str:
-        """The WHERE fragment (alias p) for the people a filter describes."""
-        parts = ["(p.withdrawal IS NULL OR p.withdrawal <> 'delete')"]
-        if f.scope is not None:
-            parts.append(f"p.site IN ({', '.join(self.arg(s) for s in f.scope) or 'NULL'})")
-        if f.site is not None:
-            parts.append(f"p.site = {self.arg(f.site)}")
-        if f.unit is not None:
-            parts.append(f"p.unit = {self.arg(f.unit)}")
-        if f.group is not None:
-            parts.append(f"p.course_group = {self.arg(f.group)}")
-        if f.kind is not None:
-            parts.append(f"p.kind = {self.arg(f.kind)}")
-        if f.municipality == "none":
-            parts.append("p.municipality_code IS NULL")
-        elif f.municipality is not None:
-            parts.append(f"p.municipality_code = {self.arg(f.municipality)}")
-        return " AND ".join(parts)
+    def match(self, f: Filters, alias: str, skip: str | None = None) -> str:
+        """SQL true for the rows of people the filters describe (``skip``: all filters but that one)."""
+        parts = []
+        for name in f.active():
+            if name == skip:
+                continue
+            column = f"{alias}.{ATTRIBUTES[name]}"
+            value = getattr(f, name)
+            parts.append(f"{column} IS NULL" if value == "none" else f"{column} = {self.arg(value)}")
+        return " AND ".join(parts) or "1 = 1"
+
+    def scope(self, f: Filters, alias: str) -> str:
+        if f.scope is None:
+            return "1 = 1"
+        return f"{alias}.site IN ({', '.join(self.arg(s) for s in f.scope) or 'NULL'})"
+
+    def people(self, f: Filters, alias: str, *, condition: str = "", after: Any = None, label: str = "",
+               who: str = "") -> list[str]:
+        """Distinct people, as the filters describe them (``people<label>``) and without each filter
+        (``wide_<filter><label>``). ``condition`` narrows both (with ``after`` as its one parameter, added
+        for every column that uses it); ``who`` is the person column."""
+        who = who or f"{alias}.participant"
+
+        def extra() -> str:
+            if not condition:
+                return ""
+            return f" AND {condition}" + (f" {self.arg(after)}" if after is not None else "")
+
+        columns = [f"count(DISTINCT CASE WHEN {self.match(f, alias)}{extra()} THEN {who} END) AS people{label}"]
+        for name in f.active():
+            columns.append(f"count(DISTINCT CASE WHEN {self.match(f, alias, skip=name)}{extra()} THEN {who} END) "
+                           f"AS wide_{name}{label}")
+        return columns
 
 
-_SUMS = ("sum(u.started) AS started, sum(u.completed) AS completed, sum(u.pauses) AS pauses, "
-         "sum(u.seconds) AS seconds, sum(u.ratings) AS ratings, sum(u.rating_sum) AS rating_sum")
-
-
-async def _usage(f: Filters, group_by: str | None, extra: str = "") -> list[dict[str, Any]]:
+async def _grouped(f: Filters, table: str, key: str | None, sums: tuple[str, ...],
+                   stress: bool = False) -> list[dict[str, Any]]:
+    """One pass over a rollup: per ``key`` (or in all), people and sums for the filtered view and
+    people for the view without each filter."""
     sql = _Sql()
-    key = f"{group_by} AS key, " if group_by else ""
-    query = (f"SELECT {key}count(DISTINCT u.participant) AS people, {_SUMS}{extra} "  # noqa: S608 — constants
-             "FROM usage_month u JOIN participant p ON p.id = u.participant "
-             f"WHERE u.month >= {sql.arg(f.first_month)} AND u.month <= {sql.arg(f.last_month)} AND {sql.people(f)}"
-             + (f" GROUP BY {group_by}" if group_by else ""))
+    columns = [f"u.{key} AS key"] if key else []
+    columns += sql.people(f, "u")
+    if stress:
+        columns += sql.people(f, "u", condition="u.stress_pairs > 0", label="_stress")
+    # Each placeholder takes its own argument: the condition is built anew for every column.
+    columns += [f"sum(CASE WHEN {sql.match(f, 'u')} THEN u.{name} ELSE 0 END) AS {name}" if f.active() else
+                f"sum(u.{name}) AS {name}" for name in sums]
+    where = (f"u.month >= {sql.arg(f.first_month)} AND u.month <= {sql.arg(f.last_month)} "
+             f"AND {sql.scope(f, 'u')}")
+    query = (f"SELECT {', '.join(columns)} FROM {table} u WHERE {where}"  # noqa: S608 — names are constants
+             + (f" GROUP BY u.{key}" if key else ""))
     return await Event.raw(query, *sql.args)
 
 
@@ -102,6 +144,25 @@ def _values(row: dict[str, Any]) -> dict[str, float | int | None]:
             "minutes": round((row.get("seconds") or 0) / 60), "ratings": ratings,
             "rating": round(row["rating_sum"] / ratings, 1) if ratings else None,
             "completion": round(100 * (row.get("completed") or 0) / started) if started else None}
+
+
+def _small_gap(f: Filters, row: dict[str, Any], suffix: str = "") -> bool:
+    """One to four people between this view and the same view without one of its filters."""
+    return any(too_few((row.get(f"wide_{name}{suffix}") or 0) - (row.get(f"people{suffix}") or 0))
+               for name in f.active())
+
+
+def _rows(f: Filters, rows: list[dict[str, Any]], label: Callable[[Any], str]) -> list[Row]:
+    """Rows of people in the filtered view (nobody: no row), marked where a filter's gap is small."""
+    out = []
+    for r in rows:
+        if not r["people"]:
+            continue
+        row = Row(r["key"], label(r["key"]), r["people"], _values(r))
+        if _small_gap(f, r):
+            row.hidden = "complement"
+        out.append(row)
+    return out
 
 
 @dataclass(slots=True)
@@ -122,91 +183,40 @@ class Dashboard:
     min_people: int = MIN_PEOPLE
 
 
-@dataclass(slots=True)
-class _Measured:
-    """Everything counted for one set of filters, before anything is hidden."""
-
-    total: dict[str, Any]
-    enrolment: tuple[int, int, int]  # joined in the period, active in 7 and in 30 days
-    tables: dict[str, list[Row]]
-    who5_pairs: list[tuple[int, int]]
-    satisfaction: list[list[int]]  # each person's latest answers
-
-
-TABLES = ("months", "exercises", "municipalities", "sites")
-_TOTAL_EXTRA = (", count(DISTINCT CASE WHEN u.stress_pairs > 0 THEN u.participant END) AS stress_people, "
-                "sum(u.stress_pairs) AS stress_pairs, sum(u.stress_before_sum) AS stress_before, "
-                "sum(u.stress_after_sum) AS stress_after")
-
-
-async def _measure(f: Filters, catalog: Catalog, period_end: date, labels: dict[str, dict[Any, str]],
-                   language: str, *, total_only: bool = False) -> _Measured:
-    total = (await _usage(f, None, _TOTAL_EXTRA))[0]
-    total["people"] = total["people"] or 0
-    if total_only:
-        return _Measured(total, (0, 0, 0), {}, [], [])
-    months = [Row(_as_date(r["key"]), _as_date(r["key"]).isoformat()[:7], r["people"], _values(r))
-              for r in sorted(await _usage(f, "u.month"), key=lambda r: str(r["key"]))]
-    exercises = sorted((Row(r["key"], _title(catalog, r["key"], language), r["people"], _values(r))
-                        for r in await _usage(f, "u.exercise") if r["key"]), key=lambda row: (-row.people, row.label))
-    tables = {"months": months, "exercises": exercises,
-              "municipalities": _by(await _usage(f, "p.municipality_code"), labels["municipality"]),
-              "sites": _by(await _usage(f, "p.site"), labels["site"])}
-    return _Measured(total, await _enrolment(f, period_end), tables, await _who5_pairs(f, catalog),
-                     await _satisfaction_answers(f, catalog))
-
-
-def _hide_differences(narrow: list[Row], wide: list[Row]) -> None:
-    """A row whose people differ from the same row without the filter by one to four: the two views
-    together would describe that small group, so the filtered row is hidden."""
-    people = {row.key: row.people for row in wide}
-    for row in narrow:
-        if too_few(people.get(row.key, 0) - row.people):
-            row.hidden = "complement"
-
-
 async def build(f: Filters, catalog: Catalog, *, today: date, labels: dict[str, dict[Any, str]],
                 language: str) -> Dashboard:
-    """``labels``: names for keys (site ids, municipality codes) so rows can be sorted and shown.
-
-    Each filter on a person's attribute is compared with the same view without it: a group of one to
-    four people between the two (in the whole, in a row, among the WHO-5 pairs, the stress ratings or the
-    satisfaction answers) hides that part, so no two views subtract to a small group.
-    """
+    """``labels``: names for keys (site ids, municipality codes) so rows can be sorted and shown."""
     period_end = min(today, f.end - timedelta(days=1))
     board = Dashboard(filters=f, period_end=period_end, shown=True)
-    quick = await _measure(f, catalog, period_end, labels, language, total_only=True)
-    if too_few(quick.total["people"]):
+    total = (await _grouped(f, "usage_month", None, SUMS, stress=True))[0]
+    if total["people"] < MIN_PEOPLE:  # nobody, or too few to show
         board.shown = False
         return board
-    wider = {}
-    for attribute in f.active():  # "everyone" minus "these": a group of its own
-        wide = await _measure(f.without(attribute), catalog, period_end, labels, language, total_only=True)
-        if too_few(wide.total["people"] - quick.total["people"]):
-            board.shown, board.withheld_by = False, attribute
+    for name in f.active():  # "everyone" minus "these": a group of its own
+        if too_few((total[f"wide_{name}"] or 0) - total["people"]):
+            board.shown, board.withheld_by = False, name
             return board
-        wider[attribute] = await _measure(f.without(attribute), catalog, period_end, labels, language)
-    m = await _measure(f, catalog, period_end, labels, language)
-    enrolment = list(m.enrolment)
-    stress_small = satisfaction_small = who5_small = False
-    for wide in wider.values():
-        for name in TABLES:
-            _hide_differences(m.tables[name], wide.tables[name])
-        enrolment = [None if n is None or too_few(w - n) else n for n, w in zip(enrolment, wide.enrolment, strict=True)]
-        stress_small |= too_few((wide.total["stress_people"] or 0) - (m.total["stress_people"] or 0))
-        who5_small |= too_few(len(wide.who5_pairs) - len(m.who5_pairs))
-        satisfaction_small |= too_few(len(wide.satisfaction) - len(m.satisfaction))
-    joined, active7, active30 = (None if n is None or too_few(n) else n for n in enrolment)
-    board.totals = {"people": m.total["people"], **_values(m.total), "enrolled": joined,
-                    "active7": active7, "active30": active30}
-    for name in TABLES:
-        setattr(board, name, protect(m.tables[name]))
-    board.stress = _stress(m.total, withheld=stress_small)
-    board.who5_people = len(m.who5_pairs)
-    instrument = catalog.questionnaires.get(INSTRUMENT)
-    if instrument and len(m.who5_pairs) >= MIN_PEOPLE and not who5_small:
-        board.who5 = paired_change(m.who5_pairs, instrument["scoring"].get("meaningful_change") or 10)
-    board.satisfaction = _satisfaction(m.satisfaction, catalog, language, withheld=satisfaction_small)
+    # The remaining queries are independent: run together, on SQLite each on its own connection (readers do
+    # not block each other in WAL mode), on PostgreSQL each from the pool.
+    enrolment, months, exercises, municipalities, sites, _ = await asyncio.gather(
+        _enrolment(f, period_end), _grouped(f, "usage_month", "month", SUMS),
+        _grouped(f, "usage_exercise", "exercise", EXERCISE_SUMS),
+        _grouped(f, "usage_month", "municipality_code", SUMS), _grouped(f, "usage_month", "site", SUMS),
+        _questionnaires(board, f, catalog, language))
+    joined, active7, active30 = enrolment
+    board.totals = {"people": total["people"], **_values(total), "enrolled": joined, "active7": active7,
+                    "active30": active30}
+    board.stress = _stress(total, withheld=_small_gap(f, total, "_stress"))
+    board.months = protect(sorted(_rows(f, months, lambda key: _as_date(key).isoformat()[:7]),
+                                  key=lambda row: _as_date(row.key)))
+    for row in board.months:
+        row.key = _as_date(row.key)
+    board.exercises = protect(sorted(_rows(f, exercises, lambda key: _title(catalog, key, language)),
+                                     key=lambda row: (-row.people, row.label)))
+    for attribute, rows, names in (("municipalities", municipalities, labels["municipality"]),
+                                   ("sites", sites, labels["site"])):
+        found = _rows(f, rows, lambda k, names=names: names.get(k, str(k)) if k is not None else "")
+        setattr(board, attribute, protect(sorted(found, key=lambda row: (-row.people, row.label))))
     return board
 
 
@@ -219,72 +229,77 @@ def _title(catalog: Catalog, slug: str, language: str) -> str:
     return exercise["title"].get(language) or exercise["title"]["da"] if exercise else slug
 
 
-def _by(rows: list[dict[str, Any]], names: dict[Any, str]) -> list[Row]:
-    """Rows by an attribute, largest first; people who did not say are one row of their own."""
-    out = [Row(r["key"], names.get(r["key"], str(r["key"])) if r["key"] is not None else "", r["people"],
-               _values(r)) for r in rows]
-    return sorted(out, key=lambda row: (-row.people, row.label))
-
-
-async def _enrolment(f: Filters, period_end: date) -> tuple[int, int, int]:
-    """Joined in the period; active in the 7 and 30 days up to its end."""
+async def _enrolment(f: Filters, period_end: date) -> tuple[int | None, int | None, int | None]:
+    """Joined in the period; active in the 7 and 30 days up to its end. None where a group is small."""
     sql = _Sql()
-    joined = await Event.raw(
-        f"SELECT count(*) AS n FROM participant p WHERE p.created_at >= {sql.arg(start_of_day(f.first_month))} "  # noqa: S608
-        f"AND p.created_at < {sql.arg(start_of_day(f.end))} AND {sql.people(f)}", *sql.args)
+    counts = [f"count(CASE WHEN {sql.match(f, 'p')} THEN 1 END) AS people"]
+    counts += [f"count(CASE WHEN {sql.match(f, 'p', skip=name)} THEN 1 END) AS wide_{name}" for name in f.active()]
+    joined = (await Event.raw(
+        f"SELECT {', '.join(counts)} FROM participant p "  # noqa: S608 — built from constants
+        f"WHERE p.created_at >= {sql.arg(start_of_day(f.first_month))} "
+        f"AND p.created_at < {sql.arg(start_of_day(f.end))} "
+        f"AND (p.withdrawal IS NULL OR p.withdrawal <> 'delete') AND {sql.scope(f, 'p')}", *sql.args))[0]
     sql = _Sql()
     since7, since30 = period_end - timedelta(days=7), period_end - timedelta(days=30)
-    active = await Event.raw(
-        f"SELECT count(DISTINCT CASE WHEN a.day > {sql.arg(since7)} THEN a.participant END) AS d7, "  # noqa: S608
-        "count(DISTINCT a.participant) AS d30 FROM active_day a JOIN participant p ON p.id = a.participant "
-        f"WHERE a.day > {sql.arg(since30)} AND a.day <= {sql.arg(period_end)} AND {sql.people(f)}", *sql.args)
-    return joined[0]["n"], active[0]["d7"], active[0]["d30"]
+    columns = sql.people(f, "a", condition="a.day >", after=since7, label="_7") + sql.people(f, "a")
+    active = (await Event.raw(
+        f"SELECT {', '.join(columns)} FROM active_day a "  # noqa: S608 — built from constants
+        f"WHERE a.day > {sql.arg(since30)} AND a.day <= {sql.arg(period_end)} AND {sql.scope(f, 'a')}",
+        *sql.args))[0]
+
+    def safe(row: dict[str, Any], suffix: str = "") -> int | None:
+        n = row[f"people{suffix}"] or 0
+        return None if too_few(n) or _small_gap(f, row, suffix) else n
+
+    return safe(joined), safe(active, "_7"), safe(active)
 
 
 def _stress(total: dict[str, Any], *, withheld: bool) -> dict[str, Any]:
     """Staff stress (0-10) before and after pauses she rated both times; means over pauses."""
-    people, pairs = total.get("stress_people") or 0, total.get("stress_pairs") or 0
-    if people < MIN_PEOPLE or withheld:
+    people, pairs = total.get("people_stress") or 0, total.get("stress_pairs") or 0
+    if people < MIN_PEOPLE or withheld or not pairs:
         return {"people": people, "shown": False}
-    before, after = total["stress_before"] / pairs, total["stress_after"] / pairs
+    before, after = total["stress_before_sum"] / pairs, total["stress_after_sum"] / pairs
     return {"people": people, "shown": True, "pauses": pairs, "before": round(before, 1),
             "after": round(after, 1), "change": round(after - before, 1)}
 
 
-async def _answers(f: Filters, catalog: Catalog, slug: str, *, until: date) -> dict[uuid.UUID, list[dict]]:
-    """Questionnaire answers of the filtered people up to ``until``, oldest first, per person."""
-    versions = catalog.versions_of_questionnaire(slug)
-    if not versions:
-        return {}
+async def _questionnaires(board: Dashboard, f: Filters, catalog: Catalog, language: str) -> None:
+    """WHO-5 pairs (first check-in ever, latest in the period) and each person's latest satisfaction
+    answers, counted in the filtered view and in the view without each filter."""
     sql = _Sql()
+    # Per person and questionnaire: how many readings up to the end of the period, her first ever and her
+    # latest (kept only when it falls in the period); each found through the covering index.
     rows = await Event.raw(
-        "SELECT e.participant AS who, e.value AS value, e.answers AS answers, e.day AS day "  # noqa: S608
-        "FROM event e JOIN participant p ON p.id = e.participant "
-        f"WHERE e.type = 'questionnaire_answered' AND e.content_version IN ({', '.join(sql.arg(v) for v in versions)}) "
-        f"AND e.day < {sql.arg(until)} AND {sql.people(f)} ORDER BY e.occurred_at", *sql.args)
-    out: dict[uuid.UUID, list[dict]] = defaultdict(list)
+        "SELECT g.participant, g.questionnaire, g.n, f.value AS first_value, l.value AS last_value, "  # noqa: S608
+        "l.answers AS last_answers, l.kind, l.site, l.unit, l.course_group, l.municipality_code FROM ("
+        "SELECT u.participant, u.questionnaire, count(*) AS n, min(u.at) AS first_at, max(u.at) AS last_at "
+        f"FROM questionnaire_reading u WHERE u.day < {sql.arg(f.end)} AND {sql.scope(f, 'u')} "
+        "GROUP BY u.participant, u.questionnaire) g "
+        "JOIN questionnaire_reading f ON f.participant = g.participant AND f.questionnaire = g.questionnaire "
+        "AND f.at = g.first_at JOIN questionnaire_reading l ON l.participant = g.participant "
+        f"AND l.questionnaire = g.questionnaire AND l.at = g.last_at WHERE l.day >= {sql.arg(f.first_month)}",
+        *sql.args)
+    # Two readings with the very same time would join twice: one row per person and questionnaire.
+    rows = list({(r["participant"], r["questionnaire"]): r for r in rows}.values())
+    groups = [None, *f.active()]
+    pairs: dict[str | None, list[tuple[int, int]]] = {g: [] for g in groups}
+    answers: dict[str | None, list[list[int]]] = {g: [] for g in groups}
     for row in rows:
-        out[row["who"]].append({**row, "day": _as_date(row["day"])})
-    return out
-
-
-async def _who5_pairs(f: Filters, catalog: Catalog) -> list[tuple[int, int]]:
-    """Baseline is her first WHO-5 ever; latest her last one in the period (if later than the baseline)."""
-    pairs = []
-    for readings in (await _answers(f, catalog, INSTRUMENT, until=f.end)).values():
-        latest = readings[-1]
-        if len(readings) >= 2 and latest["day"] >= f.first_month and latest["value"] is not None:
-            pairs.append((readings[0]["value"], latest["value"]))
-    return pairs
-
-
-async def _satisfaction_answers(f: Filters, catalog: Catalog) -> list[list[int]]:
-    """Each person's latest app-satisfaction answers in the period."""
-    latest = []
-    for readings in (await _answers(f, catalog, SATISFACTION, until=f.end)).values():
-        if readings[-1]["day"] >= f.first_month and readings[-1]["answers"]:
-            latest.append([int(a) for a in readings[-1]["answers"].split(",")])
-    return latest
+        for g in groups:
+            if not f.matches(row, skip=g):
+                continue
+            if row["questionnaire"] == INSTRUMENT and row["n"] >= 2 and row["last_value"] is not None:
+                pairs[g].append((row["first_value"], row["last_value"]))
+            elif row["questionnaire"] == SATISFACTION and row["last_answers"]:
+                answers[g].append([int(a) for a in row["last_answers"].split(",")])
+    gap = {name: any(too_few(len(found[name]) - len(found[None])) for name in f.active())
+           for name, found in (("who5", pairs), ("satisfaction", answers))}
+    board.who5_people = len(pairs[None])
+    instrument = catalog.questionnaires.get(INSTRUMENT)
+    if instrument and len(pairs[None]) >= MIN_PEOPLE and not gap["who5"]:
+        board.who5 = paired_change(pairs[None], instrument["scoring"].get("meaningful_change") or 10)
+    board.satisfaction = _satisfaction(answers[None], catalog, language, withheld=gap["satisfaction"])
 
 
 def _satisfaction(latest: list[list[int]], catalog: Catalog, language: str, *, withheld: bool) -> list[Row]:

@@ -15,35 +15,57 @@ from datetime import UTC, datetime, timedelta
 
 from server.engagement.tables import Event
 from server.lib.localtime import local
-from server.reports.tables import ActiveDay, RollupState, UsageMonth
+from server.reports.tables import ActiveDay, QuestionnaireReading, RollupState, UsageExercise, UsageMonth
 
 MARGIN = timedelta(minutes=2)
 CHUNK = 400  # participants rebuilt per statement (SQLite allows 32,766 parameters; PostgreSQL more)
 STATE = "usage"
 _lock = asyncio.Lock()  # one refresh at a time in this process; PostgreSQL also locks the state row
 
-_USAGE_COLUMNS = ("month, participant, exercise, events, started, completed, pauses, seconds, ratings, rating_sum, "
-                  "stress_pairs, stress_before_sum, stress_after_sum")
+_ATTRS = "p.kind, p.site, p.unit, p.course_group, p.municipality_code"
 _PAIRED = "e.type = 'pause_completed' AND e.stress_before IS NOT NULL AND e.stress_after IS NOT NULL"
-# Built from constants; values always travel as parameters.
-_USAGE_SELECT = (
-    "SELECT {month} AS month, e.participant, COALESCE(ci.slug, '') AS exercise, count(*), "  # noqa: S608
-    "sum(CASE WHEN e.type = 'exercise_started' THEN 1 ELSE 0 END), "
-    "sum(CASE WHEN e.type = 'exercise_completed' THEN 1 ELSE 0 END), "
-    "sum(CASE WHEN e.type = 'pause_completed' THEN 1 ELSE 0 END), "
-    "sum(CASE WHEN e.type IN ('exercise_completed', 'exercise_left') THEN COALESCE(e.seconds, 0) ELSE 0 END), "
-    "sum(CASE WHEN e.type = 'rating_given' THEN 1 ELSE 0 END), "
-    "sum(CASE WHEN e.type = 'rating_given' THEN COALESCE(e.value, 0) ELSE 0 END), "
-    f"sum(CASE WHEN {_PAIRED} THEN 1 ELSE 0 END), "
-    f"sum(CASE WHEN {_PAIRED} THEN e.stress_before ELSE 0 END), "
-    f"sum(CASE WHEN {_PAIRED} THEN e.stress_after ELSE 0 END) "
-    "FROM event e LEFT JOIN content_version cv ON cv.id = e.content_version "
-    "LEFT JOIN content_item ci ON ci.id = cv.item AND ci.kind = 'exercise' "
-    # reminder_sent is the server's own doing, not something she did.
-    "WHERE e.day IS NOT NULL AND e.type <> 'reminder_sent' {where} GROUP BY 1, 2, 3"
+
+
+def _count(condition: str, value: str = "1") -> str:
+    return f"sum(CASE WHEN {condition} THEN {value} ELSE 0 END)"
+
+
+_SECONDS = _count("e.type IN ('exercise_completed', 'exercise_left')", "COALESCE(e.seconds, 0)")
+_RATED = "e.type = 'rating_given'"
+_STARTED, _COMPLETED, _PAUSED = ("e.type = 'exercise_started'", "e.type = 'exercise_completed'",
+                                 "e.type = 'pause_completed'")
+# Built from constants; values always travel as parameters. {month} is the engine's month expression,
+# {where} narrows to some participants. reminder_sent is the server's own doing, not something she did.
+_STATEMENTS = (
+    ("usage_month", "month, participant, kind, site, unit, course_group, municipality_code, events, started, "
+                    "completed, pauses, seconds, ratings, rating_sum, stress_pairs, stress_before_sum, "
+                    "stress_after_sum",
+     f"SELECT {{month}}, e.participant, {_ATTRS}, count(*), {_count(_STARTED)}, "  # noqa: S608
+     f"{_count(_COMPLETED)}, {_count(_PAUSED)}, {_SECONDS}, "
+     f"{_count(_RATED)}, {_count(_RATED, 'COALESCE(e.value, 0)')}, {_count(_PAIRED)}, "
+     f"{_count(_PAIRED, 'e.stress_before')}, {_count(_PAIRED, 'e.stress_after')} "
+     "FROM event e JOIN participant p ON p.id = e.participant "
+     "WHERE e.day IS NOT NULL AND e.type <> 'reminder_sent' {where} GROUP BY 1, 2, 3, 4, 5, 6, 7"),
+    ("usage_exercise", "month, participant, exercise, kind, site, unit, course_group, municipality_code, started, "
+                       "completed, seconds, ratings, rating_sum",
+     f"SELECT {{month}}, e.participant, ci.slug, {_ATTRS}, {_count(_STARTED)}, "  # noqa: S608
+     f"{_count(_COMPLETED)}, {_SECONDS}, {_count(_RATED)}, "
+     f"{_count(_RATED, 'COALESCE(e.value, 0)')} "
+     "FROM event e JOIN participant p ON p.id = e.participant JOIN content_version cv ON cv.id = e.content_version "
+     "JOIN content_item ci ON ci.id = cv.item AND ci.kind = 'exercise' "
+     "WHERE e.day IS NOT NULL AND e.type IN ('exercise_started', 'exercise_completed', 'exercise_left', "
+     "'rating_given') {where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"),
+    ("questionnaire_reading", "participant, questionnaire, at, day, value, answers, kind, site, unit, course_group, "
+                              "municipality_code",
+     f"SELECT e.participant, ci.slug, e.occurred_at, e.day, e.value, e.answers, {_ATTRS} "  # noqa: S608
+     "FROM event e JOIN participant p ON p.id = e.participant JOIN content_version cv ON cv.id = e.content_version "
+     "JOIN content_item ci ON ci.id = cv.item AND ci.kind = 'questionnaire' "
+     "WHERE e.day IS NOT NULL AND e.type = 'questionnaire_answered' {where}"),
+    ("active_day", "day, participant, kind, site, unit, course_group, municipality_code",
+     f"SELECT DISTINCT e.day, e.participant, {_ATTRS} FROM event e JOIN participant p ON p.id = e.participant "  # noqa: S608
+     "WHERE e.day IS NOT NULL AND e.type <> 'reminder_sent' {where}"),
 )
-_ACTIVE_SELECT = ("SELECT DISTINCT e.day, e.participant FROM event e "
-                  "WHERE e.day IS NOT NULL AND e.type <> 'reminder_sent' {where}")
+ROLLUPS = tuple(table for table, _columns, _select in _STATEMENTS)
 
 
 def _sqlite() -> bool:
@@ -72,23 +94,17 @@ async def _backfill_days(since: datetime | None) -> None:
 
 async def _rebuild(participants: list | None) -> None:
     """Rebuild the rows of these participants (None: everybody) from the event log."""
-    if participants is None:
-        await UsageMonth.raw("DELETE FROM usage_month")
-        await ActiveDay.raw("DELETE FROM active_day")
-        await UsageMonth.raw(f"INSERT INTO usage_month ({_USAGE_COLUMNS}) "
-                             + _USAGE_SELECT.format(month=month_of("e.day"), where=""))
-        await ActiveDay.raw("INSERT INTO active_day (day, participant) " + _ACTIVE_SELECT.format(where=""))
-        return
-    for start in range(0, len(participants), CHUNK):
-        chunk = [str(p) if _sqlite() else p for p in participants[start:start + CHUNK]]
-        marks = ", ".join("{}" for _ in chunk)
-        where = f"AND e.participant IN ({marks})"
-        await UsageMonth.raw(f"DELETE FROM usage_month WHERE participant IN ({marks})", *chunk)  # noqa: S608
-        await ActiveDay.raw(f"DELETE FROM active_day WHERE participant IN ({marks})", *chunk)  # noqa: S608
-        await UsageMonth.raw(f"INSERT INTO usage_month ({_USAGE_COLUMNS}) "
-                             + _USAGE_SELECT.format(month=month_of("e.day"), where=where), *chunk)
-        await ActiveDay.raw("INSERT INTO active_day (day, participant) "
-                            + _ACTIVE_SELECT.format(where=where), *chunk)
+    chunks = [None] if participants is None else [participants[i:i + CHUNK]
+                                                  for i in range(0, len(participants), CHUNK)]
+    for chunk in chunks:
+        args = [str(p) if _sqlite() else p for p in chunk or []]
+        marks = ", ".join("{}" for _ in args)
+        where = f"AND e.participant IN ({marks})" if chunk else ""
+        for table, columns, select in _STATEMENTS:
+            await Event.raw(f"DELETE FROM {table}" + (f" WHERE participant IN ({marks})" if chunk else ""),  # noqa: S608
+                            *args)
+            insert = f"INSERT INTO {table} ({columns}) " + select.format(month=month_of("e.day"), where=where)
+            await Event.raw(insert, *args)
 
 
 async def refresh(*, full: bool = False, now: datetime | None = None) -> int:
@@ -108,8 +124,10 @@ async def refresh(*, full: bool = False, now: datetime | None = None) -> int:
             else:
                 since = state["watermark"] - MARGIN
                 await _backfill_days(since)
-                rows = await Event.select(Event.participant).where(Event.received_at > since).distinct()
-                participants = [r["participant"] for r in rows]
+                # Not DISTINCT: SQLite would then walk the whole participant index instead of the few
+                # rows the received_at index finds (measured: 300 ms against 1 ms on two million events).
+                rows = await Event.select(Event.participant).where(Event.received_at > since)
+                participants = list(dict.fromkeys(r["participant"] for r in rows))
                 if participants:
                     await _rebuild(participants)
                 rebuilt = len(participants)
@@ -122,5 +140,12 @@ async def refresh(*, full: bool = False, now: datetime | None = None) -> int:
 
 async def forget(participant_id: uuid.UUID) -> None:
     """Her rows go with her events (withdrawal with deletion), in the caller's transaction."""
-    await UsageMonth.delete().where(UsageMonth.participant == participant_id)
-    await ActiveDay.delete().where(ActiveDay.participant == participant_id)
+    for table in (UsageMonth, UsageExercise, QuestionnaireReading, ActiveDay):
+        await table.delete().where(table.participant == participant_id)
+
+
+async def moved(participant_id: uuid.UUID, municipality_code: str | None) -> None:
+    """She changed her municipality of residence: the rollups' copy follows, for all her months (reports
+    count people by where they live now, as the participant table does)."""
+    for table in (UsageMonth, UsageExercise, QuestionnaireReading, ActiveDay):
+        await table.update({table.municipality_code: municipality_code}).where(table.participant == participant_id)

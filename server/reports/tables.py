@@ -2,7 +2,9 @@
 
 The rollups are a cache: ``pusterum reports refresh --full`` rebuilds them from the event log, which
 stays the only truth. They keep the participant (people are counted distinctly, and a cell with fewer
-than five people is hidden) but nothing finer than a day.
+than five people is hidden) but nothing finer than a day. Each row carries a copy of who she is to the
+follow-up (kind, site, unit, group, municipality), so a dashboard filters and groups without joining
+thousands of rows to the participant table; the copy is updated when she changes her municipality.
 """
 
 from piccolo.columns import Date, ForeignKey, Integer, Text, Timestamptz, Varchar
@@ -12,14 +14,20 @@ from piccolo.table import Table
 from server.accounts.tables import Account
 from server.participants.tables import Participant
 
+# The participant's attributes copied into every rollup row, in this order (see rollups.py).
+ATTRIBUTES = ("kind", "site", "unit", "course_group", "municipality_code")
+
 
 class UsageMonth(Table, tablename="usage_month"):
-    """One row per participant, month (Copenhagen) and exercise she used; exercise "" holds the month's
-    other activity (opening the app, check-ins), so every active month has at least one row."""
+    """One row per participant and month (Copenhagen) in which she did anything."""
 
     month = Date(index=True)  # the first day of the month
     participant = ForeignKey(references=Participant, index=True, on_delete=OnDelete.cascade)
-    exercise = Varchar(length=60, default="")
+    kind = Varchar(length=10)
+    site = Integer()
+    unit = Integer(null=True, default=None)
+    course_group = Integer(null=True, default=None)
+    municipality_code = Varchar(length=4, null=True, default=None)
     events = Integer(default=0)
     started = Integer(default=0)
     completed = Integer(default=0)  # exercise_completed
@@ -32,11 +40,50 @@ class UsageMonth(Table, tablename="usage_month"):
     stress_after_sum = Integer(default=0)
 
 
+class UsageExercise(Table, tablename="usage_exercise"):
+    """One row per participant, month and exercise she used: completion and ratings per exercise."""
+
+    month = Date()
+    participant = ForeignKey(references=Participant, index=True, on_delete=OnDelete.cascade)
+    exercise = Varchar(length=60)
+    kind = Varchar(length=10)
+    site = Integer()
+    unit = Integer(null=True, default=None)
+    course_group = Integer(null=True, default=None)
+    municipality_code = Varchar(length=4, null=True, default=None)
+    started = Integer(default=0)
+    completed = Integer(default=0)
+    seconds = Integer(default=0)
+    ratings = Integer(default=0)
+    rating_sum = Integer(default=0)
+
+
+class QuestionnaireReading(Table, tablename="questionnaire_reading"):
+    """Every scored questionnaire answer (WHO-5, app satisfaction), with the day and the score."""
+
+    participant = ForeignKey(references=Participant, index=True, on_delete=OnDelete.cascade)
+    questionnaire = Varchar(length=60)
+    at = Timestamptz()
+    day = Date()
+    value = Integer(null=True, default=None)
+    answers = Varchar(length=120, null=True, default=None)
+    kind = Varchar(length=10)
+    site = Integer()
+    unit = Integer(null=True, default=None)
+    course_group = Integer(null=True, default=None)
+    municipality_code = Varchar(length=4, null=True, default=None)
+
+
 class ActiveDay(Table, tablename="active_day"):
     """The days on which a participant did anything: "active in the last 7 / 30 days"."""
 
     day = Date(index=True)
     participant = ForeignKey(references=Participant, index=True, on_delete=OnDelete.cascade)
+    kind = Varchar(length=10)
+    site = Integer()
+    unit = Integer(null=True, default=None)
+    course_group = Integer(null=True, default=None)
+    municipality_code = Varchar(length=4, null=True, default=None)
 
 
 class RollupState(Table, tablename="rollup_state"):

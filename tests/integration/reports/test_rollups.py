@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from server.participants.withdrawal import withdraw
 from server.reports import rollups
-from server.reports.tables import ActiveDay, UsageMonth
+from server.reports.tables import ActiveDay, QuestionnaireReading, UsageExercise, UsageMonth
 from tests.integration.reports.test_dashboard import figure, phone, practise, sign_in
 from tests.support import app_client, enrol, event, exercise_version, post_events
 
@@ -14,9 +14,12 @@ URL = "/workspace/reports"
 
 
 async def rows() -> list[dict]:
-    return sorted(await UsageMonth.select(UsageMonth.participant, UsageMonth.month, UsageMonth.exercise,
-                                          UsageMonth.started, UsageMonth.completed, UsageMonth.seconds),
-                  key=lambda r: (str(r["participant"]), str(r["month"]), r["exercise"]))
+    """Every rollup row, in a stable order."""
+    out = []
+    for table in (UsageMonth, UsageExercise, QuestionnaireReading, ActiveDay):
+        found = await table.select(*[c for c in table._meta.columns if c._meta.name != "id"])
+        out.append(sorted(found, key=lambda r: sorted((k, str(v)) for k, v in r.items())))
+    return out
 
 
 async def test_late_events_are_counted_and_a_full_rebuild_agrees(app, db):
@@ -59,6 +62,7 @@ async def test_withdrawal_with_deletion_takes_her_out_of_the_figures(app, db):
     assert await UsageMonth.count().where(UsageMonth.participant == deletes) == 0
     assert await ActiveDay.count().where(ActiveDay.participant == deletes) == 0
     assert await UsageMonth.count().where(UsageMonth.participant == keeps) == 1
+    assert await UsageExercise.count().where(UsageExercise.participant == deletes) == 0
 
 
 async def test_events_stored_before_they_carried_a_day_get_their_copenhagen_day(app, db):
@@ -79,3 +83,24 @@ async def test_events_stored_before_they_carried_a_day_get_their_copenhagen_day(
     assert str(row["day"]) == "2026-07-01"
     assert await UsageMonth.count().where((UsageMonth.participant == participant)
                                           & (UsageMonth.month == datetime(2026, 7, 1).date())) == 1
+
+
+async def test_moving_to_another_municipality_moves_her_activity_with_her(app, db):
+    from tests.integration.reports.test_dashboard import table
+    from tests.support import csrf_token
+
+    async with app_client(app) as researcher:
+        await sign_in(researcher, "r@example.org", ("researcher",))
+        await practise(app, 5, municipality="0101")
+        async with phone(app) as mover:
+            await enrol(mover, lang="en", municipality="0101")
+            await post_events(mover, [event("exercise_started", exercise_version=exercise_version("body-scan-10"))])
+            await practise(app, 5, municipality="0147")
+            before = table((await researcher.get(URL)).text,
+                           "People, practices and minutes by municipality of residence")
+            page = await mover.get("/welcome/municipality")
+            await mover.post("/welcome/municipality", data={"_csrf_token": csrf_token(page.text),
+                                                            "municipality": "0147"})
+        after = table((await researcher.get(URL)).text, "People, practices and minutes by municipality of residence")
+    assert {r[0]: r[1] for r in before[1:]} == {"København": "6", "Frederiksberg": "5", "All": "11"}
+    assert {r[0]: r[1] for r in after[1:]} == {"Frederiksberg": "6", "København": "5", "All": "11"}
