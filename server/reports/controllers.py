@@ -189,6 +189,7 @@ class ReportsController(Controller):
         f = Filters(first_month=date(year, 1, 1), last_month=date(year, 12, 1), scope=scope)
         board, drawn = await _board(f, options, today)
         return page(request, "reports/annual.html", status_code=status_code, board=board, charts=drawn, year=year,
+                    made=today,
                     error=error, notes=await _notes(year, _scope_key(who, chosen_sites, options)), **context)
 
     @get("/annual", name="reports:annual")
