@@ -50,12 +50,16 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
     poller = asyncio.create_task(_poll_catalog())
     stop_reminders = asyncio.Event()
     reminders = asyncio.create_task(reminder_loop(stop_reminders)) if settings.reminder_poll_seconds else None
+    refresher = asyncio.create_task(_refresh_rollups(settings.rollup_refresh_seconds)) \
+        if settings.rollup_refresh_seconds else None
     try:
         yield
     finally:
-        poller.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await poller
+        for task in (poller, refresher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if reminders is not None:
             stop_reminders.set()
             await reminders
@@ -72,6 +76,18 @@ async def _poll_catalog() -> None:
                 await load_catalog()
         except Exception:  # a passing database hiccup must not stop the poller for good
             log.warning("catalog_poll_failed", exc_info=True)
+
+
+async def _refresh_rollups(every: float) -> None:
+    """Events arrive all day; folding them into the rollups as they come keeps dashboards quick."""
+    from server.reports import rollups
+
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await rollups.refresh()
+        except Exception:  # a passing database hiccup must not stop the refresher for good
+            log.warning("rollup_refresh_failed", exc_info=True)
 
 
 def template_config() -> TemplateConfig:

@@ -44,6 +44,9 @@ class Settings:
     vapid_key_file: Path
     push_contact: str
     reminder_poll_seconds: float
+    # How often each process brings the report rollups up to date in the background (0: only when a
+    # dashboard is opened), so that opening one finds little left to do.
+    rollup_refresh_seconds: float
 
     @property
     def is_postgres(self) -> bool:
@@ -125,6 +128,7 @@ def load_settings(env: dict[str, str] | os._Environ[str] = os.environ) -> Settin
         vapid_key_file=Path(env.get("VAPID_KEY_FILE", str(var_dir / "vapid_private.pem"))).resolve(),
         push_contact=push_contact,
         reminder_poll_seconds=_float(env, "REMINDER_POLL_SECONDS", 15.0, 0, 600),
+        rollup_refresh_seconds=_float(env, "ROLLUP_REFRESH_SECONDS", 60.0, 0, 3600),
     )
 
 

@@ -29,6 +29,7 @@ os.environ.update({
     "BASE_URL": "http://testserver",
     "PICCOLO_CONF": "server.piccolo_conf",
     "REMINDER_POLL_SECONDS": "0",  # tests that send reminders drive the sender themselves
+    "ROLLUP_REFRESH_SECONDS": "0",  # the dashboard refreshes when opened; no background writer in tests
 })
 os.environ.pop("DATABASE_URL", None)
 os.environ.pop("PUSTERUM_TIME_SCALE", None)

@@ -104,3 +104,26 @@ async def test_moving_to_another_municipality_moves_her_activity_with_her(app, d
         after = table((await researcher.get(URL)).text, "People, practices and minutes by municipality of residence")
     assert {r[0]: r[1] for r in before[1:]} == {"København": "6", "Frederiksberg": "5", "All": "11"}
     assert {r[0]: r[1] for r in after[1:]} == {"Frederiksberg": "6", "København": "5", "All": "11"}
+
+
+async def test_the_background_refresher_folds_new_events_in_without_anyone_opening_a_dashboard(app, db):
+    import asyncio
+    import contextlib
+
+    from server.plugins import _refresh_rollups
+
+    async with app_client(app):
+        await rollups.refresh()  # the watermark exists: what follows is incremental
+        await practise(app, 2)
+        assert await UsageMonth.count() == 0
+        refresher = asyncio.create_task(_refresh_rollups(0.05))
+        try:
+            for _ in range(100):
+                if await UsageMonth.count() == 2:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
+    assert await UsageMonth.count() == 2 and await UsageExercise.count() == 2
