@@ -53,6 +53,28 @@ async def app_client(app) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
+def phone(app, **headers: str) -> httpx.AsyncClient:
+    """Another browser or phone, in the lifespan of the ``app_client`` already open."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
+                             follow_redirects=False, headers=headers)
+
+
+WORKSPACE_PASSWORD = "a lighthouse keeper's long notebook"
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, roles: tuple[str, ...]) -> int:
+    """A workspace account with these roles, signed in on this client (in English); returns its id."""
+    from server.accounts import services as accounts
+
+    account_id = await accounts.create_account(email, WORKSPACE_PASSWORD, roles)
+    form = await client.get("/workspace/login")
+    response = await client.post("/workspace/login", data={"_csrf_token": csrf_token(form.text), "email": email,
+                                                           "password": WORKSPACE_PASSWORD})
+    assert response.status_code == 303
+    client.headers["accept-language"] = "en"
+    return account_id
+
+
 def csrf_token(html: str) -> str:
     match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
     assert match, "the page has no CSRF token"

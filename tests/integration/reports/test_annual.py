@@ -7,8 +7,8 @@ from datetime import date
 from server.accounts.tables import AccountSite, AuditEntry
 from server.participants.tables import Site
 from server.reports.tables import AnnualNote
-from tests.integration.reports.test_dashboard import figure, phone, practise, sign_in
-from tests.support import app_client, csrf_token, make_invite
+from tests.integration.reports.pages import figure, practise
+from tests.support import app_client, csrf_token, make_invite, phone, sign_in
 
 URL = "/workspace/reports/annual"
 

@@ -5,72 +5,26 @@ from __future__ import annotations
 import re
 import statistics
 from datetime import UTC, datetime, timedelta
-from html import unescape
 
-import httpx
-
-from server.accounts import services as accounts
 from server.accounts.tables import AccountSite
 from server.content.catalog import get_catalog
 from server.participants.tables import Site
 from server.reports.stats import t95
+from tests.integration.reports.pages import figure, practise, table
 from tests.support import (
     app_client,
-    csrf_token,
     enrol,
     enrol_staff,
     event,
     exercise_version,
     make_invite,
     make_staff_code,
+    phone,
     post_events,
+    sign_in,
 )
 
-PASSWORD = "a lighthouse keeper's long notebook"
 URL = "/workspace/reports"
-
-
-def phone(app) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
-                             follow_redirects=False)
-
-
-async def sign_in(client: httpx.AsyncClient, email: str, roles: tuple[str, ...]) -> int:
-    account_id = await accounts.create_account(email, PASSWORD, roles)
-    form = await client.get("/workspace/login")
-    response = await client.post("/workspace/login", data={"_csrf_token": csrf_token(form.text), "email": email,
-                                                           "password": PASSWORD})
-    assert response.status_code == 303
-    client.headers["accept-language"] = "en"
-    return account_id
-
-
-async def practise(app, n: int, *, municipality: str = "0101", code: str | None = None,
-                   slug: str = "breathing-space-3", completed: bool = True) -> None:
-    """``n`` patients who each start an exercise (and complete it) today."""
-    version = exercise_version(slug)
-    for _ in range(n):
-        async with phone(app) as client:
-            await enrol(client, code=code, lang="en", municipality=municipality)
-            events = [event("exercise_started", exercise_version=version)]
-            if completed:
-                events.append(event("exercise_completed", exercise_version=version, seconds=180))
-            assert (await post_events(client, events)).status_code == 200
-
-
-def table(html: str, caption: str) -> list[list[str]]:
-    """The rows of the table with this caption, as the cells' text."""
-    match = re.search(rf"<caption[^>]*>{re.escape(caption)}</caption>(.*?)</table>", html, re.S)
-    assert match, f"no table {caption!r}"
-    rows = re.findall(r"<tr>(.*?)</tr>", match.group(1), re.S)
-    return [[unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)]
-            for r in rows]
-
-
-def figure(html: str, label: str) -> str:
-    match = re.search(rf"<dt>{re.escape(label)}</dt><dd>([^<]*)</dd>", html)
-    assert match, f"no figure {label!r}"
-    return unescape(match.group(1))
 
 
 async def test_the_figures_count_people_practices_and_minutes(app, db):

@@ -13,13 +13,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
-from server.accounts import services as accounts
 from server.accounts.tables import AuditEntry
 from server.content.catalog import get_catalog
 from server.engagement.tables import Event
 from server.lib.localtime import local
 from server.participants.services import hash_code
 from server.reports import exports
+from tests import support
 from tests.support import (
     app_client,
     csrf_token,
@@ -32,7 +32,6 @@ from tests.support import (
     post_events,
 )
 
-PASSWORD = "a lighthouse keeper's long notebook"
 PAGE = "/workspace/reports/exports"
 DOWNLOAD = f"{PAGE}/download"
 USER_AGENT = "LeakCanaryPhone/9.9 (export-test)"
@@ -53,19 +52,11 @@ DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def phone(app) -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
-                             follow_redirects=False, headers={"user-agent": USER_AGENT})
+    return support.phone(app, **{"user-agent": USER_AGENT})
 
 
 async def sign_in(client: httpx.AsyncClient, roles: tuple[str, ...] = ("researcher",)) -> int:
-    email = f"{'-'.join(roles)}-{uuid.uuid4().hex[:6]}@example.org"
-    account_id = await accounts.create_account(email, PASSWORD, roles)
-    form = await client.get("/workspace/login")
-    response = await client.post("/workspace/login", data={"_csrf_token": csrf_token(form.text), "email": email,
-                                                           "password": PASSWORD})
-    assert response.status_code == 303
-    client.headers["accept-language"] = "en"
-    return account_id
+    return await support.sign_in(client, f"{'-'.join(roles)}-{uuid.uuid4().hex[:6]}@example.org", roles)
 
 
 def today() -> date:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from server.participants.withdrawal import withdraw
 from server.reports import rollups
 from server.reports.tables import ActiveDay, QuestionnaireReading, UsageExercise, UsageMonth
-from tests.integration.reports.test_dashboard import figure, phone, practise, sign_in
-from tests.support import app_client, enrol, event, exercise_version, post_events
+from tests.integration.reports.pages import figure, practise
+from tests.support import app_client, enrol, event, exercise_version, phone, post_events, sign_in
 
 URL = "/workspace/reports"
 
@@ -86,7 +86,7 @@ async def test_events_stored_before_they_carried_a_day_get_their_copenhagen_day(
 
 
 async def test_moving_to_another_municipality_moves_her_activity_with_her(app, db):
-    from tests.integration.reports.test_dashboard import table
+    from tests.integration.reports.pages import table
     from tests.support import csrf_token
 
     async with app_client(app) as researcher:

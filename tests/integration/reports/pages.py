@@ -1,0 +1,37 @@
+"""Reading the report pages as a person does (a figure by its label, a table by its caption), and making
+the activity they count."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from tests.support import enrol, event, exercise_version, phone, post_events
+
+
+async def practise(app, n: int, *, municipality: str = "0101", code: str | None = None,
+                   slug: str = "breathing-space-3", completed: bool = True) -> None:
+    """``n`` patients who each start an exercise (and complete it) today."""
+    version = exercise_version(slug)
+    for _ in range(n):
+        async with phone(app) as client:
+            await enrol(client, code=code, lang="en", municipality=municipality)
+            events = [event("exercise_started", exercise_version=version)]
+            if completed:
+                events.append(event("exercise_completed", exercise_version=version, seconds=180))
+            assert (await post_events(client, events)).status_code == 200
+
+
+def table(html: str, caption: str) -> list[list[str]]:
+    """The rows of the table with this caption, as the cells' text."""
+    match = re.search(rf"<caption[^>]*>{re.escape(caption)}</caption>(.*?)</table>", html, re.S)
+    assert match, f"no table {caption!r}"
+    rows = re.findall(r"<tr>(.*?)</tr>", match.group(1), re.S)
+    return [[unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)]
+            for r in rows]
+
+
+def figure(html: str, label: str) -> str:
+    match = re.search(rf"<dt>{re.escape(label)}</dt><dd>([^<]*)</dd>", html)
+    assert match, f"no figure {label!r}"
+    return unescape(match.group(1))
