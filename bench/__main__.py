@@ -1,5 +1,7 @@
 """`make bench`: serves the app and a bare Litestar hello-world the same way, in the same run, and
-reports the app's figures as ratios against that baseline (absolute numbers depend on the machine).
+reports the app's figures as ratios against that baseline (absolute numbers depend on the machine);
+then the dashboard on a year of demo data in three sizes on SQLite and PostgreSQL (``bench/dashboard.py``;
+alone: ``--only dashboard``).
 
 Exit status: 0 for a valid run (aims met or not, as printed), 1 if any request failed or event rows are
 missing, 2 if the bench could not run (wrk missing, a server did not start).
@@ -17,7 +19,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench import client, push, report, wrk
+from bench import client, dashboard, push, report, wrk
 from bench.servers import App, Bare, Server
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -26,14 +28,22 @@ WORKERS = 2
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 s per measurement, to check the harness itself")
+    parser.add_argument("--quick", action="store_true", help="2 s per measurement, to check the harness itself "
+                        "(dashboard: 0.1× the data, 2 rounds)")
+    parser.add_argument("--only", choices=("dashboard",), help="run only this step")
+    parser.add_argument("--engine", action="append", choices=dashboard.ENGINES,
+                        help="dashboard: only this engine (repeat for both; default both)")
     args = parser.parse_args(argv)
-    if not wrk.have_wrk():
+    engines = tuple(args.engine or dashboard.ENGINES)
+    if args.only is None and not wrk.have_wrk():
         print(f"bench: {wrk.MISSING}", file=sys.stderr)
         return 2
     seconds = 2 if args.quick else 10
     try:
-        result = run(seconds)
+        if args.only == "dashboard":
+            result = report.build_only_dashboard(_meta(), dashboard.measure(quick=args.quick, engines=engines))
+        else:
+            result = run(seconds, args.quick, engines)
     except RuntimeError as exc:
         print(f"bench: {exc}", file=sys.stderr)
         return 2
@@ -50,7 +60,12 @@ def _owned(stack: ExitStack, server: Server) -> Server:
     return server
 
 
-def run(seconds: int) -> dict:
+def _meta() -> dict:
+    return {"when": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"}
+
+
+def run(seconds: int, quick: bool, engines: tuple[str, ...]) -> dict:
     """Each server is measured alone on the machine: the baseline first, stopped, then the app."""
     with ExitStack() as stack:
         bare = _owned(stack, Bare(WORKERS))
@@ -86,13 +101,14 @@ def run(seconds: int) -> dict:
         print(f"web push: {reminders:,} reminders due at once, {push.SENDERS} sender processes …", file=sys.stderr)
         push_result = push.measure(app, reminders)
         meta = {
-            "when": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+            **_meta(),
             "workers": WORKERS,
             "wrk": {"threads": wrk.THREADS, "connections": wrk.CONNECTIONS, "seconds": seconds,
                     "warm_up_seconds": wrk.WARM_UP_SECONDS},
         }
-        return report.build(meta, bare_result, library, events, rows_added, transfers, push_result)
+    # Its own servers and databases, one size after another, once the servers above are gone.
+    board = dashboard.measure(quick=quick, engines=engines)
+    return report.build(meta, bare_result, library, events, rows_added, transfers, push_result, board)
 
 
 if __name__ == "__main__":

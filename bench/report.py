@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from bench.client import Transfer
+from bench.dashboard import AIM_P95_MS as AIM_DASHBOARD_P95_MS
 from bench.wrk import CONNECTIONS, WrkResult
 
 BATCH = 50
@@ -16,7 +17,7 @@ AIM_PUSH_PER_SECOND = 300  # encrypted deliveries to the local double, on 2 core
 
 
 def build(meta: dict[str, Any], bare: WrkResult, library: WrkResult, events: WrkResult, rows_added: int,
-          transfers: list[Transfer], push: dict[str, Any]) -> dict[str, Any]:
+          transfers: list[Transfer], push: dict[str, Any], dashboard: dict[str, Any]) -> dict[str, Any]:
     rows_expected = events.requests * BATCH
     # A batch still in flight when wrk stops may be committed without wrk counting its answer.
     rows_ok = rows_expected <= rows_added <= rows_expected + CONNECTIONS * BATCH
@@ -36,12 +37,14 @@ def build(meta: dict[str, Any], bare: WrkResult, library: WrkResult, events: Wrk
                        "headers_kb_not_counted": sum(t.header_bytes for t in transfers) / 1024,
                        "files": [asdict(t) for t in transfers]},
         "push": push,
+        "dashboard": dashboard,
     }
     report["aims"] = {
         "library_ratio_at_least_0.5": report["library"]["ratio_rps"] >= AIM_LIBRARY_RATIO,
         "events_per_second_at_least_20000": report["events"]["events_per_second"] >= AIM_EVENTS_PER_SECOND,
         "first_load_at_most_50_kb": all_kb <= AIM_FIRST_LOAD_KB,
         "push_deliveries_per_second_at_least_300": push["aim_met"],
+        **_dashboard_aims(dashboard),
     }
     problems = [f"{name}: {r.non_200} non-200 answers, {r.socket_errors} socket errors"
                 + (f" (first: {r.first_bad})" if r.first_bad else "")
@@ -54,16 +57,78 @@ def build(meta: dict[str, Any], bare: WrkResult, library: WrkResult, events: Wrk
         problems.append(f"web push: {push['delivered']:,} of {push['reminders']:,} delivered, at most "
                         f"{push['most_to_one']} to one subscription, {push['rejected']} refused by the double "
                         f"{push['first_rejections']}")
+    problems += dashboard["problems"]
     report["problems"] = problems
     report["valid"] = not problems
     return report
+
+
+def _dashboard_aims(dashboard: dict[str, Any]) -> dict[str, bool]:
+    aims = {}
+    for engine, d in dashboard["engines"].items():
+        if "sizes" in d:
+            aims[f"dashboard_{engine}_p95_at_most_{AIM_DASHBOARD_P95_MS}_ms_at_1x"] = d["aim_p95_met"]
+            aims[f"dashboard_{engine}_p95_grows_less_than_linearly"] = d["sublinear"]
+    return aims
+
+
+def build_only_dashboard(meta: dict[str, Any], dashboard: dict[str, Any]) -> dict[str, Any]:
+    """``--only dashboard``: the same shape, with only that step."""
+    return {**meta, "only": "dashboard", "dashboard": dashboard, "aims": _dashboard_aims(dashboard),
+            "problems": dashboard["problems"], "valid": dashboard["valid"]}
 
 
 def _met(ok: bool) -> str:
     return "met" if ok else "MISSED"
 
 
+def _ratio(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def render_dashboard(d: dict[str, Any]) -> list[str]:
+    head = (f"{'engine':<10}{'size':>6}{'patients':>10}{'staff':>8}{'events':>12}{'generate s':>12}"
+            f"{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}{'non-200':>9}")
+    lines = [f"dashboard  GET {d['path']} as a researcher: {len(d['combinations'])} filter combinations × "
+             f"{d['rounds']} rounds, one request at a time, after a warm-up pass; {d['workers']} workers; "
+             f"demo-data over {d['days']} days" + (" (--quick: 0.1× the people)" if d["quick"] else ""),
+             "", head, "-" * len(head)]
+    for engine, e in d["engines"].items():
+        if "skipped" in e:
+            lines.append(f"{engine:<10}skipped: {e['skipped']}")
+            continue
+        lines += [f"{engine:<10}{s['scale']:>5g}×{s['patients']:>10,}{s['staff']:>8,}{s['events']:>12,}"
+                  f"{s['generate_s']:>12.1f}{s['p50_ms']:>9.1f}{s['p95_ms']:>9.1f}{s['max_ms']:>9.1f}"
+                  f"{s['non_200']:>9}" for s in e["sizes"]]
+    lines.append("")
+    for engine, e in d["engines"].items():
+        if "skipped" in e:
+            continue
+        g = e["growth"]
+        one = next(s for s in e["sizes"] if s["scale"] == 1.0)
+        slowest = sorted(one["per_combination_p50_ms"].items(), key=lambda kv: -kv[1])[:3]
+        lines += [
+            f"{engine:<10}p95 at 1×  {one['p95_ms']:>7.1f} ms   aim ≤ {d['aim_p95_ms_at_1x']} ms   "
+            f"{_met(e['aim_p95_met'])}",
+            f"{'':<10}p95 growth 1×/0.5× {_ratio(g['p95_1x_over_0.5x'])}, 2×/1× {_ratio(g['p95_2x_over_1x'])} "
+            f"(p50: {_ratio(g['p50_1x_over_0.5x'])}, {_ratio(g['p50_2x_over_1x'])}; events 2×/1× "
+            f"{_ratio(g['events_2x_over_1x'])})   less than linear: {_met(e['sublinear'])}",
+            f"{'':<10}slowest at 1× (p50): " + "; ".join(f"{name} {ms:.0f} ms" for name, ms in slowest),
+        ]
+    return lines
+
+
+def _validity(r: dict[str, Any], ok: str) -> list[str]:
+    if r["valid"]:
+        return [f"\nVALID: {ok}"]
+    return ["\nNOT VALID: these figures do not count:", *(f"  - {p}" for p in r["problems"])]
+
+
 def render(r: dict[str, Any]) -> str:
+    if r.get("only") == "dashboard":
+        return "\n".join([f"Pusterum bench (dashboard only)  {r['when']}  {r['machine']}", "",
+                          *render_dashboard(r["dashboard"]),
+                          *_validity(r, "every dashboard request answered 200.")])
     b, lib, ev, fl, aims = r["bare_hello"], r["library"], r["events"], r["first_load"], r["aims"]
     w = r["wrk"]
     pu = r["push"]
@@ -100,8 +165,6 @@ def render(r: dict[str, Any]) -> str:
         f"event rows  {ev['rows_added']:,} added for {ev['requests']:,} answered batches × {ev['batch']}"
         f" = {ev['rows_expected']:,}: {'ok' if ev['rows_ok'] else 'MISMATCH'}",
     ]
-    if r["valid"]:
-        lines.append("\nVALID: every request answered 200 and every event was stored.")
-    else:
-        lines += ["\nNOT VALID: these figures do not count:", *(f"  - {p}" for p in r["problems"])]
+    lines += ["", *render_dashboard(r["dashboard"])]
+    lines += _validity(r, "every request answered 200 and every event was stored.")
     return "\n".join(lines)

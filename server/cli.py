@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from server.settings import SettingsError, get_settings
@@ -216,6 +216,36 @@ def cmd_demo(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from server.reports.demo_data import DemoDataExists, NoContent, generate
+
+    given = {name: getattr(args, name) for name in ("patients", "staff", "days", "seed")
+             if getattr(args, name) is not None}
+    if min(given.get("patients", 0), given.get("staff", 0)) < 0 or not 1 <= given.get("days", 1) <= 3660:
+        return _fail("--patients and --staff must be 0 or more, --days between 1 and 3660; nothing was changed.")
+    try:
+        s = asyncio.run(generate(**given, end=args.end, replace=args.replace))
+    except (DemoDataExists, NoContent, ValueError) as exc:
+        return _fail(f"{exc}; nothing was changed.")
+    replaced = f" (replacing {s.removed_events:,} earlier demo events)" if s.removed_events else ""
+    print(f"Demo data made{replaced}: {s.patients:,} patients and {s.staff:,} staff at {s.sites} demo sites, "
+          f"{s.events:,} events from {s.first_day} to {s.last_day} (seed {s.seed}), in {s.seconds:.1f} s "
+          f"(events {s.event_seconds:.1f} s, rollups {s.rollup_seconds:.1f} s).")
+    return 0
+
+
+def cmd_reports_refresh(args: argparse.Namespace) -> int:
+    """The rollups are a cache of the event log: rebuild them after a restore or an import by hand."""
+    from server.reports import rollups
+
+    started = datetime.now(UTC)
+    rebuilt = asyncio.run(rollups.refresh(full=args.full))
+    seconds = (datetime.now(UTC) - started).total_seconds()
+    what = "everyone" if rebuilt < 0 else f"{rebuilt:,} participants"
+    print(f"Report rollups brought up to date ({what} rebuilt) in {seconds:.1f} s.")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from granian import Granian
     from granian.constants import Interfaces
@@ -277,6 +307,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", help="ensure the demo site, course group and invite; print its link").set_defaults(
         func=cmd_demo)
+
+    # Defaults live in server/reports/demo_data.py (not imported here: that needs the database settings).
+    demo_data = sub.add_parser("demo-data", help="make a synthetic year of use at demo sites (dashboards, bench)")
+    demo_data.add_argument("--patients", type=int, help="patients (default 3000)")
+    demo_data.add_argument("--staff", type=int, help="staff (default 5000)")
+    demo_data.add_argument("--days", type=int, help="days in the period (default 365)")
+    demo_data.add_argument("--seed", type=int, help="the same seed gives the same data (default 1)")
+    demo_data.add_argument("--end", type=date.fromisoformat, help="the last day, YYYY-MM-DD (default: yesterday)")
+    demo_data.add_argument("--replace", action="store_true", help="remove earlier demo data first")
+    demo_data.set_defaults(func=cmd_demo_data)
+
+    reports = sub.add_parser("reports", help="the follow-up's reports").add_subparsers(dest="reports_command",
+                                                                                     required=True)
+    refresh = reports.add_parser("refresh", help="fold new events into the report rollups (the app does it too)")
+    refresh.add_argument("--full", action="store_true", help="rebuild every rollup from the event log")
+    refresh.set_defaults(func=cmd_reports_refresh)
     return parser
 
 
