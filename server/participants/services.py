@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from server.lib.signing import keyed_digest
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
+from server.reports import rollups
 
 # Bump when the consent text changes: each participant keeps the version she agreed to.
 CONSENT_VERSION = "2026-11-v1"
@@ -137,8 +138,6 @@ async def set_language(participant_id: uuid.UUID, language: str) -> None:
 
 
 async def set_municipality(participant_id: uuid.UUID, code: str | None) -> None:
-    from server.reports import rollups  # reports read participants; this one write goes the other way
-
     async with Participant._meta.db.transaction():
         await Participant.update({Participant.municipality_code: code}).where(Participant.id == participant_id)
         await rollups.moved(participant_id, code)
