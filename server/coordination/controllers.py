@@ -33,6 +33,7 @@ class SiteForm(msgspec.Struct, frozen=True):
     name: Text = ""
     kind: Text = ""
     municipality: Text = ""
+    checkin_every: Text = ""
 
 
 class NameForm(msgspec.Struct, frozen=True):
@@ -81,7 +82,7 @@ class CoordinationController(Controller):
                      status_code: int = 200) -> Template:
         return page(request, "workspace/coordinate/index.html", status_code=status_code, account=account,
                     sites=await services.list_sites(), municipalities=municipalities(), error=error,
-                    form=form or SiteForm(kind="clinic"))
+                    form=form or SiteForm(kind="clinic", checkin_every=str(services.DEFAULT_CHECKIN_EVERY)))
 
     @get("/", name="coordinate:index")
     async def index(self, request: Request) -> Template:
@@ -92,7 +93,8 @@ class CoordinationController(Controller):
     async def create_site(self, request: Request, data: Annotated[SiteForm, Form]) -> Template | Redirect:
         session = await require(request, ROLE)
         try:
-            site_id = await services.create_site(session.account.id, data.name, data.kind, data.municipality)
+            site_id = await services.create_site(session.account.id, data.name, data.kind, data.municipality,
+                                                 data.checkin_every)
         except services.CoordinationError as problem:
             return await self._index(request, session.account, error=str(problem), form=data, status_code=400)
         return Redirect(f"/workspace/coordinate/sites/{site_id}", status_code=303)
@@ -106,7 +108,8 @@ class CoordinationController(Controller):
             invites=await services.invites_of(site["id"]), courses=_courses(), municipalities=municipalities(),
             errors=errors or {},
             site_form=forms.get("site") or SiteForm(name=site["name"], kind=site["kind"],
-                                                    municipality=site["municipality_code"] or ""),
+                                                    municipality=site["municipality_code"] or "",
+                                                    checkin_every=str(site["checkin_every_days"])),
             unit_form=forms.get("unit") or NameForm(),
             group_form=forms.get("group") or GroupForm(course=next(iter(_courses()), "")),
             invite_form=forms.get("invite") or InviteForm(kind="patient"),
@@ -123,7 +126,8 @@ class CoordinationController(Controller):
         session = await require(request, ROLE)
         site = await _site_or_404(site_id)
         try:
-            await services.update_site(session.account.id, site_id, data.name, data.kind, data.municipality)
+            await services.update_site(session.account.id, site_id, data.name, data.kind, data.municipality,
+                                       data.checkin_every)
         except services.CoordinationError as problem:
             return await self._site_page(request, session.account, site, errors={"site": str(problem)},
                                          forms={"site": data}, status_code=400)

@@ -35,6 +35,8 @@ from server.settings import get_settings
 
 SITE_KINDS = ("hospital", "clinic")
 NAME_MAX = 120
+CHECKIN_EVERY = (7, 90)  # days between the wellbeing check-ins a site may choose
+DEFAULT_CHECKIN_EVERY = 14  # what WHO-5 asks about: the last two weeks
 LABEL_MAX = 120
 MAX_EXPIRY_DAYS = 366
 MAX_USES = 100_000
@@ -80,14 +82,18 @@ def _name(name: str) -> str:
     return name
 
 
-def _site_fields(name: str, kind: str, municipality: str) -> dict[Any, Any]:
+def _site_fields(name: str, kind: str, municipality: str, checkin_every: str = "") -> dict[Any, Any]:
     name = _name(name)
     if kind not in SITE_KINDS:
         raise CoordinationError(_("Please choose whether the site is a hospital or a clinic."))
     municipality = municipality.strip()
     if municipality and municipality not in municipalities():
         raise CoordinationError(_("Please choose a municipality from the list."))
-    return {Site.name: name, Site.kind: kind, Site.municipality_code: municipality or None}
+    every = _whole_number(checkin_every, low=CHECKIN_EVERY[0], high=CHECKIN_EVERY[1], message=_(
+        "Please give the days between check-ins as a whole number from %(low)d to %(high)d.",
+        low=CHECKIN_EVERY[0], high=CHECKIN_EVERY[1]))
+    return {Site.name: name, Site.kind: kind, Site.municipality_code: municipality or None,
+            Site.checkin_every_days: every or DEFAULT_CHECKIN_EVERY}
 
 
 def _start_date(text: str, today: date | None = None) -> date:
@@ -138,25 +144,27 @@ async def get_site(site_id: int) -> dict[str, Any] | None:
     return await Site.select().where(Site.id == site_id).first()
 
 
-async def create_site(actor: int, name: str, kind: str, municipality: str) -> int:
-    fields = _site_fields(name, kind, municipality)
+async def create_site(actor: int, name: str, kind: str, municipality: str, checkin_every: str = "") -> int:
+    fields = _site_fields(name, kind, municipality, checkin_every)
     slug = await _unique_slug(Site, fields[Site.name])
     row = await Site.insert(Site(slug=slug, name=fields[Site.name], kind=kind,
                                  municipality_code=fields[Site.municipality_code],
+                                 checkin_every_days=fields[Site.checkin_every_days],
                                  created_at=datetime.now(UTC))).returning(Site.id)
     await audit(actor, "site.created", slug, name=fields[Site.name], kind=kind,
-                municipality=fields[Site.municipality_code])
+                municipality=fields[Site.municipality_code], checkin_every_days=fields[Site.checkin_every_days])
     return row[0]["id"]
 
 
-async def update_site(actor: int, site_id: int, name: str, kind: str, municipality: str) -> None:
-    fields = _site_fields(name, kind, municipality)
+async def update_site(actor: int, site_id: int, name: str, kind: str, municipality: str,
+                      checkin_every: str = "") -> None:
+    fields = _site_fields(name, kind, municipality, checkin_every)
     site = await get_site(site_id)
     if site is None:
         raise LookupError(site_id)
     await Site.update(fields).where(Site.id == site_id)  # the slug stays: the command line knows it
     await audit(actor, "site.changed", site["slug"], name=fields[Site.name], kind=kind,
-                municipality=fields[Site.municipality_code])
+                municipality=fields[Site.municipality_code], checkin_every_days=fields[Site.checkin_every_days])
 
 
 # --- units ---

@@ -14,9 +14,11 @@ import pytest
 
 from server.accounts import services as accounts
 from server.accounts.tables import AuditEntry, LoginThrottle
+from server.content.catalog import get_catalog
 from server.coordination import services
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
-from tests.support import app_client, csrf_token, enrol, enrol_staff
+from server.wellbeing.services import checkin_due
+from tests.support import app_client, csrf_token, enrol, enrol_staff, event, post_events
 
 PASSWORD = "blue kettle under the stairs"
 BASE = "/workspace/coordinate"
@@ -182,6 +184,30 @@ async def test_sites_units_and_groups_can_be_changed_and_the_changes_are_logged(
     log = await audit_text()
     for action in ("site.changed", "unit.changed", "group.changed"):
         assert action in log
+
+
+async def test_a_site_chooses_how_often_its_patients_are_offered_the_check_in(app, db):
+    async with coordinator(app) as client:
+        site_id = await make_site(client, "Klinikken")
+        assert (await Site.select(Site.checkin_every_days).where(Site.id == site_id).first()) == {
+            "checkin_every_days": 14}
+        refused = await post_form(client, f"{BASE}/sites/{site_id}", {
+            "name": "Klinikken", "kind": "clinic", "municipality": "0101", "checkin_every": "3"})
+        assert refused.status_code == 400 and "from 7 to 90" in refused.text
+        changed = await post_form(client, f"{BASE}/sites/{site_id}", {
+            "name": "Klinikken", "kind": "clinic", "municipality": "0101", "checkin_every": "28"})
+        assert changed.status_code == 303
+        assert 'name="checkin_every" value="28"' in (await client.get(f"{BASE}/sites/{site_id}")).text
+        made = await make_code(client, site_id, kind="patient")
+        async with phone(app) as mother:
+            participant = await enrol(mother, code=made["code"], lang="en")
+            twenty_days_ago = (datetime.now(UTC) - timedelta(days=20)).isoformat()
+            answered = await post_events(mother, [event(
+                "questionnaire_answered", questionnaire_version=get_catalog().questionnaires["who-5"]["version_id"],
+                answers=[3, 3, 3, 3, 3], occurred_at=twenty_days_ago)])
+            assert answered.status_code == 200
+    assert not await checkin_due(participant)  # 20 days ago: due after 28 days here, not after 14
+    assert await checkin_due(participant, now=datetime.now(UTC) + timedelta(days=9))
 
 
 async def test_a_revoked_code_stops_working_and_is_shown_as_revoked(app, db):
