@@ -19,9 +19,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from server.content.catalog import Catalog
-from server.engagement.tables import Event
 from server.lib.localtime import start_of_day
 from server.lib.privacy import MIN_PEOPLE
+from server.reports.reading import fetch
 from server.reports.stats import PairedChange, paired_change
 from server.reports.suppression import Row, protect, too_few
 from server.wellbeing.services import INSTRUMENT, SATISFACTION
@@ -134,7 +134,7 @@ async def _grouped(f: Filters, table: str, key: str | None, sums: tuple[str, ...
              f"AND {sql.scope(f, 'u')}")
     query = (f"SELECT {', '.join(columns)} FROM {table} u WHERE {where}"  # noqa: S608 — names are constants
              + (f" GROUP BY u.{key}" if key else ""))
-    return await Event.raw(query, *sql.args)
+    return await fetch(query, *sql.args)
 
 
 def _values(row: dict[str, Any]) -> dict[str, float | int | None]:
@@ -234,7 +234,7 @@ async def _enrolment(f: Filters, period_end: date) -> tuple[int | None, int | No
     sql = _Sql()
     counts = [f"count(CASE WHEN {sql.match(f, 'p')} THEN 1 END) AS people"]
     counts += [f"count(CASE WHEN {sql.match(f, 'p', skip=name)} THEN 1 END) AS wide_{name}" for name in f.active()]
-    joined = (await Event.raw(
+    joined = (await fetch(
         f"SELECT {', '.join(counts)} FROM participant p "  # noqa: S608 — built from constants
         f"WHERE p.created_at >= {sql.arg(start_of_day(f.first_month))} "
         f"AND p.created_at < {sql.arg(start_of_day(f.end))} "
@@ -242,7 +242,7 @@ async def _enrolment(f: Filters, period_end: date) -> tuple[int | None, int | No
     sql = _Sql()
     since7, since30 = period_end - timedelta(days=7), period_end - timedelta(days=30)
     columns = sql.people(f, "a", condition="a.day >", after=since7, label="_7") + sql.people(f, "a")
-    active = (await Event.raw(
+    active = (await fetch(
         f"SELECT {', '.join(columns)} FROM active_day a "  # noqa: S608 — built from constants
         f"WHERE a.day > {sql.arg(since30)} AND a.day <= {sql.arg(period_end)} AND {sql.scope(f, 'a')}",
         *sql.args))[0]
@@ -270,7 +270,7 @@ async def _questionnaires(board: Dashboard, f: Filters, catalog: Catalog, langua
     sql = _Sql()
     # Per person and questionnaire: how many readings up to the end of the period, her first ever and her
     # latest (kept only when it falls in the period); each found through the covering index.
-    rows = await Event.raw(
+    rows = await fetch(
         "SELECT g.participant, g.questionnaire, g.n, f.value AS first_value, l.value AS last_value, "  # noqa: S608
         "l.answers AS last_answers, l.kind, l.site, l.unit, l.course_group, l.municipality_code FROM ("
         "SELECT u.participant, u.questionnaire, count(*) AS n, min(u.at) AS first_at, max(u.at) AS last_at "
