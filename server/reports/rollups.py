@@ -15,14 +15,15 @@ from datetime import UTC, datetime, timedelta
 
 from server.engagement.tables import Event
 from server.lib.localtime import local
-from server.reports.tables import ActiveDay, QuestionnaireReading, RollupState, UsageExercise, UsageMonth
+from server.reports.tables import ATTRIBUTES, ActiveDay, QuestionnaireReading, RollupState, UsageExercise, UsageMonth
 
 MARGIN = timedelta(minutes=2)
 CHUNK = 400  # participants rebuilt per statement (SQLite allows 32,766 parameters; PostgreSQL more)
 STATE = "usage"
 _lock = asyncio.Lock()  # one refresh at a time in this process; PostgreSQL also locks the state row
 
-_ATTRS = "p.kind, p.site, p.unit, p.course_group, p.municipality_code"
+_ATTRS = ", ".join(f"p.{name}" for name in ATTRIBUTES)
+_ATTR_COLUMNS = ", ".join(ATTRIBUTES)
 _PAIRED = "e.type = 'pause_completed' AND e.stress_before IS NOT NULL AND e.stress_after IS NOT NULL"
 
 
@@ -37,17 +38,16 @@ _STARTED, _COMPLETED, _PAUSED = ("e.type = 'exercise_started'", "e.type = 'exerc
 # Built from constants; values always travel as parameters. {month} is the engine's month expression,
 # {where} narrows to some participants. reminder_sent is the server's own doing, not something she did.
 _STATEMENTS = (
-    ("usage_month", "month, participant, kind, site, unit, course_group, municipality_code, events, started, "
-                    "completed, pauses, seconds, ratings, rating_sum, stress_pairs, stress_before_sum, "
-                    "stress_after_sum",
+    ("usage_month", f"month, participant, {_ATTR_COLUMNS}, events, started, completed, pauses, seconds, ratings, "
+                    "rating_sum, stress_pairs, stress_before_sum, stress_after_sum",
      f"SELECT {{month}}, e.participant, {_ATTRS}, count(*), {_count(_STARTED)}, "  # noqa: S608
      f"{_count(_COMPLETED)}, {_count(_PAUSED)}, {_SECONDS}, "
      f"{_count(_RATED)}, {_count(_RATED, 'COALESCE(e.value, 0)')}, {_count(_PAIRED)}, "
      f"{_count(_PAIRED, 'e.stress_before')}, {_count(_PAIRED, 'e.stress_after')} "
      "FROM event e JOIN participant p ON p.id = e.participant "
      "WHERE e.day IS NOT NULL AND e.type <> 'reminder_sent' {where} GROUP BY 1, 2, 3, 4, 5, 6, 7"),
-    ("usage_exercise", "month, participant, exercise, kind, site, unit, course_group, municipality_code, started, "
-                       "completed, seconds, ratings, rating_sum",
+    ("usage_exercise", f"month, participant, exercise, {_ATTR_COLUMNS}, started, completed, seconds, ratings, "
+                       "rating_sum",
      f"SELECT {{month}}, e.participant, ci.slug, {_ATTRS}, {_count(_STARTED)}, "  # noqa: S608
      f"{_count(_COMPLETED)}, {_SECONDS}, {_count(_RATED)}, "
      f"{_count(_RATED, 'COALESCE(e.value, 0)')} "
@@ -55,13 +55,12 @@ _STATEMENTS = (
      "JOIN content_item ci ON ci.id = cv.item AND ci.kind = 'exercise' "
      "WHERE e.day IS NOT NULL AND e.type IN ('exercise_started', 'exercise_completed', 'exercise_left', "
      "'rating_given') {where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"),
-    ("questionnaire_reading", "participant, questionnaire, at, day, value, answers, kind, site, unit, course_group, "
-                              "municipality_code",
+    ("questionnaire_reading", f"participant, questionnaire, at, day, value, answers, {_ATTR_COLUMNS}",
      f"SELECT e.participant, ci.slug, e.occurred_at, e.day, e.value, e.answers, {_ATTRS} "  # noqa: S608
      "FROM event e JOIN participant p ON p.id = e.participant JOIN content_version cv ON cv.id = e.content_version "
      "JOIN content_item ci ON ci.id = cv.item AND ci.kind = 'questionnaire' "
      "WHERE e.day IS NOT NULL AND e.type = 'questionnaire_answered' {where}"),
-    ("active_day", "day, participant, kind, site, unit, course_group, municipality_code",
+    ("active_day", f"day, participant, {_ATTR_COLUMNS}",
      f"SELECT DISTINCT e.day, e.participant, {_ATTRS} FROM event e JOIN participant p ON p.id = e.participant "  # noqa: S608
      "WHERE e.day IS NOT NULL AND e.type <> 'reminder_sent' {where}"),
 )

@@ -8,26 +8,32 @@ thousands of rows to the participant table; the copy is updated when she changes
 """
 
 from piccolo.columns import Date, ForeignKey, Integer, Text, Timestamptz, Varchar
-from piccolo.columns.base import OnDelete
+from piccolo.columns.base import Column, OnDelete
 from piccolo.table import Table
 
 from server.accounts.tables import Account
 from server.participants.tables import Participant
 
-# The participant's attributes copied into every rollup row, in this order (see rollups.py).
-ATTRIBUTES = ("kind", "site", "unit", "course_group", "municipality_code")
 
+class PersonAttributes:
+    """Who she is to the follow-up, copied from the participant into every rollup row (the same column
+    names as in the participant table, so filters read alike on both)."""
 
-class UsageMonth(Table, tablename="usage_month"):
-    """One row per participant and month (Copenhagen) in which she did anything."""
-
-    month = Date(index=True)  # the first day of the month
-    participant = ForeignKey(references=Participant, index=True, on_delete=OnDelete.cascade)
     kind = Varchar(length=10)
     site = Integer()
     unit = Integer(null=True, default=None)
     course_group = Integer(null=True, default=None)
     municipality_code = Varchar(length=4, null=True, default=None)
+
+
+ATTRIBUTES = tuple(name for name, value in vars(PersonAttributes).items() if isinstance(value, Column))
+
+
+class UsageMonth(PersonAttributes, Table, tablename="usage_month"):
+    """One row per participant and month (Copenhagen) in which she did anything."""
+
+    month = Date(index=True)  # the first day of the month
+    participant = ForeignKey(references=Participant, index=True, on_delete=OnDelete.cascade)
     events = Integer(default=0)
     started = Integer(default=0)
     completed = Integer(default=0)  # exercise_completed
@@ -40,17 +46,12 @@ class UsageMonth(Table, tablename="usage_month"):
     stress_after_sum = Integer(default=0)
 
 
-class UsageExercise(Table, tablename="usage_exercise"):
+class UsageExercise(PersonAttributes, Table, tablename="usage_exercise"):
     """One row per participant, month and exercise she used: completion and ratings per exercise."""
 
     month = Date()
     participant = ForeignKey(references=Participant, index=True, on_delete=OnDelete.cascade)
     exercise = Varchar(length=60)
-    kind = Varchar(length=10)
-    site = Integer()
-    unit = Integer(null=True, default=None)
-    course_group = Integer(null=True, default=None)
-    municipality_code = Varchar(length=4, null=True, default=None)
     started = Integer(default=0)
     completed = Integer(default=0)
     seconds = Integer(default=0)
@@ -58,7 +59,7 @@ class UsageExercise(Table, tablename="usage_exercise"):
     rating_sum = Integer(default=0)
 
 
-class QuestionnaireReading(Table, tablename="questionnaire_reading"):
+class QuestionnaireReading(PersonAttributes, Table, tablename="questionnaire_reading"):
     """Every scored questionnaire answer (WHO-5, app satisfaction), with the day and the score."""
 
     participant = ForeignKey(references=Participant, index=True, on_delete=OnDelete.cascade)
@@ -67,23 +68,13 @@ class QuestionnaireReading(Table, tablename="questionnaire_reading"):
     day = Date()
     value = Integer(null=True, default=None)
     answers = Varchar(length=120, null=True, default=None)
-    kind = Varchar(length=10)
-    site = Integer()
-    unit = Integer(null=True, default=None)
-    course_group = Integer(null=True, default=None)
-    municipality_code = Varchar(length=4, null=True, default=None)
 
 
-class ActiveDay(Table, tablename="active_day"):
+class ActiveDay(PersonAttributes, Table, tablename="active_day"):
     """The days on which a participant did anything: "active in the last 7 / 30 days"."""
 
     day = Date(index=True)
     participant = ForeignKey(references=Participant, index=True, on_delete=OnDelete.cascade)
-    kind = Varchar(length=10)
-    site = Integer()
-    unit = Integer(null=True, default=None)
-    course_group = Integer(null=True, default=None)
-    municipality_code = Varchar(length=4, null=True, default=None)
 
 
 class RollupState(Table, tablename="rollup_state"):
