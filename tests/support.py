@@ -20,25 +20,15 @@ async def setup_database() -> None:
 
 
 async def reset_database() -> None:
-    """Everything but the published content goes, child tables first."""
-    from server.accounts.tables import Account, AccountInvite, AccountSession, AccountSite, AuditEntry, LoginThrottle
-    from server.content.services import load_catalog
-    from server.editor.tables import ContentDraft
-    from server.engagement.tables import Event
-    from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
-    from server.reminders.tables import PushSubscription, ReminderPlan
-    from server.reports.tables import (
-        ActiveDay,
-        AnnualNote,
-        QuestionnaireReading,
-        RollupState,
-        UsageExercise,
-        UsageMonth,
-    )
+    """Everything but the published content goes, child tables first (every table the app has, so a new
+    one is emptied too without being listed here)."""
+    from piccolo.table import sort_table_classes
 
-    for table in (UsageMonth, UsageExercise, QuestionnaireReading, ActiveDay, RollupState, AnnualNote, AccountSite,
-                  ContentDraft, AuditEntry, AccountSession, AccountInvite, LoginThrottle, Account, PushSubscription,
-                  ReminderPlan, Event, Participant, InviteCode, CourseGroup, Unit, Site):
+    from server.content.services import load_catalog
+    from server.content.tables import ContentItem, ContentVersion
+    from server.db.piccolo_app import TABLES
+
+    for table in reversed(sort_table_classes([t for t in TABLES if t not in (ContentItem, ContentVersion)])):
         await table.delete(force=True)
     await load_catalog()
 
