@@ -21,11 +21,11 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 
 from bench.servers import ROOT, App
+from server.lib.localtime import today
 from tools.pgtmp import PostgresUnavailable, throwaway_cluster
 
 DASHBOARD_PATH = "/workspace/reports"  # the page measured (GET; filters as query parameters)
@@ -43,10 +43,6 @@ PASSWORD = "a long walk along the quiet harbour"  # a throwaway account in a thr
 GENERATE_TIMEOUT = 3600
 _SUMMARY = re.compile(r"([\d,]+) patients and ([\d,]+) staff at \d+ demo sites, ([\d,]+) events .*?in ([\d.]+) s "
                       r"\(events ([\d.]+) s, rollups ([\d.]+) s\)")
-
-
-def _today() -> date:
-    return datetime.now(UTC).astimezone(ZoneInfo("Europe/Copenhagen")).date()
 
 
 def _month(today: date, offset: int) -> str:
@@ -190,7 +186,7 @@ def _size(engine: str, scale: float, quick: bool, rounds: int) -> dict[str, Any]
                 raise RuntimeError(f"demo-data's defaults are now {made['patients']} patients and {made['staff']} "
                                    "staff: update DEFAULT_PATIENTS and DEFAULT_STAFF in bench/dashboard.py")
             offer = _offer(app)
-            combos = combinations(offer, _today())
+            combos = combinations(offer, today())
             app.start()
             print(f"  {engine} {scale:g}×: {made['events']:,} events in {made['generate_s']:.0f} s; "
                   f"{len(combos)} combinations × {rounds} rounds …", file=sys.stderr, flush=True)
@@ -215,7 +211,7 @@ def measure(*, quick: bool = False, engines: tuple[str, ...] = ENGINES) -> dict[
     rounds = 2 if quick else ROUNDS
     result: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"), "path": DASHBOARD_PATH,
                               "days": DAYS, "rounds": rounds, "workers": WORKERS, "quick": quick,
-                              "combinations": [name for name, _ in combinations(_EXAMPLE, _today())],
+                              "combinations": [name for name, _ in combinations(_EXAMPLE, today())],
                               "aim_p95_ms_at_1x": AIM_P95_MS, "engines": {}}
     problems: list[str] = []
     for engine in engines:

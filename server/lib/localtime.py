@@ -16,6 +16,11 @@ def local(moment: datetime) -> datetime:
     return moment.astimezone(TZ)
 
 
+def today() -> date:
+    """The date in Copenhagen now: what "today" means on a report or an export."""
+    return local(datetime.now(UTC)).date()
+
+
 def start_of_day(day: date) -> datetime:
     """Local midnight of ``day``, in UTC."""
     return datetime.combine(day, time(0), tzinfo=TZ).astimezone(UTC)

@@ -18,8 +18,8 @@ from litestar.response import Redirect, Template
 from server.accounts.guards import Forbidden
 from server.accounts.services import audit
 from server.content.catalog import get_catalog
+from server.lib import localtime
 from server.lib.i18n import N_, _, current_language
-from server.lib.localtime import local
 from server.lib.templates import page
 from server.participants.municipalities import municipalities
 from server.participants.tables import CourseGroup, Site, Unit
@@ -142,10 +142,6 @@ async def _board(f: Filters, options: dict[str, Any], today: date) -> tuple[figu
     return board, drawn
 
 
-def _today() -> date:
-    return local(datetime.now(UTC)).date()
-
-
 class ReportsController(Controller):
     path = "/workspace/reports"
     cache_control = CacheControlHeader(no_store=True)
@@ -154,7 +150,7 @@ class ReportsController(Controller):
     async def dashboard(self, request: Request) -> Template:
         who = await reader(request)
         options = await _options(who.scope)
-        today = _today()
+        today = localtime.today()
         context: dict[str, Any] = {"account": who.account, "options": options, "chosen": request.query_params,
                                    "no_sites": who.scope == (), "filter_names": FILTER_NAMES}
         try:
@@ -169,7 +165,7 @@ class ReportsController(Controller):
     async def _annual(self, request: Request, who: Reader, *, status_code: int = 200,
                       error: str | None = None, saved: bool = False) -> Template:
         options = await _options(who.scope)
-        today = _today()
+        today = localtime.today()
         params = request.query_params
         chosen_sites = [s for s in options["sites"] if s["slug"] in params.getall("site", [])]
         context: dict[str, Any] = {"account": who.account, "options": options, "chosen_sites": chosen_sites,
@@ -210,7 +206,7 @@ class ReportsController(Controller):
             year = int(params.get("year") or "")
         except ValueError:
             year = 0
-        if not 2000 <= year <= _today().year or len(chosen) != len(params.getall("site", [])):
+        if not 2000 <= year <= localtime.today().year or len(chosen) != len(params.getall("site", [])):
             return await self._annual(request, who, status_code=400,
                                       error=_("The notes could not be saved: choose a year and your sites again."))
         bodies = {key: str(form.get(key) or "").strip() for key in SECTIONS}

@@ -39,7 +39,7 @@ from server.accounts.tables import AccountSite
 from server.content.services import load_catalog
 from server.engagement.store import COLUMNS
 from server.engagement.tables import Event
-from server.lib.localtime import local, start_of_day
+from server.lib.localtime import local, start_of_day, today
 from server.participants.municipalities import municipalities
 from server.participants.services import CONSENT_VERSION, DEMO_HOSPITAL_SLUG, DEMO_SITE_SLUG, hash_code
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
@@ -723,7 +723,7 @@ async def remove_demo_data() -> int:
 # --- the command ---
 
 def yesterday() -> date:
-    return local(datetime.now(UTC)).date() - timedelta(days=1)
+    return today() - timedelta(days=1)
 
 
 async def generate(*, patients: int = DEFAULT_PATIENTS, staff: int = DEFAULT_STAFF, days: int = DEFAULT_DAYS,

@@ -16,6 +16,7 @@ from litestar.response import Stream, Template
 from server.accounts.guards import require
 from server.accounts.services import AccountView, audit
 from server.lib.i18n import _
+from server.lib.localtime import today
 from server.lib.templates import page
 from server.reports import exports
 
@@ -28,7 +29,7 @@ class ExportController(Controller):
 
     async def _page(self, request: Request, account: AccountView, *, error: str | None = None,
                     status_code: int = 200) -> Template:
-        start, end = exports.default_period(exports.today())
+        start, end = exports.default_period(today())
         params = request.query_params
         form: dict[str, Any] = {"from": params.get("from", start.isoformat())[:40],
                                 "to": params.get("to", end.isoformat())[:40],

@@ -21,13 +21,13 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from server.content.tables import ContentVersion
 from server.engagement.tables import Event
 from server.lib.i18n import N_, _
-from server.lib.localtime import local, start_of_day
+from server.lib.localtime import local, start_of_day, today
 from server.lib.signing import keyed_digest
 from server.lib.spreadsheet import BOM, csv_text
 from server.participants.tables import CourseGroup, Participant, Site, Unit
@@ -73,10 +73,6 @@ def pseudonym(participant_id: uuid.UUID | str) -> str:
     """"p" and 15 characters of the keyed hash: never starts like a spreadsheet formula, so it is written
     the same way in every file and program."""
     return "p" + keyed_digest(PSEUDONYM_PURPOSE, str(uuid.UUID(str(participant_id))), 15)
-
-
-def today() -> date:
-    return local(datetime.now(UTC)).date()
 
 
 def default_period(until: date) -> tuple[date, date]:

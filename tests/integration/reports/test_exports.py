@@ -9,14 +9,14 @@ import json
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from server.accounts.tables import AuditEntry
 from server.content.catalog import get_catalog
 from server.engagement.tables import Event
-from server.lib.localtime import local
+from server.lib.localtime import local, today
 from server.participants.services import hash_code
 from server.reports import exports
 from tests import support
@@ -57,10 +57,6 @@ def phone(app) -> httpx.AsyncClient:
 
 async def sign_in(client: httpx.AsyncClient, roles: tuple[str, ...] = ("researcher",)) -> int:
     return await support.sign_in(client, f"{'-'.join(roles)}-{uuid.uuid4().hex[:6]}@example.org", roles)
-
-
-def today() -> date:
-    return local(datetime.now(UTC)).date()
 
 
 def ago(days: int) -> str:
