@@ -65,7 +65,7 @@ i18n: $(TEST_STAMP)
 
 ## Generate a migration from changed tables (against a throwaway PostgreSQL, as SQLite cannot).
 migrations: $(TEST_STAMP)
-	PICCOLO_CONF=server.piccolo_conf $(BIN)/python tools/pgtmp.py -- $(BIN)/piccolo migrations new server --auto --desc "$(or $(DESC),schema change)"
+	PICCOLO_CONF=server.db.piccolo_conf $(BIN)/python tools/pgtmp.py -- $(BIN)/piccolo migrations new server --auto --desc "$(or $(DESC),schema change)"
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

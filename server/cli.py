@@ -24,11 +24,10 @@ def _fail(message: str) -> int:
 async def migrate() -> None:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
-    from server.piccolo_conf import DB
+    from server.db import engine
+    from server.db.connections import prepare
 
-    settings = get_settings()
-    if not settings.is_postgres:
-        await DB.run_ddl("PRAGMA journal_mode=WAL")
+    await prepare(engine())
     result = await run_forwards(app_name="server")
     if not result.success:
         raise RuntimeError(f"migrations failed: {result.message}")

@@ -36,16 +36,16 @@ CATALOG_POLL_SECONDS = 5.0
 
 @contextlib.asynccontextmanager
 async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
-    from server.piccolo_conf import DB
+    from server.db import engine
+    from server.db.connections import prepare
 
+    DB = engine()
     settings: Settings = app.state.settings
     # One pool per process: a second app in the same process (tests) uses the pool that is there.
     own_pool = settings.is_postgres and DB.pool is None
     if own_pool:
         await DB.start_connection_pool(min_size=2, max_size=20)
-    elif not settings.is_postgres:
-        # WAL lets readers go on while one writer writes; it is stored in the file, so once suffices.
-        await DB.run_ddl("PRAGMA journal_mode=WAL")
+    await prepare(DB)
     await load_catalog()
     poller = asyncio.create_task(_poll_catalog())
     stop_reminders = asyncio.Event()

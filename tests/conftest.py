@@ -27,7 +27,7 @@ os.environ.update({
     "SECRET_KEY": "test-secret-key-that-is-long-enough-for-tests-0123456789",
     "PUSTERUM_CONTENT_DIR": str(ROOT / "content"),
     "BASE_URL": "http://testserver",
-    "PICCOLO_CONF": "server.piccolo_conf",
+    "PICCOLO_CONF": "server.db.piccolo_conf",
     "REMINDER_POLL_SECONDS": "0",  # tests that send reminders drive the sender themselves
     "ROLLUP_REFRESH_SECONDS": "0",  # the dashboard refreshes when opened; no background writer in tests
 })

@@ -1,9 +1,16 @@
 """Passwords as ASVS level 2 asks: 8 to 128 characters, no composition rules, common ones refused,
-argon2id hashes (argon2-cffi's defaults), rehashed at login when the parameters have changed."""
+argon2id hashes (argon2-cffi's defaults), rehashed at login when the parameters have changed.
+
+Hashing costs ~0.1–0.2 s of CPU on purpose, so it never runs on the event loop: it runs on a small pool
+of its own threads (argon2-cffi releases the GIL), at most ``HASHING_AT_ONCE`` at a time, so a burst of
+sign-ins queues there while every other request in the process goes on, with a core left for them."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
@@ -17,6 +24,8 @@ MIN_LENGTH, MAX_LENGTH = 8, 128
 COMMON = Path(__file__).with_name("common-passwords.txt.gz")
 
 hasher = PasswordHasher()
+HASHING_AT_ONCE = max(1, (os.cpu_count() or 2) - 1)
+_pool = ThreadPoolExecutor(max_workers=HASHING_AT_ONCE, thread_name_prefix="pusterum-argon2")
 # Verifying against this when the account does not exist takes as long as a real check, so timing
 # does not tell whether an e-mail address has an account.
 _DUMMY_HASH = hasher.hash("not a real password, only for timing")
@@ -40,15 +49,19 @@ def problem(password: str, *, email: str = "") -> str | None:
     return None
 
 
-def hash_password(password: str) -> str:
-    return hasher.hash(password)
+async def hash_password(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(_pool, hasher.hash, password)
 
 
-def verify(password_hash: str | None, password: str) -> bool:
+def _verify(password_hash: str | None, password: str) -> bool:
     try:
         return hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def verify(password_hash: str | None, password: str) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(_pool, _verify, password_hash, password)
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from server import db
 from server.accounts import passwords
 from server.accounts import secrets as mfa
 from server.accounts.tables import (
@@ -75,8 +76,8 @@ class AccountError(ValueError):
     """A message for people: why this account cannot be made or changed."""
 
 
-async def create_account(email: str, password: str, roles: tuple[str, ...], *, display_name: str = "",
-                         actor: int | None = None) -> int:
+async def _new_account(email: str, password: str, roles: tuple[str, ...], display_name: str) -> Account:
+    """A checked, hashed account row, not yet saved (hashing takes a while: never inside a transaction)."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise AccountError(_("Please give a valid e-mail address."))
@@ -86,12 +87,19 @@ async def create_account(email: str, password: str, roles: tuple[str, ...], *, d
         raise AccountError(problem)
     if await Account.exists().where(Account.email == email):
         raise AccountError(_("There is already an account with that e-mail address."))
-    row = await Account.insert(Account(email=email, display_name=display_name[:80], roles=",".join(roles),
-                                       password_hash=passwords.hash_password(password),
-                                       created_at=datetime.now(UTC))).returning(Account.id)
-    account_id = row[0]["id"]
-    await audit(actor, "account.created", email, roles=list(roles))
+    return Account(email=email, display_name=display_name[:80], roles=",".join(roles),
+                   password_hash=await passwords.hash_password(password), created_at=datetime.now(UTC))
+
+
+async def _save_account(account: Account, actor: int | None) -> int:
+    account_id = (await Account.insert(account).returning(Account.id))[0]["id"]
+    await audit(actor, "account.created", account.email, roles=list(parse_roles(account.roles)))
     return account_id
+
+
+async def create_account(email: str, password: str, roles: tuple[str, ...], *, display_name: str = "",
+                         actor: int | None = None) -> int:
+    return await _save_account(await _new_account(email, password, roles, display_name), actor)
 
 
 async def get_account(account_id: int) -> AccountView | None:
@@ -119,7 +127,7 @@ async def all_site_links() -> dict[int, set[int]]:
 
 async def set_sites(account_id: int, site_ids: list[int], actor: int) -> None:
     """An admin's choice of the sites a coordinator answers for replaces the previous one."""
-    async with AccountSite._meta.db.transaction():
+    async with db.transaction():
         await AccountSite.delete().where(AccountSite.account == account_id)
         if site_ids:
             await AccountSite.insert(*[AccountSite(account=account_id, site=s) for s in sorted(set(site_ids))])
@@ -176,11 +184,12 @@ async def clear_failures(keys: list[str]) -> None:
 async def check_password(email: str, password: str) -> AccountView | None:
     """The account, if the password is right and the account enabled; the same work either way."""
     row = await Account.select().where(Account.email == normalise_email(email)).first()
-    ok = passwords.verify(row["password_hash"] if row else None, password)
+    ok = await passwords.verify(row["password_hash"] if row else None, password)
     if not ok or row is None or row["disabled_at"] is not None:
         return None
     if passwords.needs_rehash(row["password_hash"]):
-        await Account.update({Account.password_hash: passwords.hash_password(password)}).where(Account.id == row["id"])
+        await Account.update({Account.password_hash: await passwords.hash_password(password)}).where(
+            Account.id == row["id"])
     return _view(row)
 
 
@@ -305,13 +314,11 @@ async def accept_invite(token: str, password: str, display_name: str = "") -> in
     row = await open_invite(token)
     if row is None:
         raise AccountError(_("This invitation has expired or has been used."))
-    if problem := passwords.problem(password, email=row["email"]):
-        raise AccountError(problem)
-    async with Account._meta.db.transaction():
+    account = await _new_account(row["email"], password, parse_roles(row["roles"]), display_name)
+    async with db.transaction():
         used = await AccountInvite.update({AccountInvite.used_at: datetime.now(UTC)}).where(
             (AccountInvite.id == row["id"]) & AccountInvite.used_at.is_null()).returning(AccountInvite.id)
         if not used:
             raise AccountError(_("This invitation has expired or has been used."))
-        account_id = await create_account(row["email"], password, parse_roles(row["roles"]),
-                                          display_name=display_name, actor=row["created_by"])
+        account_id = await _save_account(account, row["created_by"])
     return account_id

@@ -9,6 +9,7 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Max
 
+from server import db
 from server.content.catalog import Catalog, build_catalog, set_catalog
 from server.content.loader import Document
 from server.content.tables import ContentItem, ContentVersion
@@ -29,7 +30,7 @@ async def import_documents(documents: list[Document], *, author: str = "import")
     """Publish every changed document, all in one transaction: either all of it or nothing."""
     report = ImportReport()
     now = datetime.now(UTC)
-    async with ContentItem._meta.db.transaction():
+    async with db.transaction():
         existing = {
             row["slug"]: row
             for row in await ContentItem.select(ContentItem.id, ContentItem.slug, ContentItem.kind,

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from server import db
 from server.accounts.services import audit
 from server.content.catalog import get_catalog
 from server.content.loader import Document
@@ -188,7 +189,7 @@ async def save_draft(slug: str, data: dict[str, Any], revision: int, account_id:
     """Stores the draft if ``revision`` is the one she loaded; returns the new revision, or raises Stale."""
     now = datetime.now(UTC)
     payload = json.dumps(data, ensure_ascii=False)
-    async with ContentDraft._meta.db.transaction():
+    async with db.transaction():
         if revision == 0:  # the first save of an edit that started from the published version
             current = await get_draft(slug)
             if current.revision != 0:

@@ -12,13 +12,15 @@ import asyncio
 import json
 import sqlite3
 import threading
-import time
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+
+from server import db
+from server.db.connections import begin_immediate, sqlite_connection
 
 COLUMNS = ("id", "participant", "type", "content_version", "occurred_at", "received_at", "step", "seconds",
            "value", "note", "clock_suspect", "fingerprint", "stress_before", "stress_after",
@@ -71,19 +73,13 @@ class SQLiteEventStore:
     def _connection(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            # timeout=0: we wait for the write lock ourselves in fine steps (see _begin); SQLite's own busy
-            # handler sleeps in steps of up to 100 ms, which gave a p99 of 600 ms with two processes.
-            conn = sqlite3.connect(self.path, timeout=0, isolation_level=None)
-            # WAL (set at migrate) makes NORMAL durable against application crashes; it skips an fsync per commit.
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._local.conn = conn
+            conn = self._local.conn = sqlite_connection(self.path, "writer")
         return conn
 
     def _write(self, participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime) -> Outcome:
         conn = self._connection()
         pid = str(participant_id)
-        _begin_immediate(conn)
+        begin_immediate(conn)
         try:
             who = conn.execute("SELECT withdrawn_at FROM participant WHERE id = ?", (pid,)).fetchone()
             if who is None or who[0] is not None:
@@ -115,21 +111,6 @@ class SQLiteEventStore:
     async def write(self, participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime) -> Outcome:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._write, participant_id, rows, received_at)
-
-
-def _begin_immediate(conn: sqlite3.Connection, patience: float = 30.0) -> None:
-    """Take SQLite's write lock, retrying every half millisecond while another process holds it."""
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) and "busy" not in str(exc):
-                raise
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.0005)
 
 
 def received_at_str(value: datetime) -> str:
@@ -192,9 +173,7 @@ _store: SQLiteEventStore | PostgresEventStore | None = None
 def event_store() -> SQLiteEventStore | PostgresEventStore:
     global _store
     if _store is None:
-        from server.engagement.tables import Event
-
-        engine = Event._meta.db
+        engine = db.engine()
         if engine.engine_type == "sqlite":
             _store = SQLiteEventStore(engine.connection_kwargs["database"])
         else:

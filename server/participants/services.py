@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from server import db
 from server.lib.signing import keyed_digest
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
 from server.reports import rollups
@@ -84,7 +85,7 @@ class EnrolmentRefused(Exception):
 
 async def enrol(code: str, *, language: str) -> tuple[uuid.UUID, str]:
     """Create a participant from a valid invite code; the code's use is counted in the same transaction."""
-    async with Participant._meta.db.transaction():
+    async with db.transaction():
         checked = await check_code(code)
         if isinstance(checked, CodeProblem):
             raise EnrolmentRefused(checked)
@@ -138,7 +139,7 @@ async def set_language(participant_id: uuid.UUID, language: str) -> None:
 
 
 async def set_municipality(participant_id: uuid.UUID, code: str | None) -> None:
-    async with Participant._meta.db.transaction():
+    async with db.transaction():
         await Participant.update({Participant.municipality_code: code}).where(Participant.id == participant_id)
         await rollups.moved(participant_id, code)
 

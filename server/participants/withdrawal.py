@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Literal
 
+from server import db
 from server.engagement.tables import Event
 from server.participants.tables import Participant
 from server.reminders import services as reminders
@@ -26,7 +27,7 @@ async def withdraw(participant_id: uuid.UUID, choice: Choice, *, now: datetime |
     "withdrawn", so a phone that still holds her cookie is told so (410) instead of being a stranger.
     """
     now = now or datetime.now(UTC)
-    async with Participant._meta.db.transaction():
+    async with db.transaction():
         changed = await Participant.update({Participant.withdrawn_at: now, Participant.withdrawal: choice}).where(
             (Participant.id == participant_id) & Participant.withdrawn_at.is_null()
         ).returning(Participant.id)

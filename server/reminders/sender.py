@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import aiohttp
-from piccolo.engine.sqlite import TransactionType
 from pywebpush import WebPusher
 
+from server import db
 from server.engagement.tables import Event
 from server.lib.i18n import N_, translations
 from server.lib.localtime import local
@@ -83,10 +83,8 @@ _CLAIM_COLUMNS = (ReminderPlan.id, ReminderPlan.participant, ReminderPlan.slots,
 
 async def claim_due(now: datetime, limit: int = CLAIM_BATCH) -> list[Due]:
     """Take the reminders due by ``now`` for this process and move each plan on to its next moment."""
-    engine = ReminderPlan._meta.db
-    sqlite = engine.engine_type == "sqlite"
-    transaction = engine.transaction(transaction_type=TransactionType.immediate) if sqlite else engine.transaction()
-    async with transaction:
+    sqlite = db.is_sqlite()
+    async with db.transaction():
         query = ReminderPlan.select(*_CLAIM_COLUMNS).where(
             (ReminderPlan.enabled == True)  # noqa: E712 — Piccolo builds SQL from the comparison
             & (ReminderPlan.next_due_at <= now)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from server import db
 from server.lib.i18n import _
 from server.lib.localtime import next_midnight
 from server.reminders.schedule import HHMM, MAX_SLOTS, Plan, next_due, plan_of, window_slots
@@ -95,7 +96,7 @@ async def save_plan(participant_id: uuid.UUID, kind: str, choice: dict[str, Any]
 
 
 async def _upsert(participant_id: uuid.UUID, values: dict) -> None:
-    async with ReminderPlan._meta.db.transaction():
+    async with db.transaction():
         if await ReminderPlan.exists().where(ReminderPlan.participant == participant_id):
             await ReminderPlan.update(values).where(ReminderPlan.participant == participant_id)
         else:
@@ -152,7 +153,7 @@ async def subscribe(participant_id: uuid.UUID, kind: str, endpoint: str, p256dh:
     """Unique by endpoint: the same browser subscribing again updates its row (also after re-enrolling)."""
     check_subscription(endpoint, p256dh, auth)
     now = now or datetime.now(UTC)
-    async with PushSubscription._meta.db.transaction():
+    async with db.transaction():
         updated = await PushSubscription.update({
             PushSubscription.participant: participant_id, PushSubscription.p256dh: p256dh,
             PushSubscription.auth: auth}).where(PushSubscription.endpoint == endpoint).returning(PushSubscription.id)
@@ -168,6 +169,6 @@ async def subscribe(participant_id: uuid.UUID, kind: str, endpoint: str, p256dh:
 
 async def turn_off(participant_id: uuid.UUID) -> None:
     """Off means off at once: every subscription of hers is deleted, so nothing more can be sent."""
-    async with PushSubscription._meta.db.transaction():
+    async with db.transaction():
         await PushSubscription.delete().where(PushSubscription.participant == participant_id)
         await ReminderPlan.update({ReminderPlan.enabled: False}).where(ReminderPlan.participant == participant_id)

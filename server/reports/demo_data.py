@@ -27,7 +27,6 @@ import hashlib
 import itertools
 import math
 import random
-import sqlite3
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -35,10 +34,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from server import db
 from server.accounts.tables import AccountSite
 from server.content.services import load_catalog
+from server.db.connections import BUSY_SECONDS, begin_immediate, sqlite_connection
 from server.engagement.store import COLUMNS
-from server.engagement.tables import Event
 from server.lib.localtime import local, start_of_day, today
 from server.participants.municipalities import municipalities
 from server.participants.services import CONSENT_VERSION, DEMO_HOSPITAL_SLUG, DEMO_SITE_SLUG, hash_code
@@ -662,13 +662,9 @@ async def _write_chunks(chunks: Iterator[list[Raw]], convert, write) -> int:
 
 
 async def _write_sqlite(chunks: Iterator[list[Raw]], period: Period) -> int:
-    conn = sqlite3.connect(get_settings().sqlite_path, timeout=60, isolation_level=None, check_same_thread=False)
+    conn = sqlite_connection(get_settings().sqlite_path, "bulk")
     try:
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA cache_size=-262144")  # 256 MB: more was measured no faster
-        # Every row's participant and content version were made or read just above: no check per row.
-        conn.execute("PRAGMA foreign_keys=OFF")
-        conn.execute("BEGIN IMMEDIATE")
+        begin_immediate(conn, patience=BUSY_SECONDS * 2)
         try:
             written = await _write_chunks(chunks, lambda raw: _sqlite_rows(raw, period.iso),
                                           lambda rows: asyncio.to_thread(conn.executemany, _SQLITE_INSERT, rows))
@@ -683,8 +679,7 @@ async def _write_sqlite(chunks: Iterator[list[Raw]], period: Period) -> int:
 
 
 async def _write_postgres(chunks: Iterator[list[Raw]], period: Period) -> int:
-    engine = Event._meta.db
-    conn = await engine.get_new_connection()
+    conn = await db.engine().get_new_connection()
     try:
         async with conn.transaction():
             return await _write_chunks(chunks, lambda raw: _pg_rows(raw, period.days),
@@ -707,9 +702,9 @@ async def remove_demo_data() -> int:
         return 0
     marks = ", ".join("{}" for _ in ids)
     people = f"SELECT id FROM participant WHERE site IN ({marks})"  # noqa: S608
-    events = (await Event.raw(f"SELECT count(*) AS n FROM event WHERE participant IN ({people})", *ids))[0]["n"]  # noqa: S608
-    async with Event._meta.db.transaction():
-        await Event.raw(f"DELETE FROM event WHERE participant IN ({people})", *ids)  # noqa: S608
+    events = (await db.raw(f"SELECT count(*) AS n FROM event WHERE participant IN ({people})", *ids))[0]["n"]  # noqa: S608
+    async with db.transaction():
+        await db.raw(f"DELETE FROM event WHERE participant IN ({people})", *ids)  # noqa: S608
         # Her rollup rows, reminder plan and push subscription go with her (ON DELETE CASCADE).
         await Participant.delete().where(Participant.site.is_in(ids))
         await InviteCode.delete().where(InviteCode.site.is_in(ids))
@@ -759,7 +754,7 @@ async def generate(*, patients: int = DEFAULT_PATIENTS, staff: int = DEFAULT_STA
     await rollups.refresh(full=True)
     if get_settings().is_postgres:
         # Autovacuum would do this soon after; the dashboards should not be planned on empty statistics.
-        await Event.raw("ANALYZE event, participant, usage_month, usage_exercise, questionnaire_reading, active_day")
+        await db.raw("ANALYZE event, participant, usage_month, usage_exercise, questionnaire_reading, active_day")
     finished = time.perf_counter()
     return Summary(patients=patients, staff=staff, seed=seed, sites=len(layout.site_ids), events=events,
                    first_day=period.days[0], last_day=end, removed_events=removed, seconds=finished - began,

@@ -19,9 +19,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from server.content.catalog import Catalog
+from server.db.readers import fetch
 from server.lib.localtime import start_of_day
 from server.lib.privacy import MIN_PEOPLE
-from server.reports.reading import fetch
 from server.reports.stats import PairedChange, paired_change
 from server.reports.suppression import Row, protect, too_few
 from server.wellbeing.services import INSTRUMENT, SATISFACTION

@@ -12,7 +12,7 @@ def test_it_has_applied_every_migration_and_created_every_table():
     from piccolo.apps.migrations.tables import Migration
 
     from server.db.piccolo_app import TABLES
-    from server.piccolo_conf import DB
+    from server.db.piccolo_conf import DB
 
     async def check():
         applied = await Migration.select(Migration.name).where(Migration.app_name == "server")
