@@ -36,6 +36,7 @@ run: $(STAMP)
 ## The whole suite: SQLite, then PostgreSQL (a throwaway cluster), then the browser tests.
 test: $(TEST_STAMP)
 	$(BIN)/ruff check server tests bench tools
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -m "not browser and not postgres" -q
 	PUSTERUM_TEST_DB=postgres $(BIN)/python -m pytest -m "not browser" -q tests/integration tests/db
 	$(BIN)/python -m pytest -m browser -q
@@ -49,6 +50,7 @@ audit: $(TEST_STAMP)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check server tests bench tools
+	$(BIN)/lint-imports
 
 fmt: $(TEST_STAMP)
 	$(BIN)/ruff check --fix server tests bench tools

@@ -32,7 +32,7 @@ DASHBOARD_PATH = "/workspace/reports"  # the page measured (GET; filters as quer
 LOGIN_PATH = "/workspace/login"
 ENGINES = ("sqlite", "postgres")
 SCALES = (0.5, 1.0, 2.0)
-# `pusterum demo-data`'s defaults (server/reports/demo_data.py; not imported here, as that would need the
+# `pusterum demo-data`'s defaults (server/demo/data.py; not imported here, as that would need the
 # database settings): 1× passes no counts, and the counts it prints are checked against these.
 DEFAULT_PATIENTS, DEFAULT_STAFF, DAYS = 3000, 5000, 365
 ROUNDS = 5  # measured passes over every combination, each in its own shuffled order, after one warm-up pass

@@ -13,8 +13,8 @@ import sys
 
 async def setup(email: str, password: str) -> dict:
     from server.accounts.services import create_account
+    from server.demo.data import demo_sites
     from server.participants.tables import CourseGroup, Participant, Site, Unit
-    from server.reports.demo_data import demo_sites
 
     await create_account(email, password, ("researcher",))
     site_ids = [s["id"] for s in await demo_sites()] or [0]

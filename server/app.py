@@ -16,6 +16,7 @@ from server.coordination.controllers import CoordinationController
 from server.coordination.join import TypedCodeController
 from server.editor.controllers import EditorController
 from server.engagement.controllers import EngagementController
+from server.journeys.controllers import JourneysController
 from server.lib.api_docs import COMPONENTS
 from server.lib.logs import logging_overrides
 from server.lib.web import RequestContextMiddleware
@@ -36,7 +37,7 @@ def create_app() -> Litestar:
             ContentController, JoinController, SettingsController, EngagementController, StaffController,
             RemindersController, WorkspaceAuthController, AdminController, EditorController,
             CoordinationController, TypedCodeController, WellbeingController, ReportsController,
-            ExportController,
+            ExportController, JourneysController,
             audio, service_worker, manifest, plugins.static_router(), plugins.health,
         ],
         lifespan=[plugins.database_lifespan],

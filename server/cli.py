@@ -216,7 +216,7 @@ def cmd_demo(_args: argparse.Namespace) -> int:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from server.reports.demo_data import DemoDataExists, NoContent, generate
+    from server.demo.data import DemoDataExists, NoContent, generate
 
     given = {name: getattr(args, name) for name in ("patients", "staff", "days", "seed")
              if getattr(args, name) is not None}
@@ -307,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="ensure the demo site, course group and invite; print its link").set_defaults(
         func=cmd_demo)
 
-    # Defaults live in server/reports/demo_data.py (not imported here: that needs the database settings).
+    # Defaults live in server/demo/data.py (not imported here: that needs the database settings).
     demo_data = sub.add_parser("demo-data", help="make a synthetic year of use at demo sites (dashboards, bench)")
     demo_data.add_argument("--patients", type=int, help="patients (default 3000)")
     demo_data.add_argument("--staff", type=int, help="staff (default 5000)")

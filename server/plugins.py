@@ -23,10 +23,11 @@ from server.content.catalog import get_catalog
 from server.content.schemas import KINDS, RESOURCE_CATEGORIES, TAGS
 from server.content.services import content_revision, load_catalog
 from server.editor.services import NotFound as DraftNotFound
+from server.lib.api import ApiRefused, api_refused_handler
+from server.lib.guards import NotEnrolled
 from server.lib.i18n import _
 from server.lib.templates import PWA_DIR, build_environment, page
 from server.lib.web import clear_device_cookie
-from server.participants.guards import NotEnrolled
 from server.reminders.sender import reminder_loop
 from server.settings import Settings
 
@@ -216,6 +217,7 @@ def not_found_handler(request: Request, _exc: Exception) -> Response:
 
 
 EXCEPTION_HANDLERS = {
+    ApiRefused: api_refused_handler,
     NotEnrolled: not_enrolled_handler,
     DraftNotFound: not_found_handler,  # a slug that is neither published nor drafted
     NotSignedIn: not_signed_in_handler,

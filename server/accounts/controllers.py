@@ -19,12 +19,14 @@ from litestar.response import Redirect, Template
 from server.accounts import secrets as mfa
 from server.accounts import services
 from server.accounts.guards import (
-    NotSignedIn,
+    SESSION,
+    SignedIn,
     clear_session_cookie,
-    current_session,
-    require,
+    partial_session_guard,
+    requires_role,
     second_factor_required,
     session_cookie,
+    signed_in,
 )
 from server.accounts.tables import ROLES, Account, AuditEntry
 from server.lib.i18n import N_, _
@@ -72,8 +74,11 @@ def _qr_svg(uri: str) -> str:
 
 
 class WorkspaceAuthController(Controller):
+    """The door itself: most pages here are open (sign-in, invitations) or need only the password step."""
+
     path = "/workspace"
     cache_control = CacheControlHeader(no_store=True)
+    dependencies = {"session": SESSION}
 
     @get("/login", name="workspace:login")
     async def login_form(self, request: Request) -> Template:
@@ -99,14 +104,13 @@ class WorkspaceAuthController(Controller):
         response.cookies.append(session_cookie(token))
         return response
 
-    @get("/login/code", name="workspace:code")
+    @get("/login/code", name="workspace:code", guards=[partial_session_guard])
     async def code_form(self, request: Request) -> Template:
-        await current_session(request, partial=True)
         return page(request, "workspace/code.html", error=None)
 
-    @post("/login/code", name="workspace:code_post", status_code=303)
-    async def code(self, request: Request, data: Annotated[CodeForm, Form]) -> Template | Redirect:
-        session = await current_session(request, partial=True)
+    @post("/login/code", name="workspace:code_post", status_code=303, guards=[partial_session_guard])
+    async def code(self, request: Request, session: SignedIn,
+                   data: Annotated[CodeForm, Form]) -> Template | Redirect:
         keys = [f"second-factor:{session.account.id}"]
         if wait := await services.wait_seconds(keys):
             return page(request, "workspace/code.html", status_code=429, error=_(
@@ -122,26 +126,22 @@ class WorkspaceAuthController(Controller):
 
     @post("/logout", name="workspace:logout", status_code=303)
     async def logout(self, request: Request) -> Redirect:
-        try:
-            session = await current_session(request, partial=True)
+        # Logging out of a session that has already ended is still a logout (a partial session counts too).
+        if session := await signed_in(request):
             await services.revoke_session(session.id)
             await services.audit(session.account.id, "session.logout", session.account.email)
-        except NotSignedIn:
-            pass  # logging out of a session that has already ended is still a logout
         response = Redirect("/workspace/login", status_code=303)
         response.cookies.append(clear_session_cookie())
         return response
 
-    @get("/", name="workspace:home")
-    async def home(self, request: Request) -> Template:
-        session = await require(request)
+    @get("/", name="workspace:home", guards=[requires_role()])
+    async def home(self, request: Request, session: SignedIn) -> Template:
         return page(request, "workspace/home.html", account=session.account)
 
     # --- her own second factor ---
 
-    @get("/account/code", name="workspace:totp_setup")
-    async def totp_setup(self, request: Request) -> Template:
-        session = await current_session(request, partial=True)
+    @get("/account/code", name="workspace:totp_setup", guards=[partial_session_guard])
+    async def totp_setup(self, request: Request, session: SignedIn) -> Template:
         return self._setup_page(request, session.account, mfa.new_totp_secret())
 
     def _setup_page(self, request: Request, account, secret: str, *, error: str | None = None,
@@ -151,9 +151,9 @@ class WorkspaceAuthController(Controller):
                     qr_svg=_qr_svg(mfa.provisioning_uri(secret, account.email)), pending=pending, error=error,
                     recovery_codes=None)
 
-    @post("/account/code", name="workspace:totp_confirm", status_code=200)
-    async def totp_confirm(self, request: Request, data: Annotated[CodeForm, Form]) -> Template | Redirect:
-        session = await current_session(request, partial=True)
+    @post("/account/code", name="workspace:totp_confirm", status_code=200, guards=[partial_session_guard])
+    async def totp_confirm(self, request: Request, session: SignedIn,
+                           data: Annotated[CodeForm, Form]) -> Template | Redirect:
         if session.account.has_totp and not session.second_factor:
             return Redirect("/workspace/login/code", status_code=303)  # replacing it needs the current one
         account_id, made, secret = [*(unsign("totp-setup", data.pending) or "").split(":"), "", "", ""][:3]
@@ -201,15 +201,15 @@ async def _accounts_page(request: Request, account: services.AccountView, *, lin
 class AdminController(Controller):
     path = "/workspace/admin"
     cache_control = CacheControlHeader(no_store=True)
+    guards = [requires_role("admin")]
+    dependencies = {"session": SESSION}
 
     @get("/accounts", name="admin:accounts")
-    async def accounts(self, request: Request) -> Template:
-        session = await require(request, "admin")
+    async def accounts(self, request: Request, session: SignedIn) -> Template:
         return await _accounts_page(request, session.account)
 
     @post("/accounts/invite", name="admin:invite", status_code=200)
-    async def invite(self, request: Request, data: Annotated[InviteForm, Form]) -> Template:
-        session = await require(request, "admin")
+    async def invite(self, request: Request, session: SignedIn, data: Annotated[InviteForm, Form]) -> Template:
         roles = tuple(data.role) if isinstance(data.role, list) else (data.role,) if data.role else ()
         link, error = None, None
         try:
@@ -220,8 +220,8 @@ class AdminController(Controller):
         return await _accounts_page(request, session.account, link=link, error=error)
 
     @post("/accounts/{account_id:int}/{action:str}", name="admin:account_action", status_code=303)
-    async def account_action(self, request: Request, account_id: FromPath[int], action: FromPath[str]) -> Redirect:
-        session = await require(request, "admin")
+    async def account_action(self, request: Request, session: SignedIn, account_id: FromPath[int],
+                             action: FromPath[str]) -> Redirect:
         if action in ("disable", "enable") and account_id != session.account.id:
             await services.set_disabled(account_id, action == "disable", session.account.id)
         elif action == "revoke":
@@ -230,10 +230,9 @@ class AdminController(Controller):
         return Redirect("/workspace/admin/accounts", status_code=303)
 
     @post("/account-sites/{account_id:int}", name="admin:account_sites", status_code=303)
-    async def account_sites(self, request: Request, account_id: FromPath[int],
+    async def account_sites(self, request: Request, session: SignedIn, account_id: FromPath[int],
                             data: Annotated[SitesForm, Form]) -> Redirect:
         """The sites a coordinator answers for: her dashboards and annual report show these only."""
-        session = await require(request, "admin")
         if not await Account.exists().where(Account.id == account_id):
             raise NotFoundException
         chosen = data.site if isinstance(data.site, list) else [data.site]
@@ -242,8 +241,7 @@ class AdminController(Controller):
         return Redirect("/workspace/admin/accounts?saved=1", status_code=303)
 
     @get("/audit", name="admin:audit")
-    async def audit(self, request: Request) -> Template:
-        session = await require(request, "admin")
+    async def audit(self, request: Request, session: SignedIn) -> Template:
         entries = await AuditEntry.select(AuditEntry.at, AuditEntry.action, AuditEntry.target, AuditEntry.detail,
                                           AuditEntry.actor.email).order_by(AuditEntry.at, ascending=False).limit(300)
         return page(request, "workspace/audit.html", account=session.account, entries=entries)

@@ -1,9 +1,22 @@
-"""Who is at the workspace: a live session with its second factor, and the role a page needs."""
+"""Who is at the workspace, decided at the door: a live session with its second factor, and the role
+a page needs.
+
+Controllers declare ``guards=[requires_role("editor")]`` (``requires_role()``: any account) and
+receive the session as the ``session`` dependency (``SESSION``). A guard runs before Litestar parses the
+body, so a stranger is refused before any field is judged. The session is looked up once per request
+and kept on the connection's state for the handler.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
+from litestar.di import NamedDependency, Provide
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Guard
 
 from server.accounts import services
 from server.settings import Settings, get_settings
@@ -44,10 +57,19 @@ def second_factor_required(account: services.AccountView) -> bool:
     return account.has_totp or get_settings().production
 
 
-async def current_session(request: Request, *, partial: bool = False) -> services.SessionView:
+async def signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> services.SessionView | None:
+    """The session behind the cookie, looked up once per request (a partial one too)."""
+    state = connection.scope["state"]
+    if "workspace_session" not in state:
+        token = connection.cookies.get(cookie_name(get_settings()))
+        state["workspace_session"] = await services.load_session(token) if token else None
+    return state["workspace_session"]
+
+
+async def current_session(connection: ASGIConnection[Any, Any, Any, Any], *,
+                          partial: bool = False) -> services.SessionView:
     """``partial``: also a session that has passed the password but not yet the second factor."""
-    token = request.cookies.get(cookie_name(get_settings()))
-    session = await services.load_session(token) if token else None
+    session = await signed_in(connection)
     if session is None:
         raise NotSignedIn
     if not partial and not session.second_factor and second_factor_required(session.account):
@@ -55,8 +77,26 @@ async def current_session(request: Request, *, partial: bool = False) -> service
     return session
 
 
-async def require(request: Request, role: str | None = None) -> services.SessionView:
-    session = await current_session(request)
-    if role is not None and not session.account.can(role):
-        raise Forbidden
+def requires_role(*roles: str) -> Guard:
+    """A guard: a fully signed-in account with one of ``roles`` (admins pass too); no roles: any account."""
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+        session = await current_session(connection)
+        if roles and not any(session.account.can(role) for role in roles):
+            raise Forbidden
+    return guard
+
+
+async def partial_session_guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    """For the second-factor step itself: the password has been given, the code may still be missing."""
+    await current_session(connection, partial=True)
+
+
+async def _provide_session(request: Request) -> services.SessionView:
+    session = await signed_in(request)
+    if session is None:  # only reached behind a guard: kept as a last line, not as the check
+        raise NotSignedIn
     return session
+
+
+SESSION = Provide(_provide_session)  # dependencies = {"session": SESSION}, behind one of the guards above
+SignedIn = NamedDependency[services.SessionView]  # a handler's ``session: SignedIn``

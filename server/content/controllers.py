@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from litestar import Controller, Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
@@ -11,14 +9,11 @@ from litestar.response import Redirect, Template
 from litestar.types import ASGIApp
 
 from server.content.catalog import get_catalog
-from server.content.schemas import DURATIONS, KINDS, TAGS
+from server.content.schemas import DURATIONS, KINDS, TAGS, stress_value
+from server.lib.guards import DEVICE, ThisDevice, requires_device
 from server.lib.pagecache import PageCache, cached_response
 from server.lib.templates import page, render_page
-from server.participants.guards import current_participant, require_device
-from server.participants.services import course_week
 from server.settings import get_settings
-from server.staff.services import stress_value
-from server.wellbeing import services as wellbeing
 
 # "For right now": short practices for common moments, in this order of preference.
 RIGHT_NOW = ("breathing-space-3", "stop-practice", "one-minute-landing", "breathing-the-wave",
@@ -28,7 +23,7 @@ RIGHT_NOW = ("breathing-space-3", "stop-practice", "one-minute-landing", "breath
 _library_pages = PageCache()
 
 
-def _offline_urls(exercises: list[dict]) -> list[str]:
+def offline_urls(exercises: list[dict]) -> list[str]:
     """What the service worker should keep so these practices work without a connection."""
     urls = []
     for e in exercises:
@@ -56,6 +51,7 @@ def _exercise(slug: str, audience: str) -> dict:
 
 
 class ContentController(Controller):
+    dependencies = {"device": DEVICE}
     @get("/", name="content:start")
     async def start(self, request: Request) -> Template | Redirect:
         device = request.state.device
@@ -63,40 +59,10 @@ class ContentController(Controller):
             return Redirect("/pause" if device.kind == "staff" else "/home", status_code=303)
         return page(request, "content/start.html")
 
-    @get("/home", name="content:home")
-    async def home(self, request: Request, feedback: FromQuery[str] = "") -> Template | Redirect:
-        participant = await current_participant(request)
-        if participant.kind == "staff":
-            return Redirect("/pause", status_code=303)
-        catalog = get_catalog()
-        audience = participant.kind
-        course, week, upcoming = None, None, []
-        if participant.course_slug and participant.course_slug in catalog.courses:
-            course = catalog.courses[participant.course_slug]
-            number = course_week(participant.course_starts_on, date.today(), len(course["weeks"]))
-            week = course["weeks"][number - 1]
-            # This week's and next week's practices are kept on the phone, for practice without a network.
-            upcoming = [catalog.exercises[s] for w in course["weeks"][number - 1:number + 1]
-                        for s in w["practices"] if s in catalog.exercises]
-        right_now = [catalog.exercises[s] for s in RIGHT_NOW
-                     if s in catalog.exercises and audience in catalog.exercises[s]["audience"]][:3]
-        week_practices = [catalog.exercises[s] for s in (week["practices"] if week else [])
-                          if s in catalog.exercises]
-        # Offered every N days (per site), and again in the course's last week.
-        last_week = bool(course) and week is not None and week["number"] == len(course["weeks"])
-        checkin_due = await wellbeing.checkin_due(participant.id, within_days=7 if last_week else None)
-        # One question at a time: the app-satisfaction check waits while a check-in is offered.
-        feedback_due = not checkin_due and participant.joined_at is not None and await wellbeing.satisfaction_due(
-            participant.id, participant.joined_at)
-        return page(request, "content/home.html", course=course, week=week, week_practices=week_practices,
-                    right_now=right_now, needs_municipality=participant.municipality_code is None,
-                    checkin_due=checkin_due, feedback_due=feedback_due, feedback_thanks=bool(feedback),
-                    prefetch=_offline_urls(upcoming + right_now))
-
-    @get("/library", name="content:library", opt={"skip_compression": True}, exclude_from_csrf=True)
-    async def library(self, request: Request, kind: FromQuery[str] = "", duration: FromQuery[str] = "",
-                      tag: FromQuery[str] = "") -> ASGIApp:
-        device = require_device(request)
+    @get("/library", name="content:library", opt={"skip_compression": True}, exclude_from_csrf=True,
+         guards=[requires_device])
+    async def library(self, request: Request, device: ThisDevice, kind: FromQuery[str] = "",
+                      duration: FromQuery[str] = "", tag: FromQuery[str] = "") -> ASGIApp:
         catalog = get_catalog()
         # Unknown filter values are ignored rather than refused: they come from old links and bookmarks.
         chosen = {"kind": kind if kind in KINDS else "",
@@ -115,33 +81,30 @@ class ContentController(Controller):
 
         return cached_response(request.scope, _library_pages.get(key, render), vary="HX-Request, Cookie")
 
-    @get("/exercises/{slug:str}", name="content:exercise")
-    async def exercise(self, request: Request, slug: FromPath[str]) -> Template:
-        device = require_device(request)
+    @get("/exercises/{slug:str}", name="content:exercise", guards=[requires_device])
+    async def exercise(self, request: Request, device: ThisDevice, slug: FromPath[str]) -> Template:
         exercise = _exercise(slug, device.kind)
-        return page(request, "content/exercise.html", exercise=exercise, prefetch=_offline_urls([exercise]))
+        return page(request, "content/exercise.html", exercise=exercise, prefetch=offline_urls([exercise]))
 
-    @get("/exercises/{slug:str}/play", name="content:play")
-    async def play(self, request: Request, slug: FromPath[str], before: FromQuery[str] = "",
+    @get("/exercises/{slug:str}/play", name="content:play", guards=[requires_device])
+    async def play(self, request: Request, device: ThisDevice, slug: FromPath[str], before: FromQuery[str] = "",
                    start: FromQuery[str] = "") -> Template:
-        device = require_device(request)
         exercise = _exercise(slug, device.kind)
         # A staff pause starts by itself after the stress question: her tap there was the start.
         autostart = start == "1" and _staff_pause(device, exercise)
         return page(request, "content/player.html", exercise=exercise, time_scale=get_settings().time_scale,
                     staff_pause=_staff_pause(device, exercise), before=_stress(before), autostart=autostart)
 
-    @get("/exercises/{slug:str}/done", name="content:done")
-    async def done(self, request: Request, slug: FromPath[str], before: FromQuery[str] = "") -> Template:
-        device = require_device(request)
+    @get("/exercises/{slug:str}/done", name="content:done", guards=[requires_device])
+    async def done(self, request: Request, device: ThisDevice, slug: FromPath[str],
+                   before: FromQuery[str] = "") -> Template:
         exercise = _exercise(slug, device.kind)
         if _staff_pause(device, exercise):
             return page(request, "staff/after.html", exercise=exercise, before=_stress(before), error=None)
         return page(request, "content/done.html", exercise=exercise, error=None)
 
-    @get("/exercises/{slug:str}/thanks", name="content:thanks")
-    async def thanks(self, request: Request, slug: FromPath[str]) -> Template:
-        device = require_device(request)
+    @get("/exercises/{slug:str}/thanks", name="content:thanks", guards=[requires_device])
+    async def thanks(self, request: Request, device: ThisDevice, slug: FromPath[str]) -> Template:
         return page(request, "content/thanks.html", exercise=_exercise(slug, device.kind))
 
     @get("/support", name="content:support")

@@ -82,3 +82,9 @@ LIMITS = {
     "description": 300,
     "hours": 80,
 }
+
+
+def stress_value(raw: str) -> int | None:
+    """How stressed she felt, 0-10, from the player's or the pause page's form or link; anything else
+    means she did not say (the rating is always optional)."""
+    return int(raw) if raw.isdigit() and 0 <= int(raw) <= 10 else None

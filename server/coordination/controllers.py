@@ -1,7 +1,8 @@
 """The coordinator's pages under /workspace/coordinate: sites, units, course groups and invite codes.
 
-Every handler asks ``require(request, "coordinator")`` first (admins pass too). Every page is no-store:
-the page right after making an invite shows its code once, and nothing may keep a copy.
+Only coordinators (and admins) come in (``guards``), and each handler receives its site, unit or course
+group from ``scope``: a coordinator reaches only the sites she is linked to, anything else is 404. Every
+page is no-store: the page right after making an invite shows its code once, and nothing may keep a copy.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from server.accounts.guards import require
+from server.accounts.guards import SESSION, SignedIn, requires_role
+from server.accounts.services import AccountView
 from server.content.catalog import get_catalog
-from server.coordination import services
-from server.lib.templates import page
+from server.coordination import scope, services
+from server.coordination.scope import Reach, ReachOf, Row
+from server.lib.templates import page, redirect_to
 from server.participants.municipalities import municipalities
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
-ROLE = "coordinator"
 Text = Annotated[str, msgspec.Meta(max_length=400)]
 
 
@@ -65,41 +67,38 @@ def _courses() -> dict[str, Any]:
     return get_catalog().courses
 
 
-async def _site_or_404(site_id: int) -> dict[str, Any]:
-    site = await services.get_site(site_id)
-    if site is None:
-        raise NotFoundException
-    return site
-
-
 class CoordinationController(Controller):
     path = "/workspace/coordinate"
     cache_control = CacheControlHeader(no_store=True)
+    guards = [requires_role("coordinator")]
+    dependencies = {"session": SESSION, **scope.DEPENDENCIES}
 
     # --- sites ---
 
-    async def _index(self, request: Request, account, *, error: str | None = None, form: Any = None,
-                     status_code: int = 200) -> Template:
+    async def _index(self, request: Request, account: AccountView, reach: Reach, *, error: str | None = None,
+                     form: Any = None, status_code: int = 200) -> Template:
         return page(request, "workspace/coordinate/index.html", status_code=status_code, account=account,
-                    sites=await services.list_sites(), municipalities=municipalities(), error=error,
+                    sites=await services.list_sites(reach.sites), municipalities=municipalities(), error=error,
                     form=form or SiteForm(kind="clinic", checkin_every=str(services.DEFAULT_CHECKIN_EVERY)))
 
     @get("/", name="coordinate:index")
-    async def index(self, request: Request) -> Template:
-        session = await require(request, ROLE)
-        return await self._index(request, session.account)
+    async def index(self, request: Request, session: SignedIn, reach: ReachOf) -> Template:
+        return await self._index(request, session.account, reach)
 
     @post("/sites", name="coordinate:site_create", status_code=303)
-    async def create_site(self, request: Request, data: Annotated[SiteForm, Form]) -> Template | Redirect:
-        session = await require(request, ROLE)
+    async def create_site(self, request: Request, session: SignedIn, reach: ReachOf,
+                          data: Annotated[SiteForm, Form]) -> Template | Redirect:
         try:
+            # A coordinator answers for the site she makes; an admin links coordinators to it afterwards.
             site_id = await services.create_site(session.account.id, data.name, data.kind, data.municipality,
-                                                 data.checkin_every)
+                                                 data.checkin_every, link_to_actor=reach.sites is not None)
         except services.CoordinationError as problem:
-            return await self._index(request, session.account, error=str(problem), form=data, status_code=400)
-        return Redirect(f"/workspace/coordinate/sites/{site_id}", status_code=303)
+            return await self._index(request, session.account, reach, error=str(problem), form=data,
+                                     status_code=400)
+        return redirect_to(request, "coordinate:site", site_id=site_id)
 
-    async def _site_page(self, request: Request, account, site: dict[str, Any], *, errors: dict[str, str] | None = None,
+    async def _site_page(self, request: Request, account: AccountView, site: dict[str, Any], *,
+                         errors: dict[str, str] | None = None,
                          forms: dict[str, Any] | None = None, status_code: int = 200) -> Template:
         forms = forms or {}
         return page(
@@ -116,109 +115,92 @@ class CoordinationController(Controller):
         )
 
     @get("/sites/{site_id:int}", name="coordinate:site")
-    async def site(self, request: Request, site_id: FromPath[int]) -> Template:
-        session = await require(request, ROLE)
-        return await self._site_page(request, session.account, await _site_or_404(site_id))
+    async def site_page(self, request: Request, session: SignedIn, site: Row) -> Template:
+        return await self._site_page(request, session.account, site)
 
     @post("/sites/{site_id:int}", name="coordinate:site_update", status_code=303)
-    async def update_site(self, request: Request, site_id: FromPath[int],
+    async def update_site(self, request: Request, session: SignedIn, site: Row,
                           data: Annotated[SiteForm, Form]) -> Template | Redirect:
-        session = await require(request, ROLE)
-        site = await _site_or_404(site_id)
         try:
-            await services.update_site(session.account.id, site_id, data.name, data.kind, data.municipality,
+            await services.update_site(session.account.id, site, data.name, data.kind, data.municipality,
                                        data.checkin_every)
         except services.CoordinationError as problem:
             return await self._site_page(request, session.account, site, errors={"site": str(problem)},
                                          forms={"site": data}, status_code=400)
-        return Redirect(f"/workspace/coordinate/sites/{site_id}?saved=1", status_code=303)
+        return redirect_to(request, "coordinate:site", query="?saved=1", site_id=site["id"])
 
     # --- units ---
 
     @post("/sites/{site_id:int}/units", name="coordinate:unit_create", status_code=303)
-    async def create_unit(self, request: Request, site_id: FromPath[int],
+    async def create_unit(self, request: Request, session: SignedIn, site: Row,
                           data: Annotated[NameForm, Form]) -> Template | Redirect:
-        session = await require(request, ROLE)
-        site = await _site_or_404(site_id)
         try:
-            await services.create_unit(session.account.id, site_id, data.name)
+            await services.create_unit(session.account.id, site["id"], data.name)
         except services.CoordinationError as problem:
             return await self._site_page(request, session.account, site, errors={"unit": str(problem)},
                                          forms={"unit": data}, status_code=400)
-        return Redirect(f"/workspace/coordinate/sites/{site_id}#units", status_code=303)
+        return redirect_to(request, "coordinate:site", fragment="#units", site_id=site["id"])
+
+    def _unit_page(self, request: Request, account: AccountView, unit: dict[str, Any], site: dict[str, Any], *,
+                   form: NameForm | None = None, error: str | None = None, status_code: int = 200) -> Template:
+        return page(request, "workspace/coordinate/unit.html", status_code=status_code, account=account,
+                    unit=unit, site=site, form=form or NameForm(name=unit["name"]), error=error)
 
     @get("/units/{unit_id:int}", name="coordinate:unit")
-    async def unit(self, request: Request, unit_id: FromPath[int]) -> Template:
-        session = await require(request, ROLE)
-        unit = await services.get_unit(unit_id)
-        if unit is None:
-            raise NotFoundException
-        return page(request, "workspace/coordinate/unit.html", account=session.account, unit=unit,
-                    site=await _site_or_404(unit["site"]), form=NameForm(name=unit["name"]), error=None)
+    async def unit_page(self, request: Request, session: SignedIn, unit: Row) -> Template:
+        return self._unit_page(request, session.account, unit, await services.get_site(unit["site"]))
 
     @post("/units/{unit_id:int}", name="coordinate:unit_update", status_code=303)
-    async def update_unit(self, request: Request, unit_id: FromPath[int],
+    async def update_unit(self, request: Request, session: SignedIn, unit: Row,
                           data: Annotated[NameForm, Form]) -> Template | Redirect:
-        session = await require(request, ROLE)
-        unit = await services.get_unit(unit_id)
-        if unit is None:
-            raise NotFoundException
         try:
-            await services.update_unit(session.account.id, unit_id, data.name)
+            await services.update_unit(session.account.id, unit, data.name)
         except services.CoordinationError as problem:
-            return page(request, "workspace/coordinate/unit.html", status_code=400, account=session.account,
-                        unit=unit, site=await _site_or_404(unit["site"]), form=data, error=str(problem))
-        return Redirect(f"/workspace/coordinate/sites/{unit['site']}#units", status_code=303)
+            return self._unit_page(request, session.account, unit, await services.get_site(unit["site"]),
+                                   form=data, error=str(problem), status_code=400)
+        return redirect_to(request, "coordinate:site", fragment="#units", site_id=unit["site"])
 
     # --- course groups ---
 
     @post("/sites/{site_id:int}/groups", name="coordinate:group_create", status_code=303)
-    async def create_group(self, request: Request, site_id: FromPath[int],
+    async def create_group(self, request: Request, session: SignedIn, site: Row,
                            data: Annotated[GroupForm, Form]) -> Template | Redirect:
-        session = await require(request, ROLE)
-        site = await _site_or_404(site_id)
         try:
-            await services.create_group(session.account.id, site_id, data.name, data.course, data.starts_on)
+            await services.create_group(session.account.id, site["id"], data.name, data.course, data.starts_on)
         except services.CoordinationError as problem:
             return await self._site_page(request, session.account, site, errors={"group": str(problem)},
                                          forms={"group": data}, status_code=400)
-        return Redirect(f"/workspace/coordinate/sites/{site_id}#groups", status_code=303)
+        return redirect_to(request, "coordinate:site", fragment="#groups", site_id=site["id"])
+
+    def _group_page(self, request: Request, account: AccountView, group: dict[str, Any], site: dict[str, Any], *,
+                    form: GroupForm | None = None, error: str | None = None, status_code: int = 200) -> Template:
+        form = form or GroupForm(name=group["name"], course=group["course_slug"],
+                                 starts_on=group["starts_on"].isoformat())
+        return page(request, "workspace/coordinate/group.html", status_code=status_code, account=account,
+                    group=group, site=site, courses=_courses(), form=form, error=error)
 
     @get("/groups/{group_id:int}", name="coordinate:group")
-    async def group(self, request: Request, group_id: FromPath[int]) -> Template:
-        session = await require(request, ROLE)
-        group = await services.get_group(group_id)
-        if group is None:
-            raise NotFoundException
-        form = GroupForm(name=group["name"], course=group["course_slug"], starts_on=group["starts_on"].isoformat())
-        return page(request, "workspace/coordinate/group.html", account=session.account, group=group,
-                    site=await _site_or_404(group["site"]), courses=_courses(), form=form, error=None)
+    async def group_page(self, request: Request, session: SignedIn, group: Row) -> Template:
+        return self._group_page(request, session.account, group, await services.get_site(group["site"]))
 
     @post("/groups/{group_id:int}", name="coordinate:group_update", status_code=303)
-    async def update_group(self, request: Request, group_id: FromPath[int],
+    async def update_group(self, request: Request, session: SignedIn, group: Row,
                            data: Annotated[GroupForm, Form]) -> Template | Redirect:
-        session = await require(request, ROLE)
-        group = await services.get_group(group_id)
-        if group is None:
-            raise NotFoundException
         try:
-            await services.update_group(session.account.id, group_id, data.name, data.course, data.starts_on)
+            await services.update_group(session.account.id, group, data.name, data.course, data.starts_on)
         except services.CoordinationError as problem:
-            return page(request, "workspace/coordinate/group.html", status_code=400, account=session.account,
-                        group=group, site=await _site_or_404(group["site"]), courses=_courses(), form=data,
-                        error=str(problem))
-        return Redirect(f"/workspace/coordinate/sites/{group['site']}#groups", status_code=303)
+            return self._group_page(request, session.account, group, await services.get_site(group["site"]),
+                                    form=data, error=str(problem), status_code=400)
+        return redirect_to(request, "coordinate:site", fragment="#groups", site_id=group["site"])
 
     # --- invite codes ---
 
     @post("/sites/{site_id:int}/codes", name="coordinate:invite_create", status_code=200)
-    async def create_invite(self, request: Request, site_id: FromPath[int],
+    async def create_invite(self, request: Request, session: SignedIn, site: Row,
                             data: Annotated[InviteForm, Form]) -> Template:
-        session = await require(request, ROLE)
-        site = await _site_or_404(site_id)
         try:
             invite = await services.create_site_invite(
-                session.account.id, site_id, kind=data.kind, unit=data.unit, group=data.group, label=data.label,
+                session.account.id, site["id"], kind=data.kind, unit=data.unit, group=data.group, label=data.label,
                 expiry_days=data.days, max_uses=data.max_uses, typed=data.format == "typed")
         except services.CoordinationError as problem:
             return await self._site_page(request, session.account, site, errors={"invite": str(problem)},
@@ -231,20 +213,20 @@ class CoordinationController(Controller):
                     valid_minutes=services.SHEET_VALID_SECONDS // 60)
 
     @post("/sites/{site_id:int}/codes/{invite_id:int}/revoke", name="coordinate:invite_revoke", status_code=303)
-    async def revoke_invite(self, request: Request, site_id: FromPath[int], invite_id: FromPath[int]) -> Redirect:
-        session = await require(request, ROLE)
-        await _site_or_404(site_id)
-        await services.revoke_invite(session.account.id, site_id, invite_id)
-        return Redirect(f"/workspace/coordinate/sites/{site_id}#codes", status_code=303)
+    async def revoke_invite(self, request: Request, session: SignedIn, site: Row,
+                            invite_id: FromPath[int]) -> Redirect:
+        await services.revoke_invite(session.account.id, site["id"], invite_id)
+        return redirect_to(request, "coordinate:site", fragment="#codes", site_id=site["id"])
 
     @get("/codes/sheet", name="coordinate:invite_sheet")
-    async def sheet(self, request: Request, token: FromQuery[str] = "") -> Template:
-        session = await require(request, ROLE)
+    async def sheet(self, request: Request, session: SignedIn, reach: ReachOf, token: FromQuery[str] = "") -> Template:
         try:
             sheet = await services.open_sheet(token[:400])
         except services.SheetProblem as problem:
             return page(request, "workspace/coordinate/sheet_problem.html", status_code=problem.status,
                         account=session.account, expired=problem.status == 410)
+        if not reach.covers(sheet.site_id):
+            raise NotFoundException
         return page(request, "workspace/coordinate/sheet.html", account=session.account, sheet=sheet,
                     qr_svg=_qr_svg(sheet.link), join_address=services.join_address(),
                     printed_on=datetime.now(UTC))

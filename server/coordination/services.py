@@ -24,7 +24,9 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
+from server import db
 from server.accounts.services import audit
+from server.accounts.tables import AccountSite
 from server.content.catalog import get_catalog
 from server.lib.i18n import _
 from server.lib.signing import keyed_digest, sign, unsign
@@ -130,8 +132,12 @@ async def _active_counts(column, where) -> dict[int | None, int]:
     return {r[column._meta.name]: r["count"] for r in rows}
 
 
-async def list_sites() -> list[dict[str, Any]]:
-    sites = await Site.select().order_by(Site.name)
+async def list_sites(within: frozenset[int] | None = None) -> list[dict[str, Any]]:
+    """The sites ``within`` these ids (None: every site), with how many people, units and groups each has."""
+    if within is not None and not within:
+        return []
+    query = Site.select().order_by(Site.name)
+    sites = await (query.where(Site.id.is_in(sorted(within))) if within is not None else query)
     people = await _active_counts(Participant.site, Participant.site.is_not_null())
     units = {r["site"]: r["count"] for r in await Unit.select(Unit.site, Count()).group_by(Unit.site)}
     groups = {r["site"]: r["count"] for r in await CourseGroup.select(CourseGroup.site, Count()).group_by(
@@ -144,25 +150,27 @@ async def get_site(site_id: int) -> dict[str, Any] | None:
     return await Site.select().where(Site.id == site_id).first()
 
 
-async def create_site(actor: int, name: str, kind: str, municipality: str, checkin_every: str = "") -> int:
+async def create_site(actor: int, name: str, kind: str, municipality: str, checkin_every: str = "", *,
+                      link_to_actor: bool = False) -> int:
+    """``link_to_actor``: the coordinator who makes a site answers for it from then on."""
     fields = _site_fields(name, kind, municipality, checkin_every)
     slug = await _unique_slug(Site, fields[Site.name])
-    row = await Site.insert(Site(slug=slug, name=fields[Site.name], kind=kind,
-                                 municipality_code=fields[Site.municipality_code],
-                                 checkin_every_days=fields[Site.checkin_every_days],
-                                 created_at=datetime.now(UTC))).returning(Site.id)
+    async with db.transaction():
+        row = await Site.insert(Site(slug=slug, name=fields[Site.name], kind=kind,
+                                     municipality_code=fields[Site.municipality_code],
+                                     checkin_every_days=fields[Site.checkin_every_days],
+                                     created_at=datetime.now(UTC))).returning(Site.id)
+        if link_to_actor:
+            await AccountSite.insert(AccountSite(account=actor, site=row[0]["id"]))
     await audit(actor, "site.created", slug, name=fields[Site.name], kind=kind,
                 municipality=fields[Site.municipality_code], checkin_every_days=fields[Site.checkin_every_days])
     return row[0]["id"]
 
 
-async def update_site(actor: int, site_id: int, name: str, kind: str, municipality: str,
+async def update_site(actor: int, site: dict[str, Any], name: str, kind: str, municipality: str,
                       checkin_every: str = "") -> None:
     fields = _site_fields(name, kind, municipality, checkin_every)
-    site = await get_site(site_id)
-    if site is None:
-        raise LookupError(site_id)
-    await Site.update(fields).where(Site.id == site_id)  # the slug stays: the command line knows it
+    await Site.update(fields).where(Site.id == site["id"])  # the slug stays: the command line knows it
     await audit(actor, "site.changed", site["slug"], name=fields[Site.name], kind=kind,
                 municipality=fields[Site.municipality_code], checkin_every_days=fields[Site.checkin_every_days])
 
@@ -188,12 +196,9 @@ async def create_unit(actor: int, site_id: int, name: str) -> int:
     return row[0]["id"]
 
 
-async def update_unit(actor: int, unit_id: int, name: str) -> None:
+async def update_unit(actor: int, unit: dict[str, Any], name: str) -> None:
     name = _name(name)
-    unit = await get_unit(unit_id)
-    if unit is None:
-        raise LookupError(unit_id)
-    await Unit.update({Unit.name: name}).where(Unit.id == unit_id)
+    await Unit.update({Unit.name: name}).where(Unit.id == unit["id"])
     await audit(actor, "unit.changed", unit["slug"], name=name)
 
 
@@ -221,14 +226,11 @@ async def create_group(actor: int, site_id: int, name: str, course_slug: str, st
     return row[0]["id"]
 
 
-async def update_group(actor: int, group_id: int, name: str, course_slug: str, starts_on: str) -> None:
-    group = await get_group(group_id)
-    if group is None:
-        raise LookupError(group_id)
+async def update_group(actor: int, group: dict[str, Any], name: str, course_slug: str, starts_on: str) -> None:
     name, course_slug = _name(name), _course(course_slug, group["course_slug"])
     start = _start_date(starts_on)
     await CourseGroup.update({CourseGroup.name: name, CourseGroup.course_slug: course_slug,
-                              CourseGroup.starts_on: start}).where(CourseGroup.id == group_id)
+                              CourseGroup.starts_on: start}).where(CourseGroup.id == group["id"])
     await audit(actor, "group.changed", group["slug"], name=name, course=course_slug, starts_on=start.isoformat())
 
 
@@ -364,6 +366,7 @@ class Sheet:
     typed: str | None  # formatted for reading, e.g. "ab3d-9fgh"
     place: str  # the unit or site (and group) the code is for
     site: str
+    site_id: int
 
 
 class SheetProblem(Exception):
@@ -382,7 +385,8 @@ async def open_sheet(token: str, now: float | None = None) -> Sheet:
         raise SheetProblem(410)
     code = typed_link_code(secret) if fmt == "t" else secret
     row = await InviteCode.select(
-        InviteCode.kind, InviteCode.code_hash, InviteCode.revoked_at, InviteCode.site.name, InviteCode.unit.name,
+        InviteCode.kind, InviteCode.code_hash, InviteCode.revoked_at, InviteCode.site, InviteCode.site.name,
+        InviteCode.unit.name,
         InviteCode.course_group.name,
     ).where(InviteCode.id == invite_id).first()
     if row is None or row["code_hash"] != participants.hash_code(code):
@@ -391,4 +395,4 @@ async def open_sheet(token: str, now: float | None = None) -> Sheet:
         raise SheetProblem(410)
     place = row["unit.name"] or row["course_group.name"] or ""
     return Sheet(invite_id, row["kind"], invite_link(row["kind"], code), format_typed(secret) if fmt == "t" else None,
-                 place, row["site.name"] or "")
+                 place, row["site.name"] or "", row["site"])

@@ -11,7 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
-from server.accounts.guards import require
+from server.accounts.guards import SESSION, SignedIn, requires_role
 from server.content.catalog import get_catalog
 from server.content.schemas import AUDIENCES, KINDS, POSITIONS, RESOURCE_CATEGORIES, TAGS
 from server.editor import audio, services
@@ -24,7 +24,7 @@ from server.editor.forms import (
 )
 from server.lib.i18n import N_, _
 from server.lib.markdown import render_markdown
-from server.lib.templates import page
+from server.lib.templates import page, redirect_to
 from server.settings import LANGUAGES, get_settings
 
 TEMPLATES = {"exercise": "editor/edit.html", "course": "editor/edit_course.html",
@@ -59,17 +59,18 @@ def _edit_page(request: Request, account, draft: services.Draft, *, data: dict[s
 class EditorController(Controller):
     path = "/workspace/content"
     cache_control = CacheControlHeader(no_store=True)
+    guards = [requires_role("editor")]
+    dependencies = {"session": SESSION}
 
     @get("/", name="editor:list")
-    async def overview(self, request: Request, q: FromQuery[str] = "", kind: FromQuery[str] = "") -> Template:
-        session = await require(request, "editor")
+    async def overview(self, request: Request, session: SignedIn, q: FromQuery[str] = "",
+                       kind: FromQuery[str] = "") -> Template:
         rows = await services.overview(q[:100], kind if kind in KINDS or kind in ("course", "resource") else "")
         return page(request, "editor/list.html", account=session.account, rows=rows, q=q[:100], kind=kind,
                     kinds=KINDS, error=None)
 
     @post("/new", name="editor:new", status_code=303)
-    async def new(self, request: Request) -> Redirect | Template:
-        session = await require(request, "editor")
+    async def new(self, request: Request, session: SignedIn) -> Redirect | Template:
         form = await request.form()
         slug = str(form.get("slug") or "").strip().lower()
         kind = str(form.get("type") or "exercise")
@@ -80,19 +81,17 @@ class EditorController(Controller):
                        _("Use 3 to 60 lowercase letters, digits and dashes, e.g. calm-evening-breath."))
             return page(request, "editor/list.html", status_code=400, account=session.account,
                         rows=await services.overview(), q="", kind="", kinds=KINDS, error=message)
-        return Redirect(f"/workspace/content/{slug}", status_code=303)
+        return redirect_to(request, "editor:edit", slug=slug)
 
     @get("/{slug:str}", name="editor:edit")
-    async def edit(self, request: Request, slug: FromPath[str], saved: FromQuery[str] = "",
+    async def edit(self, request: Request, session: SignedIn, slug: FromPath[str], saved: FromQuery[str] = "",
                    published: FromQuery[int | None] = None) -> Template:
-        session = await require(request, "editor")
         draft = await services.get_draft(slug)
         return _edit_page(request, session.account, draft, saved=bool(saved), published=published)
 
     @post("/{slug:str}", name="editor:save", status_code=200)
-    async def save(self, request: Request, slug: FromPath[str]) -> Response | Template | Redirect:
+    async def save(self, request: Request, session: SignedIn, slug: FromPath[str]) -> Response | Template | Redirect:
         """Save (also autosave, as JSON), a step button, or publish: all from the one form."""
-        session = await require(request, "editor")
         autosave = request.headers.get("x-autosave") == "1"
         current = await services.get_draft(slug)  # 404 for a slug that is neither published nor drafted
         form = await request.form()
@@ -120,14 +119,13 @@ class EditorController(Controller):
             except services.Invalid as invalid:
                 current = await services.get_draft(slug)
                 return _edit_page(request, session.account, current, status_code=400, problems=invalid.problems)
-            return Redirect(f"/workspace/content/{slug}?published={version}", status_code=303)
-        return Redirect(f"/workspace/content/{slug}?saved=1", status_code=303)
+            return redirect_to(request, "editor:edit", query=f"?published={version}", slug=slug)
+        return redirect_to(request, "editor:edit", query="?saved=1", slug=slug)
 
     @post("/{slug:str}/audio", name="editor:audio", status_code=200,
           request_max_body_size=audio.MAX_BYTES + 64 * 1024)
-    async def upload_audio(self, request: Request, slug: FromPath[str]) -> Template:
+    async def upload_audio(self, request: Request, session: SignedIn, slug: FromPath[str]) -> Template:
         """A recording for the exercise, checked by its content and stored under a name we make."""
-        session = await require(request, "editor")
         draft = await services.get_draft(slug)
         if draft.kind != "exercise":
             raise NotFoundException()
@@ -159,7 +157,6 @@ class EditorController(Controller):
     @get("/{slug:str}/preview", name="editor:preview")
     async def preview(self, request: Request, slug: FromPath[str]) -> Template:
         """The real player with the draft, at phone size in the edit page's frame; it records nothing."""
-        await require(request, "editor")
         draft = await services.get_draft(slug)
         if draft.kind != "exercise":
             raise NotFoundException()  # courses and resources are not played
@@ -175,16 +172,15 @@ class EditorController(Controller):
         return response
 
     @get("/{slug:str}/history", name="editor:history")
-    async def history(self, request: Request, slug: FromPath[str]) -> Template:
-        session = await require(request, "editor")
+    async def history(self, request: Request, session: SignedIn, slug: FromPath[str]) -> Template:
         versions = await services.history(slug)
         return page(request, "editor/history.html", account=session.account, slug=slug, versions=versions)
 
     @post("/{slug:str}/rollback/{version_id:int}", name="editor:rollback", status_code=303)
-    async def rollback(self, request: Request, slug: FromPath[str], version_id: FromPath[int]) -> Redirect:
-        session = await require(request, "editor")
+    async def rollback(self, request: Request, session: SignedIn, slug: FromPath[str],
+                       version_id: FromPath[int]) -> Redirect:
         version = await services.rollback(slug, version_id, session.account.id, session.account.email)
-        return Redirect(f"/workspace/content/{slug}?published={version}", status_code=303)
+        return redirect_to(request, "editor:edit", query=f"?published={version}", slug=slug)
 
 
 def _mmss(seconds: float) -> str:

@@ -16,11 +16,11 @@ from litestar.response import Redirect, Response, Template
 from server.content.catalog import get_catalog
 from server.engagement.schemas import MAX_BODY_BYTES, REQUIRED, BatchAccepted, EventBatch, EventIn
 from server.engagement.services import BatchRejected, ingest
-from server.lib.api import api_error, refuse_caller
+from server.lib.api import api_error, requires_app
 from server.lib.api_docs import api_route, inline_schema
+from server.lib.guards import DEVICE, ThisDevice, requires_device
 from server.lib.i18n import _
 from server.lib.templates import page
-from server.participants.guards import require_device
 
 log = logging.getLogger("pusterum.engagement")
 
@@ -46,13 +46,12 @@ class RatingForm(msgspec.Struct, frozen=True):
 
 
 class EngagementController(Controller):
-    @post("/api/events", name="engagement:events", status_code=200, exclude_from_csrf=True, **_EVENTS_DOC)
-    async def events(self, request: Request) -> Response:
+    dependencies = {"device": DEVICE}
+    @post("/api/events", name="engagement:events", status_code=200, exclude_from_csrf=True,
+          guards=[requires_app(json_body=True)], **_EVENTS_DOC)
+    async def events(self, request: Request, device: ThisDevice) -> Response:
         """Takes a batch of events; protected from cross-site posts by SameSite and a custom header
         that a cross-site form cannot send without a CORS preflight, which we never grant."""
-        if refused := refuse_caller(request, json_body=True):
-            return refused
-        device = request.state.device
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             return api_error(413, _("Too much was sent at once. The app will send it in smaller parts."),
@@ -74,12 +73,11 @@ class EngagementController(Controller):
             return api_error(rejected.status, rejected.message, rejected.detail, rejected.ids)
         return Response(content=BatchAccepted(ids=ids, stored=stored, duplicates=len(ids) - stored))
 
-    @post("/exercises/{slug:str}/rating", name="engagement:rate", status_code=303)
-    async def rate(self, request: Request, slug: FromPath[str],
+    @post("/exercises/{slug:str}/rating", name="engagement:rate", status_code=303, guards=[requires_device])
+    async def rate(self, request: Request, device: ThisDevice, slug: FromPath[str],
                    data: Annotated[RatingForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
                    ) -> Redirect | Template:
         """Without JavaScript the end screen is a plain form; it records what the player would have."""
-        device = require_device(request)
         catalog = get_catalog()
         exercise = catalog.exercises.get(slug)
         if exercise is None or catalog.exercise_versions.get(data.version) != slug:

@@ -61,7 +61,3 @@ class BatchAccepted(msgspec.Struct):
     duplicates: int
 
 
-class ApiError(msgspec.Struct):
-    error: str  # for people: in the participant's language
-    detail: str | None = None  # for developers: which event and field
-    ids: list[uuid.UUID] | None = None

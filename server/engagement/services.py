@@ -7,11 +7,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from server.content.catalog import Catalog
+from server.content.scoring import NotScorable, score
 from server.engagement.schemas import REQUIRED, EventIn
 from server.engagement.store import Row, write_batch
 from server.lib.i18n import _
 from server.lib.localtime import local
-from server.wellbeing.scoring import NotScorable, score
 
 FUTURE_TOLERANCE = timedelta(hours=24)
 # A phone clock further off than this (at the moment of sending) is treated as wrong and corrected.

@@ -15,7 +15,7 @@ import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Components, OpenAPIMediaType, Operation, Parameter, RequestBody, SecurityScheme
 
-from server.engagement.schemas import ApiError
+from server.lib.api import ApiError
 
 DEVICE_COOKIE = "pusterum"
 SECURITY_SCHEME = "device"

@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from babel.numbers import format_decimal
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from litestar import Request
-from litestar.response import Template
+from litestar.exceptions import NoRouteMatchFoundException
+from litestar.response import Redirect, Template
 
 from server.lib.i18n import current_language, gettext, ngettext
 from server.lib.localtime import local
@@ -45,6 +46,22 @@ def number(value: float | int | None, digits: int = 0) -> str:
                           locale=current_language.get())
 
 
+@pass_context
+def url_for_under(context: Any, prefix: str, route_name: str, **path_parameters: Any) -> str:
+    """Like url_for, for a route served under several paths (patients join at /j/<code>, staff at /u/<code>):
+    the path under ``prefix``. Litestar's url_for always gives the first of them."""
+    for route in context["request"].app.routes:
+        if not any(handler.name == route_name for handler in route.route_handlers):
+            continue
+        if route.path.startswith(prefix.rstrip("/") + "/"):
+            try:
+                return "/" + "/".join(c if isinstance(c, str) else str(path_parameters[c.name])
+                                      for c in route.path_components)
+            except KeyError as missing:
+                raise NoRouteMatchFoundException(f"Route {route_name} needs the path parameter {missing}") from None
+    raise NoRouteMatchFoundException(f"Route {route_name} has no path under {prefix}")
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -56,7 +73,7 @@ def build_environment() -> Environment:
         auto_reload=not get_settings().production,
     )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(static_url=static_url, settings=get_settings())
+    env.globals.update(static_url=static_url, url_for_under=url_for_under, settings=get_settings())
     env.filters["mmss"] = minutes_seconds
     env.filters["localdatetime"] = local_datetime
     env.filters["num"] = number
@@ -77,3 +94,8 @@ def render_page(request: Request, template: str, **context: Any) -> str:
     engine = request.app.template_engine
     return engine.get_template(template).render(lang=request.state.language, device=request.state.device,
                                                 request=request, csrf_input="", **context)
+
+
+def redirect_to(request: Request, route: str, *, query: str = "", fragment: str = "", **params: Any) -> Redirect:
+    """303 to a named route (POST, then redirect, then GET); a path only, so the browser keeps its host."""
+    return Redirect(request.app.route_reverse(route, **params) + query + fragment, status_code=303)

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, Request, get, post
-from litestar.datastructures import CacheControlHeader
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
-from litestar.response import Redirect, Response, Template
+from litestar.response import Redirect, Template
 
+from server.lib.guards import requires_device, safe_next
 from server.lib.templates import page
-from server.lib.web import clear_device_cookie, device_cookie, language_cookie, use_language
-from server.participants import own_data, services
-from server.participants.guards import current_participant, safe_next
+from server.lib.web import device_cookie, language_cookie, use_language
+from server.participants import services
+from server.participants.guards import DEPENDENCIES, Enrolled
 from server.participants.municipalities import municipalities
-from server.participants.schemas import ConsentForm, LanguageForm, MunicipalityForm, WithdrawForm
-from server.participants.withdrawal import withdraw
+from server.participants.schemas import ConsentForm, LanguageForm, MunicipalityForm
 from server.settings import get_settings
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -97,43 +95,10 @@ class JoinController(Controller):
         response.cookies.append(device_cookie(get_settings(), participant_id, data.lang, kind))
         return response
 
-
-def _municipality_page(request: Request, chosen: str | None, *, welcome: bool, error: bool = False) -> Template:
-    return page(request, "participants/municipality.html", status_code=400 if error else 200,
-                municipalities=municipalities(), chosen=chosen, error=error, welcome=welcome)
-
-
-class SettingsController(Controller):
-    @get("/welcome/municipality", name="participants:municipality")
-    async def municipality(self, request: Request) -> Template:
-        participant = await current_participant(request)
-        return _municipality_page(request, participant.municipality_code, welcome=True)
-
-    @post("/welcome/municipality", name="participants:set_municipality", status_code=303)
-    async def set_municipality(self, request: Request,
-                               data: Annotated[MunicipalityForm, Form]) -> Template | Redirect:
-        participant = await current_participant(request)
-        if not data.skip:
-            if data.municipality and data.municipality not in municipalities():
-                return _municipality_page(request, participant.municipality_code, error=True,
-                                          welcome=safe_next(data.next) != "/settings")
-            await services.set_municipality(participant.id, data.municipality or None)
-        return Redirect(safe_next(data.next), status_code=303)
-
-    @get("/settings", name="participants:settings")
-    async def settings(self, request: Request) -> Template:
-        participant = await current_participant(request)
-        chosen = municipalities().get(participant.municipality_code or "")
-        return page(request, "participants/settings.html", participant=participant, municipality=chosen)
-
-    @get("/settings/municipality", name="participants:change_municipality")
-    async def change_municipality(self, request: Request) -> Template:
-        participant = await current_participant(request)
-        return _municipality_page(request, participant.municipality_code, welcome=False)
-
     @post("/language", name="participants:language", status_code=303)
     async def language(self, request: Request, data: Annotated[LanguageForm, Form]) -> Redirect:
-        """Changes the language for this device: the participant's, or a visitor's before she joins."""
+        """Changes the language for this device: the participant's, or a visitor's before she joins (so
+        it is open to everyone, here beside the join pages)."""
         settings = get_settings()
         response = Redirect(safe_next(data.next), status_code=303)
         device = request.state.device
@@ -143,36 +108,37 @@ class SettingsController(Controller):
         response.cookies.append(language_cookie(settings, data.lang))
         return response
 
-    @get("/settings/withdraw", name="participants:withdraw_form")
-    async def withdraw_form(self, request: Request) -> Template:
-        participant = await current_participant(request)
-        return page(request, "participants/withdraw.html", participant=participant, error=False)
 
-    @post("/settings/withdraw", name="participants:withdraw", status_code=200)
-    async def withdraw(self, request: Request, data: Annotated[WithdrawForm, Form]) -> Template:
-        participant = await current_participant(request)
-        if data.choice not in ("keep", "delete"):
-            return page(request, "participants/withdraw.html", status_code=400, participant=participant, error=True)
-        await withdraw(participant.id, data.choice)  # type: ignore[arg-type]
-        # The goodbye page is shown as to a visitor, so the app's scripts stop recording at once.
-        response = page(request, "participants/withdrawn.html", device=None, deleted=data.choice == "delete")
-        # The browser removes this site's caches, storage and service worker itself; the page's script
-        # does the same for browsers that ignore the header.
-        response.headers["Clear-Site-Data"] = '"cache", "storage"'
-        response.cookies.append(clear_device_cookie(get_settings()))
-        return response
+def _municipality_page(request: Request, chosen: str | None, *, welcome: bool, error: bool = False) -> Template:
+    return page(request, "participants/municipality.html", status_code=400 if error else 200,
+                municipalities=municipalities(), chosen=chosen, error=error, welcome=welcome)
 
-    @get("/settings/my-data.json", name="participants:data_json", cache_control=CacheControlHeader(no_store=True))
-    async def data_json(self, request: Request) -> Response:
-        """Everything we hold about her, for her to keep or take elsewhere."""
-        participant = await current_participant(request)
-        data = await own_data.collect(participant.id)
-        return Response(content=msgspec.json.format(msgspec.json.encode(data), indent=2), media_type="application/json",
-                        headers={"content-disposition": 'attachment; filename="pusterum-my-data.json"'})
 
-    @get("/settings/my-data.csv", name="participants:data_csv", cache_control=CacheControlHeader(no_store=True))
-    async def data_csv(self, request: Request) -> Response:
-        participant = await current_participant(request)
-        data = await own_data.collect(participant.id)
-        return Response(content=own_data.events_csv(data), media_type="text/csv; charset=utf-8",
-                        headers={"content-disposition": 'attachment; filename="pusterum-my-activity.csv"'})
+class SettingsController(Controller):
+    """Her own settings, data and withdrawal: only for an enrolled participant."""
+
+    guards = [requires_device]
+    dependencies = DEPENDENCIES
+
+    @get("/welcome/municipality", name="participants:municipality")
+    async def municipality(self, request: Request, participant: Enrolled) -> Template:
+        return _municipality_page(request, participant.municipality_code, welcome=True)
+
+    @post("/welcome/municipality", name="participants:set_municipality", status_code=303)
+    async def set_municipality(self, request: Request, participant: Enrolled,
+                               data: Annotated[MunicipalityForm, Form]) -> Template | Redirect:
+        if not data.skip:
+            if data.municipality and data.municipality not in municipalities():
+                return _municipality_page(request, participant.municipality_code, error=True,
+                                          welcome=safe_next(data.next) != "/settings")
+            await services.set_municipality(participant.id, data.municipality or None)
+        return Redirect(safe_next(data.next), status_code=303)
+
+    @get("/settings", name="participants:settings")
+    async def settings(self, request: Request, participant: Enrolled) -> Template:
+        chosen = municipalities().get(participant.municipality_code or "")
+        return page(request, "participants/settings.html", participant=participant, municipality=chosen)
+
+    @get("/settings/municipality", name="participants:change_municipality")
+    async def change_municipality(self, request: Request, participant: Enrolled) -> Template:
+        return _municipality_page(request, participant.municipality_code, welcome=False)

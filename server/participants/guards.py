@@ -1,18 +1,21 @@
-"""Who is asking: the participant behind this device, or a kind redirect to the start page."""
+"""The participant behind this phone, for pages with her own data: the cookie says who, her row says
+whether she is still with us. A withdrawn or unknown participant is sent, kindly, to the start page.
+
+Handlers take ``participant: Enrolled`` behind ``server.lib.guards.requires_device``; controllers add
+``DEPENDENCIES`` (the device and the participant).
+"""
 
 from __future__ import annotations
 
 from litestar import Request
+from litestar.di import NamedDependency, Provide
 
+from server.lib.guards import DEVICE, NotEnrolled, device_of
 from server.participants.services import ParticipantView, get_participant
 
 
-class NotEnrolled(Exception):
-    """This device has no (current) participant: show the start page instead of the requested one."""
-
-
 async def current_participant(request: Request) -> ParticipantView:
-    device = request.state.device
+    device = device_of(request)
     if device is None:
         raise NotEnrolled
     participant = await get_participant(device.participant_id)
@@ -21,16 +24,6 @@ async def current_participant(request: Request) -> ParticipantView:
     return participant
 
 
-def require_device(request: Request):
-    """For hot pages that need no database: the signed cookie is proof enough to show published content."""
-    device = request.scope["state"].get("device")  # the scope dict: cheaper than building State
-    if device is None:
-        raise NotEnrolled
-    return device
-
-
-def safe_next(target: str) -> str:
-    """Only same-site paths: a crafted link must not send her somewhere else after a form."""
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
+PARTICIPANT = Provide(current_participant)
+DEPENDENCIES = {"device": DEVICE, "participant": PARTICIPANT}
+Enrolled = NamedDependency[ParticipantView]

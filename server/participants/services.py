@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 from server import db
 from server.lib.signing import keyed_digest
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
-from server.reports import rollups
 
 # Bump when the consent text changes: each participant keeps the version she agreed to.
 CONSENT_VERSION = "2026-11-v1"
@@ -139,9 +138,9 @@ async def set_language(participant_id: uuid.UUID, language: str) -> None:
 
 
 async def set_municipality(participant_id: uuid.UUID, code: str | None) -> None:
-    async with db.transaction():
-        await Participant.update({Participant.municipality_code: code}).where(Participant.id == participant_id)
-        await rollups.moved(participant_id, code)
+    """Reports count people by where they live now: ``changed_at`` has the rollups rebuild her rows."""
+    await Participant.update({Participant.municipality_code: code, Participant.changed_at: datetime.now(UTC)}).where(
+        Participant.id == participant_id)
 
 
 def course_week(starts_on: date, today: date, weeks: int) -> int:

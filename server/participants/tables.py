@@ -62,3 +62,6 @@ class Participant(Table, tablename="participant"):
     created_at = Timestamptz()
     withdrawn_at = Timestamptz(null=True, default=None)
     withdrawal = Varchar(length=10, null=True, default=None)  # keep | delete: whether her records stay in reports
+    # When an attribute the report rollups copy (her municipality) last changed: the next refresh rebuilds her
+    # rows, so the reports learn of it without this domain knowing that they exist.
+    changed_at = Timestamptz(null=True, default=None, index=True)

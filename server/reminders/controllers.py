@@ -10,11 +10,11 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromQuery
 from litestar.response import Redirect, Response, Template
 
-from server.lib.api import api_error, refuse_caller
+from server.lib.api import api_error, requires_app
 from server.lib.api_docs import api_route, inline_schema
+from server.lib.guards import DEVICE, ThisDevice, requires_device
 from server.lib.i18n import N_, _
 from server.lib.templates import page
-from server.participants.guards import require_device
 from server.reminders import services
 from server.reminders.vapid import public_key_b64
 
@@ -60,9 +60,9 @@ _ACTION_DOC = api_route(body=inline_schema(ActionIn), ok=Done,
 
 
 class RemindersController(Controller):
-    @get("/reminders", name="reminders:page")
-    async def show(self, request: Request, saved: FromQuery[str] = "") -> Template:
-        device = require_device(request)
+    dependencies = {"device": DEVICE}
+    @get("/reminders", name="reminders:page", guards=[requires_device])
+    async def show(self, request: Request, device: ThisDevice, saved: FromQuery[str] = "") -> Template:
         return await self._page(request, device, saved=bool(saved))
 
     async def _page(self, request: Request, device, *, status_code: int = 200, error: str | None = None,
@@ -72,9 +72,8 @@ class RemindersController(Controller):
                     choice=choice or plan.choice, vapid_key=public_key_b64(), error=error, saved=saved,
                     day_names=DAY_NAMES, intervals=services.INTERVALS)
 
-    @post("/reminders", name="reminders:save", status_code=303)
-    async def save(self, request: Request) -> Redirect | Template:
-        device = require_device(request)
+    @post("/reminders", name="reminders:save", status_code=303, guards=[requires_device])
+    async def save(self, request: Request, device: ThisDevice) -> Redirect | Template:
         form = await request.form()
         field = lambda name: str(form.get(name) or "").strip()[:5]  # noqa: E731 — times are "HH:MM"
         if device.kind == "staff":
@@ -92,24 +91,19 @@ class RemindersController(Controller):
             return await self._page(request, device, status_code=400, error=str(invalid), choice=choice)
         return Redirect("/reminders?saved=1", status_code=303)
 
-    @post("/reminders/off", name="reminders:off", status_code=303)
-    async def off(self, request: Request) -> Redirect:
-        device = require_device(request)
+    @post("/reminders/off", name="reminders:off", status_code=303, guards=[requires_device])
+    async def off(self, request: Request, device: ThisDevice) -> Redirect:
         await services.turn_off(device.participant_id)
         return Redirect("/reminders", status_code=303)
 
-    @post("/reminders/not-today", name="reminders:not_today", status_code=303)
-    async def not_today(self, request: Request) -> Redirect:
-        device = require_device(request)
+    @post("/reminders/not-today", name="reminders:not_today", status_code=303, guards=[requires_device])
+    async def not_today(self, request: Request, device: ThisDevice) -> Redirect:
         await services.not_today(device.participant_id)
         return Redirect("/reminders?saved=1", status_code=303)
 
     @post("/api/push/subscription", name="reminders:subscribe", status_code=200, exclude_from_csrf=True,
-          **_SUBSCRIBE_DOC)
-    async def subscribe(self, request: Request) -> Response:
-        device = request.state.device
-        if refused := refuse_caller(request):
-            return refused
+          guards=[requires_app()], **_SUBSCRIBE_DOC)
+    async def subscribe(self, request: Request, device: ThisDevice) -> Response:
         try:
             data = msgspec.json.decode(await request.body(), type=SubscriptionIn)
             await services.subscribe(device.participant_id, device.kind, data.endpoint, data.keys.p256dh,
@@ -121,12 +115,9 @@ class RemindersController(Controller):
         return Response({"enabled": True})
 
     @post("/api/reminders/action", name="reminders:action", status_code=200, exclude_from_csrf=True,
-          **_ACTION_DOC)
-    async def action(self, request: Request) -> Response:
+          guards=[requires_app()], **_ACTION_DOC)
+    async def action(self, request: Request, device: ThisDevice) -> Response:
         """The notification's own buttons: "in 30 minutes" and "not today", sent by the service worker."""
-        device = request.state.device
-        if refused := refuse_caller(request):
-            return refused
         try:
             data = msgspec.json.decode(await request.body(), type=ActionIn)
         except (msgspec.DecodeError, msgspec.ValidationError):

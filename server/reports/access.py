@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from litestar import Request
+from litestar.di import NamedDependency, Provide
 
-from server.accounts.guards import Forbidden, require
+from server.accounts.guards import SignedIn, requires_role
 from server.accounts.services import AccountView, SessionView, sites_of
+
+READERS = requires_role("researcher", "coordinator")  # the guard of every report page
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,12 +22,12 @@ class Reader:
         return self.session.account
 
 
-async def reader(request: Request) -> Reader:
-    session = await require(request)
-    account = session.account
-    if account.can("researcher"):
+async def _reader(session: SignedIn) -> Reader:
+    if session.account.can("researcher"):
         return Reader(session, None)
-    if account.can("coordinator"):
-        return Reader(session, await sites_of(account.id))
-    raise Forbidden
+    return Reader(session, await sites_of(session.account.id))  # a coordinator, as READERS let in
+
+
+READER = Provide(_reader)  # dependencies = {"session": SESSION, "who": READER}, behind READERS
+ReaderOf = NamedDependency[Reader]  # a handler's ``who: ReaderOf``
 

@@ -15,16 +15,17 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.response import Redirect, Template
 
-from server.accounts.guards import Forbidden
+from server import db
+from server.accounts.guards import SESSION, requires_role
 from server.accounts.services import audit
 from server.content.catalog import get_catalog
 from server.lib import localtime
 from server.lib.i18n import N_, _, current_language
-from server.lib.templates import page
+from server.lib.templates import page, redirect_to
 from server.participants.municipalities import municipalities
 from server.participants.tables import CourseGroup, Site, Unit
 from server.reports import charts, figures, rollups
-from server.reports.access import Reader, reader
+from server.reports.access import READER, READERS, Reader, ReaderOf
 from server.reports.figures import Filters, add_months
 from server.reports.tables import AnnualNote
 
@@ -145,10 +146,11 @@ async def _board(f: Filters, options: dict[str, Any], today: date) -> tuple[figu
 class ReportsController(Controller):
     path = "/workspace/reports"
     cache_control = CacheControlHeader(no_store=True)
+    guards = [READERS]
+    dependencies = {"session": SESSION, "who": READER}
 
     @get("/", name="reports:dashboard")
-    async def dashboard(self, request: Request) -> Template:
-        who = await reader(request)
+    async def dashboard(self, request: Request, who: ReaderOf) -> Template:
         options = await _options(who.scope)
         today = localtime.today()
         context: dict[str, Any] = {"account": who.account, "options": options, "chosen": request.query_params,
@@ -189,15 +191,11 @@ class ReportsController(Controller):
                     error=error, notes=await _notes(year, _scope_key(who, chosen_sites, options)), **context)
 
     @get("/annual", name="reports:annual")
-    async def annual(self, request: Request) -> Template:
-        return await self._annual(request, await reader(request),
-                                  saved=bool(request.query_params.get("saved")))
+    async def annual(self, request: Request, who: ReaderOf) -> Template:
+        return await self._annual(request, who, saved=bool(request.query_params.get("saved")))
 
-    @post("/annual", name="reports:annual_notes", status_code=303)
-    async def save_notes(self, request: Request) -> Template | Redirect:
-        who = await reader(request)
-        if not who.account.can("coordinator"):
-            raise Forbidden
+    @post("/annual", name="reports:annual_notes", status_code=303, guards=[requires_role("coordinator")])
+    async def save_notes(self, request: Request, who: ReaderOf) -> Template | Redirect:
         form = await request.form()
         params = request.query_params
         options = await _options(who.scope)
@@ -217,7 +215,7 @@ class ReportsController(Controller):
         await _save_notes(year, scope, bodies, who.account.id)
         await audit(who.account.id, "report.notes_saved", target=f"{year}:{scope}")
         query = "&".join([f"year={year}", *[f"site={s['slug']}" for s in chosen], "saved=1"])
-        return Redirect(f"/workspace/reports/annual?{query}#notes", status_code=303)
+        return redirect_to(request, "reports:annual", query=f"?{query}", fragment="#notes")
 
 
 def _scope_key(who: Reader, chosen: list[dict[str, Any]], options: dict[str, Any]) -> str:
@@ -235,7 +233,7 @@ async def _notes(year: int, scope: str) -> dict[str, str]:
 
 async def _save_notes(year: int, scope: str, bodies: dict[str, str], account_id: int) -> None:
     now = datetime.now(UTC)
-    async with AnnualNote._meta.db.transaction():
+    async with db.transaction():
         await AnnualNote.delete().where((AnnualNote.year == year) & (AnnualNote.scope == scope))
         rows = [AnnualNote(year=year, scope=scope, section=key, body=body, updated_at=now, updated_by=account_id)
                 for key, body in bodies.items() if body]

@@ -1,7 +1,7 @@
 """The researchers' exports under /workspace/reports/exports: a page to choose the period and sites, and
 each file as a streamed, pseudonymised CSV download.
 
-Every handler asks ``require(request, "researcher")`` first (admins pass too). Every download is written
+Only researchers (and admins) come in (``guards``). Every download is written
 to the audit log before its first byte is sent; nothing here is cached anywhere.
 """
 
@@ -13,19 +13,19 @@ from litestar import Controller, Request, get
 from litestar.datastructures import CacheControlHeader
 from litestar.response import Stream, Template
 
-from server.accounts.guards import require
+from server.accounts.guards import SESSION, SignedIn, requires_role
 from server.accounts.services import AccountView, audit
 from server.lib.i18n import _
 from server.lib.localtime import today
 from server.lib.templates import page
 from server.reports import exports
 
-ROLE = "researcher"
-
 
 class ExportController(Controller):
     path = "/workspace/reports/exports"
     cache_control = CacheControlHeader(no_store=True)
+    guards = [requires_role("researcher")]
+    dependencies = {"session": SESSION}
 
     async def _page(self, request: Request, account: AccountView, *, error: str | None = None,
                     status_code: int = 200) -> Template:
@@ -39,13 +39,11 @@ class ExportController(Controller):
                     form=form, sites=await exports.site_choices(), files=list(exports.FILES.values()))
 
     @get("/", name="reports:exports")
-    async def index(self, request: Request) -> Template:
-        session = await require(request, ROLE)
+    async def index(self, request: Request, session: SignedIn) -> Template:
         return await self._page(request, session.account)
 
     @get("/download", name="reports:export_file")
-    async def download(self, request: Request) -> Template | Stream:
-        session = await require(request, ROLE)
+    async def download(self, request: Request, session: SignedIn) -> Template | Stream:
         params = request.query_params
         file = exports.FILES.get(params.get("file") or "")
         try:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from server import db
 from server.engagement.tables import Event
 from server.lib.localtime import local
+from server.participants.tables import Participant
 from server.reports.tables import ATTRIBUTES, ActiveDay, QuestionnaireReading, RollupState, UsageExercise, UsageMonth
 
 MARGIN = timedelta(minutes=2)
@@ -125,6 +126,9 @@ async def refresh(*, full: bool = False, now: datetime | None = None) -> int:
             # Not DISTINCT: SQLite would then walk the whole participant index instead of the few
             # rows the received_at index finds (measured: 300 ms against 1 ms on two million events).
             rows = await Event.select(Event.participant).where(Event.received_at > since)
+            # …and those whose attributes changed (she moved): her rows carry a copy of them.
+            rows += await Participant.select(Participant.id.as_alias("participant")).where(
+                Participant.changed_at > since)
             participants = list(dict.fromkeys(r["participant"] for r in rows))
             if participants:
                 await _rebuild(participants)
@@ -142,8 +146,3 @@ async def forget(participant_id: uuid.UUID) -> None:
         await table.delete().where(table.participant == participant_id)
 
 
-async def moved(participant_id: uuid.UUID, municipality_code: str | None) -> None:
-    """She changed her municipality of residence: the rollups' copy follows, for all her months (reports
-    count people by where they live now, as the participant table does)."""
-    for table in (UsageMonth, UsageExercise, QuestionnaireReading, ActiveDay):
-        await table.update({table.municipality_code: municipality_code}).where(table.participant == participant_id)

@@ -15,24 +15,18 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.content.catalog import get_catalog
+from server.content.schemas import stress_value
 from server.engagement.schemas import EventIn
 from server.engagement.services import BatchRejected, ingest
+from server.lib.guards import DEVICE, ThisDevice, requires_kind
 from server.lib.i18n import N_, _
 from server.lib.templates import page
-from server.participants.guards import require_device
 from server.staff import services
 
 FILTER_LABELS = {
     "standing": N_("Standing"), "sitting": N_("Sitting"), "eyes_open": N_("Eyes open"),
     "sink": N_("By the sink"), "hard_moment": N_("After a hard moment"),
 }
-
-
-def require_staff(request: Request):
-    device = require_device(request)
-    if device.kind != "staff":
-        raise NotFoundException()
-    return device
 
 
 def _pause(slug: str) -> dict:
@@ -49,10 +43,14 @@ class PauseDoneForm(msgspec.Struct, frozen=True):
 
 
 class StaffController(Controller):
+    """Staff pages only: a patient's phone gets 404 here, a phone with no code the start page."""
+
+    guards = [requires_kind("staff")]
+    dependencies = {"device": DEVICE}
+
     @get("/pause", name="staff:home")
     async def home(self, request: Request, length: FromQuery[str] = "", f: FromQuery[list[str] | None] = None,
                    none: FromQuery[str] = "") -> Template:
-        require_staff(request)
         chosen = tuple(x for x in (f or []) if x in services.FILTERS)
         return page(request, "staff/home.html", filters=FILTER_LABELS, chosen=chosen,
                     pauses=services.pauses(get_catalog(), filters=chosen), nothing_fits=bool(none), length=length)
@@ -61,7 +59,6 @@ class StaffController(Controller):
     async def go(self, request: Request, length: FromQuery[str] = "",
                  f: FromQuery[list[str] | None] = None) -> Redirect:
         """One tap from the length buttons to a pause: a random one that fits, so it does not get stale."""
-        require_staff(request)
         chosen = tuple(x for x in (f or []) if x in services.FILTERS)
         picked = services.pick(services.pauses(get_catalog(), length=length, filters=chosen))
         if picked is None:
@@ -71,15 +68,13 @@ class StaffController(Controller):
 
     @get("/pauses/{slug:str}", name="staff:pause")
     async def pause(self, request: Request, slug: FromPath[str]) -> Template:
-        require_staff(request)
         return page(request, "staff/before.html", exercise=_pause(slug))
 
     @post("/pauses/{slug:str}/done", name="staff:done", status_code=303)
-    async def done(self, request: Request, slug: FromPath[str],
+    async def done(self, request: Request, device: ThisDevice, slug: FromPath[str],
                    data: Annotated[PauseDoneForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
                    ) -> Redirect | Template:
         """Without JavaScript the end of a pause is this form; with it, the player sends the same event."""
-        device = require_staff(request)
         exercise = _pause(slug)
         catalog = get_catalog()
         if catalog.exercise_versions.get(data.version) != slug:
@@ -87,8 +82,8 @@ class StaffController(Controller):
                         error=_("This pause has changed in the meantime. Please start it again."))
         now = datetime.now(UTC)
         done = EventIn(id=uuid.uuid4(), type="pause_completed", occurred_at=now, exercise_version=data.version,
-                       seconds=exercise["seconds"], stress_before=services.stress_value(data.before),
-                       stress_after=services.stress_value(data.after))
+                       seconds=exercise["seconds"], stress_before=stress_value(data.before),
+                       stress_after=stress_value(data.after))
         try:
             await ingest([done], device.participant_id, catalog, now)
         except BatchRejected as rejected:
@@ -97,15 +92,13 @@ class StaffController(Controller):
         return Redirect("/pauses/mine?saved=1", status_code=303)
 
     @get("/pauses/mine", name="staff:mine")
-    async def mine(self, request: Request, saved: FromQuery[str] = "") -> Template:
-        device = require_staff(request)
+    async def mine(self, request: Request, device: ThisDevice, saved: FromQuery[str] = "") -> Template:
         catalog = get_catalog()
         return page(request, "staff/mine.html", pauses=await services.my_pauses(device.participant_id, catalog),
                     exercises=catalog.exercises, saved=bool(saved))
 
     @get("/pauses/unit", name="staff:unit")
-    async def unit(self, request: Request) -> Template:
-        device = require_staff(request)
+    async def unit(self, request: Request, device: ThisDevice) -> Template:
         unit_id = await services.unit_of(device.participant_id)
         totals = await services.unit_totals(unit_id) if unit_id is not None else None
         return page(request, "staff/unit.html", totals=totals, min_people=services.MIN_PEOPLE)

@@ -31,11 +31,6 @@ FILTERS = {
 }
 
 
-def stress_value(raw: str) -> int | None:
-    """0-10 from a form or link; anything else means she did not say (the rating is always optional)."""
-    return int(raw) if raw.isdigit() and 0 <= int(raw) <= 10 else None
-
-
 def pauses(catalog: Catalog, *, length: str = "", filters: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     bounds = LENGTHS.get(length)
     chosen = [e for e in catalog.for_audience("staff") if e["kind"] == "micro_pause"

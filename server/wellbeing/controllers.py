@@ -13,9 +13,10 @@ from litestar.response import Redirect, Template
 from server.content.catalog import get_catalog
 from server.engagement.schemas import EventIn
 from server.engagement.services import BatchRejected, ingest
+from server.lib.guards import requires_device
 from server.lib.i18n import N_, _
 from server.lib.templates import page
-from server.participants.guards import current_participant
+from server.participants.guards import DEPENDENCIES, Enrolled
 from server.wellbeing import services
 
 
@@ -43,9 +44,8 @@ def _form(request: Request, slug: str, *, status_code: int = 200, first: bool = 
                 page_text=PAGES[slug], first=first, chosen=chosen or {}, error=error)
 
 
-async def _answer(request: Request, slug: str) -> Template | Redirect:
+async def _answer(request: Request, participant: Enrolled, slug: str) -> Template | Redirect:
     """Without JavaScript the answers come here; with it, through the outbox as the same event."""
-    participant = await current_participant(request)
     instrument = _instrument(slug)
     form = await request.form()
     chosen = {i: str(form.get(f"item{i}") or "") for i in range(len(instrument["items"]))}
@@ -65,28 +65,27 @@ async def _answer(request: Request, slug: str) -> Template | Redirect:
 
 class WellbeingController(Controller):
     path = "/wellbeing"
+    guards = [requires_device]
+    dependencies = DEPENDENCIES
 
     @get("/checkin", name="wellbeing:checkin")
-    async def checkin(self, request: Request, first: FromQuery[str] = "") -> Template:
-        await current_participant(request)
+    async def checkin(self, request: Request, participant: Enrolled, first: FromQuery[str] = "") -> Template:
         return _form(request, services.INSTRUMENT, first=bool(first))
 
     @post("/checkin", name="wellbeing:checkin_post", status_code=303)
-    async def answer(self, request: Request) -> Template | Redirect:
-        return await _answer(request, services.INSTRUMENT)
+    async def answer(self, request: Request, participant: Enrolled) -> Template | Redirect:
+        return await _answer(request, participant, services.INSTRUMENT)
 
     @get("/feedback", name="wellbeing:feedback")
-    async def feedback(self, request: Request) -> Template:
-        await current_participant(request)
+    async def feedback(self, request: Request, participant: Enrolled) -> Template:
         return _form(request, services.SATISFACTION)
 
     @post("/feedback", name="wellbeing:feedback_post", status_code=303)
-    async def feedback_answer(self, request: Request) -> Template | Redirect:
-        return await _answer(request, services.SATISFACTION)
+    async def feedback_answer(self, request: Request, participant: Enrolled) -> Template | Redirect:
+        return await _answer(request, participant, services.SATISFACTION)
 
     @get("/", name="wellbeing:history")
-    async def history(self, request: Request, saved: FromQuery[str] = "") -> Template:
-        participant = await current_participant(request)
+    async def history(self, request: Request, participant: Enrolled, saved: FromQuery[str] = "") -> Template:
         readings = await services.readings(participant.id, get_catalog())
         return page(request, "wellbeing/history.html", readings=readings, latest=readings[-1] if readings else None,
                     chart=services.chart(readings), saved=bool(saved), instrument=_instrument(),

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from server.content.catalog import Catalog, get_catalog
+from server.content.scoring import score
 from server.engagement.tables import Event
 from server.participants.tables import Participant
-from server.wellbeing.scoring import score
 
 INSTRUMENT = "who-5"
 SATISFACTION = "app-satisfaction"

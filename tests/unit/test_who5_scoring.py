@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from server.content.loader import LoadResult, load_file
-from server.wellbeing.scoring import NotScorable, meaningful_change, score
+from server.content.scoring import NotScorable, meaningful_change, score
 
 ROOT = Path(__file__).resolve().parents[2]
 

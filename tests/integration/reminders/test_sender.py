@@ -100,7 +100,7 @@ async def test_only_what_is_due_is_sent(db, push, vapid_key):
 
 
 async def test_a_withdrawn_participant_gets_nothing(db, push, vapid_key):
-    from server.participants.withdrawal import withdraw
+    from server.journeys.withdrawal import withdraw
 
     [who] = await due_participants(push, 1)
     await withdraw(who["participant"], "keep")

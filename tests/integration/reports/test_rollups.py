@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from server.participants.withdrawal import withdraw
+from server.journeys.withdrawal import withdraw
 from server.reports import rollups
 from server.reports.tables import ActiveDay, QuestionnaireReading, UsageExercise, UsageMonth
 from tests.integration.reports.pages import figure, practise

@@ -20,9 +20,10 @@ from server.participants import services as participants
 from tests.support import app_client, csrf_token, enrol, enrol_staff, make_invite, make_staff_code
 
 PASSWORD = "walking the corridors at dawn"
-EVERYONE = {"anonymous", "patient", "staff", "editor", "coordinator", "researcher", "admin"}
+# "coordinator" is linked to the site whose ids the walk uses; "outside_coordinator" to another site only.
+EVERYONE = {"anonymous", "patient", "staff", "editor", "coordinator", "outside_coordinator", "researcher", "admin"}
 PARTICIPANTS = {"patient", "staff"}
-ACCOUNTS = {"editor", "coordinator", "researcher", "admin"}
+ACCOUNTS = {"editor", "coordinator", "outside_coordinator", "researcher", "admin"}
 SIGNED_IN = PARTICIPANTS | ACCOUNTS  # anyone the app knows; for pages open to all, use EVERYONE
 
 # (method, route name) -> who may use it
@@ -63,7 +64,8 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "editor:edit"): {"editor", "admin"}, ("POST", "editor:save"): {"editor", "admin"},
     ("GET", "editor:preview"): {"editor", "admin"}, ("GET", "editor:history"): {"editor", "admin"},
     ("POST", "editor:rollback"): {"editor", "admin"}, ("POST", "editor:audio"): {"editor", "admin"},
-    ("GET", "coordinate:index"): {"coordinator", "admin"}, ("POST", "coordinate:site_create"): {"coordinator", "admin"},
+    ("GET", "coordinate:index"): {"coordinator", "outside_coordinator", "admin"},
+    ("POST", "coordinate:site_create"): {"coordinator", "outside_coordinator", "admin"},
     ("GET", "coordinate:site"): {"coordinator", "admin"}, ("POST", "coordinate:site_update"): {"coordinator", "admin"},
     ("POST", "coordinate:unit_create"): {"coordinator", "admin"}, ("GET", "coordinate:unit"): {"coordinator", "admin"},
     ("POST", "coordinate:unit_update"): {"coordinator", "admin"},
@@ -72,10 +74,10 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("POST", "coordinate:group_update"): {"coordinator", "admin"},
     ("POST", "coordinate:invite_create"): {"coordinator", "admin"},
     ("POST", "coordinate:invite_revoke"): {"coordinator", "admin"},
-    ("GET", "coordinate:invite_sheet"): {"coordinator", "admin"},
-    ("GET", "reports:dashboard"): {"coordinator", "researcher", "admin"},
-    ("GET", "reports:annual"): {"coordinator", "researcher", "admin"},
-    ("POST", "reports:annual_notes"): {"coordinator", "admin"},
+    ("GET", "coordinate:invite_sheet"): {"coordinator", "outside_coordinator", "admin"},  # the token decides
+    ("GET", "reports:dashboard"): {"coordinator", "outside_coordinator", "researcher", "admin"},
+    ("GET", "reports:annual"): {"coordinator", "outside_coordinator", "researcher", "admin"},
+    ("POST", "reports:annual_notes"): {"coordinator", "outside_coordinator", "admin"},
     ("GET", "reports:exports"): {"researcher", "admin"}, ("GET", "reports:export_file"): {"researcher", "admin"},
     ("GET", "pwa:service_worker"): EVERYONE, ("GET", "pwa:manifest"): EVERYONE, ("GET", "static"): EVERYONE,
     ("HEAD", "static/head"): EVERYONE, ("GET", "ops:health"): EVERYONE,
@@ -151,7 +153,12 @@ async def _actor(app, actor: str):
         await enrol_staff(client, await make_staff_code("access-unit-2"))
     elif actor in ACCOUNTS:
         email = f"{actor}-{uuid.uuid4().hex[:6]}@example.org"
-        await accounts.create_account(email, PASSWORD, (actor,))
+        role = "coordinator" if actor == "outside_coordinator" else actor
+        account_id = await accounts.create_account(email, PASSWORD, (role,))
+        if role == "coordinator":
+            sample_site = await participants.ensure_site("access-site", "Access clinic", "0101")
+            other_site = await participants.ensure_site("other-site", "Another clinic", "0101")
+            await accounts.set_sites(account_id, [sample_site if actor == "coordinator" else other_site], None)
         form = await client.get("/workspace/login")
         await client.post("/workspace/login", data={"_csrf_token": csrf_token(form.text), "email": email,
                                                     "password": PASSWORD})

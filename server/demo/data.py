@@ -36,6 +36,7 @@ from typing import Any
 
 from server import db
 from server.accounts.tables import AccountSite
+from server.content.scoring import score
 from server.content.services import load_catalog
 from server.db.connections import BUSY_SECONDS, begin_immediate, sqlite_connection
 from server.engagement.store import COLUMNS
@@ -46,7 +47,6 @@ from server.participants.tables import CourseGroup, InviteCode, Participant, Sit
 from server.reports import rollups
 from server.settings import get_settings
 from server.staff.services import pauses as staff_pauses
-from server.wellbeing.scoring import score
 
 DEFAULT_PATIENTS = 3000
 DEFAULT_STAFF = 5000

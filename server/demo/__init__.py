@@ -1,0 +1,1 @@
+"""Synthetic data for demonstrations and the bench: `pusterum demo-data` (never real content)."""

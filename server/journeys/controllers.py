@@ -1,0 +1,98 @@
+"""Pages that span the domains, for an enrolled participant: her home (course week, practices for right
+now, the check-in when it is due), what we hold about her, and withdrawal.
+
+They sit above the domains (content, participants, wellbeing, reminders, reports) so that none of those
+has to import another to show one page or to forget one person.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import CacheControlHeader
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromQuery
+from litestar.response import Redirect, Template
+
+from server.content.catalog import get_catalog
+from server.content.controllers import RIGHT_NOW, offline_urls
+from server.journeys import own_data
+from server.journeys.withdrawal import withdraw
+from server.lib.guards import requires_device
+from server.lib.localtime import today
+from server.lib.templates import page
+from server.lib.web import clear_device_cookie
+from server.participants.guards import DEPENDENCIES, Enrolled
+from server.participants.schemas import WithdrawForm
+from server.participants.services import course_week
+from server.settings import get_settings
+from server.wellbeing import services as wellbeing
+
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+class JourneysController(Controller):
+    guards = [requires_device]
+    dependencies = DEPENDENCIES
+
+    @get("/home", name="content:home")
+    async def home(self, request: Request, participant: Enrolled, feedback: FromQuery[str] = "") -> Template | Redirect:
+        if participant.kind == "staff":
+            return Redirect("/pause", status_code=303)
+        catalog = get_catalog()
+        audience = participant.kind
+        course, week, upcoming = None, None, []
+        if participant.course_slug and participant.course_slug in catalog.courses:
+            course = catalog.courses[participant.course_slug]
+            number = course_week(participant.course_starts_on, today(), len(course["weeks"]))
+            week = course["weeks"][number - 1]
+            # This week's and next week's practices are kept on the phone, for practice without a network.
+            upcoming = [catalog.exercises[s] for w in course["weeks"][number - 1:number + 1]
+                        for s in w["practices"] if s in catalog.exercises]
+        right_now = [catalog.exercises[s] for s in RIGHT_NOW
+                     if s in catalog.exercises and audience in catalog.exercises[s]["audience"]][:3]
+        week_practices = [catalog.exercises[s] for s in (week["practices"] if week else [])
+                          if s in catalog.exercises]
+        # Offered every N days (per site), and again in the course's last week.
+        last_week = bool(course) and week is not None and week["number"] == len(course["weeks"])
+        checkin_due = await wellbeing.checkin_due(participant.id, within_days=7 if last_week else None)
+        # One question at a time: the app-satisfaction check waits while a check-in is offered.
+        feedback_due = not checkin_due and participant.joined_at is not None and await wellbeing.satisfaction_due(
+            participant.id, participant.joined_at)
+        return page(request, "content/home.html", course=course, week=week, week_practices=week_practices,
+                    right_now=right_now, needs_municipality=participant.municipality_code is None,
+                    checkin_due=checkin_due, feedback_due=feedback_due, feedback_thanks=bool(feedback),
+                    prefetch=offline_urls(upcoming + right_now))
+
+
+    @get("/settings/withdraw", name="participants:withdraw_form")
+    async def withdraw_form(self, request: Request, participant: Enrolled) -> Template:
+        return page(request, "participants/withdraw.html", participant=participant, error=False)
+
+    @post("/settings/withdraw", name="participants:withdraw", status_code=200)
+    async def withdraw(self, request: Request, participant: Enrolled, data: Annotated[WithdrawForm, Form]) -> Template:
+        if data.choice not in ("keep", "delete"):
+            return page(request, "participants/withdraw.html", status_code=400, participant=participant, error=True)
+        await withdraw(participant.id, data.choice)  # type: ignore[arg-type]
+        # The goodbye page is shown as to a visitor, so the app's scripts stop recording at once.
+        response = page(request, "participants/withdrawn.html", device=None, deleted=data.choice == "delete")
+        # The browser removes this site's caches, storage and service worker itself; the page's script
+        # does the same for browsers that ignore the header.
+        response.headers["Clear-Site-Data"] = '"cache", "storage"'
+        response.cookies.append(clear_device_cookie(get_settings()))
+        return response
+
+    @get("/settings/my-data.json", name="participants:data_json", cache_control=CacheControlHeader(no_store=True))
+    async def data_json(self, request: Request, participant: Enrolled) -> Response:
+        """Everything we hold about her, for her to keep or take elsewhere."""
+        data = await own_data.collect(participant.id)
+        return Response(content=msgspec.json.format(msgspec.json.encode(data), indent=2), media_type="application/json",
+                        headers={"content-disposition": 'attachment; filename="pusterum-my-data.json"'})
+
+    @get("/settings/my-data.csv", name="participants:data_csv", cache_control=CacheControlHeader(no_store=True))
+    async def data_csv(self, request: Request, participant: Enrolled) -> Response:
+        data = await own_data.collect(participant.id)
+        return Response(content=own_data.events_csv(data), media_type="text/csv; charset=utf-8",
+                        headers={"content-disposition": 'attachment; filename="pusterum-my-activity.csv"'})

@@ -1,0 +1,208 @@
+"""A coordinator answers for her own sites only: the coordination pages keep every other site from her.
+
+An admin links a coordinator to sites (AccountSite). Under /workspace/coordinate she may see and change
+those sites, their units, course groups and invite codes, and no others: any page or action about
+another site answers 404, shows nothing of it (not even its name or participant counts) and changes no
+row. An admin still reaches every site; a site she creates herself becomes hers.
+
+Each POST carries a valid CSRF token and a form that works for someone allowed to send it: the same
+cases run as an admin and succeed, so a refusal here is about the site, not about the form.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import date, timedelta
+from urllib.parse import quote
+
+import pytest
+
+from server.accounts import services as accounts
+from server.coordination import services as coordination
+from server.participants import services as participants
+from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
+from tests.support import app_client, csrf_token, enrol, phone, sign_in
+
+BASE = "/workspace/coordinate"
+OWN_NAME = "Klinikken i Byen"
+OTHER_NAME = "Hospitalet ved Fjorden"
+STARTED = date.today() - timedelta(weeks=2)
+
+
+@dataclass(frozen=True)
+class Scene:
+    own: int  # the site she is linked to
+    site: int  # another site, with a unit, a course group, an invite code and a participant
+    unit: int
+    group: int
+    invite: int
+    sheet: str  # a fresh printable-sheet token for that invite code
+    account: int
+
+
+@contextlib.asynccontextmanager
+async def signed_in(app, roles: tuple[str, ...] = ("coordinator",), linked: bool = True):
+    async with app_client(app) as client:
+        own = await participants.ensure_site("own-site", OWN_NAME, "0101")
+        site = await participants.ensure_site("other-site", OTHER_NAME, "0101")
+        unit = await participants.ensure_unit(site, "other-unit", "Fjordafsnittet")
+        group = await participants.ensure_group(site, "other-group", "Fjordholdet", "mbsr-8-weeks", STARTED)
+        invite = await coordination.create_site_invite(None, site, kind="patient", group=str(group),
+                                                       label="Fjord poster")
+        async with phone(app) as mother:
+            await enrol(mother, await participants.create_invite(kind="patient", site_id=site,
+                                                                 course_group_id=group))
+        account = await sign_in(client, f"{roles[0]}@example.org", roles)
+        if linked:
+            await accounts.set_sites(account, [own], None)  # as the command line would
+        yield client, Scene(own, site, unit, group, invite.id, coordination.sheet_token(invite), account)
+
+
+async def send(client, method: str, path: str, fields: dict[str, str] | None):
+    if method == "GET":
+        return await client.get(path)
+    token = csrf_token((await client.get(BASE)).text)
+    return await client.post(path, data={"_csrf_token": token, **(fields or {})})
+
+
+async def rows() -> tuple:
+    """Everything a coordinator could change about sites, units, groups, invite codes and participants."""
+    return (await Site.select(Site.id, Site.name, Site.kind, Site.municipality_code, Site.checkin_every_days)
+            .order_by(Site.id),
+            await Unit.select(Unit.id, Unit.site, Unit.name).order_by(Unit.id),
+            await CourseGroup.select(CourseGroup.id, CourseGroup.site, CourseGroup.name, CourseGroup.course_slug,
+                                     CourseGroup.starts_on).order_by(CourseGroup.id),
+            await InviteCode.select(InviteCode.id, InviteCode.site, InviteCode.revoked_at).order_by(InviteCode.id),
+            await Participant.count())
+
+
+SITE_FORM = {"name": OTHER_NAME, "kind": "clinic", "municipality": "0101", "checkin_every": "14"}
+GROUP_FORM = {"name": "Fjordholdet", "course": "mbsr-8-weeks", "starts_on": STARTED.isoformat()}
+
+PAGES = [
+    pytest.param("/sites/{site}", id="the site page with its participant counts"),
+    pytest.param("/units/{unit}", id="a unit page"),
+    pytest.param("/groups/{group}", id="a course group page"),
+    pytest.param("/codes/sheet?token={sheet}", id="the printable sheet of an invite code"),
+]
+ACTIONS = [
+    pytest.param("/sites/{site}", {**SITE_FORM, "name": "Taken over"}, id="renaming the site"),
+    pytest.param("/sites/{site}", {**SITE_FORM, "checkin_every": "28"}, id="changing the check-in interval"),
+    pytest.param("/sites/{site}/units", {"name": "Indtrængerafsnittet"}, id="adding a unit"),
+    pytest.param("/sites/{site}/groups", {**GROUP_FORM, "name": "Indtrængerholdet"}, id="adding a course group"),
+    pytest.param("/sites/{site}/codes", {"kind": "patient", "group": "{group}", "label": "Mine now",
+                                         "max_uses": "50"}, id="making a patient code"),
+    pytest.param("/sites/{site}/codes", {"kind": "staff", "unit": "{unit}", "label": "Break room"},
+                 id="making a staff code"),
+    pytest.param("/sites/{site}/codes/{invite}/revoke", {}, id="revoking an invite code"),
+    pytest.param("/units/{unit}", {"name": "Omdøbt afsnit"}, id="renaming a unit"),
+    pytest.param("/groups/{group}", {**GROUP_FORM, "name": "Omdøbt hold"}, id="renaming a course group"),
+    pytest.param("/groups/{group}", {**GROUP_FORM, "starts_on": (STARTED + timedelta(weeks=6)).isoformat()},
+                 id="moving a course group's start"),
+]
+
+
+def fill(text: str, scene: Scene) -> str:
+    return text.format(site=scene.site, unit=scene.unit, group=scene.group, invite=scene.invite,
+                       sheet=quote(scene.sheet, safe=""))
+
+
+def filled(fields: dict[str, str], scene: Scene) -> dict[str, str]:
+    return {key: fill(value, scene) for key, value in fields.items()}
+
+
+# --- a coordinator and another site ---
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_it_refuses_to_show_her_another_sites_page(app, db, path):
+    async with signed_in(app) as (client, scene):
+        response = await send(client, "GET", BASE + fill(path, scene), None)
+    assert response.status_code == 404, response.status_code
+    assert OTHER_NAME not in response.text and "Fjord" not in response.text
+
+
+@pytest.mark.parametrize(("path", "fields"), ACTIONS)
+async def test_it_refuses_to_let_her_change_another_site(app, db, path, fields):
+    async with signed_in(app) as (client, scene):
+        before = await rows()
+        response = await send(client, "POST", BASE + fill(path, scene), filled(fields, scene))
+        after = await rows()
+    assert response.status_code == 404, response.status_code
+    assert after == before
+
+
+async def test_it_refuses_to_list_another_site_on_her_index(app, db):
+    async with signed_in(app) as (client, _scene):
+        index = await client.get(BASE)
+    assert index.status_code == 200
+    assert OWN_NAME in index.text
+    assert OTHER_NAME not in index.text
+
+
+async def test_it_refuses_every_site_to_a_coordinator_with_none_linked(app, db):
+    async with signed_in(app, linked=False) as (client, scene):
+        index = await client.get(BASE)
+        own = await client.get(f"{BASE}/sites/{scene.own}")
+    assert index.status_code == 200
+    assert OWN_NAME not in index.text and OTHER_NAME not in index.text
+    assert own.status_code == 404
+
+
+# --- what she and an admin still reach ---
+
+async def test_she_reaches_and_changes_her_own_site(app, db):
+    async with signed_in(app) as (client, scene):
+        page = await client.get(f"{BASE}/sites/{scene.own}")
+        renamed = await send(client, "POST", f"{BASE}/sites/{scene.own}", {**SITE_FORM, "name": "Klinikken Nord"})
+    assert page.status_code == 200 and OWN_NAME in page.text
+    assert renamed.status_code == 303
+    assert (await Site.select(Site.name).where(Site.id == scene.own).first())["name"] == "Klinikken Nord"
+
+
+async def test_she_can_open_a_site_she_creates_herself(app, db):
+    async with signed_in(app) as (client, _scene):
+        created = await send(client, "POST", f"{BASE}/sites", {"name": "Min Nye Klinik", "kind": "clinic",
+                                                               "municipality": "0101"})
+        assert created.status_code == 303, created.text
+        page = await client.get(created.headers["location"])
+        unit = await send(client, "POST", created.headers["location"] + "/units", {"name": "Venteværelset"})
+        index = await client.get(BASE)
+    assert page.status_code == 200 and "Min Nye Klinik" in page.text
+    assert unit.status_code == 303
+    assert "Min Nye Klinik" in index.text
+
+
+async def test_a_site_she_creates_herself_is_linked_to_her(app, db):
+    async with signed_in(app) as (client, scene):
+        created = await send(client, "POST", f"{BASE}/sites", {"name": "Min Nye Klinik", "kind": "clinic",
+                                                               "municipality": "0101"})
+        assert created.status_code == 303, created.text
+        site_id = int(created.headers["location"].rsplit("/", 1)[1])
+        linked = await accounts.sites_of(scene.account)
+    assert linked == tuple(sorted((scene.own, site_id)))
+
+
+async def test_an_admin_sees_every_site_on_the_index(app, db):
+    async with signed_in(app, roles=("admin",), linked=False) as (client, _scene):
+        index = await client.get(BASE)
+    assert index.status_code == 200
+    assert OWN_NAME in index.text and OTHER_NAME in index.text
+
+
+@pytest.mark.parametrize("path", PAGES)
+async def test_an_admin_still_sees_every_sites_page(app, db, path):
+    async with signed_in(app, roles=("admin",), linked=False) as (client, scene):
+        response = await send(client, "GET", BASE + fill(path, scene), None)
+    assert response.status_code == 200, response.text
+    assert OTHER_NAME in response.text
+
+
+@pytest.mark.parametrize(("path", "fields"), ACTIONS)
+async def test_an_admin_still_changes_every_site(app, db, path, fields):
+    async with signed_in(app, roles=("admin",), linked=False) as (client, scene):
+        before = await rows()
+        response = await send(client, "POST", BASE + fill(path, scene), filled(fields, scene))
+        after = await rows()
+    assert response.status_code in (200, 303), response.text
+    assert after != before
