@@ -7,7 +7,6 @@ alone does not let anyone make codes. Recovery codes are random and long, so SHA
 from __future__ import annotations
 
 import base64
-import hashlib
 import secrets
 from datetime import UTC, datetime
 
@@ -16,6 +15,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from server.lib.signing import fingerprint
 from server.settings import get_settings
 
 ISSUER = "Pusterum"
@@ -67,4 +67,4 @@ def new_recovery_codes() -> list[str]:
 
 
 def hash_code(code: str) -> str:
-    return hashlib.sha256(code.strip().lower().replace(" ", "").encode()).hexdigest()
+    return fingerprint(code.strip().lower().replace(" ", ""))

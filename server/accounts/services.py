@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from server.accounts.tables import (
     LoginThrottle,
 )
 from server.lib.i18n import _
-from server.lib.signing import keyed_digest
+from server.lib.signing import fingerprint, keyed_digest
 
 IDLE_TIMEOUT = timedelta(minutes=15)
 ABSOLUTE_TIMEOUT = timedelta(hours=8)
@@ -34,7 +33,7 @@ _TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most once a m
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return fingerprint(token)
 
 
 def normalise_email(email: str) -> str:

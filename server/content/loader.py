@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from server.content.validation import (
     validate_references,
     validate_resource,
 )
+from server.lib.signing import fingerprint
 
 _LANG_MARKER = re.compile(r"^<!--\s*(da|en)\s*-->\s*$", re.MULTILINE)
 FOLDERS = {"exercises": ("exercise", ".md"), "courses": ("course", ".yaml"), "resources": ("resource", ".yaml"),
@@ -36,7 +36,7 @@ class Document:
     def source_hash(self) -> str:
         """A hash of the normalised document: formatting-only edits of a file publish nothing new."""
         canonical = json.dumps(self.data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return fingerprint(canonical)
 
 
 @dataclass

@@ -321,16 +321,6 @@ def _id(text: str) -> int:
     return int(text) if text.strip().isdigit() and len(text.strip()) < 10 else 0
 
 
-def invite_status(row: dict[str, Any], now: datetime) -> str:
-    if row["revoked_at"] is not None:
-        return "revoked"
-    if row["expires_at"] is not None and row["expires_at"] <= now:
-        return "expired"
-    if row["max_uses"] is not None and row["uses"] >= row["max_uses"]:
-        return "used up"
-    return "active"
-
-
 async def invites_of(site_id: int, now: datetime | None = None) -> list[dict[str, Any]]:
     now = now or datetime.now(UTC)
     rows = await InviteCode.select(
@@ -338,7 +328,7 @@ async def invites_of(site_id: int, now: datetime | None = None) -> list[dict[str
         InviteCode.expires_at, InviteCode.revoked_at, InviteCode.created_at, InviteCode.unit.name,
         InviteCode.course_group.name,
     ).where(InviteCode.site == site_id).order_by(InviteCode.created_at, ascending=False)
-    return [{**r, "status": invite_status(r, now)} for r in rows]
+    return [{**r, "status": participants.invite_status(r, now)} for r in rows]
 
 
 async def revoke_invite(actor: int, site_id: int, invite_id: int) -> bool:

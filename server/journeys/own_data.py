@@ -4,15 +4,13 @@ her phone recorded, in JSON and CSV. Only her rows; nothing about anyone else; n
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from datetime import datetime
 from typing import Any
 
 from server.content.tables import ContentVersion
 from server.engagement.tables import Event
-from server.lib.spreadsheet import safe_cell
+from server.lib.spreadsheet import csv_text
 from server.participants.tables import Participant
 
 EVENT_FIELDS = ("occurred_at", "received_at", "type", "exercise", "exercise_version", "step", "seconds",
@@ -56,10 +54,5 @@ async def collect(participant_id: uuid.UUID) -> dict[str, Any]:
 
 
 def events_csv(data: dict[str, Any]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=EVENT_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    for event in data["events"]:
-        # A comment is her own text: a cell that could start a formula is quoted so no spreadsheet runs it.
-        writer.writerow({k: safe_cell(v) for k, v in event.items()})
-    return out.getvalue()
+    # A comment is her own text: csv_text quotes a cell that could start a formula, so no spreadsheet runs it.
+    return csv_text([EVENT_FIELDS, *([event.get(k) for k in EVENT_FIELDS] for event in data["events"])])

@@ -1,4 +1,6 @@
-"""Keyed hashes and signed values, each with its own purpose so one key never serves two meanings."""
+"""Hashes and signed values: the plain SHA-256 under which we keep secrets we must only recognise (invite
+codes, session tokens, recovery codes), and keyed hashes and signed values, each with its own purpose so
+one key never serves two meanings."""
 
 from __future__ import annotations
 
@@ -8,6 +10,11 @@ import hmac
 from functools import lru_cache
 
 from server.settings import get_settings
+
+
+def fingerprint(text: str) -> str:
+    """SHA-256 in hex: what is stored of a high-entropy secret (never of a password: that is argon2id)."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _key(purpose: str) -> bytes:

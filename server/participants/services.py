@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import enum
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
 
 from server import db
-from server.lib.signing import keyed_digest
+from server.lib.signing import fingerprint, keyed_digest
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
 
 # Bump when the consent text changes: each participant keeps the version she agreed to.
@@ -37,7 +37,7 @@ class ValidCode:
 
 
 def hash_code(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
+    return fingerprint(code)
 
 
 def new_code() -> str:
@@ -49,19 +49,31 @@ def looks_like_code(code: str) -> bool:
     return 8 <= len(code) <= 64 and all(ch.isalnum() or ch in "-_" for ch in code)
 
 
+InviteStatus = Literal["active", "expired", "used up", "revoked"]
+
+
+def invite_status(row: dict[str, Any], now: datetime) -> InviteStatus:
+    """Whether an invite code (its row) still lets people in, and if not, why."""
+    if row["revoked_at"] is not None:
+        return "revoked"
+    if row["expires_at"] is not None and row["expires_at"] <= now:
+        return "expired"
+    if row["max_uses"] is not None and row["uses"] >= row["max_uses"]:
+        return "used up"
+    return "active"
+
+
+_PROBLEM = {"revoked": CodeProblem.REVOKED, "expired": CodeProblem.EXPIRED, "used up": CodeProblem.EXPIRED}
+
+
 async def check_code(code: str, *, now: datetime | None = None) -> ValidCode | CodeProblem:
     if not looks_like_code(code):
         return CodeProblem.UNKNOWN
     row = await InviteCode.select().where(InviteCode.code_hash == hash_code(code)).first()
     if row is None:
         return CodeProblem.UNKNOWN
-    now = now or datetime.now(UTC)
-    if row["revoked_at"] is not None:
-        return CodeProblem.REVOKED
-    if (row["expires_at"] is not None and row["expires_at"] <= now) or (
-        row["max_uses"] is not None and row["uses"] >= row["max_uses"]
-    ):
-        return CodeProblem.EXPIRED
+    if problem := _PROBLEM.get(invite_status(row, now or datetime.now(UTC))):
+        return problem
     return ValidCode(row["id"], row["kind"], row["site"], row["unit"], row["course_group"])
 
 

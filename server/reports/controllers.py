@@ -19,12 +19,12 @@ from server import db
 from server.accounts.guards import SESSION, requires_role
 from server.accounts.services import audit
 from server.content.catalog import get_catalog
-from server.lib import localtime
+from server.lib import charts, localtime
 from server.lib.i18n import N_, _, current_language
 from server.lib.templates import page, redirect_to
 from server.participants.municipalities import municipalities
 from server.participants.tables import CourseGroup, Site, Unit
-from server.reports import charts, figures, rollups
+from server.reports import figures, rollups
 from server.reports.access import READER, READERS, Reader, ReaderOf
 from server.reports.figures import Filters, add_months
 from server.reports.tables import AnnualNote

@@ -20,10 +20,9 @@ from typing import Any
 
 from server.content.catalog import Catalog
 from server.db.readers import fetch
+from server.lib.disclosure import MIN_PEOPLE, Row, protect, too_few
 from server.lib.localtime import start_of_day
-from server.lib.privacy import MIN_PEOPLE
 from server.reports.stats import PairedChange, paired_change
-from server.reports.suppression import Row, protect, too_few
 from server.wellbeing.services import INSTRUMENT, SATISFACTION
 
 # Filter name -> the column (in the participant table and in every rollup) it tests.

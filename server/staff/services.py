@@ -15,8 +15,8 @@ from typing import Any
 
 from server.content.catalog import Catalog
 from server.engagement.tables import Event
+from server.lib.disclosure import MIN_PEOPLE
 from server.lib.localtime import month_start, week_start
-from server.lib.privacy import MIN_PEOPLE
 from server.participants.tables import Participant
 
 # Minutes chosen on the pause screen -> the pauses that fit in them.

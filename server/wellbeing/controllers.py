@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from server.content.catalog import get_catalog
 from server.engagement.schemas import EventIn
 from server.engagement.services import BatchRejected, ingest
+from server.lib import charts
 from server.lib.guards import requires_device
 from server.lib.i18n import N_, _
 from server.lib.templates import page
@@ -88,5 +89,5 @@ class WellbeingController(Controller):
     async def history(self, request: Request, participant: Enrolled, saved: FromQuery[str] = "") -> Template:
         readings = await services.readings(participant.id, get_catalog())
         return page(request, "wellbeing/history.html", readings=readings, latest=readings[-1] if readings else None,
-                    chart=services.chart(readings), saved=bool(saved), instrument=_instrument(),
+                    chart=charts.line(readings), saved=bool(saved), instrument=_instrument(),
                     due=await services.checkin_due(participant.id))

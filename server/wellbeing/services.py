@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from server.content.catalog import Catalog, get_catalog
 from server.content.scoring import score
@@ -71,16 +70,3 @@ async def satisfaction_due(participant_id: uuid.UUID, joined_at: datetime, now: 
         return False
     last = await _last_answer(participant_id, SATISFACTION)
     return last is None or now - last >= SATISFACTION_EVERY
-
-
-def chart(points: list[Reading], width: int = 320, height: int = 160) -> dict[str, Any]:
-    """Coordinates for a small line chart drawn by the template as SVG (0–100 upwards, oldest left)."""
-    pad = 24
-    if not points:
-        return {"width": width, "height": height, "points": [], "line": ""}
-    step = (width - 2 * pad) / max(1, len(points) - 1)
-    coords = [(round(pad + i * step, 1), round(height - pad - (p.percent / 100) * (height - 2 * pad), 1), p)
-              for i, p in enumerate(points)]
-    return {"width": width, "height": height, "pad": pad, "points": coords,
-            "line": " ".join(f"{x},{y}" for x, y, _p in coords),
-            "guide_50": round(height - pad - 0.5 * (height - 2 * pad), 1)}

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import random
 
-from server.lib.privacy import MIN_PEOPLE
-from server.reports.suppression import Row, protect, safe_total, too_few
+from server.lib.disclosure import MIN_PEOPLE, Row, protect, safe_total, too_few
 
 
 def table(*people: int) -> list[Row]:

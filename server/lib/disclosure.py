@@ -1,4 +1,5 @@
-"""Small-cell suppression: no figure about fewer than five people, and no way to work one out.
+"""Disclosure control, the one home of the rule "no figure about fewer than five people, and no way to
+work one out", for every aggregate that leaves the server (dashboards, annual report, unit page).
 
 Primary suppression hides every row with fewer than ``MIN_PEOPLE`` distinct people. A table's rows add
 up to the total shown above it (practices, minutes), so one hidden row could be recovered as "total
@@ -13,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from server.lib.privacy import MIN_PEOPLE
-
+# Five is the usual floor for small-cell suppression in Danish health statistics; the staff unit page,
+# the dashboards, the annual report and the exports' documentation all use this constant.
+MIN_PEOPLE = 5
 Hidden = Literal["small", "complement"] | None
 
 
