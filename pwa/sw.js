@@ -1,8 +1,12 @@
 /* Pusterum's service worker: the app shell from the precache, pages she has opened from the cache
    when the network is gone, exercise audio as whole files with range support, and updates that wait
-   until she is between practices. Served at /sw.js with its configuration filled in by the server. */
-const CONFIG = /*CONFIG*/ { version: "dev", precache: [], modules: {}, offline: "/static/offline.html" } /*END*/;
+   until she is between practices. Served at /sw.js with its configuration filled in by the server, which
+   also gives it the app's paths, built from the routes' names (server/pwa/assets.py). */
+const CONFIG = /*CONFIG*/ { version: "dev", precache: [], modules: {}, offline: "/static/offline.html",
+                            paths: { pages: "^$", audio: "^$", events: "", reminderAction: "", start: "" } } /*END*/;
 
+// Read by the scripts imported below (outbox-core.js sends events there, sw-push.js reports taps there).
+self.PusterumPaths = CONFIG.paths;
 importScripts(CONFIG.modules["workbox-sw"], CONFIG.modules["outbox-core"], CONFIG.modules["sw-push"]);
 workbox.setConfig({ debug: false, modulePathCb: (name) => CONFIG.modules[name] });
 
@@ -21,8 +25,10 @@ precaching.cleanupOutdatedCaches();
 // Her own pages: answered from the cache while they are fresh, otherwise network first (content may
 // change) with the cached copy when offline.
 // Only the participant's pages are listed: staff workspaces and other people's data are never cached.
-const PARTICIPANT_PAGES = /^\/(home|library|support|about|settings|pause|pauses\/[a-z0-9-]+|exercises\/[a-z0-9-]+(\/(play|done|thanks))?)?$/;
+const PARTICIPANT_PAGES = new RegExp(CONFIG.paths.pages);
 const isParticipantPage = (url) => url.origin === self.location.origin && PARTICIPANT_PAGES.test(url.pathname);
+const AUDIO_FILES = new RegExp(CONFIG.paths.audio);
+const isAudio = (url) => url.origin === self.location.origin && AUDIO_FILES.test(url.pathname);
 
 // Ten minutes: long enough that moving between home, the library and a practice in one sitting costs
 // no bytes and no waiting on a poor network, short enough that what changes without her doing anything
@@ -93,7 +99,7 @@ self.addEventListener("fetch", (event) => {
   const { request } = event;
   const url = new URL(request.url);
   if (request.method === "GET" || request.method === "HEAD" || url.origin !== self.location.origin
-      || url.pathname === "/api/events") return;
+      || url.pathname === CONFIG.paths.events) return;
   event.respondWith(fetch(request).then(async (response) => {
     if (response.type === "opaqueredirect" || response.status < 400) await markPagesStale();
     return response;
@@ -102,7 +108,7 @@ self.addEventListener("fetch", (event) => {
 
 // Audio: stored whole (status 200), then served by byte range from the cache, so seeking works offline.
 routing.registerRoute(
-  ({ url }) => url.origin === self.location.origin && url.pathname.startsWith("/audio/"),
+  ({ url }) => isAudio(url),
   new strategies.CacheFirst({
     cacheName: AUDIO,
     plugins: [
@@ -127,8 +133,9 @@ async function cacheUrls(urls) {
   const audioCache = await caches.open(AUDIO);
   await Promise.all(urls.map(async (url) => {
     try {
-      const audio = url.startsWith("/audio/");
-      if (!audio && !isParticipantPage(new URL(url, self.location.origin))) return;  // the allowlist holds here too
+      const target = new URL(url, self.location.origin);
+      const audio = isAudio(target);
+      if (!audio && !isParticipantPage(target)) return;  // the allowlist holds here too
       const cache = audio ? audioCache : pagesCache;
       if (await cache.match(url)) return;
       const fetchedAt = Date.now();

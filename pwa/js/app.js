@@ -20,8 +20,12 @@ if (document.body.dataset.enrolled === "1") {
 
 // Withdrawn, here or on another phone (the outbox was answered 410): forget everything on this phone.
 if (document.querySelector("[data-forget-device]")) import("./forget.js").then(({ forgetDevice }) => forgetDevice());
+// The start page's path is rendered by the server from the route's name (<body data-start-url>).
 window.addEventListener("pusterum:withdrawn", () => {
-  import("./forget.js").then(({ forgetDevice }) => forgetDevice()).then(() => window.location.assign("/"));
+  import("./forget.js").then(({ forgetDevice }) => forgetDevice()).then(() => {
+    const start = document.body.dataset.startUrl;
+    if (start) window.location.assign(start); else window.location.reload();  // a page saved before it had one
+  });
 });
 
 // The player is loaded only on the page that has one.

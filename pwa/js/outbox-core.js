@@ -1,6 +1,8 @@
-// The outbox's storage and sending, shared by the page (outbox.js imports this file for its effect)
-// and the service worker (importScripts), so Background Sync sends exactly what the page would.
+// The outbox's storage, sending and event ids, shared by the page (outbox.js imports this file for its
+// effect) and the service worker (importScripts), so Background Sync sends exactly what the page would.
 // A classic script on purpose: no import/export, it only sets self.PusterumOutbox.
+// It sends to self.PusterumPaths.events, a path the server builds from the route's name: the worker has it
+// from its configuration (sw.js), the page from <body data-events-url> (outbox.js).
 (function (global) {
   const DB_NAME = "pusterum";
   const STORE = "outbox";
@@ -35,8 +37,14 @@
     await withStore("readwrite", (store) => ids.forEach((id) => store.delete(id)));
   }
 
+  function eventsUrl() {
+    const url = global.PusterumPaths && global.PusterumPaths.events;
+    if (!url) throw new Error("outbox: no address to send to yet");  // kept, and sent by the next page or the worker
+    return url;
+  }
+
   async function send(events) {
-    const response = await fetch("/api/events", {
+    const response = await fetch(eventsUrl(), {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-Pusterum": "1" },
@@ -85,7 +93,21 @@
     throw new Error(`outbox: server answered ${status}`);
   }
 
+  // Event ids are the server's idempotency key and must be UUIDs. Made here, the one script both the
+  // page and the worker load. crypto.randomUUID is missing in older browsers (Safari before 15.4) and
+  // outside a secure context; getRandomValues is not, so a version-4 UUID is built from its bytes.
+  function newEventId() {
+    const crypto = global.crypto;
+    if (typeof crypto.randomUUID === "function") return crypto.randomUUID();
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;  // version 4
+    b[8] = (b[8] & 0x3f) | 0x80;  // variant 10xx (RFC 4122)
+    const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  }
+
   global.PusterumOutbox = {
+    newEventId,
     put: (event) => withStore("readwrite", (store) => store.put(event)),
     pending: () => withStore("readonly", (store) => store.count()),
     flushOnce,

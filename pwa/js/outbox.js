@@ -2,22 +2,19 @@
 // Only the ids the server acknowledges are deleted, so nothing is lost to a bad connection.
 import "./outbox-core.js";
 
+// Where outbox-core sends the events: rendered by the server from the route's name (base.html).
+self.PusterumPaths = { ...self.PusterumPaths, events: document.body.dataset.eventsUrl };
+
 const core = self.PusterumOutbox;
 let flushing = null;
 let retryDelay = 2000;
 let retryTimer = null;
 
-function uuid() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
+// Every event id on the page comes from here (the player's marker too): see outbox-core.js.
+export const newEventId = core.newEventId;
 
 export async function record(type, fields = {}) {
-  const event = { id: uuid(), type, occurred_at: new Date().toISOString(), ...fields };
+  const event = { id: newEventId(), type, occurred_at: new Date().toISOString(), ...fields };
   await core.put(event);
   showStatus();
   flush();

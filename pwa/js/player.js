@@ -1,12 +1,9 @@
 // The guided player: steps advance on their timers; pause, resume, back and skip; a breathing guide;
 // optional read-aloud. It only enhances the server-rendered step list, which works without JavaScript.
+import { newEventId } from "./outbox.js";
 import { ACTIVE_KEY } from "./recovery.js";
 
 const TICK_MS = 200;
-
-function newId() {
-  return crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random();
-}
 
 function mmss(ms) {
   const s = Math.max(0, Math.ceil(ms / 1000));
@@ -127,7 +124,7 @@ export function initPlayer(root, { record, flush }) {
     if (!started) {
       started = true;
       record("exercise_started", { exercise_version: version });
-      marker = { id: newId(), version, seconds: 0, occurred_at: new Date().toISOString() };
+      marker = { id: newEventId(), version, seconds: 0, occurred_at: new Date().toISOString() };
       saveMarker();
     }
     running = true;

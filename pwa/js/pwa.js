@@ -60,7 +60,11 @@ export function initPwa() {
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     if (updateRequested) window.location.reload();
   });
-  navigator.serviceWorker.register("/sw.js", { scope: "/", updateViaCache: "none" }).then((registration) => {
+  // The worker's path is rendered by the server from the route's name; a page saved before it carried one
+  // leaves the registration as it is (the browser still checks the worker for updates on its own).
+  const script = document.body.dataset.workerUrl;
+  if (!script) return;
+  navigator.serviceWorker.register(script, { scope: "/", updateViaCache: "none" }).then((registration) => {
     if (registration.waiting && navigator.serviceWorker.controller) offerUpdate(registration);
     registration.addEventListener("updatefound", () => {
       const worker = registration.installing;

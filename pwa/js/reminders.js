@@ -1,5 +1,6 @@
 // Turning reminders on needs what only script can do: ask for permission after her tap, subscribe this
 // browser with the server's VAPID key, and hand the subscription to the server. Off also unsubscribes here.
+// Where to send it and where to go next are rendered by the server from the routes' names (data-*-url).
 function keyBytes(base64url) {
   const padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
   return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
@@ -13,7 +14,7 @@ async function turnOn(root) {
   const subscription = existing || await registration.pushManager.subscribe({
     userVisibleOnly: true, applicationServerKey: keyBytes(root.dataset.vapidKey),
   });
-  const response = await fetch("/api/push/subscription", {
+  const response = await fetch(root.dataset.subscribeUrl, {
     method: "POST", credentials: "same-origin",
     headers: { "Content-Type": "application/json", "X-Pusterum": "1" },
     body: JSON.stringify(subscription.toJSON()),
@@ -37,7 +38,7 @@ export function initReminders(root) {
         on.disabled = true;
         try {
           await turnOn(root);
-          window.location.assign("/reminders?saved=1");
+          window.location.assign(root.dataset.savedUrl);
         } catch (error) {
           console.warn("pusterum: reminders", error);
           root.querySelector("[data-reminders-error]").hidden = false;

@@ -1,4 +1,4 @@
-"""The Jinja environment: translations, cache-busting static URLs, and the page helper every controller uses."""
+"""The Jinja environment: translations, cache-busting static URLs, route paths, and the page helper for controllers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
-from litestar import Request
+from litestar import Litestar, Request
 from litestar.exceptions import NoRouteMatchFoundException
 from litestar.response import Redirect, Template
 
@@ -46,20 +46,25 @@ def number(value: float | int | None, digits: int = 0) -> str:
                           locale=current_language.get())
 
 
-@pass_context
-def url_for_under(context: Any, prefix: str, route_name: str, **path_parameters: Any) -> str:
-    """Like url_for, for a route served under several paths (patients join at /j/<code>, staff at /u/<code>):
-    the path under ``prefix``. Litestar's url_for always gives the first of them."""
-    for route in context["request"].app.routes:
-        if not any(handler.name == route_name for handler in route.route_handlers):
-            continue
-        if route.path.startswith(prefix.rstrip("/") + "/"):
+def route_path(app: Litestar, route_name: str, /, under: str = "", **path_parameters: Any) -> str:
+    """The path of a named route, for what Litestar's ``url_for`` cannot do: a route served under several
+    paths (patients join at /j/<code>, staff at /u/<code>; ``under`` picks one, url_for always gives the
+    first), and a path parameter called ``name`` (the audio files; url_for takes it for the route's name)."""
+    prefix = under.rstrip("/") + "/"
+    for route in app.routes:
+        if any(h.name == route_name for h in route.route_handlers) and (not under or route.path.startswith(prefix)):
             try:
                 return "/" + "/".join(c if isinstance(c, str) else str(path_parameters[c.name])
                                       for c in route.path_components)
             except KeyError as missing:
                 raise NoRouteMatchFoundException(f"Route {route_name} needs the path parameter {missing}") from None
-    raise NoRouteMatchFoundException(f"Route {route_name} has no path under {prefix}")
+    raise NoRouteMatchFoundException(f"Route {route_name} can not be found{f' under {under}' if under else ''}")
+
+
+@pass_context
+def url_for_path(context: Any, route_name: str, /, under: str = "", **path_parameters: Any) -> str:
+    """``route_path`` in a template: {{ url_for_path('participants:consent', under=prefix, code=code) }}."""
+    return route_path(context["request"].app, route_name, under=under, **path_parameters)
 
 
 def build_environment() -> Environment:
@@ -73,7 +78,7 @@ def build_environment() -> Environment:
         auto_reload=not get_settings().production,
     )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(static_url=static_url, url_for_under=url_for_under, settings=get_settings())
+    env.globals.update(static_url=static_url, url_for_path=url_for_path, settings=get_settings())
     env.filters["mmss"] = minutes_seconds
     env.filters["localdatetime"] = local_datetime
     env.filters["num"] = number

@@ -1,16 +1,21 @@
-"""What the service worker precaches, and the version that changes whenever any of it does.
+"""What the service worker precaches, the app paths it needs, and the version that changes whenever any of it does.
 
-Computed once per process from the files' contents: a deploy that changes any asset changes the
-version, so the browser sees a new service worker and installs it quietly in the background.
+Computed once per process from the files' contents and the app's routes: a deploy that changes any asset
+(or moves a route) changes the version, so the browser sees a new service worker and installs it quietly in
+the background.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import cache
+from typing import NamedTuple
 
-from server.lib.templates import PWA_DIR
+from litestar import Litestar
+
+from server.lib.templates import PWA_DIR, route_path
 
 # The app shell: everything a saved page needs to render and run offline.
 SHELL = (
@@ -21,6 +26,21 @@ SHELL = (
 WORKBOX = ("workbox-sw", "workbox-core", "workbox-routing", "workbox-strategies", "workbox-precaching",
            "workbox-range-requests", "workbox-cacheable-response", "workbox-expiration")
 
+# Her own pages, the only ones the worker keeps for offline use: staff workspaces and other people's data
+# are never cached. By route name; a slug stands for any exercise or pause.
+OFFLINE_PAGES = (
+    "content:start", "content:home", "content:library", "content:support", "content:about",
+    "participants:settings", "staff:home", "staff:mine", "staff:unit", "staff:pause",
+    "content:exercise", "content:play", "content:done", "content:thanks",
+)
+_ANY = "ANY"  # stands for a path parameter while a route's path becomes a pattern (paths are lower case)
+_SLUG = "[a-z0-9-]+"
+
+
+class ServiceWorker(NamedTuple):
+    version: str
+    source: bytes
+
 
 def _digest(path: str) -> str:
     return hashlib.blake2b((PWA_DIR / path).read_bytes(), digest_size=8).hexdigest()
@@ -30,20 +50,36 @@ def _module_path(name: str) -> str:
     return f"js/vendor/workbox/{name}.js" if name == "workbox-sw" else f"js/vendor/workbox/{name}.prod.js"
 
 
+def _pattern(app: Litestar, route: str, segment: str, **parameters: str) -> str:
+    """A route's path as a regular expression (for the worker, in JavaScript), each parameter any ``segment``."""
+    return re.escape(route_path(app, route, **parameters)).replace(_ANY, segment)
+
+
+def worker_paths(app: Litestar) -> dict[str, str]:
+    """The app's paths the worker and its imported scripts need, from the routes' names."""
+    pages = "|".join(_pattern(app, name, _SLUG, slug=_ANY) for name in OFFLINE_PAGES)
+    return {
+        "pages": f"^(?:{pages})$",
+        "audio": f"^{_pattern(app, 'content:audio', '[^/]+', name=_ANY)}$",
+        "events": app.route_reverse("engagement:events"),
+        "reminderAction": app.route_reverse("reminders:action"),
+        "start": app.route_reverse("content:start"),
+    }
+
+
 @cache
-def service_worker_source() -> bytes:
-    precache = [{"url": "/manifest.webmanifest" if p == "manifest.webmanifest" else f"/static/{p}",
-                 "revision": _digest(p)} for p in SHELL]
+def service_worker(app: Litestar) -> ServiceWorker:
+    """sw.js with its configuration filled in; once per app (one in production), since routes do not move."""
+    manifest = app.route_reverse("pwa:manifest")
+    precache = [{"url": manifest if p == "manifest.webmanifest" else f"/static/{p}", "revision": _digest(p)}
+                for p in SHELL]
     modules = {name: f"/static/{_module_path(name)}?v={_digest(_module_path(name))}" for name in WORKBOX}
     for name in ("outbox-core", "sw-push"):
         modules[name] = f"/static/js/{name}.js?v={_digest(f'js/{name}.js')}"
+    paths = worker_paths(app)
     template = (PWA_DIR / "sw.js").read_text()
-    version = hashlib.blake2b(json.dumps([precache, modules, template]).encode(), digest_size=6).hexdigest()
-    config = {"version": version, "precache": precache, "modules": modules, "offline": "/static/offline.html"}
+    version = hashlib.blake2b(json.dumps([precache, modules, paths, template]).encode(), digest_size=6).hexdigest()
+    config = {"version": version, "precache": precache, "modules": modules, "offline": "/static/offline.html",
+              "paths": paths}
     start, end = template.index("/*CONFIG*/"), template.index("/*END*/") + len("/*END*/")
-    return (template[:start] + json.dumps(config) + template[end:]).encode()
-
-
-def shell_version() -> str:
-    source = service_worker_source().decode()
-    return json.loads(source[source.index("{"):source.index("};") + 1])["version"]
+    return ServiceWorker(version, (template[:start] + json.dumps(config) + template[end:]).encode())

@@ -7,7 +7,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.response import Response
 
 from server.lib.templates import PWA_DIR
-from server.pwa.assets import service_worker_source, shell_version
+from server.pwa.assets import service_worker as worker
 
 
 @get("/sw.js", name="pwa:service_worker", include_in_schema=False, exclude_from_csrf=True,
@@ -15,11 +15,12 @@ from server.pwa.assets import service_worker_source, shell_version
 async def service_worker(request: Request) -> Response:
     """no-cache: the browser checks for a new worker on every navigation, so deploys reach phones quickly;
     the ETag makes that check a 304 of a few bytes when nothing changed (repeat visits on a poor network)."""
-    etag = f'"{shell_version()}"'
+    script = worker(request.app)
+    etag = f'"{script.version}"'
     headers = {"service-worker-allowed": "/", "etag": etag}
     if etag in request.headers.get("if-none-match", ""):
         return Response(content=b"", status_code=304, headers=headers)
-    return Response(content=service_worker_source(), media_type="text/javascript; charset=utf-8", headers=headers)
+    return Response(content=script.source, media_type="text/javascript; charset=utf-8", headers=headers)
 
 
 @get("/manifest.webmanifest", name="pwa:manifest", include_in_schema=False, exclude_from_csrf=True,

@@ -14,7 +14,7 @@ from tests.browser.conftest import poll
 from tests.browser.test_patient_flow import SHORT, enrol_in_danish
 
 pytestmark = pytest.mark.browser
-# The service worker's allowlist (pwa/sw.js): the only pages it may keep.
+# The service worker's allowlist (given to it by server/pwa/assets.py): the only pages it may keep.
 PARTICIPANT_PAGES = r"/(home|library|support|about|settings|exercises/[a-z0-9-]+(/(play|done|thanks))?)?"
 
 

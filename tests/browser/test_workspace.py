@@ -206,7 +206,7 @@ def test_first_admin_signs_in_with_a_second_factor_and_invites_an_editor(new_pag
     sign_in(invited, live_server, editor, "a quiet room with a view")
     invited.wait_for_url(f"{live_server.url}/workspace")
     assert h1(invited) == "Hej Eva Editor"
-    assert invited.locator("a[href='/workspace/content/']").count() == 1, "an editor sees the exercises"
+    assert invited.locator("a[href='/workspace/content']").count() == 1, "an editor sees the exercises"
     assert invited.locator("a[href='/workspace/admin/accounts']").count() == 0, "and not the accounts"
     assert_accessible(invited)
 
@@ -233,11 +233,11 @@ def test_an_editor_changes_an_exercise_in_both_languages_the_patient_sees_it_and
     # The editor finds it by searching.
     editor = new_page()
     sign_in_as_editor(editor, live_server)
-    editor.click("a[href='/workspace/content/']")
-    editor.wait_for_url("**/workspace/content/")
+    editor.click("a[href='/workspace/content']")
+    editor.wait_for_url("**/workspace/content")
     editor.fill("#q", SLUG)
     editor.click("form[role=search] button[type=submit]")
-    editor.wait_for_url(re.compile(rf"/workspace/content/\?q={SLUG}"))
+    editor.wait_for_url(re.compile(rf"/workspace/content\?q={SLUG}"))
     assert editor.locator("table tbody tr").count() == 1
     assert_accessible(editor)
     editor.click(f"table a[href='/workspace/content/{SLUG}']")

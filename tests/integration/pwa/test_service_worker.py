@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 from tests.support import app_client
 
 
@@ -15,3 +18,23 @@ async def test_an_unchanged_worker_is_answered_with_304(app, db):
         assert again.status_code == 304 and again.content == b""
         other = await client.get("/sw.js", headers={"If-None-Match": '"an-older-deploy"'})
         assert other.status_code == 200 and other.content == first.content
+
+
+async def test_it_is_given_the_app_paths_it_needs_by_route_name(app, db):
+    async with app_client(app) as client:
+        source = (await client.get("/sw.js")).text
+    config, _ = json.JSONDecoder().raw_decode(source, source.index("const CONFIG = ") + len("const CONFIG = "))
+    paths = config["paths"]
+    assert paths["events"] == app.route_reverse("engagement:events")
+    assert paths["reminderAction"] == app.route_reverse("reminders:action")
+    assert paths["start"] == app.route_reverse("content:start")
+    assert {p["url"] for p in config["precache"]} >= {app.route_reverse("pwa:manifest")}
+    # Her own pages may be kept for offline use; nothing else is.
+    kept = ["/", "/home", "/library", "/support", "/about", "/settings", "/pause", "/pauses/mine", "/pauses/unit",
+            "/pauses/a-pause", "/exercises/a-practice", "/exercises/a-practice/play", "/exercises/a-practice/done",
+            "/exercises/a-practice/thanks"]
+    never = ["/workspace", "/workspace/content", "/settings/withdraw", "/settings/my-data.json", "/reminders",
+             "/wellbeing", "/wellbeing/checkin", "/pause/go", "/exercises/a-practice/rating", "/j/a-code", "/homes"]
+    assert [p for p in kept if not re.fullmatch(paths["pages"], p)] == []
+    assert [p for p in never if re.fullmatch(paths["pages"], p)] == []
+    assert re.fullmatch(paths["audio"], "/audio/calm.wav") and not re.fullmatch(paths["audio"], "/audio/")
