@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-import msgspec
 import segno
 from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader
@@ -28,6 +27,7 @@ from server.accounts.guards import (
     session_cookie,
     signed_in,
 )
+from server.accounts.schemas import CodeForm, InviteForm, LoginForm, PasswordForm, SitesForm
 from server.accounts.tables import ROLES, Account, AuditEntry
 from server.lib.i18n import N_, _
 from server.lib.signing import sign, unsign
@@ -39,30 +39,6 @@ Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 FAILED = N_("That e-mail and password do not match an account. Please try again.")
 WRONG_CODE = N_("That code did not work. Codes change every 30 seconds; try the newest one.")
 SETUP_MAX_AGE = 3600  # seconds a scanned-but-unconfirmed secret stays usable
-
-
-class LoginForm(msgspec.Struct, frozen=True):
-    email: Annotated[str, msgspec.Meta(max_length=254)] = ""
-    password: Annotated[str, msgspec.Meta(max_length=1024)] = ""
-
-
-class CodeForm(msgspec.Struct, frozen=True):
-    code: Annotated[str, msgspec.Meta(max_length=20)] = ""
-    pending: Annotated[str, msgspec.Meta(max_length=400)] = ""
-
-
-class InviteForm(msgspec.Struct, frozen=True):
-    email: Annotated[str, msgspec.Meta(max_length=254)] = ""
-    role: list[str] | str = msgspec.field(default_factory=list)
-
-
-class SitesForm(msgspec.Struct, frozen=True):
-    site: list[int] | int = msgspec.field(default_factory=list)
-
-
-class PasswordForm(msgspec.Struct, frozen=True):
-    password: Annotated[str, msgspec.Meta(max_length=1024)] = ""
-    display_name: Annotated[str, msgspec.Meta(max_length=80)] = ""
 
 
 def _client(request: Request) -> str:

@@ -8,54 +8,27 @@ page is no-store: the page right after making an invite shows its code once, and
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-import msgspec
 import segno
 from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.accounts.guards import SESSION, SignedIn, requires_role
 from server.accounts.services import AccountView
 from server.content.catalog import get_catalog
 from server.coordination import scope, services
+from server.coordination.schemas import GroupForm, InviteForm, NameForm, SiteForm
 from server.coordination.scope import Reach, ReachOf, Row
+from server.lib.forms import FormOf, Invalid, blank, form_of, valid
 from server.lib.templates import page, redirect_to
 from server.participants.municipalities import municipalities
 
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
-Text = Annotated[str, msgspec.Meta(max_length=400)]
-
-
-class SiteForm(msgspec.Struct, frozen=True):
-    name: Text = ""
-    kind: Text = ""
-    municipality: Text = ""
-    checkin_every: Text = ""
-
-
-class NameForm(msgspec.Struct, frozen=True):
-    name: Text = ""
-
-
-class GroupForm(msgspec.Struct, frozen=True):
-    name: Text = ""
-    course: Text = ""
-    starts_on: Text = ""
-
-
-class InviteForm(msgspec.Struct, frozen=True):
-    kind: Text = ""
-    unit: Text = ""
-    group: Text = ""
-    label: Text = ""
-    days: Text = ""
-    max_uses: Text = ""
-    format: Text = "link"
+SITE_FORM, NAME_FORM, GROUP_FORM, INVITE_FORM = (form_of(SiteForm), form_of(NameForm), form_of(GroupForm),
+                                                  form_of(InviteForm))
 
 
 def _qr_svg(link: str) -> str:
@@ -79,21 +52,20 @@ class CoordinationController(Controller):
                      form: Any = None, status_code: int = 200) -> Template:
         return page(request, "workspace/coordinate/index.html", status_code=status_code, account=account,
                     sites=await services.list_sites(reach.sites), municipalities=municipalities(), error=error,
-                    form=form or SiteForm(kind="clinic", checkin_every=str(services.DEFAULT_CHECKIN_EVERY)))
+                    form=form or blank(SiteForm, kind="clinic"))
 
     @get("/", name="coordinate:index")
     async def index(self, request: Request, session: SignedIn, reach: ReachOf) -> Template:
         return await self._index(request, session.account, reach)
 
-    @post("/sites", name="coordinate:site_create", status_code=303)
+    @post("/sites", name="coordinate:site_create", status_code=303, dependencies={"form": SITE_FORM})
     async def create_site(self, request: Request, session: SignedIn, reach: ReachOf,
-                          data: Annotated[SiteForm, Form]) -> Template | Redirect:
+                          form: FormOf[SiteForm]) -> Template | Redirect:
         try:
             # A coordinator answers for the site she makes; an admin links coordinators to it afterwards.
-            site_id = await services.create_site(session.account.id, data.name, data.kind, data.municipality,
-                                                 data.checkin_every, link_to_actor=reach.sites is not None)
-        except services.CoordinationError as problem:
-            return await self._index(request, session.account, reach, error=str(problem), form=data,
+            site_id = await services.create_site(session.account.id, valid(form), link_to_actor=reach.sites is not None)
+        except (Invalid, services.CoordinationError) as problem:
+            return await self._index(request, session.account, reach, error=str(problem), form=form.raw,
                                      status_code=400)
         return redirect_to(request, "coordinate:site", site_id=site_id)
 
@@ -106,76 +78,77 @@ class CoordinationController(Controller):
             units=await services.units_of(site["id"]), groups=await services.groups_of(site["id"]),
             invites=await services.invites_of(site["id"]), courses=_courses(), municipalities=municipalities(),
             errors=errors or {},
-            site_form=forms.get("site") or SiteForm(name=site["name"], kind=site["kind"],
-                                                    municipality=site["municipality_code"] or "",
-                                                    checkin_every=str(site["checkin_every_days"])),
-            unit_form=forms.get("unit") or NameForm(),
-            group_form=forms.get("group") or GroupForm(course=next(iter(_courses()), "")),
-            invite_form=forms.get("invite") or InviteForm(kind="patient"),
+            site_form=forms.get("site") or blank(SiteForm, name=site["name"], kind=site["kind"],
+                                                 municipality=site["municipality_code"],
+                                                 checkin_every=site["checkin_every_days"]),
+            unit_form=forms.get("unit") or blank(NameForm),
+            group_form=forms.get("group") or blank(GroupForm, course=next(iter(_courses()), "")),
+            invite_form=forms.get("invite") or blank(InviteForm, kind="patient"),
         )
 
     @get("/sites/{site_id:int}", name="coordinate:site")
     async def site_page(self, request: Request, session: SignedIn, site: Row) -> Template:
         return await self._site_page(request, session.account, site)
 
-    @post("/sites/{site_id:int}", name="coordinate:site_update", status_code=303)
+    @post("/sites/{site_id:int}", name="coordinate:site_update", status_code=303, dependencies={"form": SITE_FORM})
     async def update_site(self, request: Request, session: SignedIn, site: Row,
-                          data: Annotated[SiteForm, Form]) -> Template | Redirect:
+                          form: FormOf[SiteForm]) -> Template | Redirect:
         try:
-            await services.update_site(session.account.id, site, data.name, data.kind, data.municipality,
-                                       data.checkin_every)
-        except services.CoordinationError as problem:
+            await services.update_site(session.account.id, site, valid(form))
+        except (Invalid, services.CoordinationError) as problem:
             return await self._site_page(request, session.account, site, errors={"site": str(problem)},
-                                         forms={"site": data}, status_code=400)
+                                         forms={"site": form.raw}, status_code=400)
         return redirect_to(request, "coordinate:site", query="?saved=1", site_id=site["id"])
 
     # --- units ---
 
-    @post("/sites/{site_id:int}/units", name="coordinate:unit_create", status_code=303)
+    @post("/sites/{site_id:int}/units", name="coordinate:unit_create", status_code=303,
+          dependencies={"form": NAME_FORM})
     async def create_unit(self, request: Request, session: SignedIn, site: Row,
-                          data: Annotated[NameForm, Form]) -> Template | Redirect:
+                          form: FormOf[NameForm]) -> Template | Redirect:
         try:
-            await services.create_unit(session.account.id, site["id"], data.name)
-        except services.CoordinationError as problem:
+            await services.create_unit(session.account.id, site["id"], valid(form).name)
+        except (Invalid, services.CoordinationError) as problem:
             return await self._site_page(request, session.account, site, errors={"unit": str(problem)},
-                                         forms={"unit": data}, status_code=400)
+                                         forms={"unit": form.raw}, status_code=400)
         return redirect_to(request, "coordinate:site", fragment="#units", site_id=site["id"])
 
     def _unit_page(self, request: Request, account: AccountView, unit: dict[str, Any], site: dict[str, Any], *,
-                   form: NameForm | None = None, error: str | None = None, status_code: int = 200) -> Template:
+                   form: dict[str, Any] | None = None, error: str | None = None, status_code: int = 200) -> Template:
         return page(request, "workspace/coordinate/unit.html", status_code=status_code, account=account,
-                    unit=unit, site=site, form=form or NameForm(name=unit["name"]), error=error)
+                    unit=unit, site=site, form=form or blank(NameForm, name=unit["name"]), error=error)
 
     @get("/units/{unit_id:int}", name="coordinate:unit")
     async def unit_page(self, request: Request, session: SignedIn, unit: Row) -> Template:
         return self._unit_page(request, session.account, unit, await services.get_site(unit["site"]))
 
-    @post("/units/{unit_id:int}", name="coordinate:unit_update", status_code=303)
+    @post("/units/{unit_id:int}", name="coordinate:unit_update", status_code=303, dependencies={"form": NAME_FORM})
     async def update_unit(self, request: Request, session: SignedIn, unit: Row,
-                          data: Annotated[NameForm, Form]) -> Template | Redirect:
+                          form: FormOf[NameForm]) -> Template | Redirect:
         try:
-            await services.update_unit(session.account.id, unit, data.name)
-        except services.CoordinationError as problem:
+            await services.update_unit(session.account.id, unit, valid(form).name)
+        except (Invalid, services.CoordinationError) as problem:
             return self._unit_page(request, session.account, unit, await services.get_site(unit["site"]),
-                                   form=data, error=str(problem), status_code=400)
+                                   form=form.raw, error=str(problem), status_code=400)
         return redirect_to(request, "coordinate:site", fragment="#units", site_id=unit["site"])
 
     # --- course groups ---
 
-    @post("/sites/{site_id:int}/groups", name="coordinate:group_create", status_code=303)
+    @post("/sites/{site_id:int}/groups", name="coordinate:group_create", status_code=303,
+          dependencies={"form": GROUP_FORM})
     async def create_group(self, request: Request, session: SignedIn, site: Row,
-                           data: Annotated[GroupForm, Form]) -> Template | Redirect:
+                           form: FormOf[GroupForm]) -> Template | Redirect:
         try:
-            await services.create_group(session.account.id, site["id"], data.name, data.course, data.starts_on)
-        except services.CoordinationError as problem:
+            await services.create_group(session.account.id, site["id"], valid(form))
+        except (Invalid, services.CoordinationError) as problem:
             return await self._site_page(request, session.account, site, errors={"group": str(problem)},
-                                         forms={"group": data}, status_code=400)
+                                         forms={"group": form.raw}, status_code=400)
         return redirect_to(request, "coordinate:site", fragment="#groups", site_id=site["id"])
 
     def _group_page(self, request: Request, account: AccountView, group: dict[str, Any], site: dict[str, Any], *,
-                    form: GroupForm | None = None, error: str | None = None, status_code: int = 200) -> Template:
-        form = form or GroupForm(name=group["name"], course=group["course_slug"],
-                                 starts_on=group["starts_on"].isoformat())
+                    form: dict[str, Any] | None = None, error: str | None = None, status_code: int = 200) -> Template:
+        form = form or blank(GroupForm, name=group["name"], course=group["course_slug"],
+                             starts_on=group["starts_on"].isoformat())
         return page(request, "workspace/coordinate/group.html", status_code=status_code, account=account,
                     group=group, site=site, courses=_courses(), form=form, error=error)
 
@@ -183,28 +156,28 @@ class CoordinationController(Controller):
     async def group_page(self, request: Request, session: SignedIn, group: Row) -> Template:
         return self._group_page(request, session.account, group, await services.get_site(group["site"]))
 
-    @post("/groups/{group_id:int}", name="coordinate:group_update", status_code=303)
+    @post("/groups/{group_id:int}", name="coordinate:group_update", status_code=303,
+          dependencies={"form": GROUP_FORM})
     async def update_group(self, request: Request, session: SignedIn, group: Row,
-                           data: Annotated[GroupForm, Form]) -> Template | Redirect:
+                           form: FormOf[GroupForm]) -> Template | Redirect:
         try:
-            await services.update_group(session.account.id, group, data.name, data.course, data.starts_on)
-        except services.CoordinationError as problem:
+            await services.update_group(session.account.id, group, valid(form))
+        except (Invalid, services.CoordinationError) as problem:
             return self._group_page(request, session.account, group, await services.get_site(group["site"]),
-                                    form=data, error=str(problem), status_code=400)
+                                    form=form.raw, error=str(problem), status_code=400)
         return redirect_to(request, "coordinate:site", fragment="#groups", site_id=group["site"])
 
     # --- invite codes ---
 
-    @post("/sites/{site_id:int}/codes", name="coordinate:invite_create", status_code=200)
+    @post("/sites/{site_id:int}/codes", name="coordinate:invite_create", status_code=200,
+          dependencies={"form": INVITE_FORM})
     async def create_invite(self, request: Request, session: SignedIn, site: Row,
-                            data: Annotated[InviteForm, Form]) -> Template:
+                            form: FormOf[InviteForm]) -> Template:
         try:
-            invite = await services.create_site_invite(
-                session.account.id, site["id"], kind=data.kind, unit=data.unit, group=data.group, label=data.label,
-                expiry_days=data.days, max_uses=data.max_uses, typed=data.format == "typed")
-        except services.CoordinationError as problem:
+            invite = await services.create_site_invite(session.account.id, site["id"], valid(form))
+        except (Invalid, services.CoordinationError) as problem:
             return await self._site_page(request, session.account, site, errors={"invite": str(problem)},
-                                         forms={"invite": data}, status_code=400)
+                                         forms={"invite": form.raw}, status_code=400)
         # The only moment the code exists outside the phone that uses it: shown once, never stored.
         return page(request, "workspace/coordinate/invite_created.html", account=session.account, site=site,
                     invite=invite, link=services.invite_link(invite.kind, invite.code),

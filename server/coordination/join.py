@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.enums import RequestEncodingType
@@ -18,6 +17,7 @@ from litestar.response import Redirect, Template
 
 from server.accounts import services as accounts
 from server.coordination import services
+from server.coordination.schemas import TypedCodeForm
 from server.lib.i18n import N_, _
 from server.lib.signing import keyed_digest
 from server.lib.templates import page
@@ -25,10 +25,6 @@ from server.participants import services as participants
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 NOT_FOUND = N_("That code did not work. Please check it and try again, or ask the clinic for a new one.")
-
-
-class TypedCodeForm(msgspec.Struct, frozen=True):
-    code: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
 def throttle_keys(request: Request) -> list[str]:

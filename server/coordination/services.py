@@ -28,6 +28,8 @@ from server import db
 from server.accounts.services import audit
 from server.accounts.tables import AccountSite
 from server.content.catalog import get_catalog
+from server.coordination.schemas import GroupForm, InviteForm, SiteForm
+from server.lib import localtime
 from server.lib.i18n import _
 from server.lib.signing import keyed_digest, sign, unsign
 from server.participants import services as participants
@@ -35,13 +37,6 @@ from server.participants.municipalities import municipalities
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
 from server.settings import get_settings
 
-SITE_KINDS = ("hospital", "clinic")
-NAME_MAX = 120
-CHECKIN_EVERY = (7, 90)  # days between the wellbeing check-ins a site may choose
-DEFAULT_CHECKIN_EVERY = 14  # what WHO-5 asks about: the last two weeks
-LABEL_MAX = 120
-MAX_EXPIRY_DAYS = 366
-MAX_USES = 100_000
 START_WITHIN_DAYS = 2 * 366  # a course group starts within about two years of today, either way
 TYPED_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: nothing to mix up when typing
 TYPED_LENGTH = 8
@@ -73,38 +68,21 @@ async def _unique_slug(table: type[Site] | type[Unit] | type[CourseGroup], name:
     return slug
 
 
-# --- checking what people typed ---
+# --- what the form's types cannot say: rules that need today, the catalog or the list of municipalities ---
 
 def _name(name: str) -> str:
-    name = " ".join(name.split())
-    if not name:
-        raise CoordinationError(_("Please give a name."))
-    if len(name) > NAME_MAX:
-        raise CoordinationError(_("Please keep the name to %(max)d characters or fewer.", max=NAME_MAX))
-    return name
+    return " ".join(name.split())  # the form has checked it is there and not too long
 
 
-def _site_fields(name: str, kind: str, municipality: str, checkin_every: str = "") -> dict[Any, Any]:
-    name = _name(name)
-    if kind not in SITE_KINDS:
-        raise CoordinationError(_("Please choose whether the site is a hospital or a clinic."))
-    municipality = municipality.strip()
-    if municipality and municipality not in municipalities():
+def _site_fields(form: SiteForm) -> dict[Any, Any]:
+    if form.municipality and form.municipality not in municipalities():
         raise CoordinationError(_("Please choose a municipality from the list."))
-    every = _whole_number(checkin_every, low=CHECKIN_EVERY[0], high=CHECKIN_EVERY[1], message=_(
-        "Please give the days between check-ins as a whole number from %(low)d to %(high)d.",
-        low=CHECKIN_EVERY[0], high=CHECKIN_EVERY[1]))
-    return {Site.name: name, Site.kind: kind, Site.municipality_code: municipality or None,
-            Site.checkin_every_days: every or DEFAULT_CHECKIN_EVERY}
+    return {Site.name: _name(form.name), Site.kind: form.kind, Site.municipality_code: form.municipality or None,
+            Site.checkin_every_days: form.checkin_every}
 
 
-def _start_date(text: str, today: date | None = None) -> date:
-    try:
-        starts_on = date.fromisoformat(text.strip())
-    except ValueError:
-        raise CoordinationError(_("Please give the start date as a date, for example 2027-02-01.")) from None
-    today = today or date.today()
-    if abs((starts_on - today).days) > START_WITHIN_DAYS:
+def _start_date(starts_on: date, today: date | None = None) -> date:
+    if abs((starts_on - (today or localtime.today())).days) > START_WITHIN_DAYS:
         raise CoordinationError(_("Please give a start date within two years of today."))
     return starts_on
 
@@ -113,15 +91,6 @@ def _course(slug: str, current: str | None = None) -> str:
     if slug in get_catalog().courses or (current is not None and slug == current):
         return slug
     raise CoordinationError(_("Please choose a course from the list."))
-
-
-def _whole_number(text: str, *, low: int, high: int, message: str) -> int | None:
-    text = text.strip()
-    if not text:
-        return None
-    if not re.fullmatch(r"-?\d{1,9}", text) or not low <= int(text) <= high:
-        raise CoordinationError(message)
-    return int(text)
 
 
 # --- sites ---
@@ -150,28 +119,26 @@ async def get_site(site_id: int) -> dict[str, Any] | None:
     return await Site.select().where(Site.id == site_id).first()
 
 
-async def create_site(actor: int, name: str, kind: str, municipality: str, checkin_every: str = "", *,
-                      link_to_actor: bool = False) -> int:
+async def create_site(actor: int, form: SiteForm, *, link_to_actor: bool = False) -> int:
     """``link_to_actor``: the coordinator who makes a site answers for it from then on."""
-    fields = _site_fields(name, kind, municipality, checkin_every)
+    fields = _site_fields(form)
     slug = await _unique_slug(Site, fields[Site.name])
     async with db.transaction():
-        row = await Site.insert(Site(slug=slug, name=fields[Site.name], kind=kind,
+        row = await Site.insert(Site(slug=slug, name=fields[Site.name], kind=form.kind,
                                      municipality_code=fields[Site.municipality_code],
                                      checkin_every_days=fields[Site.checkin_every_days],
                                      created_at=datetime.now(UTC))).returning(Site.id)
         if link_to_actor:
             await AccountSite.insert(AccountSite(account=actor, site=row[0]["id"]))
-    await audit(actor, "site.created", slug, name=fields[Site.name], kind=kind,
+    await audit(actor, "site.created", slug, name=fields[Site.name], kind=form.kind,
                 municipality=fields[Site.municipality_code], checkin_every_days=fields[Site.checkin_every_days])
     return row[0]["id"]
 
 
-async def update_site(actor: int, site: dict[str, Any], name: str, kind: str, municipality: str,
-                      checkin_every: str = "") -> None:
-    fields = _site_fields(name, kind, municipality, checkin_every)
+async def update_site(actor: int, site: dict[str, Any], form: SiteForm) -> None:
+    fields = _site_fields(form)
     await Site.update(fields).where(Site.id == site["id"])  # the slug stays: the command line knows it
-    await audit(actor, "site.changed", site["slug"], name=fields[Site.name], kind=kind,
+    await audit(actor, "site.changed", site["slug"], name=fields[Site.name], kind=form.kind,
                 municipality=fields[Site.municipality_code], checkin_every_days=fields[Site.checkin_every_days])
 
 
@@ -215,8 +182,8 @@ async def get_group(group_id: int) -> dict[str, Any] | None:
     return await CourseGroup.select().where(CourseGroup.id == group_id).first()
 
 
-async def create_group(actor: int, site_id: int, name: str, course_slug: str, starts_on: str) -> int:
-    name, course_slug, start = _name(name), _course(course_slug), _start_date(starts_on)
+async def create_group(actor: int, site_id: int, form: GroupForm) -> int:
+    name, course_slug, start = _name(form.name), _course(form.course), _start_date(form.starts_on)
     slug = await _unique_slug(CourseGroup, name)
     row = await CourseGroup.insert(CourseGroup(site=site_id, slug=slug, name=name, course_slug=course_slug,
                                                starts_on=start, created_at=datetime.now(UTC))).returning(
@@ -226,9 +193,9 @@ async def create_group(actor: int, site_id: int, name: str, course_slug: str, st
     return row[0]["id"]
 
 
-async def update_group(actor: int, group: dict[str, Any], name: str, course_slug: str, starts_on: str) -> None:
-    name, course_slug = _name(name), _course(course_slug, group["course_slug"])
-    start = _start_date(starts_on)
+async def update_group(actor: int, group: dict[str, Any], form: GroupForm) -> None:
+    name, course_slug = _name(form.name), _course(form.course, group["course_slug"])
+    start = _start_date(form.starts_on)
     await CourseGroup.update({CourseGroup.name: name, CourseGroup.course_slug: course_slug,
                               CourseGroup.starts_on: start}).where(CourseGroup.id == group["id"])
     await audit(actor, "group.changed", group["slug"], name=name, course=course_slug, starts_on=start.isoformat())
@@ -273,31 +240,24 @@ class NewInvite:
     typed: str | None  # the typed code, when one was asked for
 
 
-async def create_site_invite(actor: int, site_id: int, *, kind: str, unit: str = "", group: str = "",
-                             label: str = "", expiry_days: str = "", max_uses: str = "",
-                             typed: bool = False, now: datetime | None = None) -> NewInvite:
+async def create_site_invite(actor: int, site_id: int, form: InviteForm, *,
+                             now: datetime | None = None) -> NewInvite:
+    """A code for patients (of the site, or of one of its course groups) or for one of its units' staff."""
     now = now or datetime.now(UTC)
-    if kind not in ("patient", "staff"):
-        raise CoordinationError(_("Please choose who the code is for: patients or staff."))
+    kind, typed, days, uses = form.kind, form.format == "typed", form.days, form.max_uses
     unit_id = group_id = None
     if kind == "staff":
-        row = await Unit.select(Unit.id).where((Unit.id == _id(unit)) & (Unit.site == site_id)).first()
+        row = await Unit.select(Unit.id).where((Unit.id == (form.unit or 0)) & (Unit.site == site_id)).first()
         if row is None:
             raise CoordinationError(_("A staff code belongs to a unit. Please choose one."))
         unit_id = row["id"]
-    elif group.strip():
+    elif form.group is not None:
         row = await CourseGroup.select(CourseGroup.id).where(
-            (CourseGroup.id == _id(group)) & (CourseGroup.site == site_id)).first()
+            (CourseGroup.id == form.group) & (CourseGroup.site == site_id)).first()
         if row is None:
             raise CoordinationError(_("Please choose a course group from the list."))
         group_id = row["id"]
-    label = " ".join(label.split())
-    if len(label) > LABEL_MAX:
-        raise CoordinationError(_("Please keep the label to %(max)d characters or fewer.", max=LABEL_MAX))
-    days = _whole_number(expiry_days, low=1, high=MAX_EXPIRY_DAYS, message=_(
-        "Days until it expires must be a whole number from 1 to %(max)d, or empty.", max=MAX_EXPIRY_DAYS))
-    uses = _whole_number(max_uses, low=1, high=MAX_USES, message=_(
-        "The number of uses must be a whole number from 1 to %(max)d, or empty.", max=MAX_USES))
+    label = " ".join(form.label.split())
     short = None
     for _attempt in range(5):  # a clash of two typed codes is rare, but it would make both ambiguous
         short = new_typed_code() if typed else None
@@ -315,10 +275,6 @@ async def create_site_invite(actor: int, site_id: int, *, kind: str, unit: str =
                 group=group_id, label=label, expires_in_days=days, max_uses=uses,
                 format="typed" if short else "link")
     return NewInvite(invite_id, kind, code, short)
-
-
-def _id(text: str) -> int:
-    return int(text) if text.strip().isdigit() and len(text.strip()) < 10 else 0
 
 
 async def invites_of(site_id: int, now: datetime | None = None) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Response, Template
 
 from server.content.catalog import get_catalog
-from server.engagement.schemas import MAX_BODY_BYTES, REQUIRED, BatchAccepted, EventBatch, EventIn
+from server.engagement.schemas import MAX_BODY_BYTES, REQUIRED, BatchAccepted, EventBatch, EventIn, RatingForm
 from server.engagement.services import BatchRejected, ingest
 from server.lib.api import api_error, requires_app
 from server.lib.api_docs import api_route, inline_schema
@@ -36,13 +36,6 @@ _EVENTS_DOC = api_route(
                 "at most 24 hours in the future; otherwise 422. Resending an event is harmless (a duplicate).",
     example={"events": [{"id": "0b9d1f3e-5c1a-4f4e-9a57-6c2b2f0d0a01", "type": "app_opened",
                          "occurred_at": "2025-01-06T08:30:00+01:00"}]})
-
-
-class RatingForm(msgspec.Struct, frozen=True):
-    # Optional here so that a stranger's post is refused as a stranger, not judged as a bad form.
-    version: Annotated[int, msgspec.Meta(ge=0)] = 0
-    rating: Annotated[str, msgspec.Meta(max_length=1)] = ""
-    comment: Annotated[str, msgspec.Meta(max_length=500)] = ""
 
 
 class EngagementController(Controller):

@@ -61,3 +61,8 @@ class BatchAccepted(msgspec.Struct):
     duplicates: int
 
 
+class RatingForm(msgspec.Struct, frozen=True):
+    # Optional here so that a stranger's post is refused as a stranger, not judged as a bad form.
+    version: Annotated[int, msgspec.Meta(ge=0)] = 0
+    rating: Annotated[str, msgspec.Meta(max_length=1)] = ""
+    comment: Annotated[str, msgspec.Meta(max_length=500)] = ""

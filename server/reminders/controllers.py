@@ -3,8 +3,6 @@ service worker use for what only JavaScript can do: subscribing a browser, and t
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import FromQuery
@@ -16,32 +14,11 @@ from server.lib.guards import DEVICE, ThisDevice, requires_device
 from server.lib.i18n import N_, _
 from server.lib.templates import page
 from server.reminders import services
+from server.reminders.schemas import ActionIn, Done, Enabled, SubscriptionIn
 from server.reminders.vapid import public_key_b64
 
 DAY_NAMES = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
              N_("Sunday"))
-
-
-class Keys(msgspec.Struct, frozen=True):
-    p256dh: Annotated[str, msgspec.Meta(max_length=200)]
-    auth: Annotated[str, msgspec.Meta(max_length=100)]
-
-
-class SubscriptionIn(msgspec.Struct, frozen=True):
-    endpoint: Annotated[str, msgspec.Meta(max_length=2048)]
-    keys: Keys
-
-
-class ActionIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    action: Literal["snooze", "not_today"]
-
-
-class Enabled(msgspec.Struct, frozen=True):
-    enabled: Literal[True]
-
-
-class Done(msgspec.Struct, frozen=True):
-    done: Literal["snooze", "not_today"]
 
 
 _SUBSCRIBE_DOC = api_route(

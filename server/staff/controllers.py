@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 
-import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
@@ -22,6 +21,7 @@ from server.lib.guards import DEVICE, ThisDevice, requires_kind
 from server.lib.i18n import N_, _
 from server.lib.templates import page
 from server.staff import services
+from server.staff.schemas import PauseDoneForm
 
 FILTER_LABELS = {
     "standing": N_("Standing"), "sitting": N_("Sitting"), "eyes_open": N_("Eyes open"),
@@ -34,12 +34,6 @@ def _pause(slug: str) -> dict:
     if exercise is None or exercise["kind"] != "micro_pause" or "staff" not in exercise["audience"]:
         raise NotFoundException()
     return exercise
-
-
-class PauseDoneForm(msgspec.Struct, frozen=True):
-    version: Annotated[int, msgspec.Meta(ge=0)] = 0  # checked after who is asking
-    before: Annotated[str, msgspec.Meta(max_length=2)] = ""
-    after: Annotated[str, msgspec.Meta(max_length=4)] = ""
 
 
 class StaffController(Controller):

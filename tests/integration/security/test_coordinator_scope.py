@@ -20,6 +20,7 @@ import pytest
 
 from server.accounts import services as accounts
 from server.coordination import services as coordination
+from server.coordination.schemas import InviteForm
 from server.participants import services as participants
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
 from tests.support import app_client, csrf_token, enrol, phone, sign_in
@@ -48,8 +49,8 @@ async def signed_in(app, roles: tuple[str, ...] = ("coordinator",), linked: bool
         site = await participants.ensure_site("other-site", OTHER_NAME, "0101")
         unit = await participants.ensure_unit(site, "other-unit", "Fjordafsnittet")
         group = await participants.ensure_group(site, "other-group", "Fjordholdet", "mbsr-8-weeks", STARTED)
-        invite = await coordination.create_site_invite(None, site, kind="patient", group=str(group),
-                                                       label="Fjord poster")
+        invite = await coordination.create_site_invite(None, site, InviteForm(kind="patient", group=group,
+                                                                              label="Fjord poster"))
         async with phone(app) as mother:
             await enrol(mother, await participants.create_invite(kind="patient", site_id=site,
                                                                  course_group_id=group))
