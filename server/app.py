@@ -17,6 +17,7 @@ from server.coordination.join import TypedCodeController
 from server.editor.controllers import EditorController
 from server.engagement.controllers import EngagementController
 from server.journeys.controllers import JourneysController
+from server.lib import paths
 from server.lib.api_docs import COMPONENTS
 from server.lib.logs import logging_overrides
 from server.lib.web import RequestContextMiddleware
@@ -59,4 +60,5 @@ def create_app() -> Litestar:
     # Wrapped around the whole application (not just the routes), so that error pages for unknown URLs
     # also get the security headers and the visitor's language.
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler, settings)
+    paths.bind(app)
     return app

@@ -123,8 +123,31 @@ def cmd_invites_create(args: argparse.Namespace) -> int:
         code = asyncio.run(_create_invite(args))
     except LookupError as exc:
         return _fail(str(exc))
-    print(f"{get_settings().base_url}/j/{code}")
+    print(_invite_link("patient", code))
     return 0
+
+
+# --- printed links: built from the app's route names, like every other link ---
+
+def _routes() -> None:
+    from server.app import create_app
+    from server.lib import paths
+
+    paths.bind(create_app())
+
+
+def _invite_link(kind: str, code: str) -> str:
+    from server.coordination.services import invite_link
+
+    _routes()
+    return invite_link(kind, code)
+
+
+def _public(route: str, **params: str) -> str:
+    from server.lib.paths import path_for
+
+    _routes()
+    return get_settings().base_url + path_for(route, **params)
 
 
 # --- web push ---
@@ -166,6 +189,7 @@ async def _push_test(endpoint_hint: str | None) -> tuple[int, str]:
 
 
 def cmd_push_test(args: argparse.Namespace) -> int:
+    _routes()  # the reminder names the page it opens by its route
     status, message = asyncio.run(_push_test(args.endpoint))
     if status:
         return _fail(message)
@@ -196,7 +220,7 @@ def cmd_users_create(args: argparse.Namespace) -> int:
         return _fail(f"{exc}; no account was made.")
     second = "required at first login" if get_settings().production else "offered at first login"
     print(f"Account {account_id} made for {args.email.strip().lower()} ({', '.join(args.role)}). "
-          f"Sign in at {get_settings().base_url}/workspace/login (second factor {second}).")
+          f"Sign in at {_public('workspace:login')} (second factor {second}).")
     return 0
 
 
@@ -209,9 +233,8 @@ def cmd_demo(_args: argparse.Namespace) -> int:
         return await ensure_demo(course_slug="mbsr-8-weeks"), await ensure_demo_staff()
 
     patient, staff = asyncio.run(both())
-    base = get_settings().base_url
-    print(f"\n  Demo patient invite (course group started 3 weeks ago):\n  {base}/j/{patient}\n")
-    print(f"  Demo staff link (the unit's QR code; no account needed):\n  {base}/u/{staff}\n")
+    print(f"\n  Demo patient invite (course group started 3 weeks ago):\n  {_invite_link('patient', patient)}\n")
+    print(f"  Demo staff link (the unit's QR code; no account needed):\n  {_invite_link('staff', staff)}\n")
     return 0
 
 

@@ -13,7 +13,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,6 +25,7 @@ from server.editor.services import NotFound as DraftNotFound
 from server.lib.api import ApiRefused, api_refused_handler
 from server.lib.guards import NotEnrolled
 from server.lib.i18n import _
+from server.lib.paths import redirect_to
 from server.lib.templates import PWA_DIR, build_environment, page
 from server.lib.web import clear_device_cookie
 from server.reminders.sender import reminder_loop
@@ -160,7 +160,7 @@ def not_enrolled_handler(request: Request, _exc: NotEnrolled) -> Response:
     if _wants_json(request):
         return Response({"error": _("We could not recognise this phone. Please open your invite link again.")},
                         status_code=401)
-    response = Redirect("/", status_code=303)
+    response = redirect_to(request, "content:start")
     if request.scope["state"].get("device") is not None:
         # The cookie names a participant we no longer have: forget it, or / and /home would
         # send her back and forth for ever.
@@ -204,7 +204,7 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
 def not_signed_in_handler(request: Request, exc: NotSignedIn) -> Response:
     if _wants_json(request):
         return Response({"error": _("Please sign in again.")}, status_code=401)
-    return Redirect(exc.target, status_code=303)  # type: ignore[return-value]
+    return redirect_to(request, exc.target)  # type: ignore[return-value]
 
 
 def forbidden_handler(request: Request, _exc: Forbidden) -> Response:

@@ -21,6 +21,7 @@ from server.accounts.guards import (
     SESSION,
     SignedIn,
     clear_session_cookie,
+    next_step,
     partial_session_guard,
     requires_role,
     second_factor_required,
@@ -30,6 +31,7 @@ from server.accounts.guards import (
 from server.accounts.schemas import CodeForm, InviteForm, LoginForm, PasswordForm, SitesForm
 from server.accounts.tables import ROLES, Account, AuditEntry
 from server.lib.i18n import N_, _
+from server.lib.paths import path_for, redirect_to
 from server.lib.signing import sign, unsign
 from server.lib.templates import page
 from server.participants.tables import Site
@@ -75,8 +77,7 @@ class WorkspaceAuthController(Controller):
         full = not second_factor_required(account)
         token = await services.create_session(account.id, second_factor=full)
         await services.audit(account.id, "session.login", account.email, second_factor_pending=not full)
-        target = "/workspace" if full else ("/workspace/login/code" if account.has_totp else "/workspace/account/code")
-        response = Redirect(target, status_code=303)
+        response = redirect_to(request, next_step(account))
         response.cookies.append(session_cookie(token))
         return response
 
@@ -96,7 +97,7 @@ class WorkspaceAuthController(Controller):
             return page(request, "workspace/code.html", status_code=400, error=_(WRONG_CODE))
         await services.clear_failures(keys)
         token = await services.pass_second_factor(session.id, session.account.id)
-        response = Redirect("/workspace", status_code=303)
+        response = redirect_to(request, "workspace:home")
         response.cookies.append(session_cookie(token))
         return response
 
@@ -106,7 +107,7 @@ class WorkspaceAuthController(Controller):
         if session := await signed_in(request):
             await services.revoke_session(session.id)
             await services.audit(session.account.id, "session.logout", session.account.email)
-        response = Redirect("/workspace/login", status_code=303)
+        response = redirect_to(request, "workspace:login")
         response.cookies.append(clear_session_cookie())
         return response
 
@@ -131,7 +132,7 @@ class WorkspaceAuthController(Controller):
     async def totp_confirm(self, request: Request, session: SignedIn,
                            data: Annotated[CodeForm, Form]) -> Template | Redirect:
         if session.account.has_totp and not session.second_factor:
-            return Redirect("/workspace/login/code", status_code=303)  # replacing it needs the current one
+            return redirect_to(request, "workspace:code")  # replacing it needs the current one
         account_id, made, secret = [*(unsign("totp-setup", data.pending) or "").split(":"), "", "", ""][:3]
         fresh = made.isdigit() and time.time() - int(made) < SETUP_MAX_AGE
         if account_id != str(session.account.id) or not secret or not fresh:
@@ -163,7 +164,7 @@ class WorkspaceAuthController(Controller):
             invite = await services.open_invite(token)
             return page(request, "workspace/invite.html", status_code=400 if invite else 410, invite=invite,
                         token=token, error=str(problem))
-        return Redirect("/workspace/login?welcome=1", status_code=303)
+        return redirect_to(request, "workspace:login", query="?welcome=1")
 
 
 async def _accounts_page(request: Request, account: services.AccountView, *, link: str | None = None,
@@ -190,7 +191,7 @@ class AdminController(Controller):
         link, error = None, None
         try:
             token = await services.invite(data.email, roles, session.account.id)
-            link = f"{get_settings().base_url}/workspace/invite/{token}"
+            link = get_settings().base_url + path_for("workspace:invite", token=token)
         except services.AccountError as problem:
             error = str(problem)
         return await _accounts_page(request, session.account, link=link, error=error)
@@ -203,7 +204,7 @@ class AdminController(Controller):
         elif action == "revoke":
             count = await services.revoke_sessions(account_id)
             await services.audit(session.account.id, "session.revoked_by_admin", str(account_id), sessions=count)
-        return Redirect("/workspace/admin/accounts", status_code=303)
+        return redirect_to(request, "admin:accounts")
 
     @post("/account-sites/{account_id:int}", name="admin:account_sites", status_code=303)
     async def account_sites(self, request: Request, session: SignedIn, account_id: FromPath[int],
@@ -214,7 +215,7 @@ class AdminController(Controller):
         chosen = data.site if isinstance(data.site, list) else [data.site]
         known = {r["id"] for r in await Site.select(Site.id)}
         await services.set_sites(account_id, [s for s in chosen if s in known], session.account.id)
-        return Redirect("/workspace/admin/accounts?saved=1", status_code=303)
+        return redirect_to(request, "admin:accounts", query="?saved=1")
 
     @get("/audit", name="admin:audit")
     async def audit(self, request: Request, session: SignedIn) -> Template:

@@ -25,9 +25,9 @@ from server.settings import Settings, get_settings
 class NotSignedIn(Exception):
     """No live session (or its second factor is still missing): the login page, then back here."""
 
-    def __init__(self, target: str = "/workspace/login") -> None:
+    def __init__(self, target: str = "workspace:login") -> None:
         super().__init__(target)
-        self.target = target
+        self.target = target  # the route name of the step still missing
 
 
 class Forbidden(Exception):
@@ -57,6 +57,13 @@ def second_factor_required(account: services.AccountView) -> bool:
     return account.has_totp or get_settings().production
 
 
+def next_step(account: services.AccountView, *, second_factor_done: bool = False) -> str:
+    """Where she goes after the password: home, her code, or setting up a second factor (a route name)."""
+    if second_factor_done or not second_factor_required(account):
+        return "workspace:home"
+    return "workspace:code" if account.has_totp else "workspace:totp_setup"
+
+
 async def signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> services.SessionView | None:
     """The session behind the cookie, looked up once per request (a partial one too)."""
     state = connection.scope["state"]
@@ -73,7 +80,7 @@ async def current_session(connection: ASGIConnection[Any, Any, Any, Any], *,
     if session is None:
         raise NotSignedIn
     if not partial and not session.second_factor and second_factor_required(session.account):
-        raise NotSignedIn("/workspace/login/code" if session.account.has_totp else "/workspace/account/code")
+        raise NotSignedIn(next_step(session.account))
     return session
 
 

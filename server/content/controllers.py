@@ -12,6 +12,7 @@ from server.content.catalog import get_catalog
 from server.content.schemas import DURATIONS, KINDS, TAGS, stress_value
 from server.lib.guards import DEVICE, ThisDevice, requires_device
 from server.lib.pagecache import PageCache, cached_response
+from server.lib.paths import path_for, redirect_to
 from server.lib.templates import page, render_page
 from server.settings import get_settings
 
@@ -27,9 +28,9 @@ def offline_urls(exercises: list[dict]) -> list[str]:
     """What the service worker should keep so these practices work without a connection."""
     urls = []
     for e in exercises:
-        urls += [f"/exercises/{e['slug']}", f"/exercises/{e['slug']}/play"]
+        urls += [path_for("content:exercise", slug=e["slug"]), path_for("content:play", slug=e["slug"])]
         if e["audio"]:
-            urls.append(f"/audio/{e['audio']}")
+            urls.append(path_for("content:audio", name=e["audio"]))
     return urls
 
 
@@ -56,7 +57,7 @@ class ContentController(Controller):
     async def start(self, request: Request) -> Template | Redirect:
         device = request.state.device
         if device is not None:
-            return Redirect("/pause" if device.kind == "staff" else "/home", status_code=303)
+            return redirect_to(request, "staff:home" if device.kind == "staff" else "content:home")
         return page(request, "content/start.html")
 
     @get("/library", name="content:library", opt={"skip_compression": True}, exclude_from_csrf=True,

@@ -24,7 +24,8 @@ from server.coordination import scope, services
 from server.coordination.schemas import GroupForm, InviteForm, NameForm, SiteForm
 from server.coordination.scope import Reach, ReachOf, Row
 from server.lib.forms import FormOf, Invalid, blank, form_of, valid
-from server.lib.templates import page, redirect_to
+from server.lib.paths import redirect_to
+from server.lib.templates import page
 from server.participants.municipalities import municipalities
 
 SITE_FORM, NAME_FORM, GROUP_FORM, INVITE_FORM = (form_of(SiteForm), form_of(NameForm), form_of(GroupForm),

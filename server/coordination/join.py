@@ -19,6 +19,7 @@ from server.accounts import services as accounts
 from server.coordination import services
 from server.coordination.schemas import TypedCodeForm
 from server.lib.i18n import N_, _
+from server.lib.paths import redirect_to
 from server.lib.signing import keyed_digest
 from server.lib.templates import page
 from server.participants import services as participants
@@ -60,5 +61,4 @@ class TypedCodeController(Controller):
         if isinstance(checked, participants.CodeProblem):
             await accounts.record_failure(keys)
             return _form(request, status_code=400, code=data.code[:20], error=_(NOT_FOUND))
-        prefix = "/u" if checked.kind == "staff" else "/j"
-        return Redirect(f"{prefix}/{code}", status_code=303)
+        return redirect_to(request, "participants:join", under=participants.DOOR[checked.kind], code=code)

@@ -31,6 +31,7 @@ from server.content.catalog import get_catalog
 from server.coordination.schemas import GroupForm, InviteForm, SiteForm
 from server.lib import localtime
 from server.lib.i18n import _
+from server.lib.paths import path_for
 from server.lib.signing import keyed_digest, sign, unsign
 from server.participants import services as participants
 from server.participants.municipalities import municipalities
@@ -41,7 +42,6 @@ START_WITHIN_DAYS = 2 * 366  # a course group starts within about two years of t
 TYPED_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: nothing to mix up when typing
 TYPED_LENGTH = 8
 SHEET_VALID_SECONDS = 3600
-_PREFIX = {"patient": "/j", "staff": "/u"}
 
 
 class CoordinationError(ValueError):
@@ -225,11 +225,13 @@ def typed_link_code(typed: str) -> str:
 
 
 def invite_link(kind: str, code: str) -> str:
-    return f"{get_settings().base_url}{_PREFIX.get(kind, '/j')}/{code}"
+    """The printed link: this installation's public address and the door for this kind of code."""
+    door = participants.DOOR.get(kind, participants.DOOR["patient"])
+    return get_settings().base_url + path_for("participants:join", under=door, code=code)
 
 
 def join_address() -> str:
-    return f"{get_settings().base_url}/join"
+    return get_settings().base_url + path_for("participants:typed_code")
 
 
 @dataclass(frozen=True, slots=True)

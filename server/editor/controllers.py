@@ -24,7 +24,8 @@ from server.editor.forms import (
 )
 from server.lib.i18n import N_, _
 from server.lib.markdown import render_markdown
-from server.lib.templates import page, redirect_to
+from server.lib.paths import redirect_to
+from server.lib.templates import page
 from server.settings import LANGUAGES, get_settings
 
 TEMPLATES = {"exercise": "editor/edit.html", "course": "editor/edit_course.html",

@@ -20,6 +20,7 @@ from server.lib.api import api_error, requires_app
 from server.lib.api_docs import api_route, inline_schema
 from server.lib.guards import DEVICE, ThisDevice, requires_device
 from server.lib.i18n import _
+from server.lib.paths import redirect_to
 from server.lib.templates import page
 
 log = logging.getLogger("pusterum.engagement")
@@ -91,4 +92,4 @@ class EngagementController(Controller):
         except BatchRejected as rejected:
             return page(request, "content/done.html", status_code=rejected.status, exercise=exercise,
                         error=rejected.message)
-        return Redirect(f"/exercises/{slug}/thanks", status_code=303)
+        return redirect_to(request, "content:thanks", slug=slug)

@@ -22,6 +22,7 @@ from server.journeys import own_data
 from server.journeys.withdrawal import withdraw
 from server.lib.guards import requires_device
 from server.lib.localtime import today
+from server.lib.paths import redirect_to
 from server.lib.templates import page
 from server.lib.web import clear_device_cookie
 from server.participants.guards import DEPENDENCIES, Enrolled
@@ -40,7 +41,7 @@ class JourneysController(Controller):
     @get("/home", name="content:home")
     async def home(self, request: Request, participant: Enrolled, feedback: FromQuery[str] = "") -> Template | Redirect:
         if participant.kind == "staff":
-            return Redirect("/pause", status_code=303)
+            return redirect_to(request, "staff:home")
         catalog = get_catalog()
         audience = participant.kind
         course, week, upcoming = None, None, []

@@ -55,8 +55,8 @@ DEVICE = Provide(_device, sync_to_thread=False)
 ThisDevice = NamedDependency[Device]
 
 
-def safe_next(target: str) -> str:
+def safe_next(target: str, fallback: str = "/") -> str:
     """Only same-site paths: a crafted link must not send her somewhere else after a form."""
     if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
+        return fallback
     return target

@@ -10,12 +10,12 @@ from typing import Any
 
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
-from litestar import Litestar, Request
-from litestar.exceptions import NoRouteMatchFoundException
-from litestar.response import Redirect, Template
+from litestar import Request
+from litestar.response import Template
 
 from server.lib.i18n import current_language, gettext, ngettext
 from server.lib.localtime import local
+from server.lib.paths import route_path
 from server.settings import get_settings
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -44,21 +44,6 @@ def number(value: float | int | None, digits: int = 0) -> str:
         return "–"
     return format_decimal(round(value, digits), format=f"#,##0{'.' + '0' * digits if digits else ''}",
                           locale=current_language.get())
-
-
-def route_path(app: Litestar, route_name: str, /, under: str = "", **path_parameters: Any) -> str:
-    """The path of a named route, for what Litestar's ``url_for`` cannot do: a route served under several
-    paths (patients join at /j/<code>, staff at /u/<code>; ``under`` picks one, url_for always gives the
-    first), and a path parameter called ``name`` (the audio files; url_for takes it for the route's name)."""
-    prefix = under.rstrip("/") + "/"
-    for route in app.routes:
-        if any(h.name == route_name for h in route.route_handlers) and (not under or route.path.startswith(prefix)):
-            try:
-                return "/" + "/".join(c if isinstance(c, str) else str(path_parameters[c.name])
-                                      for c in route.path_components)
-            except KeyError as missing:
-                raise NoRouteMatchFoundException(f"Route {route_name} needs the path parameter {missing}") from None
-    raise NoRouteMatchFoundException(f"Route {route_name} can not be found{f' under {under}' if under else ''}")
 
 
 @pass_context
@@ -100,7 +85,3 @@ def render_page(request: Request, template: str, **context: Any) -> str:
     return engine.get_template(template).render(lang=request.state.language, device=request.state.device,
                                                 request=request, csrf_input="", **context)
 
-
-def redirect_to(request: Request, route: str, *, query: str = "", fragment: str = "", **params: Any) -> Redirect:
-    """303 to a named route (POST, then redirect, then GET); a path only, so the browser keeps its host."""
-    return Redirect(request.app.route_reverse(route, **params) + query + fragment, status_code=303)

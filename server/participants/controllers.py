@@ -10,12 +10,14 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.lib.guards import requires_device, safe_next
+from server.lib.paths import path_for, redirect_to
 from server.lib.templates import page
 from server.lib.web import device_cookie, language_cookie, use_language
 from server.participants import services
 from server.participants.guards import DEPENDENCIES, Enrolled
 from server.participants.municipalities import municipalities
 from server.participants.schemas import ConsentForm, LanguageForm, MunicipalityForm
+from server.participants.services import DOOR
 from server.settings import get_settings
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -30,68 +32,67 @@ def _code_problem(request: Request, problem: services.CodeProblem) -> Template:
 
 
 # Patients join at /j/<code>, staff at /u/<code> (a unit's code, e.g. from a QR code on the break-room wall).
-_PREFIX = {"patient": "/j", "staff": "/u"}
-_AFTER_JOIN = {"patient": "/welcome/municipality", "staff": "/pause"}
+_DOORS = [f"{DOOR['patient']}/{{code:str}}", f"{DOOR['staff']}/{{code:str}}"]
+START = {"patient": "content:home", "staff": "staff:home"}  # where each kind of participant begins
+_AFTER_JOIN = {"patient": "participants:municipality", "staff": "staff:home"}
 
 
-def _prefix(request: Request) -> str:
-    return request.url.path[:2]
+def _kind(request: Request) -> str:
+    """Which door she came through: the staff door or the patients' one."""
+    return "staff" if request.url.path.startswith(DOOR["staff"] + "/") else "patient"
 
 
 def _wrong_door(request: Request, code: str, checked: services.ValidCode) -> Redirect | None:
     """A staff code opened as /j/... (or the other way round) is sent to its own door, not refused."""
-    right = _PREFIX.get(checked.kind, "/j")
-    if _prefix(request) != right:
-        rest = request.url.path.split(code, 1)[1]
+    if _kind(request) != checked.kind:
         query = f"?{request.url.query}" if request.url.query else ""
-        return Redirect(f"{right}/{code}{rest}{query}", status_code=303)
+        return redirect_to(request, request.scope["route_handler"].name, query=query, under=DOOR[checked.kind],
+                           code=code)
     return None
 
 
 class JoinController(Controller):
-    @get(["/j/{code:str}", "/u/{code:str}"], name="participants:join")
+    @get(_DOORS, name="participants:join")
     async def choose_language(self, request: Request, code: FromPath[str]) -> Template | Redirect:
         if request.state.device is not None:  # already here: straight to her start (the QR code, scanned again)
-            return Redirect(_AFTER_JOIN["staff"] if request.state.device.kind == "staff" else "/home",
-                            status_code=303)
+            return redirect_to(request, START.get(request.state.device.kind, "content:home"))
         checked = await services.check_code(code)
         if isinstance(checked, services.CodeProblem):
             return _code_problem(request, checked)
         return _wrong_door(request, code, checked) or page(
-            request, "participants/join_language.html", code=code, prefix=_prefix(request))
+            request, "participants/join_language.html", code=code, prefix=DOOR[_kind(request)])
 
-    @get(["/j/{code:str}/consent", "/u/{code:str}/consent"], name="participants:consent")
+    @get([f"{door}/consent" for door in _DOORS], name="participants:consent")
     async def consent(self, request: Request, code: FromPath[str], lang: FromQuery[str] = "") -> Template | Redirect:
         if request.state.device is not None:
-            return Redirect("/home", status_code=303)
+            return redirect_to(request, "content:home")
         checked = await services.check_code(code)
         if isinstance(checked, services.CodeProblem):
             return _code_problem(request, checked)
         if wrong := _wrong_door(request, code, checked):
             return wrong
         if lang not in ("da", "en"):
-            return Redirect(f"{_prefix(request)}/{code}", status_code=303)
+            return redirect_to(request, "participants:join", under=DOOR[_kind(request)], code=code)
         use_language(request, lang)  # this page already speaks the language she chose
         response = page(request, "participants/join_consent.html", code=code, error=False,
-                        prefix=_prefix(request), kind=checked.kind)
+                        prefix=DOOR[_kind(request)], kind=checked.kind)
         response.cookies.append(language_cookie(get_settings(), lang))
         return response
 
-    @post(["/j/{code:str}", "/u/{code:str}"], name="participants:enrol", status_code=303)
+    @post(_DOORS, name="participants:enrol", status_code=303)
     async def enrol(self, request: Request, code: FromPath[str],
                     data: Annotated[ConsentForm, Form]) -> Template | Redirect:
         if request.state.device is not None:
-            return Redirect("/home", status_code=303)
+            return redirect_to(request, "content:home")
         if data.consent != "yes":
             use_language(request, data.lang)
-            kind = "staff" if _prefix(request) == "/u" else "patient"
             return page(request, "participants/join_consent.html", status_code=400, code=code, error=True,
-                        prefix=_prefix(request), kind=kind)
+                        prefix=DOOR[_kind(request)], kind=_kind(request))
         try:
             participant_id, kind = await services.enrol(code, language=data.lang)
         except services.EnrolmentRefused as refused:
             return _code_problem(request, refused.problem)
-        response = Redirect(_AFTER_JOIN.get(kind, "/home"), status_code=303)
+        response = redirect_to(request, _AFTER_JOIN.get(kind, "content:home"))
         response.cookies.append(device_cookie(get_settings(), participant_id, data.lang, kind))
         return response
 
@@ -130,9 +131,9 @@ class SettingsController(Controller):
         if not data.skip:
             if data.municipality and data.municipality not in municipalities():
                 return _municipality_page(request, participant.municipality_code, error=True,
-                                          welcome=safe_next(data.next) != "/settings")
+                                          welcome=safe_next(data.next) != path_for("participants:settings"))
             await services.set_municipality(participant.id, data.municipality or None)
-        return Redirect(safe_next(data.next), status_code=303)
+        return Redirect(safe_next(data.next, path_for("content:home")), status_code=303)
 
     @get("/settings", name="participants:settings")
     async def settings(self, request: Request, participant: Enrolled) -> Template:

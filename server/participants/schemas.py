@@ -22,7 +22,7 @@ class LanguageForm(msgspec.Struct, frozen=True):
 class MunicipalityForm(msgspec.Struct, frozen=True):
     municipality: Annotated[str, msgspec.Meta(max_length=4)] = ""
     skip: Annotated[str, msgspec.Meta(max_length=10)] = ""
-    next: Annotated[str, msgspec.Meta(max_length=200)] = "/home"
+    next: Annotated[str, msgspec.Meta(max_length=200)] = ""  # a path of ours; otherwise her home
 
 
 class WithdrawForm(msgspec.Struct, frozen=True):

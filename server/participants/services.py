@@ -27,6 +27,10 @@ class CodeProblem(enum.Enum):
     REVOKED = "revoked"
 
 
+# The two doors: patients join at /j/<code>, staff at /u/<code> (the route paths, and the printed links).
+DOOR = {"patient": "/j", "staff": "/u"}
+
+
 @dataclass(frozen=True, slots=True)
 class ValidCode:
     id: int

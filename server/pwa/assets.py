@@ -15,7 +15,8 @@ from typing import NamedTuple
 
 from litestar import Litestar
 
-from server.lib.templates import PWA_DIR, route_path
+from server.lib.paths import route_path
+from server.lib.templates import PWA_DIR
 
 # The app shell: everything a saved page needs to render and run offline.
 SHELL = (

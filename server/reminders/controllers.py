@@ -12,6 +12,7 @@ from server.lib.api import api_error, requires_app
 from server.lib.api_docs import api_route, inline_schema
 from server.lib.guards import DEVICE, ThisDevice, requires_device
 from server.lib.i18n import N_, _
+from server.lib.paths import redirect_to
 from server.lib.templates import page
 from server.reminders import services
 from server.reminders.schemas import ActionIn, Done, Enabled, SubscriptionIn
@@ -66,17 +67,17 @@ class RemindersController(Controller):
                                      field("quiet_start"), field("quiet_end"))
         except services.Invalid as invalid:
             return await self._page(request, device, status_code=400, error=str(invalid), choice=choice)
-        return Redirect("/reminders?saved=1", status_code=303)
+        return redirect_to(request, "reminders:page", query="?saved=1")
 
     @post("/reminders/off", name="reminders:off", status_code=303, guards=[requires_device])
     async def off(self, request: Request, device: ThisDevice) -> Redirect:
         await services.turn_off(device.participant_id)
-        return Redirect("/reminders", status_code=303)
+        return redirect_to(request, "reminders:page")
 
     @post("/reminders/not-today", name="reminders:not_today", status_code=303, guards=[requires_device])
     async def not_today(self, request: Request, device: ThisDevice) -> Redirect:
         await services.not_today(device.participant_id)
-        return Redirect("/reminders?saved=1", status_code=303)
+        return redirect_to(request, "reminders:page", query="?saved=1")
 
     @post("/api/push/subscription", name="reminders:subscribe", status_code=200, exclude_from_csrf=True,
           guards=[requires_app()], **_SUBSCRIBE_DOC)

@@ -29,6 +29,7 @@ from server import db
 from server.engagement.tables import Event
 from server.lib.i18n import N_, translations
 from server.lib.localtime import local
+from server.lib.paths import path_for
 from server.reminders.schedule import next_due, plan_of
 from server.reminders.tables import PushSubscription, ReminderPlan
 from server.reminders.vapid import Signer, load_key
@@ -71,7 +72,7 @@ ACTIONS = {"snooze": N_("In 30 minutes"), "not_today": N_("Not today")}
 def payload(kind: str, language: str) -> bytes:
     """What the lock screen shows: an invitation, never a name, a condition or anything clinical."""
     t = translations(language if language in LANGUAGES else "da").ugettext
-    url = "/pause" if kind == "staff" else "/home"
+    url = path_for("staff:home" if kind == "staff" else "content:home")
     return json.dumps({"title": t(TITLE), "body": t(BODY.get(kind, BODY["patient"])), "url": url, "tag": TOPIC,
                        "actions": {key: t(label) for key, label in ACTIONS.items()}}).encode()
 

@@ -21,7 +21,8 @@ from server.accounts.services import audit
 from server.content.catalog import get_catalog
 from server.lib import charts, localtime
 from server.lib.i18n import N_, _, current_language
-from server.lib.templates import page, redirect_to
+from server.lib.paths import redirect_to
+from server.lib.templates import page
 from server.participants.municipalities import municipalities
 from server.participants.tables import CourseGroup, Site, Unit
 from server.reports import figures, rollups

@@ -19,6 +19,7 @@ from server.engagement.schemas import EventIn
 from server.engagement.services import BatchRejected, ingest
 from server.lib.guards import DEVICE, ThisDevice, requires_kind
 from server.lib.i18n import N_, _
+from server.lib.paths import redirect_to
 from server.lib.templates import page
 from server.staff import services
 from server.staff.schemas import PauseDoneForm
@@ -57,8 +58,8 @@ class StaffController(Controller):
         picked = services.pick(services.pauses(get_catalog(), length=length, filters=chosen))
         if picked is None:
             query = {"f": chosen, "length": length if length in services.LENGTHS else "", "none": "1"}
-            return Redirect(f"/pause?{urlencode(query, doseq=True)}", status_code=303)
-        return Redirect(f"/pauses/{picked['slug']}", status_code=303)
+            return redirect_to(request, "staff:home", query=f"?{urlencode(query, doseq=True)}")
+        return redirect_to(request, "staff:pause", slug=picked["slug"])
 
     @get("/pauses/{slug:str}", name="staff:pause")
     async def pause(self, request: Request, slug: FromPath[str]) -> Template:
@@ -83,7 +84,7 @@ class StaffController(Controller):
         except BatchRejected as rejected:
             return page(request, "staff/after.html", status_code=rejected.status, exercise=exercise,
                         before=data.before, error=rejected.message)
-        return Redirect("/pauses/mine?saved=1", status_code=303)
+        return redirect_to(request, "staff:mine", query="?saved=1")
 
     @get("/pauses/mine", name="staff:mine")
     async def mine(self, request: Request, device: ThisDevice, saved: FromQuery[str] = "") -> Template:

@@ -16,6 +16,7 @@ from server.engagement.services import BatchRejected, ingest
 from server.lib import charts
 from server.lib.guards import requires_device
 from server.lib.i18n import N_, _
+from server.lib.paths import path_for
 from server.lib.templates import page
 from server.participants.guards import DEPENDENCIES, Enrolled
 from server.wellbeing import services
@@ -28,21 +29,29 @@ def _instrument(slug: str = services.INSTRUMENT) -> dict:
     return instrument
 
 
-# What each questionnaire page says around the published items, and where an answer leads.
+# What each questionnaire page says around the published items, where it is posted (a route name) and
+# where an answer leads (a route name and its query).
 PAGES = {
-    services.INSTRUMENT: {"action": "/wellbeing/checkin", "heading": N_("How have you been?"),
+    services.INSTRUMENT: {"action": "wellbeing:checkin_post", "heading": N_("How have you been?"),
                           "lead": N_("Five short questions about the last two weeks. There are no right or wrong "
-                                     "answers, and it takes about a minute."), "done": "/wellbeing?saved=1"},
-    services.SATISFACTION: {"action": "/wellbeing/feedback", "heading": N_("What do you think of Pusterum?"),
+                                     "answers, and it takes about a minute."),
+                          "done": ("wellbeing:history", "?saved=1")},
+    services.SATISFACTION: {"action": "wellbeing:feedback_post", "heading": N_("What do you think of Pusterum?"),
                             "lead": N_("Four short statements. Your answers help the clinic make Pusterum better."),
-                            "done": "/home?feedback=1"},
+                            "done": ("content:home", "?feedback=1")},
 }
+
+
+def _done(slug: str) -> str:
+    route, query = PAGES[slug]["done"]
+    return path_for(route) + query
 
 
 def _form(request: Request, slug: str, *, status_code: int = 200, first: bool = False,
           chosen: dict | None = None, error: str | None = None) -> Template:
+    where = {"action": path_for(PAGES[slug]["action"]), "done": _done(slug)}
     return page(request, "wellbeing/checkin.html", status_code=status_code, instrument=_instrument(slug),
-                page_text=PAGES[slug], first=first, chosen=chosen or {}, error=error)
+                page_text={**PAGES[slug], **where}, first=first, chosen=chosen or {}, error=error)
 
 
 async def _answer(request: Request, participant: Enrolled, slug: str) -> Template | Redirect:
@@ -61,7 +70,7 @@ async def _answer(request: Request, participant: Enrolled, slug: str) -> Templat
         await ingest([event], participant.id, get_catalog())
     except BatchRejected as rejected:
         return _form(request, slug, status_code=rejected.status, chosen=chosen, error=rejected.message)
-    return Redirect(PAGES[slug]["done"], status_code=303)
+    return Redirect(_done(slug), status_code=303)
 
 
 class WellbeingController(Controller):

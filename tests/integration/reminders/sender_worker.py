@@ -10,12 +10,15 @@ import asyncio
 
 import aiohttp
 
+from server.app import create_app
+from server.lib import paths
 from server.reminders.sender import Sender
 from server.reminders.vapid import Signer, load_key
 from server.settings import get_settings
 
 
 async def main() -> None:
+    paths.bind(create_app())  # as in the app: a reminder names the page it opens by its route
     claimed, idle = 0, 0
     async with aiohttp.ClientSession() as session:
         sender = Sender(session, Signer(load_key(), get_settings().push_contact))
