@@ -21,8 +21,8 @@ from server.accounts.guards import Forbidden, NotSignedIn
 from server.content.catalog import get_catalog
 from server.content.schemas import KINDS, RESOURCE_CATEGORIES, TAGS
 from server.content.services import content_revision, load_catalog
-from server.editor.services import NotFound as DraftNotFound
-from server.lib.api import ApiRefused, api_refused_handler
+from server.lib.api import api_error
+from server.lib.errors import NotFound, Problem, status_of
 from server.lib.guards import NotEnrolled
 from server.lib.i18n import _
 from server.lib.paths import redirect_to
@@ -212,14 +212,20 @@ def forbidden_handler(request: Request, _exc: Forbidden) -> Response:
                                        "change your roles."))
 
 
-def not_found_handler(request: Request, _exc: Exception) -> Response:
-    return http_exception_handler(request, NotFoundException())
+def problem_handler(request: Request, problem: Problem) -> Response:
+    """Any problem a handler did not answer itself: as the API's ApiError, or as a page. "Not found" pages
+    all read the same, whatever was not found."""
+    status = status_of(problem)
+    if _wants_json(request):
+        return api_error(status, problem.message, problem.detail, problem.ids)
+    if isinstance(problem, NotFound):
+        return http_exception_handler(request, NotFoundException())
+    return _error_page(request, status, problem.message)
 
 
 EXCEPTION_HANDLERS = {
-    ApiRefused: api_refused_handler,
+    Problem: problem_handler,
     NotEnrolled: not_enrolled_handler,
-    DraftNotFound: not_found_handler,  # a slug that is neither published nor drafted
     NotSignedIn: not_signed_in_handler,
     Forbidden: forbidden_handler,
     HTTPException: http_exception_handler,

@@ -20,6 +20,7 @@ from server.accounts.tables import (
     AuditEntry,
     LoginThrottle,
 )
+from server.lib import errors
 from server.lib.i18n import _
 from server.lib.signing import fingerprint, keyed_digest
 
@@ -71,7 +72,7 @@ async def audit(actor: int | None, action: str, target: str = "", **detail: Any)
 
 # --- accounts ---
 
-class AccountError(ValueError):
+class AccountError(errors.Refused):
     """A message for people: why this account cannot be made or changed."""
 
 

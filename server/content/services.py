@@ -13,9 +13,10 @@ from server import db
 from server.content.catalog import Catalog, build_catalog, set_catalog
 from server.content.loader import Document
 from server.content.tables import ContentItem, ContentVersion
+from server.lib import errors
 
 
-class ContentConflict(Exception):
+class ContentConflict(errors.Conflict):
     """A document cannot be published as it stands (for example, its slug belongs to another kind)."""
 
 

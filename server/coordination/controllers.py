@@ -23,6 +23,7 @@ from server.content.catalog import get_catalog
 from server.coordination import scope, services
 from server.coordination.schemas import GroupForm, InviteForm, NameForm, SiteForm
 from server.coordination.scope import Reach, ReachOf, Row
+from server.lib.errors import status_of
 from server.lib.forms import FormOf, Invalid, blank, form_of, valid
 from server.lib.paths import redirect_to
 from server.lib.templates import page
@@ -196,9 +197,9 @@ class CoordinationController(Controller):
     async def sheet(self, request: Request, session: SignedIn, reach: ReachOf, token: FromQuery[str] = "") -> Template:
         try:
             sheet = await services.open_sheet(token[:400])
-        except services.SheetProblem as problem:
-            return page(request, "workspace/coordinate/sheet_problem.html", status_code=problem.status,
-                        account=session.account, expired=problem.status == 410)
+        except (services.NotOurSheet, services.SheetGone) as problem:
+            return page(request, "workspace/coordinate/sheet_problem.html", status_code=status_of(problem),
+                        account=session.account, expired=isinstance(problem, services.SheetGone))
         if not reach.covers(sheet.site_id):
             raise NotFoundException
         return page(request, "workspace/coordinate/sheet.html", account=session.account, sheet=sheet,

@@ -29,7 +29,7 @@ from server.accounts.services import audit
 from server.accounts.tables import AccountSite
 from server.content.catalog import get_catalog
 from server.coordination.schemas import GroupForm, InviteForm, SiteForm
-from server.lib import localtime
+from server.lib import errors, localtime
 from server.lib.i18n import _
 from server.lib.paths import path_for
 from server.lib.signing import keyed_digest, sign, unsign
@@ -44,7 +44,7 @@ TYPED_LENGTH = 8
 SHEET_VALID_SECONDS = 3600
 
 
-class CoordinationError(ValueError):
+class CoordinationError(errors.Refused):
     """A message for people: why this cannot be saved."""
 
 
@@ -317,20 +317,22 @@ class Sheet:
     site_id: int
 
 
-class SheetProblem(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status  # 400: not a token we made; 410: too old, or the code is no longer in use
+class NotOurSheet(errors.Malformed):
+    """Not a sheet token we made."""
+
+
+class SheetGone(errors.Gone):
+    """The token is too old, or the code is no longer in use."""
 
 
 async def open_sheet(token: str, now: float | None = None) -> Sheet:
     value = unsign("invite-sheet", token)
     parts = value.split(":") if value else []
     if len(parts) != 4 or not parts[0].isdigit() or not parts[1].isdigit() or parts[2] not in ("t", "l"):
-        raise SheetProblem(400)
+        raise NotOurSheet("not a sheet token")
     issued, invite_id, fmt, secret = int(parts[0]), int(parts[1]), parts[2], parts[3]
     if (now if now is not None else time.time()) - issued > SHEET_VALID_SECONDS:
-        raise SheetProblem(410)
+        raise SheetGone("the sheet or its code has expired")
     code = typed_link_code(secret) if fmt == "t" else secret
     row = await InviteCode.select(
         InviteCode.kind, InviteCode.code_hash, InviteCode.revoked_at, InviteCode.site, InviteCode.site.name,
@@ -338,9 +340,9 @@ async def open_sheet(token: str, now: float | None = None) -> Sheet:
         InviteCode.course_group.name,
     ).where(InviteCode.id == invite_id).first()
     if row is None or row["code_hash"] != participants.hash_code(code):
-        raise SheetProblem(400)
+        raise NotOurSheet("not a sheet token")
     if row["revoked_at"] is not None:
-        raise SheetProblem(410)
+        raise SheetGone("the sheet or its code has expired")
     place = row["unit.name"] or row["course_group.name"] or ""
     return Sheet(invite_id, row["kind"], invite_link(row["kind"], code), format_typed(secret) if fmt == "t" else None,
                  place, row["site.name"] or "", row["site"])

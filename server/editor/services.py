@@ -26,6 +26,7 @@ from server.content.validation import (
     validate_resource,
 )
 from server.editor.tables import ContentDraft
+from server.lib import errors
 from server.settings import LANGUAGES, get_settings
 
 TEXT_FIELDS = ("title", "summary", "why")
@@ -126,7 +127,7 @@ class Draft:
     updated_by: str | None
 
 
-class Stale(Exception):
+class Stale(errors.Conflict):
     """Someone saved this draft after the page was loaded: her save is refused, theirs is shown."""
 
     def __init__(self, current: Draft) -> None:
@@ -134,8 +135,11 @@ class Stale(Exception):
         self.current = current
 
 
-class NotFound(Exception):
-    pass
+class NotFound(errors.NotFound):
+    """A slug that is neither published nor drafted."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"no content called {slug}")
 
 
 async def _published(slug: str) -> tuple[int | None, dict[str, Any] | None, str | None]:

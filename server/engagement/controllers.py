@@ -15,9 +15,10 @@ from litestar.response import Redirect, Response, Template
 
 from server.content.catalog import get_catalog
 from server.engagement.schemas import MAX_BODY_BYTES, REQUIRED, BatchAccepted, EventBatch, EventIn, RatingForm
-from server.engagement.services import BatchRejected, ingest
+from server.engagement.services import ingest
 from server.lib.api import api_error, requires_app
 from server.lib.api_docs import api_route, inline_schema
+from server.lib.errors import Conflict, Problem, status_of
 from server.lib.guards import DEVICE, ThisDevice, requires_device
 from server.lib.i18n import _
 from server.lib.paths import redirect_to
@@ -59,12 +60,12 @@ class EngagementController(Controller):
             return api_error(400, _("The activity could not be read."), "body is not valid JSON")
         try:
             ids, stored = await ingest(batch.events, device.participant_id, get_catalog(), sent_at=batch.sent_at)
-        except BatchRejected as rejected:
-            if rejected.status == 409:
+        except Problem as rejected:
+            if isinstance(rejected, Conflict):
                 # A client bug or replayed ids: never merged, and an operator should look, so it is logged
                 # (a count only: no ids, nothing about the person).
                 log.warning("events refused with 409: %d id(s) reused with other content", len(rejected.ids or ()))
-            return api_error(rejected.status, rejected.message, rejected.detail, rejected.ids)
+            return api_error(status_of(rejected), rejected.message, rejected.detail, rejected.ids)
         return Response(content=BatchAccepted(ids=ids, stored=stored, duplicates=len(ids) - stored))
 
     @post("/exercises/{slug:str}/rating", name="engagement:rate", status_code=303, guards=[requires_device])
@@ -89,7 +90,7 @@ class EngagementController(Controller):
                                   comment=data.comment.strip() or None))
         try:
             await ingest(events, device.participant_id, catalog, now)
-        except BatchRejected as rejected:
-            return page(request, "content/done.html", status_code=rejected.status, exercise=exercise,
+        except Problem as rejected:
+            return page(request, "content/done.html", status_code=status_of(rejected), exercise=exercise,
                         error=rejected.message)
         return redirect_to(request, "content:thanks", slug=slug)

@@ -10,6 +10,7 @@ from server.content.catalog import Catalog
 from server.content.scoring import NotScorable, score
 from server.engagement.schemas import REQUIRED, EventIn
 from server.engagement.store import Row, write_batch
+from server.lib.errors import Conflict, Gone, NotYours, Refused, Unrecognised
 from server.lib.i18n import _
 from server.lib.localtime import local
 
@@ -18,15 +19,6 @@ FUTURE_TOLERANCE = timedelta(hours=24)
 CLOCK_TOLERANCE = timedelta(minutes=5)
 # Older than the phone's outbox keeps anything: stored, but flagged as a suspect clock.
 OUTBOX_RETENTION = timedelta(days=60)
-
-
-class BatchRejected(Exception):
-    """The batch as a whole is refused; ``status`` is the HTTP status, the message is for people."""
-
-    def __init__(self, status: int, message: str, detail: str | None = None,
-                 ids: list[uuid.UUID] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.detail, self.ids = status, message, detail, ids
 
 
 def fingerprint(event: EventIn) -> str:
@@ -61,36 +53,36 @@ def check_batch(events: list[EventIn], participant_id: uuid.UUID, catalog: Catal
     for index, event in enumerate(events):
         where = f"events[{index}] ({event.type})"
         if event.participant is not None and event.participant != participant_id:
-            raise BatchRejected(403, _("This phone is linked to another invite, so this was not saved."),
+            raise NotYours(_("This phone is linked to another invite, so this was not saved."),
                                 f"{where}: participant is not the signed-in participant")
         missing = [name for name in REQUIRED[event.type] if getattr(event, name) is None]
         if missing:
-            raise BatchRejected(422, _("Some activity could not be saved because it was incomplete."),
+            raise Refused(_("Some activity could not be saved because it was incomplete."),
                                 f"{where}: missing {', '.join(missing)}")
         if event.exercise_version is not None and event.exercise_version not in catalog.exercise_versions:
-            raise BatchRejected(422, _("Some activity refers to an exercise we do not know."),
+            raise Refused(_("Some activity refers to an exercise we do not know."),
                                 f"{where}: unknown exercise_version {event.exercise_version}")
         if (event.answers is not None or event.questionnaire_version is not None) and (
                 event.type != "questionnaire_answered"):
-            raise BatchRejected(422, _("Some activity could not be saved because it was not in the right form."),
+            raise Refused(_("Some activity could not be saved because it was not in the right form."),
                                 f"{where}: answers and questionnaire_version belong to questionnaire_answered")
         if event.questionnaire_version is not None:
             slug = catalog.questionnaire_versions.get(event.questionnaire_version)
             instrument = catalog.questionnaires.get(slug or "")
             if instrument is None:
-                raise BatchRejected(422, _("Some answers refer to a questionnaire we do not know."),
+                raise Refused(_("Some answers refer to a questionnaire we do not know."),
                                     f"{where}: unknown questionnaire_version {event.questionnaire_version}")
             try:
                 scores[event.id] = score(instrument, list(event.answers or [])).percent
             except NotScorable as exc:
-                raise BatchRejected(422, _("Some answers could not be saved because they were incomplete."),
+                raise Refused(_("Some answers could not be saved because they were incomplete."),
                                     f"{where}: {exc}") from None
         if event.occurred_at + offset > now + FUTURE_TOLERANCE:
-            raise BatchRejected(422, _("The phone's clock seems to be wrong, so the activity was not saved."),
+            raise Refused(_("The phone's clock seems to be wrong, so the activity was not saved."),
                                 f"{where}: occurred_at is more than 24 hours in the future")
         earlier = seen.get(event.id)
         if earlier is not None and earlier != event:
-            raise BatchRejected(409, _("The same activity was sent twice with different content."),
+            raise Conflict(_("The same activity was sent twice with different content."),
                                 f"{where}: id {event.id} appears twice with different content", [event.id])
         seen[event.id] = event
     return scores
@@ -118,11 +110,11 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
                 fingerprint=fingerprint(e)) for e in unique]
     outcome = await write_batch(participant_id, rows, now)
     if outcome.status == "unknown_participant":
-        raise BatchRejected(401, _("We could not recognise this phone. Please open your invite link again."))
+        raise Unrecognised(_("We could not recognise this phone. Please open your invite link again."))
     if outcome.status == "withdrawn":
-        raise BatchRejected(410, _("You have withdrawn from Pusterum, so nothing more is saved."))
+        raise Gone(_("You have withdrawn from Pusterum, so nothing more is saved."))
     if outcome.status == "conflict":
-        raise BatchRejected(409, _("Some activity was already saved with different content."),
+        raise Conflict(_("Some activity was already saved with different content."),
                             f"{len(outcome.clashes)} event id(s) already hold other content", outcome.clashes)
     return [r.id for r in rows], outcome.stored
 

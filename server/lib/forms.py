@@ -24,6 +24,7 @@ import msgspec
 from litestar import Request
 from litestar.di import NamedDependency, Provide
 
+from server.lib import errors
 from server.lib.i18n import N_, _
 
 T = TypeVar("T", bound=msgspec.Struct)
@@ -42,7 +43,7 @@ class Parsed(Generic[T]):
         return " ".join(dict.fromkeys(self.errors.values()))
 
 
-class Invalid(ValueError):
+class Invalid(errors.Refused):
     """A form with fields that are not right; ``str()`` says what, in her language."""
 
 

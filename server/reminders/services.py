@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from server import db
+from server.lib import errors
 from server.lib.i18n import _
 from server.lib.localtime import next_midnight
 from server.reminders.schedule import HHMM, MAX_SLOTS, Plan, next_due, plan_of, window_slots
@@ -25,7 +26,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-class Invalid(ValueError):
+class Invalid(errors.Refused):
     """What she entered cannot be a plan; the message says why, in her language."""
 
 

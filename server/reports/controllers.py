@@ -19,7 +19,7 @@ from server import db
 from server.accounts.guards import SESSION, requires_role
 from server.accounts.services import audit
 from server.content.catalog import get_catalog
-from server.lib import charts, localtime
+from server.lib import charts, errors, localtime
 from server.lib.i18n import N_, _, current_language
 from server.lib.paths import redirect_to
 from server.lib.templates import page
@@ -43,7 +43,7 @@ FILTER_NAMES = {"site": N_("site"), "unit": N_("unit"), "municipality": N_("muni
                 "kind": N_("role (patient or staff)"), "group": N_("course group")}
 
 
-class BadFilter(ValueError):
+class BadFilter(errors.Refused):
     """A filter that names nothing she may see, or a period that is not one."""
 
 

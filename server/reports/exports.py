@@ -26,6 +26,7 @@ from typing import Any
 
 from server.content.tables import ContentVersion
 from server.engagement.tables import Event
+from server.lib import errors
 from server.lib.i18n import N_, _
 from server.lib.localtime import local, start_of_day, today
 from server.lib.signing import keyed_digest
@@ -37,7 +38,7 @@ PSEUDONYM_PURPOSE = "research-pseudonym"
 MAX_SITES = 100
 
 
-class ExportError(ValueError):
+class ExportError(errors.Refused):
     """A message for people: why this export cannot be made as asked."""
 
 

@@ -16,7 +16,8 @@ from litestar.response import Redirect, Template
 from server.content.catalog import get_catalog
 from server.content.schemas import stress_value
 from server.engagement.schemas import EventIn
-from server.engagement.services import BatchRejected, ingest
+from server.engagement.services import ingest
+from server.lib.errors import Problem, status_of
 from server.lib.guards import DEVICE, ThisDevice, requires_kind
 from server.lib.i18n import N_, _
 from server.lib.paths import redirect_to
@@ -81,8 +82,8 @@ class StaffController(Controller):
                        stress_after=stress_value(data.after))
         try:
             await ingest([done], device.participant_id, catalog, now)
-        except BatchRejected as rejected:
-            return page(request, "staff/after.html", status_code=rejected.status, exercise=exercise,
+        except Problem as rejected:
+            return page(request, "staff/after.html", status_code=status_of(rejected), exercise=exercise,
                         before=data.before, error=rejected.message)
         return redirect_to(request, "staff:mine", query="?saved=1")
 

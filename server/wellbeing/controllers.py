@@ -12,8 +12,9 @@ from litestar.response import Redirect, Template
 
 from server.content.catalog import get_catalog
 from server.engagement.schemas import EventIn
-from server.engagement.services import BatchRejected, ingest
+from server.engagement.services import ingest
 from server.lib import charts
+from server.lib.errors import NotFound, Problem, status_of
 from server.lib.guards import requires_device
 from server.lib.i18n import N_, _
 from server.lib.paths import path_for
@@ -25,7 +26,7 @@ from server.wellbeing import services
 def _instrument(slug: str = services.INSTRUMENT) -> dict:
     instrument = get_catalog().questionnaires.get(slug)
     if instrument is None:
-        raise LookupError(f"{slug} is not published")
+        raise NotFound(f"{slug} is not published")
     return instrument
 
 
@@ -68,8 +69,8 @@ async def _answer(request: Request, participant: Enrolled, slug: str) -> Templat
                     answers=[int(chosen[i]) for i in sorted(chosen)])
     try:
         await ingest([event], participant.id, get_catalog())
-    except BatchRejected as rejected:
-        return _form(request, slug, status_code=rejected.status, chosen=chosen, error=rejected.message)
+    except Problem as rejected:
+        return _form(request, slug, status_code=status_of(rejected), chosen=chosen, error=rejected.message)
     return Redirect(_done(slug), status_code=303)
 
 
