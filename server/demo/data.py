@@ -39,7 +39,7 @@ from server.accounts.tables import AccountSite
 from server.content.scoring import score
 from server.content.services import load_catalog
 from server.db.connections import BUSY_SECONDS, begin_immediate, sqlite_connection
-from server.engagement.store import COLUMNS
+from server.engagement.store import COLUMNS, SQLITE_INSERT
 from server.lib.localtime import local, start_of_day, today
 from server.participants.municipalities import municipalities
 from server.participants.services import CONSENT_VERSION, DEMO_HOSPITAL_SLUG, DEMO_SITE_SLUG, hash_code
@@ -615,9 +615,7 @@ def _event_stream(people: list[Person], events: _Events, seed: int) -> Iterator[
         yield out
 
 
-# --- writing ---
-
-_SQLITE_INSERT = f"INSERT INTO event ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
+# --- writing: through the event log's own statement and column list (server.engagement.store) ---
 
 
 _V4_MASK = ~((0xF000 << 64) | (0xC000 << 48))
@@ -667,7 +665,7 @@ async def _write_sqlite(chunks: Iterator[list[Raw]], period: Period) -> int:
         begin_immediate(conn, patience=BUSY_SECONDS * 2)
         try:
             written = await _write_chunks(chunks, lambda raw: _sqlite_rows(raw, period.iso),
-                                          lambda rows: asyncio.to_thread(conn.executemany, _SQLITE_INSERT, rows))
+                                          lambda rows: asyncio.to_thread(conn.executemany, SQLITE_INSERT, rows))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:

@@ -25,9 +25,10 @@ from server.db.connections import begin_immediate, sqlite_connection
 COLUMNS = ("id", "participant", "type", "content_version", "occurred_at", "received_at", "step", "seconds",
            "value", "note", "clock_suspect", "fingerprint", "stress_before", "stress_after",
            "answers", "day")
-# Built once from the constant column list above; values always travel as parameters.
-_SQLITE_INSERT = (f"INSERT INTO event ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))}) "  # noqa: S608
-                  "ON CONFLICT(id) DO NOTHING")
+# Built once from the constant column list above; values always travel as parameters. SQLITE_INSERT is
+# also the demo-data loader's statement (which knows every id is new), _SQLITE_INSERT this writer's.
+SQLITE_INSERT = f"INSERT INTO event ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
+_SQLITE_INSERT = SQLITE_INSERT + " ON CONFLICT(id) DO NOTHING"
 _SQLITE_HELD = "SELECT id, participant, fingerprint FROM event WHERE id IN (SELECT value FROM json_each(?))"
 _PG_INSERT = (
     f"INSERT INTO event ({', '.join(COLUMNS)}) SELECT * FROM unnest("  # noqa: S608

@@ -26,7 +26,7 @@ import aiohttp
 from pywebpush import WebPusher
 
 from server import db
-from server.engagement.tables import Event
+from server.engagement.store import Row, write_batch
 from server.lib.i18n import N_, translations
 from server.lib.localtime import local
 from server.lib.paths import path_for
@@ -162,8 +162,12 @@ async def _record_sent(delivered: list[Subscription], now: datetime) -> None:
     if not delivered:
         return
     received = datetime.now(UTC)
-    await Event.insert(*[Event(id=uuid.uuid4(), participant=s.participant, type="reminder_sent", occurred_at=now,
-                               day=local(now).date(), received_at=received, fingerprint="server") for s in delivered])
+    for participant in dict.fromkeys(s.participant for s in delivered):  # through the one event writer
+        sent = [s for s in delivered if s.participant == participant]
+        await write_batch(participant, [Row(id=uuid.uuid4(), type="reminder_sent", content_version=None,
+                                            occurred_at=now, day=local(now).date(), step=None, seconds=None,
+                                            value=None, note=None, clock_suspect=None, fingerprint="server")
+                                        for _s in sent], received)
     await PushSubscription.update({PushSubscription.last_sent_at: received}).where(
         PushSubscription.id.is_in([s.id for s in delivered]))
 

@@ -6,6 +6,15 @@ from server.reminders.vapid import ensure_keys, load_key, public_key_b64
 from tests.pushdouble import PushDouble
 
 
+@pytest.fixture(scope="session", autouse=True)
+def routes(app):
+    """A reminder names the page it opens by its route: every process that sends binds the route table
+    (the app at start, the command line, the test worker); so do these tests, which drive the sender."""
+    from server.lib import paths
+
+    paths.bind(app)
+
+
 @pytest.fixture(scope="session")
 def vapid_key():
     ensure_keys()
