@@ -130,15 +130,14 @@ async def test_the_background_refresher_folds_new_events_in_without_anyone_openi
 
 
 async def test_the_command_line_rebuilds_the_rollups_from_the_log(app, db, capsys):
-    from server.cli import cmd_reports_refresh
+    from server.cli import main
 
     async with app_client(app):
         await practise(app, 3)
     await UsageMonth.delete(force=True)
     # The command runs its own event loop, as it does from a shell.
-    import argparse
     import asyncio
 
-    code = await asyncio.to_thread(cmd_reports_refresh, argparse.Namespace(full=True))
+    code = await asyncio.to_thread(main, ["reports", "refresh", "--full"])
     assert code == 0 and "everyone rebuilt" in capsys.readouterr().out
     assert await UsageMonth.count() == 3

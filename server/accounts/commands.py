@@ -1,0 +1,55 @@
+"""``pusterum users``: the first workspace account, made from the command line (everyone else is invited
+from the workspace)."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+
+from server.lib.commands import Failure, Group, bind_routes
+from server.settings import get_settings
+
+ROLES = ("editor", "coordinator", "researcher", "admin")
+
+
+def _read_password(from_stdin: bool) -> str:
+    """Never an option: a password on the command line would stay in the shell's history and in ``ps``."""
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password (8-128 characters): ")
+    if first != getpass.getpass("The same password again: "):
+        raise ValueError("the two passwords differ")
+    return first
+
+
+@click.group(cls=Group, short_help="workspace accounts")
+def users() -> None:
+    """Workspace accounts."""
+
+
+@users.command(short_help="make an account (the first admin; others are invited)")
+@click.option("--email", required=True, metavar="ADDRESS", help="her e-mail address (she signs in with it)")
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES), metavar="ROLE",
+              help=f"{', '.join(ROLES[:-1])} or {ROLES[-1]}; repeat for several")
+@click.option("--name", default="", help="how the workspace greets her")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+def create(email: str, roles: tuple[str, ...], name: str, password_stdin: bool) -> None:
+    """Make a workspace account: the first admin (everyone else is invited from the workspace). The password
+    is asked for twice, or read from standard input."""
+    from server.accounts.services import AccountError, create_account
+    from server.lib.paths import path_for
+
+    try:
+        password = _read_password(password_stdin)
+        account_id = asyncio.run(create_account(email, password, roles, display_name=name))
+    except (AccountError, ValueError) as exc:
+        raise Failure(f"{exc}; no account was made.") from exc
+    second = "required at first login" if get_settings().production else "offered at first login"
+    bind_routes()  # the sign-in address is built from the app's route table, like every other link
+    login = get_settings().base_url + path_for("workspace:login")
+    click.echo(f"Account {account_id} made for {email.strip().lower()} ({', '.join(roles)}). "
+               f"Sign in at {login} (second factor {second}).")
