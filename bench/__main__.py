@@ -19,7 +19,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench import client, dashboard, push, report, wrk
+from bench import client, dashboard, push, report, signin, wrk
 from bench.servers import App, Bare, Server
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 s per measurement, to check the harness itself "
                         "(dashboard: 0.1× the data, 2 rounds)")
-    parser.add_argument("--only", choices=("dashboard",), help="run only this step")
+    parser.add_argument("--only", choices=("dashboard", "signin"), help="run only this step")
     parser.add_argument("--engine", action="append", choices=dashboard.ENGINES,
                         help="dashboard: only this engine (repeat for both; default both)")
     args = parser.parse_args(argv)
@@ -40,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     seconds = 2 if args.quick else 10
     try:
+        if args.only == "signin":
+            print(json.dumps({**_meta(), "signin": signin.measure()}, indent=2))
+            return 0
         if args.only == "dashboard":
             result = report.build_only_dashboard(_meta(), dashboard.measure(quick=args.quick, engines=engines))
         else:

@@ -113,8 +113,8 @@ class App(Server):
     def command(self) -> list[str]:
         return [sys.executable, "-m", "server", "serve"]  # granian, ASGI, factory, WORKERS from the env
 
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "server", *args], env=self.env, cwd=ROOT,
+    def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "server", *args], env=self.env, cwd=ROOT, input=stdin,
                               capture_output=True, text=True, timeout=300)
 
     def _must(self, *args: str) -> str:
