@@ -23,8 +23,8 @@ from server.content.catalog import get_catalog
 from server.coordination import scope, services
 from server.coordination.schemas import GroupForm, InviteForm, NameForm, SiteForm
 from server.coordination.scope import Reach, ReachOf, Row
-from server.lib.errors import status_of
-from server.lib.forms import FormOf, Invalid, blank, form_of, valid
+from server.lib.errors import Refused, status_of
+from server.lib.forms import FormOf, blank, form_of, valid
 from server.lib.paths import redirect_to
 from server.lib.templates import page
 from server.participants.municipalities import municipalities
@@ -66,7 +66,7 @@ class CoordinationController(Controller):
         try:
             # A coordinator answers for the site she makes; an admin links coordinators to it afterwards.
             site_id = await services.create_site(session.account.id, valid(form), link_to_actor=reach.sites is not None)
-        except (Invalid, services.CoordinationError) as problem:
+        except Refused as problem:  # a field, or a rule of the site (both in her words)
             return await self._index(request, session.account, reach, error=str(problem), form=form.raw,
                                      status_code=400)
         return redirect_to(request, "coordinate:site", site_id=site_id)
@@ -97,7 +97,7 @@ class CoordinationController(Controller):
                           form: FormOf[SiteForm]) -> Template | Redirect:
         try:
             await services.update_site(session.account.id, site, valid(form))
-        except (Invalid, services.CoordinationError) as problem:
+        except Refused as problem:  # a field, or a rule of the site (both in her words)
             return await self._site_page(request, session.account, site, errors={"site": str(problem)},
                                          forms={"site": form.raw}, status_code=400)
         return redirect_to(request, "coordinate:site", query="?saved=1", site_id=site["id"])
@@ -110,7 +110,7 @@ class CoordinationController(Controller):
                           form: FormOf[NameForm]) -> Template | Redirect:
         try:
             await services.create_unit(session.account.id, site["id"], valid(form).name)
-        except (Invalid, services.CoordinationError) as problem:
+        except Refused as problem:  # a field, or a rule of the site (both in her words)
             return await self._site_page(request, session.account, site, errors={"unit": str(problem)},
                                          forms={"unit": form.raw}, status_code=400)
         return redirect_to(request, "coordinate:site", fragment="#units", site_id=site["id"])
@@ -129,7 +129,7 @@ class CoordinationController(Controller):
                           form: FormOf[NameForm]) -> Template | Redirect:
         try:
             await services.update_unit(session.account.id, unit, valid(form).name)
-        except (Invalid, services.CoordinationError) as problem:
+        except Refused as problem:  # a field, or a rule of the site (both in her words)
             return self._unit_page(request, session.account, unit, await services.get_site(unit["site"]),
                                    form=form.raw, error=str(problem), status_code=400)
         return redirect_to(request, "coordinate:site", fragment="#units", site_id=unit["site"])
@@ -142,7 +142,7 @@ class CoordinationController(Controller):
                            form: FormOf[GroupForm]) -> Template | Redirect:
         try:
             await services.create_group(session.account.id, site["id"], valid(form))
-        except (Invalid, services.CoordinationError) as problem:
+        except Refused as problem:  # a field, or a rule of the site (both in her words)
             return await self._site_page(request, session.account, site, errors={"group": str(problem)},
                                          forms={"group": form.raw}, status_code=400)
         return redirect_to(request, "coordinate:site", fragment="#groups", site_id=site["id"])
@@ -164,7 +164,7 @@ class CoordinationController(Controller):
                            form: FormOf[GroupForm]) -> Template | Redirect:
         try:
             await services.update_group(session.account.id, group, valid(form))
-        except (Invalid, services.CoordinationError) as problem:
+        except Refused as problem:  # a field, or a rule of the site (both in her words)
             return self._group_page(request, session.account, group, await services.get_site(group["site"]),
                                     form=form.raw, error=str(problem), status_code=400)
         return redirect_to(request, "coordinate:site", fragment="#groups", site_id=group["site"])
@@ -177,7 +177,7 @@ class CoordinationController(Controller):
                             form: FormOf[InviteForm]) -> Template:
         try:
             invite = await services.create_site_invite(session.account.id, site["id"], valid(form))
-        except (Invalid, services.CoordinationError) as problem:
+        except Refused as problem:  # a field, or a rule of the site (both in her words)
             return await self._site_page(request, session.account, site, errors={"invite": str(problem)},
                                          forms={"invite": form.raw}, status_code=400)
         # The only moment the code exists outside the phone that uses it: shown once, never stored.
