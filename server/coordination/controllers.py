@@ -97,7 +97,7 @@ class CoordinationController(Controller):
                           form: FormOf[SiteForm]) -> Template | Redirect:
         try:
             await services.update_site(session.account.id, site, valid(form))
-        except Refused as problem:  # a field, or a rule of the site (both in her words)
+        except Refused as problem:
             return await self._site_page(request, session.account, site, errors={"site": str(problem)},
                                          forms={"site": form.raw}, status_code=400)
         return redirect_to(request, "coordinate:site", query="?saved=1", site_id=site["id"])
@@ -110,7 +110,7 @@ class CoordinationController(Controller):
                           form: FormOf[NameForm]) -> Template | Redirect:
         try:
             await services.create_unit(session.account.id, site["id"], valid(form).name)
-        except Refused as problem:  # a field, or a rule of the site (both in her words)
+        except Refused as problem:
             return await self._site_page(request, session.account, site, errors={"unit": str(problem)},
                                          forms={"unit": form.raw}, status_code=400)
         return redirect_to(request, "coordinate:site", fragment="#units", site_id=site["id"])
@@ -129,7 +129,7 @@ class CoordinationController(Controller):
                           form: FormOf[NameForm]) -> Template | Redirect:
         try:
             await services.update_unit(session.account.id, unit, valid(form).name)
-        except Refused as problem:  # a field, or a rule of the site (both in her words)
+        except Refused as problem:
             return self._unit_page(request, session.account, unit, await services.get_site(unit["site"]),
                                    form=form.raw, error=str(problem), status_code=400)
         return redirect_to(request, "coordinate:site", fragment="#units", site_id=unit["site"])
@@ -142,7 +142,7 @@ class CoordinationController(Controller):
                            form: FormOf[GroupForm]) -> Template | Redirect:
         try:
             await services.create_group(session.account.id, site["id"], valid(form))
-        except Refused as problem:  # a field, or a rule of the site (both in her words)
+        except Refused as problem:
             return await self._site_page(request, session.account, site, errors={"group": str(problem)},
                                          forms={"group": form.raw}, status_code=400)
         return redirect_to(request, "coordinate:site", fragment="#groups", site_id=site["id"])
@@ -164,7 +164,7 @@ class CoordinationController(Controller):
                            form: FormOf[GroupForm]) -> Template | Redirect:
         try:
             await services.update_group(session.account.id, group, valid(form))
-        except Refused as problem:  # a field, or a rule of the site (both in her words)
+        except Refused as problem:
             return self._group_page(request, session.account, group, await services.get_site(group["site"]),
                                     form=form.raw, error=str(problem), status_code=400)
         return redirect_to(request, "coordinate:site", fragment="#groups", site_id=group["site"])
@@ -177,7 +177,7 @@ class CoordinationController(Controller):
                             form: FormOf[InviteForm]) -> Template:
         try:
             invite = await services.create_site_invite(session.account.id, site["id"], valid(form))
-        except Refused as problem:  # a field, or a rule of the site (both in her words)
+        except Refused as problem:
             return await self._site_page(request, session.account, site, errors={"invite": str(problem)},
                                          forms={"invite": form.raw}, status_code=400)
         # The only moment the code exists outside the phone that uses it: shown once, never stored.
