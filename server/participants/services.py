@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from server import db
+from server.lib import localtime
 from server.lib.signing import fingerprint, keyed_digest
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
 
@@ -198,7 +199,7 @@ async def ensure_demo(course_slug: str, today: date | None = None) -> str:
     The code is derived from the secret key, so running this again finds the same code instead of
     adding another one, while no fixed demo code exists that would work on every installation.
     """
-    today = today or date.today()
+    today = today or localtime.today()
     site_id = await ensure_site(DEMO_SITE_SLUG, "Demo – Familieambulatoriet", "0101")
     group_id = await ensure_group(site_id, DEMO_GROUP_SLUG, "Demohold", course_slug,
                                   today - timedelta(weeks=3))
