@@ -62,7 +62,7 @@ class BatchAccepted(msgspec.Struct):
 
 
 class RatingForm(msgspec.Struct, frozen=True):
-    # Optional here so that a stranger's post is refused as a stranger, not judged as a bad form.
+    # 0 names no exercise: a form without it is answered by the page's own message, not a bare 400.
     version: Annotated[int, msgspec.Meta(ge=0)] = 0
     rating: Annotated[str, msgspec.Meta(max_length=1)] = ""
     comment: Annotated[str, msgspec.Meta(max_length=500)] = ""

@@ -8,6 +8,6 @@ import msgspec
 
 
 class PauseDoneForm(msgspec.Struct, frozen=True):
-    version: Annotated[int, msgspec.Meta(ge=0)] = 0  # checked after who is asking
+    version: Annotated[int, msgspec.Meta(ge=0)] = 0  # 0 names no pause: the page's own message answers it
     before: Annotated[str, msgspec.Meta(max_length=2)] = ""
     after: Annotated[str, msgspec.Meta(max_length=4)] = ""
