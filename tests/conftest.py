@@ -1,8 +1,28 @@
-"""Test setup: the environment is fixed here, before anything imports ``server``.
+"""Test setup: the environment is fixed here, before anything imports ``server``; then the actors.
 
 ``PUSTERUM_TEST_DB=postgres`` runs the same tests against a throwaway PostgreSQL cluster on 127.0.0.1;
 otherwise a fresh SQLite file is used. With ``CI=true`` a missing PostgreSQL or Chromium fails the run
 instead of skipping.
+
+The actors of our stories are fixtures, each a ready client in the running app: ``patient``,
+``staff_member``, ``editor``, ``coordinator`` (linked to the test clinic, ``coordinator.site_id``),
+``researcher``, ``admin`` and ``outsider`` (someone the app does not know). A test that needs two of a
+kind, or one with other details, or is parametrised by who asks, takes ``actors`` and calls
+``await actors.editor("bo@example.org")``, ``await actors.coordinator(sites=[east])`` or
+``await actors.new(role)``. Everyone speaks English unless made with ``lang="da"``; accounts share
+``support.WORKSPACE_PASSWORD``; ``.account_id``, ``.email``, ``.participant_id`` say who they are::
+
+    async def test_it_refuses_the_dashboard_to_an_editor(editor):
+        assert (await editor.get("/workspace/reports")).status_code == 403
+
+Why fixtures, when app.lifespan() cannot live in a yield fixture (pytest-asyncio sets one up and tears
+it down in two different tasks, and Litestar's lifespan must be left in the task that entered it)?
+Because the lifespan need not live in the fixture's task: ``support.running`` holds it open in a task of
+its own, in the test's event loop, for the whole test. That keeps the tests as the conventions promise
+(``r = await coordinator.get(…)``, no ``async with`` around every test body, one lifespan however many
+actors a test meets) instead of an async context manager per actor that each test must enter.
+A test that needs the app stopped before it ends (a command that runs its own event loop) uses
+``async with app_client(app)`` instead, as do tests about the door itself (joining, signing in).
 """
 
 from __future__ import annotations
@@ -49,7 +69,7 @@ if WANT_POSTGRES:
             raise
 
 from server.lib.i18n import current_language  # noqa: E402
-from tests.support import app_client, reset_database, setup_database  # noqa: E402
+from tests.support import Actor, Actors, app_client, reset_database, running, setup_database  # noqa: E402
 
 # Code run outside a request (validating files, the command line) speaks English, as `pusterum` does;
 # every request sets the participant's or editor's own language itself.
@@ -92,6 +112,56 @@ def app(database):
     from server.app import create_app
 
     return create_app()
+
+
+@pytest.fixture
+async def actors(app, db):
+    """The running app (for the whole test) and the people who use it, made as the test asks."""
+    async with running(app):
+        cast = Actors(app)
+        try:
+            yield cast
+        finally:
+            await cast.aclose()
+
+
+@pytest.fixture
+async def patient(actors) -> Actor:
+    """A patient who joined the test clinic's course group, three weeks in."""
+    return await actors.patient()
+
+
+@pytest.fixture
+async def staff_member(actors) -> Actor:
+    """A nurse who scanned the test hospital's unit code."""
+    return await actors.staff_member()
+
+
+@pytest.fixture
+async def editor(actors) -> Actor:
+    return await actors.editor()
+
+
+@pytest.fixture
+async def coordinator(actors) -> Actor:
+    """A coordinator linked to the test clinic (``coordinator.site_id``)."""
+    return await actors.coordinator()
+
+
+@pytest.fixture
+async def researcher(actors) -> Actor:
+    return await actors.researcher()
+
+
+@pytest.fixture
+async def admin(actors) -> Actor:
+    return await actors.admin()
+
+
+@pytest.fixture
+async def outsider(actors) -> Actor:
+    """Someone the app does not know: not signed in, no phone that joined."""
+    return await actors.outsider()
 
 
 __all__ = ["app_client"]

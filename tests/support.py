@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import itertools
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
@@ -43,26 +45,137 @@ async def app_client(app) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-def phone(app, **headers: str) -> httpx.AsyncClient:
-    """Another browser or phone, in the lifespan of the ``app_client`` already open."""
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
-                             follow_redirects=False, headers=headers)
+class Actor(httpx.AsyncClient):
+    """One person's browser or phone in the running app, and what a test may need to know about her."""
+
+    role = "outsider"
+    email: str | None = None
+    account_id: int | None = None
+    site_ids: tuple[int, ...] = ()  # a coordinator's linked sites
+    participant_id: uuid.UUID | None = None
+
+    @property
+    def site_id(self) -> int:
+        """Her site (a coordinator linked to exactly one)."""
+        (site_id,) = self.site_ids
+        return site_id
+
+
+def phone(app, **headers: str) -> Actor:
+    """Another browser or phone, nobody's yet, in the lifespan of the app already running."""
+    return Actor(transport=httpx.ASGITransport(app=app), base_url="http://testserver", follow_redirects=False,
+                 headers=headers)
+
+
+@contextlib.asynccontextmanager
+async def running(app) -> AsyncIterator[None]:
+    """The app's lifespan, held open in a task of its own so that it is entered and left in one task.
+
+    pytest-asyncio runs a yield fixture's setup and its teardown in two different tasks, and
+    ``app.lifespan()`` (anyio's task group in Litestar's event emitter) must be left in the task that
+    entered it. The task runs in the test's own event loop, so clients made meanwhile call the app there.
+    """
+    started, stop = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with app.lifespan():
+            started.set()
+            await stop.wait()
+
+    holder = asyncio.create_task(hold())
+    waiting = asyncio.create_task(started.wait())
+    await asyncio.wait({holder, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    if holder.done():  # the app did not start: say why rather than wait for ever
+        waiting.cancel()
+        holder.result()
+    try:
+        yield
+    finally:
+        stop.set()
+        await holder
 
 
 WORKSPACE_PASSWORD = "a lighthouse keeper's long notebook"
 
 
-async def sign_in(client: httpx.AsyncClient, email: str, roles: tuple[str, ...]) -> int:
-    """A workspace account with these roles, signed in on this client (in English); returns its id."""
-    from server.accounts import services as accounts
+class Actors:
+    """The people of our stories, each made on demand as a ready client in the running app.
 
-    account_id = await accounts.create_account(email, WORKSPACE_PASSWORD, roles)
-    form = await client.get("/workspace/login")
-    response = await client.post("/workspace/login", data={"_csrf_token": csrf_token(form.text), "email": email,
-                                                           "password": WORKSPACE_PASSWORD})
-    assert response.status_code == 303
-    client.headers["accept-language"] = "en"
-    return account_id
+    Every one speaks English unless told otherwise; each call makes a new person (a new account with its
+    own e-mail address, or a new participant), and every client is closed when the test ends.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self._made: list[Actor] = []
+        self._accounts = itertools.count(1)
+
+    def _client(self, role: str, lang: str) -> Actor:
+        client = phone(self.app, **{"accept-language": lang})
+        client.role = role
+        self._made.append(client)
+        return client
+
+    async def new(self, role: str, *args, **details) -> Actor:
+        """The actor named by ``role`` (``"researcher"``, ``"staff_member"``…): for tests parametrised by who asks."""
+        return await getattr(self, role)(*args, **details)
+
+    async def outsider(self, *, lang: str = "en") -> Actor:
+        """Someone the app does not know: no account, no phone that joined; a stranger who found the address."""
+        return self._client("outsider", lang)
+
+    async def patient(self, code: str | None = None, *, lang: str = "en", municipality: str | None = "0101") -> Actor:
+        """A patient who joined with ``code`` (by default a new invite to the test clinic's course group)."""
+        client = self._client("patient", lang)
+        client.participant_id = await enrol(client, code, lang=lang, municipality=municipality)
+        return client
+
+    async def staff_member(self, code: str | None = None, *, lang: str = "en") -> Actor:
+        """A nurse who scanned her unit's code (by default the test hospital's test unit)."""
+        client = self._client("staff_member", lang)
+        client.participant_id = await enrol_staff(client, code, lang=lang)
+        return client
+
+    async def account(self, *roles: str, email: str | None = None, lang: str = "en") -> Actor:
+        """Someone signed in to the workspace with an account that has these roles."""
+        from server.accounts import services as accounts
+
+        client = self._client("+".join(roles), lang)
+        client.email = email or f"{'-'.join(roles)}-{next(self._accounts)}@example.org"
+        client.account_id = await accounts.create_account(client.email, WORKSPACE_PASSWORD, roles)
+        form = await client.get("/workspace/login")
+        response = await client.post("/workspace/login", data={
+            "_csrf_token": csrf_token(form.text), "email": client.email, "password": WORKSPACE_PASSWORD})
+        assert response.status_code == 303 and response.headers["location"] == "/workspace", response.text
+        return client
+
+    async def editor(self, email: str | None = None, *, lang: str = "en") -> Actor:
+        return await self.account("editor", email=email, lang=lang)
+
+    async def researcher(self, email: str | None = None, *, lang: str = "en") -> Actor:
+        return await self.account("researcher", email=email, lang=lang)
+
+    async def admin(self, email: str | None = None, *, lang: str = "en") -> Actor:
+        return await self.account("admin", email=email, lang=lang)
+
+    async def coordinator(self, email: str | None = None, *, sites: Sequence[int] | None = None,
+                          lang: str = "en") -> Actor:
+        """A coordinator linked, as an admin would link her, to ``sites``: by default to the test clinic
+        (the site ``make_invite()`` and ``patient()`` use); ``sites=[]`` for one with none yet."""
+        from server.accounts import services as accounts
+        from server.participants import services as participants
+
+        client = await self.account("coordinator", email=email, lang=lang)
+        if sites is None:
+            sites = [await participants.ensure_site(TEST_SITE, "Test clinic", "0101")]
+        if sites:
+            await accounts.set_sites(client.account_id, list(sites), None)
+        client.site_ids = tuple(sorted(set(sites)))
+        return client
+
+    async def aclose(self) -> None:
+        for client in self._made:
+            await client.aclose()
 
 
 def csrf_token(html: str) -> str:
@@ -71,9 +184,12 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+TEST_SITE = "test-site"  # the clinic of our stories: where a new patient joins and a coordinator answers
+
+
 async def make_invite(*, group_started_weeks_ago: int | None = 3, expires_in: timedelta | None = None,
                       max_uses: int | None = None, revoked: bool = False, kind: str = "patient",
-                      site_slug: str = "test-site") -> str:
+                      site_slug: str = TEST_SITE) -> str:
     from server.participants import services
     from server.participants.tables import InviteCode
 

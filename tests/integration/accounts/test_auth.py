@@ -11,9 +11,9 @@ from argon2 import PasswordHasher
 
 from server.accounts import services
 from server.accounts.tables import Account, AccountSession, AuditEntry
-from tests.support import app_client, csrf_token
+from tests.support import WORKSPACE_PASSWORD, app_client, csrf_token
 
-PASSWORD = "blue kettle under the stairs"
+PASSWORD = WORKSPACE_PASSWORD  # the actors' password too: login() signs one of them in again
 
 
 async def make_account(email: str = "admin@example.org", roles: tuple[str, ...] = ("admin",)) -> int:
@@ -142,47 +142,38 @@ async def test_throttling_grows_after_five_failures_and_the_right_password_waits
         assert (await login(other_client)).status_code == 429
 
 
-async def test_an_admin_invites_an_editor_who_cannot_open_admin_pages(app, db):
-    await make_account()
-    async with app_client(app) as admin:
-        await login(admin)
-        page = await admin.get("/workspace/admin/accounts")
-        invited = await admin.post("/workspace/admin/accounts/invite", data={
-            "_csrf_token": csrf_token(page.text), "email": "Midwife@Example.org", "role": "editor"})
-        link = invited.text.split("data-invite-link>")[1].split("<")[0]
+async def test_an_admin_invites_an_editor_who_cannot_open_admin_pages(actors, admin):
+    page = await admin.get("/workspace/admin/accounts")
+    invited = await admin.post("/workspace/admin/accounts/invite", data={
+        "_csrf_token": csrf_token(page.text), "email": "Midwife@Example.org", "role": "editor"})
+    link = invited.text.split("data-invite-link>")[1].split("<")[0]
     path = link.split("testserver")[1]
-    async with app_client(app) as editor:
-        form = await editor.get(path)
-        assert "midwife@example.org" in form.text
-        weak = await editor.post(path, data={"_csrf_token": csrf_token(form.text), "password": "password1"})
-        assert weak.status_code == 400
-        made = await editor.post(path, data={"_csrf_token": csrf_token(form.text),
-                                             "password": "tea with honey at four"})
-        assert made.headers["location"].startswith("/workspace/login")
-        again = await editor.get(path)
-        assert again.status_code == 410  # one time only
-        await login(editor, "midwife@example.org", "tea with honey at four")
-        assert (await editor.get("/workspace")).status_code == 200
-        assert (await editor.get("/workspace/admin/accounts")).status_code == 403
+    midwife = await actors.outsider()  # an editor once she has accepted the invitation
+    form = await midwife.get(path)
+    assert "midwife@example.org" in form.text
+    weak = await midwife.post(path, data={"_csrf_token": csrf_token(form.text), "password": "password1"})
+    assert weak.status_code == 400
+    made = await midwife.post(path, data={"_csrf_token": csrf_token(form.text),
+                                          "password": "tea with honey at four"})
+    assert made.headers["location"].startswith("/workspace/login")
+    again = await midwife.get(path)
+    assert again.status_code == 410  # one time only
+    await login(midwife, "midwife@example.org", "tea with honey at four")
+    assert (await midwife.get("/workspace")).status_code == 200
+    assert (await midwife.get("/workspace/admin/accounts")).status_code == 403
     actions = [r["action"] for r in await AuditEntry.select(AuditEntry.action)]
     assert "account.invited" in actions and "account.created" in actions and "session.login" in actions
 
 
-async def test_disabling_an_account_ends_its_sessions_at_once(app, db):
-    await make_account()
-    editor_id = await make_account("editor@example.org", ("editor",))
-    async with app_client(app) as editor:
-        await login(editor, "editor@example.org")
-        assert (await editor.get("/workspace")).status_code == 200
-        async with app_client(app) as admin:
-            await login(admin)
-            page = await admin.get("/workspace/admin/accounts")
-            await admin.post(f"/workspace/admin/accounts/{editor_id}/disable",
-                             data={"_csrf_token": csrf_token(page.text)})
-            log = await admin.get("/workspace/admin/audit")
-            assert "account.disabled" in log.text
-        assert (await editor.get("/workspace")).headers["location"] == "/workspace/login"
-        assert (await login(editor, "editor@example.org")).status_code == 400
+async def test_disabling_an_account_ends_its_sessions_at_once(editor, admin):
+    assert (await editor.get("/workspace")).status_code == 200
+    page = await admin.get("/workspace/admin/accounts")
+    await admin.post(f"/workspace/admin/accounts/{editor.account_id}/disable",
+                     data={"_csrf_token": csrf_token(page.text)})
+    log = await admin.get("/workspace/admin/audit")
+    assert "account.disabled" in log.text
+    assert (await editor.get("/workspace")).headers["location"] == "/workspace/login"
+    assert (await login(editor, editor.email)).status_code == 400
 
 
 async def test_a_hash_made_with_weaker_parameters_is_upgraded_at_login(app, db):

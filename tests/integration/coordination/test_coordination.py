@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -12,38 +11,14 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from server.accounts import services as accounts
 from server.accounts.tables import AuditEntry, LoginThrottle
 from server.content.catalog import get_catalog
 from server.coordination import services
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
 from server.wellbeing.services import checkin_due
-from tests.support import app_client, csrf_token, enrol, enrol_staff, event, post_events
+from tests.support import csrf_token, enrol, event, post_events
 
-PASSWORD = "blue kettle under the stairs"
 BASE = "/workspace/coordinate"
-
-
-async def login(client: httpx.AsyncClient, email: str, roles: tuple[str, ...] = ("coordinator",)) -> None:
-    await accounts.create_account(email, PASSWORD, roles)
-    form = await client.get("/workspace/login")
-    response = await client.post("/workspace/login", data={"_csrf_token": csrf_token(form.text), "email": email,
-                                                           "password": PASSWORD})
-    assert response.status_code == 303 and response.headers["location"] == "/workspace"
-
-
-@contextlib.asynccontextmanager
-async def coordinator(app, email: str = "coordinator@example.org", roles: tuple[str, ...] = ("coordinator",)):
-    async with app_client(app) as client:
-        client.headers["accept-language"] = "en"
-        await login(client, email, roles)
-        yield client
-
-
-def phone(app) -> httpx.AsyncClient:
-    """Another phone, in the same app lifespan as the coordinator's browser."""
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
-                             follow_redirects=False)
 
 
 async def post_form(client: httpx.AsyncClient, path: str, fields: dict[str, str],
@@ -114,38 +89,36 @@ async def audit_text() -> str:
 
 # --- the story ---
 
-async def test_a_coordinator_sets_up_a_site_and_people_join_with_its_codes(app, db):
-    async with coordinator(app) as client:
-        home = await client.get("/workspace")
-        assert f'href="{BASE}"' in home.text and "Sites, groups and invite codes" in home.text
-        site_id = await make_site(client)
-        unit_id = await make_unit(client, site_id)
-        group_id = await make_group(client, site_id)
-        site = await Site.select().where(Site.id == site_id).first()
-        assert site["slug"] == "familieambulatoriet-oest" and site["municipality_code"] == "0101"
-        assert site["kind"] == "clinic"
+async def test_a_coordinator_sets_up_a_site_and_people_join_with_its_codes(actors, coordinator):
+    home = await coordinator.get("/workspace")
+    assert f'href="{BASE}"' in home.text and "Sites, groups and invite codes" in home.text
+    site_id = await make_site(coordinator)
+    unit_id = await make_unit(coordinator, site_id)
+    group_id = await make_group(coordinator, site_id)
+    site = await Site.select().where(Site.id == site_id).first()
+    assert site["slug"] == "familieambulatoriet-oest" and site["municipality_code"] == "0101"
+    assert site["kind"] == "clinic"
 
-        staff = await make_code(client, site_id, kind="staff", unit=str(unit_id), label="Break room",
-                                days="30")
-        patient = await make_code(client, site_id, kind="patient", group=str(group_id), label="Spring course",
-                                  max_uses="20")
-        assert staff["link"] == f"http://testserver/u/{staff['code']}"
-        assert patient["link"] == f"http://testserver/j/{patient['code']}"
-        assert len(patient["code"]) >= 22  # 128 bits
-        assert "no-store" in (await client.get(f"{BASE}/sites/{site_id}")).headers["cache-control"]
+    staff = await make_code(coordinator, site_id, kind="staff", unit=str(unit_id), label="Break room",
+                            days="30")
+    patient = await make_code(coordinator, site_id, kind="patient", group=str(group_id), label="Spring course",
+                              max_uses="20")
+    assert staff["link"] == f"http://testserver/u/{staff['code']}"
+    assert patient["link"] == f"http://testserver/j/{patient['code']}"
+    assert len(patient["code"]) >= 22  # 128 bits
+    assert "no-store" in (await coordinator.get(f"{BASE}/sites/{site_id}")).headers["cache-control"]
 
-        async with phone(app) as nurse, phone(app) as mother:
-            await enrol_staff(nurse, staff["code"], lang="en")
-            await enrol(mother, patient["code"], lang="en")
-            week = await mother.get("/home")
-            assert "Week 3 of 8" in week.text  # the group started two weeks ago
+    await actors.staff_member(staff["code"])
+    mother = await actors.patient(patient["code"])
+    week = await mother.get("/home")
+    assert "Week 3 of 8" in week.text  # the group started two weeks ago
 
-        listing = (await client.get(f"{BASE}/sites/{site_id}")).text
-        assert uses_of(listing, "Break room") == "1" and status_of(listing, "Break room") == "active"
-        assert uses_of(listing, "Spring course") == "1 / 20"
-        assert "Forårsholdet" in listing and "Fødegangen" in listing
-        index = (await client.get(BASE)).text
-        assert "Familieambulatoriet Øst" in index
+    listing = (await coordinator.get(f"{BASE}/sites/{site_id}")).text
+    assert uses_of(listing, "Break room") == "1" and status_of(listing, "Break room") == "active"
+    assert uses_of(listing, "Spring course") == "1 / 20"
+    assert "Forårsholdet" in listing and "Fødegangen" in listing
+    index = (await coordinator.get(BASE)).text
+    assert "Familieambulatoriet Øst" in index
 
     nurse_row = await Participant.select().where(Participant.kind == "staff").first()
     assert nurse_row["unit"] == unit_id and nurse_row["site"] == site_id
@@ -159,23 +132,22 @@ async def test_a_coordinator_sets_up_a_site_and_people_join_with_its_codes(app, 
     assert staff["code"] not in log and patient["code"] not in log
 
 
-async def test_sites_units_and_groups_can_be_changed_and_the_changes_are_logged(app, db):
-    async with coordinator(app) as client:
-        site_id = await make_site(client, "Hospitalet", kind="hospital")
-        unit_id = await make_unit(client, site_id, "Afsnit 1")
-        group_id = await make_group(client, site_id, "Hold A")
-        same_name = await make_site(client, "Hospitalet", kind="hospital")
-        assert (await Site.select(Site.slug).where(Site.id == same_name).first())["slug"] == "hospitalet-2"
+async def test_sites_units_and_groups_can_be_changed_and_the_changes_are_logged(coordinator):
+    site_id = await make_site(coordinator, "Hospitalet", kind="hospital")
+    unit_id = await make_unit(coordinator, site_id, "Afsnit 1")
+    group_id = await make_group(coordinator, site_id, "Hold A")
+    same_name = await make_site(coordinator, "Hospitalet", kind="hospital")
+    assert (await Site.select(Site.slug).where(Site.id == same_name).first())["slug"] == "hospitalet-2"
 
-        changed = await post_form(client, f"{BASE}/sites/{site_id}", {"name": "Hospitalet Nord", "kind": "hospital",
-                                                                     "municipality": "0751"})
-        assert changed.status_code == 303
-        assert (await client.get(f"{BASE}/units/{unit_id}")).status_code == 200
-        assert (await post_form(client, f"{BASE}/units/{unit_id}", {"name": "Afsnit 2"})).status_code == 303
-        assert (await client.get(f"{BASE}/groups/{group_id}")).status_code == 200
-        moved = await post_form(client, f"{BASE}/groups/{group_id}", {"name": "Hold B", "course": "mbsr-8-weeks",
-                                                                      "starts_on": "2027-01-04"})
-        assert moved.status_code == 303
+    changed = await post_form(coordinator, f"{BASE}/sites/{site_id}", {
+        "name": "Hospitalet Nord", "kind": "hospital", "municipality": "0751"})
+    assert changed.status_code == 303
+    assert (await coordinator.get(f"{BASE}/units/{unit_id}")).status_code == 200
+    assert (await post_form(coordinator, f"{BASE}/units/{unit_id}", {"name": "Afsnit 2"})).status_code == 303
+    assert (await coordinator.get(f"{BASE}/groups/{group_id}")).status_code == 200
+    moved = await post_form(coordinator, f"{BASE}/groups/{group_id}", {
+        "name": "Hold B", "course": "mbsr-8-weeks", "starts_on": "2027-01-04"})
+    assert moved.status_code == 303
     site = await Site.select().where(Site.id == site_id).first()
     assert (site["name"], site["municipality_code"], site["slug"]) == ("Hospitalet Nord", "0751", "hospitalet")
     assert (await Unit.select(Unit.name).where(Unit.id == unit_id).first())["name"] == "Afsnit 2"
@@ -186,135 +158,123 @@ async def test_sites_units_and_groups_can_be_changed_and_the_changes_are_logged(
         assert action in log
 
 
-async def test_a_site_chooses_how_often_its_patients_are_offered_the_check_in(app, db):
-    async with coordinator(app) as client:
-        site_id = await make_site(client, "Klinikken")
-        assert (await Site.select(Site.checkin_every_days).where(Site.id == site_id).first()) == {
-            "checkin_every_days": 14}
-        refused = await post_form(client, f"{BASE}/sites/{site_id}", {
-            "name": "Klinikken", "kind": "clinic", "municipality": "0101", "checkin_every": "3"})
-        assert refused.status_code == 400 and "from 7 to 90" in refused.text
-        changed = await post_form(client, f"{BASE}/sites/{site_id}", {
-            "name": "Klinikken", "kind": "clinic", "municipality": "0101", "checkin_every": "28"})
-        assert changed.status_code == 303
-        assert 'name="checkin_every" value="28"' in (await client.get(f"{BASE}/sites/{site_id}")).text
-        made = await make_code(client, site_id, kind="patient")
-        async with phone(app) as mother:
-            participant = await enrol(mother, code=made["code"], lang="en")
-            twenty_days_ago = (datetime.now(UTC) - timedelta(days=20)).isoformat()
-            answered = await post_events(mother, [event(
-                "questionnaire_answered", questionnaire_version=get_catalog().questionnaires["who-5"]["version_id"],
-                answers=[3, 3, 3, 3, 3], occurred_at=twenty_days_ago)])
-            assert answered.status_code == 200
+async def test_a_site_chooses_how_often_its_patients_are_offered_the_check_in(actors, coordinator):
+    site_id = await make_site(coordinator, "Klinikken")
+    assert (await Site.select(Site.checkin_every_days).where(Site.id == site_id).first()) == {
+        "checkin_every_days": 14}
+    refused = await post_form(coordinator, f"{BASE}/sites/{site_id}", {
+        "name": "Klinikken", "kind": "clinic", "municipality": "0101", "checkin_every": "3"})
+    assert refused.status_code == 400 and "from 7 to 90" in refused.text
+    changed = await post_form(coordinator, f"{BASE}/sites/{site_id}", {
+        "name": "Klinikken", "kind": "clinic", "municipality": "0101", "checkin_every": "28"})
+    assert changed.status_code == 303
+    assert 'name="checkin_every" value="28"' in (await coordinator.get(f"{BASE}/sites/{site_id}")).text
+    made = await make_code(coordinator, site_id, kind="patient")
+    mother = await actors.patient(made["code"])
+    twenty_days_ago = (datetime.now(UTC) - timedelta(days=20)).isoformat()
+    answered = await post_events(mother, [event(
+        "questionnaire_answered", questionnaire_version=get_catalog().questionnaires["who-5"]["version_id"],
+        answers=[3, 3, 3, 3, 3], occurred_at=twenty_days_ago)])
+    assert answered.status_code == 200
+    participant = mother.participant_id
     assert not await checkin_due(participant)  # 20 days ago: due after 28 days here, not after 14
     assert await checkin_due(participant, now=datetime.now(UTC) + timedelta(days=9))
 
 
-async def test_a_revoked_code_stops_working_and_is_shown_as_revoked(app, db):
-    async with coordinator(app) as client:
-        site_id = await make_site(client)
-        made = await make_code(client, site_id, kind="patient", label="To revoke")
-        invite_id = (await InviteCode.select(InviteCode.id).first())["id"]
-        response = await post_form(client, f"{BASE}/sites/{site_id}/codes/{invite_id}/revoke", {})
-        assert response.status_code == 303
-        listing = (await client.get(f"{BASE}/sites/{site_id}")).text
-        assert status_of(listing, "To revoke") == "revoked"
-        async with phone(app) as mother:
-            assert (await mother.get(f"/j/{made['code']}")).status_code == 410
-        sheet = await client.get(made["sheet"])
-        assert sheet.status_code == 410  # no sheet for a code that no longer works
+async def test_a_revoked_code_stops_working_and_is_shown_as_revoked(coordinator, outsider):
+    site_id = await make_site(coordinator)
+    made = await make_code(coordinator, site_id, kind="patient", label="To revoke")
+    invite_id = (await InviteCode.select(InviteCode.id).first())["id"]
+    response = await post_form(coordinator, f"{BASE}/sites/{site_id}/codes/{invite_id}/revoke", {})
+    assert response.status_code == 303
+    listing = (await coordinator.get(f"{BASE}/sites/{site_id}")).text
+    assert status_of(listing, "To revoke") == "revoked"
+    assert (await outsider.get(f"/j/{made['code']}")).status_code == 410
+    sheet = await coordinator.get(made["sheet"])
+    assert sheet.status_code == 410  # no sheet for a code that no longer works
     log = await audit_text()
     assert "invite.revoked" in log and made["code"] not in log
 
 
-async def test_a_code_whose_uses_are_taken_is_used_up(app, db):
-    async with coordinator(app) as client:
-        site_id = await make_site(client)
-        made = await make_code(client, site_id, kind="patient", label="Just one", max_uses="1")
-        async with phone(app) as first, phone(app) as second:
-            await enrol(first, made["code"])
-            assert (await second.get(f"/j/{made['code']}")).status_code == 410
-        listing = (await client.get(f"{BASE}/sites/{site_id}")).text
-        assert status_of(listing, "Just one") == "used up" and uses_of(listing, "Just one") == "1 / 1"
-        assert "used up" in row(listing, "Just one")
+async def test_a_code_whose_uses_are_taken_is_used_up(actors, coordinator, outsider):
+    site_id = await make_site(coordinator)
+    made = await make_code(coordinator, site_id, kind="patient", label="Just one", max_uses="1")
+    await actors.patient(made["code"])
+    assert (await outsider.get(f"/j/{made['code']}")).status_code == 410
+    listing = (await coordinator.get(f"{BASE}/sites/{site_id}")).text
+    assert status_of(listing, "Just one") == "used up" and uses_of(listing, "Just one") == "1 / 1"
+    assert "used up" in row(listing, "Just one")
 
 
-async def test_an_expired_code_is_shown_as_expired(app, db):
-    async with coordinator(app) as client:
-        site_id = await make_site(client)
-        await make_code(client, site_id, kind="patient", label="Old", days="1")
-        await InviteCode.update({InviteCode.expires_at: datetime.now(UTC) - timedelta(minutes=1)}).where(
-            InviteCode.label == "Old")
-        listing = (await client.get(f"{BASE}/sites/{site_id}")).text
-        assert status_of(listing, "Old") == "expired"
+async def test_an_expired_code_is_shown_as_expired(coordinator):
+    site_id = await make_site(coordinator)
+    await make_code(coordinator, site_id, kind="patient", label="Old", days="1")
+    await InviteCode.update({InviteCode.expires_at: datetime.now(UTC) - timedelta(minutes=1)}).where(
+        InviteCode.label == "Old")
+    listing = (await coordinator.get(f"{BASE}/sites/{site_id}")).text
+    assert status_of(listing, "Old") == "expired"
 
 
 # --- typed codes ---
 
-async def test_a_short_typed_code_works_through_join(app, db):
-    async with coordinator(app) as client:
-        site_id = await make_site(client)
-        group_id = await make_group(client, site_id)
-        made = await make_code(client, site_id, kind="patient", group=str(group_id), label="Typed",
-                               format="typed")
+async def test_a_short_typed_code_works_through_join(actors, coordinator):
+    site_id = await make_site(coordinator)
+    group_id = await make_group(coordinator, site_id)
+    made = await make_code(coordinator, site_id, kind="patient", group=str(group_id), label="Typed",
+                           format="typed")
     typed = made["typed"]
     assert re.fullmatch(r"[a-z2-9]{4}-[a-z2-9]{4}", typed)
     assert typed.replace("-", "") not in made["link"]
-    async with app_client(app) as mother:
-        # The short code itself is no link: /j/ is not rate-limited, so it must find nothing there.
-        assert (await mother.get(f"/j/{typed.replace('-', '')}")).status_code == 404
-        start = await mother.get("/", headers={"accept-language": "en"})
-        assert 'href="/join"' in start.text
-        form = await mother.get("/join")
-        assert form.status_code == 200 and "no-store" in form.headers["cache-control"]
-        response = await mother.post("/join", data={"_csrf_token": csrf_token(form.text),
-                                                    "code": f"  {typed.upper().replace('-', ' ')} "})
-        assert response.status_code == 303
-        assert response.headers["location"] == f"/j/{made['code']}"
-        await enrol(mother, made["code"], lang="en")
+    mother = await actors.outsider()
+    # The short code itself is no link: /j/ is not rate-limited, so it must find nothing there.
+    assert (await mother.get(f"/j/{typed.replace('-', '')}")).status_code == 404
+    start = await mother.get("/", headers={"accept-language": "en"})
+    assert 'href="/join"' in start.text
+    form = await mother.get("/join")
+    assert form.status_code == 200 and "no-store" in form.headers["cache-control"]
+    response = await mother.post("/join", data={"_csrf_token": csrf_token(form.text),
+                                                "code": f"  {typed.upper().replace('-', ' ')} "})
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/j/{made['code']}"
+    await enrol(mother, made["code"], lang="en")
     assert await Participant.count().where(Participant.course_group == group_id) == 1
 
 
-async def test_guessing_typed_codes_is_slowed_down_kindly(app, db):
-    async with coordinator(app) as client:
-        site_id = await make_site(client)
-        made = await make_code(client, site_id, kind="patient", label="Typed", format="typed")
-        revoked = await make_code(client, site_id, kind="patient", label="Gone", format="typed")
-        invite_id = (await InviteCode.select(InviteCode.id).where(InviteCode.label == "Gone").first())["id"]
-        await post_form(client, f"{BASE}/sites/{site_id}/codes/{invite_id}/revoke", {})
-    async with app_client(app) as guesser:
-        guesser.headers["accept-language"] = "en"
-        token = csrf_token((await guesser.get("/join")).text)
-        answers = []
-        wrong = ["2222aaaa", "2222-aaab", "2222 AAAC", "2222aaad"]
-        for code in [revoked["typed"], *wrong, "zzzzzzzz"]:
-            response = await guesser.post("/join", data={"_csrf_token": token, "code": code})
-            answers.append(response)
-        assert [r.status_code for r in answers] == [400, 400, 400, 400, 400, 429]
-        # A revoked code and one that never existed get the very same answer.
-        message = answers[1].text.split('role="alert"')[1][:200]
-        assert answers[0].text.split('role="alert"')[1][:200] == message
-        assert "That code did not work" in message
-        assert "Please wait" in answers[5].text and "seconds" in answers[5].text
-        # While she waits, even the right code waits (the wait is made longer here so a slow run cannot
-        # slip past the first one-second wait).
-        await LoginThrottle.update({LoginThrottle.blocked_until: datetime.now(UTC) + timedelta(minutes=1)}).where(
-            LoginThrottle.key.like("typed-code:%"))
-        right = await guesser.post("/join", data={"_csrf_token": token, "code": made["typed"]})
-        assert right.status_code == 429
-        assert "Please wait" in right.text
+async def test_guessing_typed_codes_is_slowed_down_kindly(coordinator, outsider):
+    site_id = await make_site(coordinator)
+    made = await make_code(coordinator, site_id, kind="patient", label="Typed", format="typed")
+    revoked = await make_code(coordinator, site_id, kind="patient", label="Gone", format="typed")
+    invite_id = (await InviteCode.select(InviteCode.id).where(InviteCode.label == "Gone").first())["id"]
+    await post_form(coordinator, f"{BASE}/sites/{site_id}/codes/{invite_id}/revoke", {})
+    token = csrf_token((await outsider.get("/join")).text)
+    answers = []
+    wrong = ["2222aaaa", "2222-aaab", "2222 AAAC", "2222aaad"]
+    for code in [revoked["typed"], *wrong, "zzzzzzzz"]:
+        response = await outsider.post("/join", data={"_csrf_token": token, "code": code})
+        answers.append(response)
+    assert [r.status_code for r in answers] == [400, 400, 400, 400, 400, 429]
+    # A revoked code and one that never existed get the very same answer.
+    message = answers[1].text.split('role="alert"')[1][:200]
+    assert answers[0].text.split('role="alert"')[1][:200] == message
+    assert "That code did not work" in message
+    assert "Please wait" in answers[5].text and "seconds" in answers[5].text
+    # While she waits, even the right code waits (the wait is made longer here so a slow run cannot
+    # slip past the first one-second wait).
+    await LoginThrottle.update({LoginThrottle.blocked_until: datetime.now(UTC) + timedelta(minutes=1)}).where(
+        LoginThrottle.key.like("typed-code:%"))
+    right = await outsider.post("/join", data={"_csrf_token": token, "code": made["typed"]})
+    assert right.status_code == 429
+    assert "Please wait" in right.text
     keys = await LoginThrottle.select(LoginThrottle.key)
     assert all(k["key"].startswith("typed-code:") and "127.0.0.1" not in k["key"] for k in keys)
 
 
-async def test_something_that_cannot_be_a_code_is_explained_and_not_counted(app, db):
-    async with app_client(app) as visitor:
-        visitor.headers["accept-language"] = "en"
-        token = csrf_token((await visitor.get("/join")).text)
-        for text in ["", "abc", "ab3d-9fgh-xx", "<script>", "0000oooo"]:
-            response = await visitor.post("/join", data={"_csrf_token": token, "code": text})
-            assert response.status_code == 400
-            assert "8 letters and numbers" in response.text and "<script>" not in response.text
+@pytest.mark.parametrize("text", ["", "abc", "ab3d-9fgh-xx", "<script>", "0000oooo"])
+async def test_something_that_cannot_be_a_code_is_explained_and_not_counted(outsider, text):
+    token = csrf_token((await outsider.get("/join")).text)
+    response = await outsider.post("/join", data={"_csrf_token": token, "code": text})
+    assert response.status_code == 400
+    assert "8 letters and numbers" in response.text and "<script>" not in response.text
     assert await LoginThrottle.count() == 0
 
 
@@ -335,41 +295,37 @@ async def _ids(client) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("roles", [("editor",), ("researcher",), ("editor", "researcher")])
-async def test_other_roles_get_403_on_every_coordinator_page(app, db, roles):
-    async with coordinator(app) as client:
-        ids = await _ids(client)
+async def test_other_roles_get_403_on_every_coordinator_page(actors, coordinator, roles):
+    ids = await _ids(coordinator)
     before = await written()
-    async with coordinator(app, "someone@example.org", roles) as client:
-        home = await client.get("/workspace")
-        assert f'href="{BASE}"' not in home.text
-        token = csrf_token(home.text)
-        for path in COORDINATOR_GETS:
-            assert (await client.get(BASE + path.format(**ids))).status_code == 403, path
-        for path in COORDINATOR_POSTS:
-            response = await client.post(BASE + path.format(**ids), data={"_csrf_token": token, "name": "X",
-                                                                          "kind": "clinic"})
-            assert response.status_code == 403, path
+    someone = await actors.account(*roles)
+    home = await someone.get("/workspace")
+    assert f'href="{BASE}"' not in home.text
+    token = csrf_token(home.text)
+    for path in COORDINATOR_GETS:
+        assert (await someone.get(BASE + path.format(**ids))).status_code == 403, path
+    for path in COORDINATOR_POSTS:
+        response = await someone.post(BASE + path.format(**ids), data={"_csrf_token": token, "name": "X",
+                                                                       "kind": "clinic"})
+        assert response.status_code == 403, path
     after = await written()
     assert after[:4] == before[:4] and after[5] == before[5]
 
 
-async def test_an_admin_may_coordinate_too(app, db):
-    async with coordinator(app, "admin@example.org", ("admin",)) as client:
-        assert (await client.get(BASE)).status_code == 200
-        await make_site(client)
+async def test_an_admin_may_coordinate_too(admin):
+    assert (await admin.get(BASE)).status_code == 200
+    await make_site(admin)
 
 
-async def test_anonymous_visitors_are_sent_to_the_login(app, db):
-    async with coordinator(app) as client:
-        ids = await _ids(client)
-    async with app_client(app) as anonymous:
-        token = csrf_token((await anonymous.get("/workspace/login")).text)
-        for path in COORDINATOR_GETS:
-            response = await anonymous.get(BASE + path.format(**ids))
-            assert response.status_code == 303 and response.headers["location"] == "/workspace/login", path
-        for path in COORDINATOR_POSTS:
-            response = await anonymous.post(BASE + path.format(**ids), data={"_csrf_token": token})
-            assert response.status_code == 303 and response.headers["location"] == "/workspace/login", path
+async def test_anonymous_visitors_are_sent_to_the_login(coordinator, outsider):
+    ids = await _ids(coordinator)
+    token = csrf_token((await outsider.get("/workspace/login")).text)
+    for path in COORDINATOR_GETS:
+        response = await outsider.get(BASE + path.format(**ids))
+        assert response.status_code == 303 and response.headers["location"] == "/workspace/login", path
+    for path in COORDINATOR_POSTS:
+        response = await outsider.post(BASE + path.format(**ids), data={"_csrf_token": token})
+        assert response.status_code == 303 and response.headers["location"] == "/workspace/login", path
 
 
 # --- bad input ---
@@ -406,28 +362,26 @@ BAD = [
 
 
 @pytest.mark.parametrize(("path", "fields", "message"), BAD)
-async def test_bad_input_is_refused_with_a_message_and_nothing_is_written(app, db, path, fields, message):
-    async with coordinator(app) as client:
-        ids = await _ids(client)
-        before = await written()
-        response = await post_form(client, BASE + path.format(**ids), fields)
-        assert response.status_code == 400, response.text[:500]
-        alert = response.text.split('role="alert"')[1][:300]
-        assert message in unescape(alert), alert
-        assert "Traceback" not in response.text
+async def test_bad_input_is_refused_with_a_message_and_nothing_is_written(coordinator, path, fields, message):
+    ids = await _ids(coordinator)
+    before = await written()
+    response = await post_form(coordinator, BASE + path.format(**ids), fields)
+    assert response.status_code == 400, response.text[:500]
+    alert = response.text.split('role="alert"')[1][:300]
+    assert message in unescape(alert), alert
+    assert "Traceback" not in response.text
     assert await written() == before
 
 
-async def test_another_sites_unit_or_invite_cannot_be_used(app, db):
-    async with coordinator(app) as client:
-        ids = await _ids(client)
-        other = await make_site(client, "Other clinic")
-        before = await written()
-        response = await post_form(client, f"{BASE}/sites/{other}/codes", {"kind": "staff", "unit": str(ids["unit"])})
-        assert response.status_code == 400
-        response = await post_form(client, f"{BASE}/sites/{other}/codes/{ids['invite']}/revoke", {})
-        assert response.status_code == 303
-        assert (await client.get(f"{BASE}/sites/999999")).status_code == 404
+async def test_another_sites_unit_or_invite_cannot_be_used(coordinator):
+    ids = await _ids(coordinator)
+    other = await make_site(coordinator, "Other clinic")
+    before = await written()
+    response = await post_form(coordinator, f"{BASE}/sites/{other}/codes", {"kind": "staff", "unit": str(ids["unit"])})
+    assert response.status_code == 400
+    response = await post_form(coordinator, f"{BASE}/sites/{other}/codes/{ids['invite']}/revoke", {})
+    assert response.status_code == 303
+    assert (await coordinator.get(f"{BASE}/sites/999999")).status_code == 404
     assert await written() == before
     assert (await InviteCode.select(InviteCode.revoked_at).where(InviteCode.id == ids["invite"]).first())[
         "revoked_at"] is None
@@ -435,43 +389,70 @@ async def test_another_sites_unit_or_invite_cannot_be_used(app, db):
 
 # --- the printable sheet ---
 
-async def test_the_sheet_has_a_qr_code_and_instructions_in_both_languages(app, db):
-    async with coordinator(app) as client:
-        site_id = await make_site(client, "Hospitalet", kind="hospital")
-        unit_id = await make_unit(client, site_id, "Fødegangen")
-        staff = await make_code(client, site_id, kind="staff", unit=str(unit_id), label="Wall")
-        patient = await make_code(client, site_id, kind="patient", label="Typed", format="typed")
+@pytest.fixture
+async def codes(coordinator) -> dict[str, dict[str, str]]:
+    """What the sheets print: a staff code for a unit's wall and a typed patient code, at a hospital."""
+    site_id = await make_site(coordinator, "Hospitalet", kind="hospital")
+    unit_id = await make_unit(coordinator, site_id, "Fødegangen")
+    return {"staff": await make_code(coordinator, site_id, kind="staff", unit=str(unit_id), label="Wall"),
+            "patient": await make_code(coordinator, site_id, kind="patient", label="Typed", format="typed")}
 
-        sheet = await client.get(staff["sheet"])
-        assert sheet.status_code == 200
-        assert "<svg" in sheet.text and "Fødegangen" in sheet.text and "Hospitalet" in sheet.text
-        assert "Scan koden med din telefons kamera" in sheet.text
-        assert "Scan the code with your phone&#39;s camera" in sheet.text or \
-            "Scan the code with your phone's camera" in sheet.text
-        assert 'lang="da"' in sheet.text and 'lang="en"' in sheet.text
-        assert "not monitored" in sheet.text and "ikke overvåget" in sheet.text
-        assert "css/sheet.css" in sheet.text and "no-store" in sheet.headers["cache-control"]
-        css = (await client.get("/static/css/sheet.css")).text
-        assert "@page { size: A4; margin: 15mm; }" in css and "@media print" in css
 
-        typed_sheet = await client.get(patient["sheet"])
-        assert typed_sheet.status_code == 200 and patient["typed"] in typed_sheet.text
-        assert "http://testserver/join" in typed_sheet.text
-        assert "gravid" in typed_sheet.text and "pregnancy" in typed_sheet.text
+def sheet_token(code: dict[str, str]) -> str:
+    return unquote(code["sheet"].split("token=", 1)[1])
 
-        value = unquote(staff["sheet"].split("token=", 1)[1])
-        tampered = value.replace(":l:", ":t:", 1)
-        assert (await client.get(f"{BASE}/codes/sheet", params={"token": tampered})).status_code == 400
-        forged = value[:-3] + ("AAA" if not value.endswith("AAA") else "BBB")
-        assert (await client.get(f"{BASE}/codes/sheet", params={"token": forged})).status_code == 400
-        assert (await client.get(f"{BASE}/codes/sheet", params={"token": ""})).status_code == 400
 
-        _issued, invite_id, _format, code = value.rsplit(".", 1)[0].split(":")
-        old = services.sheet_token(services.NewInvite(int(invite_id), "staff", code, None), now=time.time() - 3601)
-        expired = await client.get(f"{BASE}/codes/sheet", params={"token": old})
-        assert expired.status_code == 410 and "short while" in expired.text
-        other_code = services.sheet_token(services.NewInvite(int(invite_id), "staff", "x" * 22, None))
-        assert (await client.get(f"{BASE}/codes/sheet", params={"token": other_code})).status_code == 400
+def signed_for_another_code(value: str) -> str:
+    _issued, invite_id, _format, _code = value.rsplit(".", 1)[0].split(":")
+    return services.sheet_token(services.NewInvite(int(invite_id), "staff", "x" * 22, None))
+
+
+async def test_the_sheet_has_a_qr_code_and_instructions_in_both_languages(coordinator, codes):
+    sheet = await coordinator.get(codes["staff"]["sheet"])
+    assert sheet.status_code == 200
+    assert "<svg" in sheet.text and "Fødegangen" in sheet.text and "Hospitalet" in sheet.text
+    assert "Scan koden med din telefons kamera" in sheet.text
+    assert "Scan the code with your phone&#39;s camera" in sheet.text or \
+        "Scan the code with your phone's camera" in sheet.text
+    assert 'lang="da"' in sheet.text and 'lang="en"' in sheet.text
+    assert "not monitored" in sheet.text and "ikke overvåget" in sheet.text
+    assert "css/sheet.css" in sheet.text and "no-store" in sheet.headers["cache-control"]
+    css = (await coordinator.get("/static/css/sheet.css")).text
+    assert "@page { size: A4; margin: 15mm; }" in css and "@media print" in css
+
+
+async def test_the_sheet_of_a_typed_code_shows_the_code_and_where_to_type_it(coordinator, codes):
+    patient = codes["patient"]
+    typed_sheet = await coordinator.get(patient["sheet"])
+    assert typed_sheet.status_code == 200 and patient["typed"] in typed_sheet.text
+    assert "http://testserver/join" in typed_sheet.text
+    assert "gravid" in typed_sheet.text and "pregnancy" in typed_sheet.text
+
+
+@pytest.mark.parametrize("spoil", [
+    pytest.param(lambda value: value.replace(":l:", ":t:", 1), id="tampered"),
+    pytest.param(lambda value: value[:-3] + ("AAA" if not value.endswith("AAA") else "BBB"), id="forged"),
+    pytest.param(lambda value: "", id="empty"),
+    pytest.param(signed_for_another_code, id="signed for another code"),
+])
+async def test_it_refuses_a_sheet_token_that_is_not_the_one_it_gave(coordinator, codes, spoil):
+    token = spoil(sheet_token(codes["staff"]))
+    assert (await coordinator.get(f"{BASE}/codes/sheet", params={"token": token})).status_code == 400
+    assert codes["staff"]["code"] not in await audit_text()
+
+
+async def test_an_old_sheet_token_is_refused_kindly(coordinator, codes):
+    _issued, invite_id, _format, code = sheet_token(codes["staff"]).rsplit(".", 1)[0].split(":")
+    old = services.sheet_token(services.NewInvite(int(invite_id), "staff", code, None), now=time.time() - 3601)
+    expired = await coordinator.get(f"{BASE}/codes/sheet", params={"token": old})
+    assert expired.status_code == 410 and "short while" in expired.text
+    assert code not in await audit_text()
+
+
+async def test_no_code_reaches_the_audit_log_through_its_sheet(coordinator, codes):
+    staff, patient = codes["staff"], codes["patient"]
+    for code in (staff, patient):
+        assert (await coordinator.get(code["sheet"])).status_code == 200
     log = await audit_text()
     assert staff["code"] not in log and patient["code"] not in log
     assert patient["typed"] not in log and patient["typed"].replace("-", "") not in log

@@ -9,8 +9,7 @@ import pytest
 from mutagen.ogg import OggPage
 
 from server.settings import get_settings
-from tests.integration.editor.test_editor import signed_in
-from tests.support import app_client, csrf_token
+from tests.support import csrf_token
 
 SLUG = "breathing-space-3"  # 180 s of steps
 
@@ -60,37 +59,30 @@ def stored_files(folder) -> set[str]:
     return {p.name for p in folder.glob(f"{SLUG}-*")} if folder.is_dir() else set()
 
 
-async def test_an_mp3_of_the_right_length_is_stored_under_our_name_and_named_in_the_draft(app, db, audio_dir):
-    async with app_client(app) as client:
-        await signed_in(client)
-        response = await upload(client, mp3(182), "../../etc/calm voice.mp3")
-        assert response.status_code == 200
-        assert re.search(r"3:0[12]", response.text)  # 182 s requested; whole frames make it 181.6 s
-        assert "fits the steps" in response.text or "passer til trinnene" in response.text
+async def test_an_mp3_of_the_right_length_is_stored_under_our_name_and_named_in_the_draft(actors, editor, audio_dir):
+    response = await upload(editor, mp3(182), "../../etc/calm voice.mp3")
+    assert response.status_code == 200
+    assert re.search(r"3:0[12]", response.text)  # 182 s requested; whole frames make it 181.6 s
+    assert "fits the steps" in response.text or "passer til trinnene" in response.text
     [name] = stored_files(audio_dir)
     assert name.startswith(f"{SLUG}-") and name.endswith(".mp3") and "etc" not in name
-    async with app_client(app) as client:
-        await signed_in(client, "second@example.org")
-        assert name in (await client.get(f"/workspace/content/{SLUG}")).text
+    another_editor = await actors.editor()
+    assert name in (await another_editor.get(f"/workspace/content/{SLUG}")).text
 
 
-async def test_a_recording_that_does_not_fit_the_steps_is_kept_with_a_warning(app, db, audio_dir):
-    async with app_client(app) as client:
-        await signed_in(client)
-        response = await upload(client, ogg(60), "short.ogg", "audio/ogg")
+async def test_a_recording_that_does_not_fit_the_steps_is_kept_with_a_warning(editor, audio_dir):
+    response = await upload(editor, ogg(60), "short.ogg", "audio/ogg")
     new = stored_files(audio_dir)
     assert response.status_code == 200 and "1:00" in response.text and "3:00" in response.text
     assert len(new) == 1 and next(iter(new)).endswith(".ogg")
 
 
-async def test_files_that_are_not_recordings_are_refused_whatever_their_name(app, db, audio_dir):
-    async with app_client(app) as client:
-        await signed_in(client)
-        pdf = await upload(client, b"%PDF-1.7\n" + bytes(2000), "voice.mp3")
-        assert pdf.status_code == 400 and ("not an MP3" in pdf.text or "ikke en MP3" in pdf.text)
-        broken = await upload(client, b"OggS" + bytes(3000), "voice.ogg", "audio/ogg")
-        assert broken.status_code == 400
-        big = await upload(client, b"ID3" + bytes(31 * 1024 * 1024), "long.mp3")
-        assert big.status_code == 413
+async def test_files_that_are_not_recordings_are_refused_whatever_their_name(editor, audio_dir):
+    pdf = await upload(editor, b"%PDF-1.7\n" + bytes(2000), "voice.mp3")
+    assert pdf.status_code == 400 and ("not an MP3" in pdf.text or "ikke en MP3" in pdf.text)
+    broken = await upload(editor, b"OggS" + bytes(3000), "voice.ogg", "audio/ogg")
+    assert broken.status_code == 400
+    big = await upload(editor, b"ID3" + bytes(31 * 1024 * 1024), "long.mp3")
+    assert big.status_code == 413
     assert stored_files(audio_dir) == set()
     assert not list(audio_dir.glob(".upload-*"))  # nothing half-written is left behind

@@ -8,12 +8,9 @@ import re
 
 import pytest
 
-from server.accounts import services as accounts
 from server.content.catalog import get_catalog
 from server.content.tables import ContentItem, ContentVersion
-from tests.support import app_client, csrf_token, enrol
-
-PASSWORD = "a quiet room with a view"
+from tests.support import csrf_token
 
 
 def form_from(data: dict, token: str, revision: int, action: str = "save") -> dict:
@@ -35,14 +32,6 @@ def form_from(data: dict, token: str, revision: int, action: str = "save") -> di
         for part, value in (step.get("breathing") or {}).items():
             form[f"step{i}_{part}"] = str(value)
     return form
-
-
-async def signed_in(client, email: str = "editor@example.org", roles=("editor",)):
-    await accounts.create_account(email, PASSWORD, roles)
-    form = await client.get("/workspace/login")
-    response = await client.post("/workspace/login", data={"_csrf_token": csrf_token(form.text), "email": email,
-                                                           "password": PASSWORD})
-    assert response.headers["location"] == "/workspace"
 
 
 def published_data(slug: str) -> dict:
@@ -71,80 +60,70 @@ NEW = {
 }
 
 
-async def test_a_new_exercise_is_checked_like_a_file_and_published_for_patients(app, db):
-    async with app_client(app) as client:
-        await signed_in(client)
-        page = await client.get("/workspace/content/")
-        made = await client.post("/workspace/content/new", data={"_csrf_token": csrf_token(page.text),
-                                                                 "slug": "a-short-stop"})
-        assert made.headers["location"] == "/workspace/content/a-short-stop"
-        half = copy.deepcopy(NEW)
-        half["title"]["en"] = ""
-        assert (await save(client, "a-short-stop", half, 1)).status_code == 303
-        edit = await client.get("/workspace/content/a-short-stop")
-        assert "Written in one language only" in edit.text or "Skrevet på ét sprog" in edit.text
-        refused = await save(client, "a-short-stop", half, 2, action="publish")
-        assert refused.status_code == 400 and "title.en" in refused.text
-        assert not await ContentItem.exists().where(ContentItem.slug == "a-short-stop")
-        published = await save(client, "a-short-stop", NEW, 3, action="publish")
-        assert published.status_code == 303 and "published=" in published.headers["location"]
-    async with app_client(app) as patient:
-        await enrol(patient, lang="en")
-        shown = await patient.get("/exercises/a-short-stop/play")
+async def test_a_new_exercise_is_checked_like_a_file_and_published_for_patients(editor, patient):
+    page = await editor.get("/workspace/content/")
+    made = await editor.post("/workspace/content/new", data={"_csrf_token": csrf_token(page.text),
+                                                             "slug": "a-short-stop"})
+    assert made.headers["location"] == "/workspace/content/a-short-stop"
+    half = copy.deepcopy(NEW)
+    half["title"]["en"] = ""
+    assert (await save(editor, "a-short-stop", half, 1)).status_code == 303
+    edit = await editor.get("/workspace/content/a-short-stop")
+    assert "Written in one language only" in edit.text or "Skrevet på ét sprog" in edit.text
+    refused = await save(editor, "a-short-stop", half, 2, action="publish")
+    assert refused.status_code == 400 and "title.en" in refused.text
+    assert not await ContentItem.exists().where(ContentItem.slug == "a-short-stop")
+    published = await save(editor, "a-short-stop", NEW, 3, action="publish")
+    assert published.status_code == 303 and "published=" in published.headers["location"]
+    shown = await patient.get("/exercises/a-short-stop/play")
     assert shown.status_code == 200 and "Feel your feet." in shown.text
 
 
-async def test_history_diff_and_rollback(app, db):
+async def test_history_diff_and_rollback(editor):
     slug = "breathing-space-3"
     original = published_data(slug)
-    async with app_client(app) as client:
-        await signed_in(client)
-        changed = copy.deepcopy(original)
-        changed["title"]["da"] = "Tre rolige minutter"
-        assert (await save(client, slug, changed, 0, action="publish")).status_code == 303
-        assert get_catalog().exercises[slug]["title"]["da"] == "Tre rolige minutter"
-        history = await client.get(f"/workspace/content/{slug}/history")
-        assert "Tre rolige minutter" in history.text and original["title"]["da"] in history.text
-        first = await ContentVersion.select(ContentVersion.id).where(
-            (ContentVersion.item.slug == slug) & (ContentVersion.number == 1)).first()
-        await client.post(f"/workspace/content/{slug}/rollback/{first['id']}",
-                          data={"_csrf_token": csrf_token(history.text)})
+    changed = copy.deepcopy(original)
+    changed["title"]["da"] = "Tre rolige minutter"
+    assert (await save(editor, slug, changed, 0, action="publish")).status_code == 303
+    assert get_catalog().exercises[slug]["title"]["da"] == "Tre rolige minutter"
+    history = await editor.get(f"/workspace/content/{slug}/history")
+    assert "Tre rolige minutter" in history.text and original["title"]["da"] in history.text
+    first = await ContentVersion.select(ContentVersion.id).where(
+        (ContentVersion.item.slug == slug) & (ContentVersion.number == 1)).first()
+    await editor.post(f"/workspace/content/{slug}/rollback/{first['id']}",
+                      data={"_csrf_token": csrf_token(history.text)})
     assert get_catalog().exercises[slug]["title"]["da"] == original["title"]["da"]
     numbers = [r["number"] for r in await ContentVersion.select(ContentVersion.number).where(
         ContentVersion.item.slug == slug)]
     assert sorted(numbers) == [1, 2, 3]  # a rollback adds a version; history is never rewritten
 
 
-async def test_the_second_save_of_a_stale_draft_gets_409_and_keeps_her_text(app, db):
+async def test_the_second_save_of_a_stale_draft_gets_409_and_keeps_her_text(actors):
     slug = "stop-practice"
-    async with app_client(app) as anna, app_client(app) as bo:
-        await signed_in(anna, "anna@example.org")
-        await signed_in(bo, "bo@example.org")
-        theirs, mine = published_data(slug), published_data(slug)
-        theirs["summary"]["da"] = "Annas ændring."
-        mine["summary"]["da"] = "Bos ændring."
-        assert (await save(anna, slug, theirs, 0)).status_code == 303
-        stale = await save(bo, slug, mine, 0)
-        assert stale.status_code == 409
-        assert "Bos ændring." in stale.text and "Annas ændring." in stale.text
-        auto = await save(bo, slug, mine, 0, **{"X-Autosave": "1"})
-        assert auto.status_code == 409 and "error" in auto.json()
-        ok = await save(anna, slug, theirs, 1, **{"X-Autosave": "1"})
-        assert ok.status_code == 200 and ok.json()["revision"] == 2
+    anna, bo = await actors.editor("anna@example.org"), await actors.editor("bo@example.org")
+    theirs, mine = published_data(slug), published_data(slug)
+    theirs["summary"]["da"] = "Annas ændring."
+    mine["summary"]["da"] = "Bos ændring."
+    assert (await save(anna, slug, theirs, 0)).status_code == 303
+    stale = await save(bo, slug, mine, 0)
+    assert stale.status_code == 409
+    assert "Bos ændring." in stale.text and "Annas ændring." in stale.text
+    auto = await save(bo, slug, mine, 0, **{"X-Autosave": "1"})
+    assert auto.status_code == 409 and "error" in auto.json()
+    ok = await save(anna, slug, theirs, 1, **{"X-Autosave": "1"})
+    assert ok.status_code == 200 and ok.json()["revision"] == 2
 
 
-async def test_step_buttons_add_remove_and_reorder(app, db):
+async def test_step_buttons_add_remove_and_reorder(editor):
     slug = "one-minute-landing"
     data = published_data(slug)
-    async with app_client(app) as client:
-        await signed_in(client)
-        await save(client, slug, data, 0, action="add")
-        page = await client.get(f"/workspace/content/{slug}")
-        assert f'name="steps_count" value="{len(data["steps"]) + 1}"' in page.text
-        await save(client, slug, data, 1, action="down-0")
-        page = await client.get(f"/workspace/content/{slug}")
-        first, second = data["steps"][0]["text"]["da"], data["steps"][1]["text"]["da"]
-        assert page.text.index(second) < page.text.index(first)
+    await save(editor, slug, data, 0, action="add")
+    page = await editor.get(f"/workspace/content/{slug}")
+    assert f'name="steps_count" value="{len(data["steps"]) + 1}"' in page.text
+    await save(editor, slug, data, 1, action="down-0")
+    page = await editor.get(f"/workspace/content/{slug}")
+    first, second = data["steps"][0]["text"]["da"], data["steps"][1]["text"]["da"]
+    assert page.text.index(second) < page.text.index(first)
 
 
 XSS = [
@@ -159,22 +138,18 @@ XSS = [
 
 
 @pytest.mark.parametrize("payload", XSS)
-async def test_markup_in_any_field_renders_inert(app, db, payload):
+async def test_markup_in_any_field_renders_inert(editor, patient, payload):
     slug = f"xss-test-{XSS.index(payload)}"
     data = copy.deepcopy(NEW)
     data["body"] = {"da": f"Hej {payload}", "en": f"Hello {payload}"}
     data["summary"] = {"da": payload[:100], "en": payload[:100]}
     data["steps"][0]["text"] = {"da": payload, "en": payload}
-    async with app_client(app) as client:
-        await signed_in(client)
-        page = await client.get("/workspace/content/")
-        await client.post("/workspace/content/new", data={"_csrf_token": csrf_token(page.text), "slug": slug})
-        preview = await client.get(f"/workspace/content/{slug}/preview")  # before publishing, too
-        response = await save(client, slug, data, 1, action="publish")
-        assert response.status_code == 303, response.text
-    async with app_client(app) as patient:
-        await enrol(patient, lang="en")
-        pages = [await patient.get(f"/exercises/{slug}"), await patient.get(f"/exercises/{slug}/play"), preview]
+    page = await editor.get("/workspace/content/")
+    await editor.post("/workspace/content/new", data={"_csrf_token": csrf_token(page.text), "slug": slug})
+    preview = await editor.get(f"/workspace/content/{slug}/preview")  # before publishing, too
+    response = await save(editor, slug, data, 1, action="publish")
+    assert response.status_code == 303, response.text
+    pages = [await patient.get(f"/exercises/{slug}"), await patient.get(f"/exercises/{slug}/play"), preview]
     for shown in pages:
         html = shown.text
         # Shown as text (escaped) is fine; what must not exist is a real tag or attribute.
@@ -184,23 +159,21 @@ async def test_markup_in_any_field_renders_inert(app, db, payload):
         assert not re.search(r"<[^>]+\s(data-)?hx-(get|post|trigger)=", html)
 
 
-async def test_the_preview_is_the_real_player_framed_only_by_us_and_records_nothing(app, db):
-    async with app_client(app) as client:
-        await signed_in(client)
-        preview = await client.get("/workspace/content/breathing-space-3/preview")
+async def test_the_preview_is_the_real_player_framed_only_by_us_and_records_nothing(editor):
+    preview = await editor.get("/workspace/content/breathing-space-3/preview")
     assert preview.status_code == 200 and "data-player" in preview.text and "data-preview" in preview.text
     assert preview.headers["x-frame-options"] == "SAMEORIGIN"
     assert "frame-ancestors 'self'" in preview.headers["content-security-policy"]
     assert "no-store" in preview.headers["cache-control"]
 
 
-async def test_only_editors_may_edit(app, db):
-    async with app_client(app) as anonymous:
-        assert (await anonymous.get("/workspace/content/")).headers["location"] == "/workspace/login"
-    async with app_client(app) as coordinator:
-        await signed_in(coordinator, "coordinator@example.org", ("coordinator",))
-        assert (await coordinator.get("/workspace/content/")).status_code == 403
-        assert (await coordinator.get("/workspace/content/breathing-space-3/preview")).status_code == 403
+async def test_it_sends_an_outsider_to_the_login(outsider):
+    assert (await outsider.get("/workspace/content/")).headers["location"] == "/workspace/login"
+
+
+@pytest.mark.parametrize("path", ["/workspace/content/", "/workspace/content/breathing-space-3/preview"])
+async def test_it_refuses_the_editor_to_a_coordinator(coordinator, path):
+    assert (await coordinator.get(path)).status_code == 403
 
 
 def resource_form(data: dict, token: str, revision: int, action: str = "save") -> dict:
@@ -214,65 +187,57 @@ def resource_form(data: dict, token: str, revision: int, action: str = "save") -
     return form
 
 
-async def test_a_support_resource_is_edited_checked_and_shown_on_the_support_page(app, db):
+async def test_a_support_resource_is_edited_checked_and_shown_on_the_support_page(editor, patient):
     slug = "livslinien"
     resource = next(r for r in get_catalog().resources if r["slug"] == slug)
     data = {k: copy.deepcopy(v) for k, v in resource.items() if k not in ("slug", "version_id", "version")}
-    async with app_client(app) as client:
-        await signed_in(client)
-        page = await client.get(f"/workspace/content/{slug}")
-        assert page.status_code == 200 and 'name="phone"' in page.text
-        token = csrf_token(page.text)
-        bad = {**data, "phone": "call us maybe"}
-        await client.post(f"/workspace/content/{slug}", data=resource_form(bad, token, 0))
-        refused = await client.post(f"/workspace/content/{slug}", data=resource_form(bad, token, 1, "publish"))
-        assert refused.status_code == 400 and "phone" in refused.text
-        good = {**data, "description": {"da": "Ring, hvis tankerne bliver for tunge.",
-                                         "en": "Call if it gets too heavy."}}
-        await client.post(f"/workspace/content/{slug}", data=resource_form(good, token, 2, "publish"))
-    async with app_client(app) as patient:
-        await enrol(patient, lang="en")
-        support = await patient.get("/support")
+    page = await editor.get(f"/workspace/content/{slug}")
+    assert page.status_code == 200 and 'name="phone"' in page.text
+    token = csrf_token(page.text)
+    bad = {**data, "phone": "call us maybe"}
+    await editor.post(f"/workspace/content/{slug}", data=resource_form(bad, token, 0))
+    refused = await editor.post(f"/workspace/content/{slug}", data=resource_form(bad, token, 1, "publish"))
+    assert refused.status_code == 400 and "phone" in refused.text
+    good = {**data, "description": {"da": "Ring, hvis tankerne bliver for tunge.",
+                                     "en": "Call if it gets too heavy."}}
+    await editor.post(f"/workspace/content/{slug}", data=resource_form(good, token, 2, "publish"))
+    support = await patient.get("/support")
     assert "Call if it gets too heavy." in support.text
 
 
-async def test_a_course_names_only_patient_practices_and_weeks_can_be_added(app, db):
-    async with app_client(app) as client:
-        await signed_in(client)
-        page = await client.get("/workspace/content/")
-        made = await client.post("/workspace/content/new", data={"_csrf_token": csrf_token(page.text),
-                                                                 "slug": "calm-weeks", "type": "course"})
-        assert made.headers["location"] == "/workspace/content/calm-weeks"
-        token = csrf_token((await client.get("/workspace/content/calm-weeks")).text)
-        form = {"_csrf_token": token, "revision": "1", "weeks_count": "1", "title_da": "Rolige uger",
-                "title_en": "Calm weeks", "summary_da": "Et kort forløb.", "summary_en": "A short course.",
-                "week0_theme_da": "At lande", "week0_theme_en": "Landing", "week0_intro_da": "Vi begynder roligt.",
-                "week0_intro_en": "We start gently.", "week0_practices": ["doorway-pause"], "action": "add-week"}
-        await client.post("/workspace/content/calm-weeks", data=form)
-        edit = await client.get("/workspace/content/calm-weeks")
-        assert 'name="weeks_count" value="2"' in edit.text
-        one_week = {**form, "revision": "2", "action": "publish"}
-        refused = await client.post("/workspace/content/calm-weeks", data=one_week)
-        assert refused.status_code == 400 and "er ikke til patienter" in refused.text  # a staff pause, said in Danish
-        fixed = {**one_week, "revision": "3", "week0_practices": ["breathing-space-3", "stop-practice"]}
-        published = await client.post("/workspace/content/calm-weeks", data=fixed)
-        assert published.status_code == 303, published.text
+async def test_a_course_names_only_patient_practices_and_weeks_can_be_added(actors):
+    editor = await actors.editor(lang="da")
+    page = await editor.get("/workspace/content/")
+    made = await editor.post("/workspace/content/new", data={"_csrf_token": csrf_token(page.text),
+                                                             "slug": "calm-weeks", "type": "course"})
+    assert made.headers["location"] == "/workspace/content/calm-weeks"
+    token = csrf_token((await editor.get("/workspace/content/calm-weeks")).text)
+    form = {"_csrf_token": token, "revision": "1", "weeks_count": "1", "title_da": "Rolige uger",
+            "title_en": "Calm weeks", "summary_da": "Et kort forløb.", "summary_en": "A short course.",
+            "week0_theme_da": "At lande", "week0_theme_en": "Landing", "week0_intro_da": "Vi begynder roligt.",
+            "week0_intro_en": "We start gently.", "week0_practices": ["doorway-pause"], "action": "add-week"}
+    await editor.post("/workspace/content/calm-weeks", data=form)
+    edit = await editor.get("/workspace/content/calm-weeks")
+    assert 'name="weeks_count" value="2"' in edit.text
+    one_week = {**form, "revision": "2", "action": "publish"}
+    refused = await editor.post("/workspace/content/calm-weeks", data=one_week)
+    assert refused.status_code == 400 and "er ikke til patienter" in refused.text  # a staff pause, said in Danish
+    fixed = {**one_week, "revision": "3", "week0_practices": ["breathing-space-3", "stop-practice"]}
+    published = await editor.post("/workspace/content/calm-weeks", data=fixed)
+    assert published.status_code == 303, published.text
     course = get_catalog().courses["calm-weeks"]
     assert [w["practices"] for w in course["weeks"]] == [["breathing-space-3", "stop-practice"]]
 
 
-async def test_the_who5_questionnaire_is_not_offered_for_editing(app, db):
-    async with app_client(app) as client:
-        await signed_in(client)
-        listing = await client.get("/workspace/content/")
-        assert "who-5" not in listing.text and "breathing-space-3" in listing.text
-        assert (await client.get("/workspace/content/who-5")).status_code == 404
+async def test_the_who5_questionnaire_is_not_offered_for_editing(editor):
+    listing = await editor.get("/workspace/content/")
+    assert "who-5" not in listing.text and "breathing-space-3" in listing.text
+    assert (await editor.get("/workspace/content/who-5")).status_code == 404
 
 
-async def test_an_unknown_slug_is_a_kind_404_on_every_editor_page(app, db):
-    async with app_client(app) as client:
-        await signed_in(client)
-        for path in ("/workspace/content/no-such-thing", "/workspace/content/no-such-thing/history",
-                     "/workspace/content/no-such-thing/preview"):
-            response = await client.get(path)
-            assert response.status_code == 404 and "Vi kunne ikke finde siden" in response.text  # no traceback
+async def test_an_unknown_slug_is_a_kind_404_on_every_editor_page(actors):
+    editor = await actors.editor(lang="da")
+    for path in ("/workspace/content/no-such-thing", "/workspace/content/no-such-thing/history",
+                 "/workspace/content/no-such-thing/preview"):
+        response = await editor.get(path)
+        assert response.status_code == 404 and "Vi kunne ikke finde siden" in response.text  # no traceback

@@ -4,37 +4,34 @@ from __future__ import annotations
 
 from datetime import date
 
-from server.accounts.tables import AccountSite, AuditEntry
+from server.accounts.tables import AuditEntry
 from server.participants.tables import Site
 from server.reports.tables import AnnualNote
 from tests.integration.reports.pages import figure, practise
-from tests.support import app_client, csrf_token, make_invite, phone, sign_in
+from tests.support import csrf_token, make_invite
 
 URL = "/workspace/reports/annual"
 
 
-async def link(account_id: int, slug: str) -> None:
-    site = await Site.select(Site.id).where(Site.slug == slug).first()
-    await AccountSite.insert(AccountSite(account=account_id, site=site["id"]))
+async def site_id(slug: str) -> int:
+    return (await Site.select(Site.id).where(Site.slug == slug).first())["id"]
 
 
-async def test_a_coordinator_writes_commentary_that_is_printed_with_the_figures(app, db):
+async def test_a_coordinator_writes_commentary_that_is_printed_with_the_figures(app, actors):
     year = date.today().year
-    async with app_client(app) as coordinator:
-        account_id = await sign_in(coordinator, "c@example.org", ("coordinator",))
-        await practise(app, 5, code=await make_invite(site_slug="east"))
-        await link(account_id, "east")
-        page = await coordinator.get(URL, params={"year": year, "site": "east"})
-        assert page.status_code == 200
-        assert "css/report.css" in page.text and f"Annual report {year}" in page.text
-        assert figure(page.text, "Used Pusterum in the period") == "5"
-        saved = await coordinator.post(f"{URL}?year={year}&site=east", data={
-            "_csrf_token": csrf_token(page.text), "summary": "Et godt år.\nFlere brugte pauserne.",
-            "ahead": "Vi vil nå flere i vagt."})
-        assert saved.status_code == 303 and saved.headers["location"].endswith("saved=1#notes")
-        again = (await coordinator.get(saved.headers["location"].split("#")[0])).text
-        # Ticking no site means all of hers, which is east alone: the same report, the same notes.
-        all_hers = (await coordinator.get(URL, params={"year": year})).text
+    await practise(app, 5, code=await make_invite(site_slug="east"))
+    coordinator = await actors.coordinator(sites=[await site_id("east")])
+    page = await coordinator.get(URL, params={"year": year, "site": "east"})
+    assert page.status_code == 200
+    assert "css/report.css" in page.text and f"Annual report {year}" in page.text
+    assert figure(page.text, "Used Pusterum in the period") == "5"
+    saved = await coordinator.post(f"{URL}?year={year}&site=east", data={
+        "_csrf_token": csrf_token(page.text), "summary": "Et godt år.\nFlere brugte pauserne.",
+        "ahead": "Vi vil nå flere i vagt."})
+    assert saved.status_code == 303 and saved.headers["location"].endswith("saved=1#notes")
+    again = (await coordinator.get(saved.headers["location"].split("#")[0])).text
+    # Ticking no site means all of hers, which is east alone: the same report, the same notes.
+    all_hers = (await coordinator.get(URL, params={"year": year})).text
     assert "Et godt år.\nFlere brugte pauserne." in again and "Vi vil nå flere i vagt." in again
     assert 'class="note-text"' in again and "Your notes are saved." in again
     assert "Et godt år" in all_hers.split('id="notes"')[0]
@@ -43,63 +40,55 @@ async def test_a_coordinator_writes_commentary_that_is_printed_with_the_figures(
     assert await AuditEntry.count().where(AuditEntry.action == "report.notes_saved") == 1
 
 
-async def test_researchers_read_the_report_but_do_not_write_in_it(app, db):
-    async with app_client(app) as researcher:
-        await sign_in(researcher, "r@example.org", ("researcher",))
-        page = await researcher.get(URL)
-        refused = await researcher.post(URL + "?year=2026", data={"_csrf_token": csrf_token(page.text),
-                                                                   "summary": "x"})
+async def test_researchers_read_the_report_but_do_not_write_in_it(researcher):
+    page = await researcher.get(URL)
+    refused = await researcher.post(URL + "?year=2026", data={"_csrf_token": csrf_token(page.text),
+                                                               "summary": "x"})
     assert page.status_code == 200 and 'id="notes"' not in page.text
     assert refused.status_code == 403
     assert await AnnualNote.count() == 0
 
 
-async def test_bad_choices_are_explained_and_change_nothing(app, db):
-    async with app_client(app) as coordinator:
-        account_id = await sign_in(coordinator, "c@example.org", ("coordinator",))
-        await make_invite(site_slug="east")
-        await make_invite(site_slug="west")
-        await link(account_id, "east")
-        future = await coordinator.get(URL, params={"year": date.today().year + 1})
-        not_hers = await coordinator.get(URL, params={"site": "west"})
-        page = await coordinator.get(URL, params={"site": "east"})
-        too_long = await coordinator.post(f"{URL}?year={date.today().year}&site=east", data={
-            "_csrf_token": csrf_token(page.text), "summary": "x" * 4001})
+async def test_bad_choices_are_explained_and_change_nothing(actors):
+    await make_invite(site_slug="east")
+    await make_invite(site_slug="west")
+    coordinator = await actors.coordinator(sites=[await site_id("east")])
+    future = await coordinator.get(URL, params={"year": date.today().year + 1})
+    not_hers = await coordinator.get(URL, params={"site": "west"})
+    page = await coordinator.get(URL, params={"site": "east"})
+    too_long = await coordinator.post(f"{URL}?year={date.today().year}&site=east", data={
+        "_csrf_token": csrf_token(page.text), "summary": "x" * 4001})
     assert future.status_code == 400 and "up to this one" in future.text
     assert not_hers.status_code == 400 and "not one you can see" in not_hers.text
     assert too_long.status_code == 400 and "at most 4000 characters" in too_long.text
     assert await AnnualNote.count() == 0
 
 
-async def test_an_admin_links_a_coordinator_to_her_sites(app, db):
-    async with app_client(app) as admin:
-        await sign_in(admin, "a@example.org", ("admin",))
-        async with phone(app) as other:
-            coordinator_id = await sign_in(other, "c@example.org", ("coordinator",))
-            await practise(app, 5, code=await make_invite(site_slug="east"))
-            assert "No sites are linked" in (await other.get("/workspace/reports")).text
-            page = await admin.get("/workspace/admin/accounts")
-            east = await Site.select(Site.id).where(Site.slug == "east").first()
-            saved = await admin.post(f"/workspace/admin/account-sites/{coordinator_id}", data={
-                "_csrf_token": csrf_token(page.text), "site": str(east["id"])})
-            assert saved.status_code == 303
-            html = (await other.get("/workspace/reports")).text
+async def test_an_admin_links_a_coordinator_to_her_sites(app, actors, admin):
+    coordinator = await actors.coordinator(sites=[])
+    await practise(app, 5, code=await make_invite(site_slug="east"))
+    assert "No sites are linked" in (await coordinator.get("/workspace/reports")).text
+    page = await admin.get("/workspace/admin/accounts")
+    east = await Site.select(Site.id).where(Site.slug == "east").first()
+    saved = await admin.post(f"/workspace/admin/account-sites/{coordinator.account_id}", data={
+        "_csrf_token": csrf_token(page.text), "site": str(east["id"])})
+    assert saved.status_code == 303
+    html = (await coordinator.get("/workspace/reports")).text
     assert figure(html, "Used Pusterum in the period") == "5"
     assert await AuditEntry.count().where(AuditEntry.action == "account.sites_set") == 1
 
 
-async def test_coordinators_of_different_sites_keep_their_own_notes(app, db):
+async def test_coordinators_of_different_sites_keep_their_own_notes(actors):
     year = date.today().year
     await make_invite(site_slug="east")
     await make_invite(site_slug="west")
-    async with app_client(app) as east_coordinator, phone(app) as west_coordinator:
-        await link(await sign_in(east_coordinator, "east@example.org", ("coordinator",)), "east")
-        await link(await sign_in(west_coordinator, "west@example.org", ("coordinator",)), "west")
-        page = await east_coordinator.get(URL, params={"year": year})  # no site ticked: all of hers
-        await east_coordinator.post(f"{URL}?year={year}", data={"_csrf_token": csrf_token(page.text),
-                                                                 "summary": "Øst havde et roligt år."})
-        west_page = (await west_coordinator.get(URL, params={"year": year})).text
-        east_page = (await east_coordinator.get(URL, params={"year": year})).text
+    east_coordinator = await actors.coordinator(sites=[await site_id("east")])
+    west_coordinator = await actors.coordinator(sites=[await site_id("west")])
+    page = await east_coordinator.get(URL, params={"year": year})  # no site ticked: all of hers
+    await east_coordinator.post(f"{URL}?year={year}", data={"_csrf_token": csrf_token(page.text),
+                                                             "summary": "Øst havde et roligt år."})
+    west_page = (await west_coordinator.get(URL, params={"year": year})).text
+    east_page = (await east_coordinator.get(URL, params={"year": year})).text
     assert "Øst havde et roligt år." in east_page
     assert "Øst havde et roligt år." not in west_page
     assert [n["scope"] for n in await AnnualNote.select(AnnualNote.scope)] == ["east"]

@@ -6,33 +6,22 @@ import re
 import statistics
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from server.accounts.tables import AccountSite
 from server.content.catalog import get_catalog
 from server.participants.tables import Site
 from server.reports.stats import t95
 from tests.integration.reports.pages import figure, practise, table
-from tests.support import (
-    app_client,
-    enrol,
-    enrol_staff,
-    event,
-    exercise_version,
-    make_invite,
-    make_staff_code,
-    phone,
-    post_events,
-    sign_in,
-)
+from tests.support import event, exercise_version, make_invite, make_staff_code, post_events
 
 URL = "/workspace/reports"
 
 
-async def test_the_figures_count_people_practices_and_minutes(app, db):
-    async with app_client(app) as researcher:
-        await sign_in(researcher, "r@example.org", ("researcher",))
-        await practise(app, 6)
-        await practise(app, 2, completed=False)
-        page = await researcher.get(URL)
+async def test_the_figures_count_people_practices_and_minutes(app, researcher):
+    await practise(app, 6)
+    await practise(app, 2, completed=False)
+    page = await researcher.get(URL)
     assert page.status_code == 200, page.text
     html = page.text
     assert figure(html, "Used Pusterum in the period") == "8"
@@ -46,13 +35,11 @@ async def test_the_figures_count_people_practices_and_minutes(app, db):
     assert 'role="img"' in html and "<svg" in html  # a chart, with the table beside it
 
 
-async def test_a_municipality_with_fewer_than_five_is_hidden_and_cannot_be_worked_out(app, db):
-    async with app_client(app) as researcher:
-        await sign_in(researcher, "r@example.org", ("researcher",))
-        await practise(app, 7, municipality="0101")
-        await practise(app, 6, municipality="0147")
-        await practise(app, 2, municipality="0151")
-        html = (await researcher.get(URL)).text
+async def test_a_municipality_with_fewer_than_five_is_hidden_and_cannot_be_worked_out(app, researcher):
+    await practise(app, 7, municipality="0101")
+    await practise(app, 6, municipality="0147")
+    await practise(app, 2, municipality="0151")
+    html = (await researcher.get(URL)).text
     rows = {r[0]: r[1:] for r in table(html, "People, practices and minutes by municipality of residence")[1:]}
     assert rows["Ballerup"] == ["<5", "<5", "<5", "<5"]  # 2 people: primary suppression
     # With only Ballerup hidden, "All" minus the others would give it away: the next smallest goes too.
@@ -65,22 +52,19 @@ async def test_a_municipality_with_fewer_than_five_is_hidden_and_cannot_be_worke
     assert chart.count("<rect") == 1
 
 
-async def test_too_few_people_show_nothing_and_filters_cannot_single_out_a_small_group(app, db):
-    async with app_client(app) as researcher:
-        await sign_in(researcher, "r@example.org", ("researcher",))
-        await practise(app, 3)
-        few = (await researcher.get(URL)).text
-        assert "Fewer than five people used Pusterum with these filters" in few
-        assert "Practices started" not in few
-        await practise(app, 4)
-        code = await make_staff_code()
-        for _ in range(2):  # two nurses: "everyone" minus "patients" would be them
-            async with phone(app) as nurse:
-                await enrol_staff(nurse, code=code, lang="en")
-                await post_events(nurse, [event("pause_completed", exercise_version=exercise_version(
-                    "box-breathing"), seconds=60, stress_before=7, stress_after=4)])
-        patients = (await researcher.get(URL, params={"kind": "patient"})).text
-        everyone = (await researcher.get(URL)).text
+async def test_too_few_people_show_nothing_and_filters_cannot_single_out_a_small_group(app, actors, researcher):
+    await practise(app, 3)
+    few = (await researcher.get(URL)).text
+    assert "Fewer than five people used Pusterum with these filters" in few
+    assert "Practices started" not in few
+    await practise(app, 4)
+    code = await make_staff_code()
+    for _ in range(2):  # two nurses: "everyone" minus "patients" would be them
+        nurse = await actors.staff_member(code)
+        await post_events(nurse, [event("pause_completed", exercise_version=exercise_version(
+            "box-breathing"), seconds=60, stress_before=7, stress_after=4)])
+    patients = (await researcher.get(URL, params={"kind": "patient"})).text
+    everyone = (await researcher.get(URL)).text
     assert "leave out fewer than five people with the same role (patient or staff)" in patients
     assert "Practices started" not in patients
     assert figure(everyone, "Used Pusterum in the period") == "9"
@@ -88,21 +72,18 @@ async def test_too_few_people_show_nothing_and_filters_cannot_single_out_a_small
     assert "Fewer than five staff members rated their stress" in everyone
 
 
-async def test_who5_change_is_paired_with_a_confidence_interval(app, db):
+async def test_who5_change_is_paired_with_a_confidence_interval(actors, researcher):
     version = get_catalog().questionnaires["who-5"]["version_id"]
     earlier = (datetime.now(UTC) - timedelta(days=40)).isoformat()
     plans = [([2, 2, 2, 2, 2], [3, 3, 3, 3, 3]), ([1, 2, 1, 2, 1], [3, 3, 2, 3, 3]), ([3, 3, 3, 3, 3], [3, 3, 3, 3, 2]),
              ([2, 1, 2, 2, 2], [4, 3, 3, 3, 3]), ([0, 1, 1, 1, 1], [2, 2, 2, 2, 2]), ([4, 4, 4, 4, 4], [3, 4, 4, 4, 4])]
-    async with app_client(app) as researcher:
-        await sign_in(researcher, "r@example.org", ("researcher",))
-        for before, after in plans:
-            async with phone(app) as client:
-                await enrol(client, lang="en")
-                response = await post_events(client, [
-                    event("questionnaire_answered", questionnaire_version=version, answers=before, occurred_at=earlier),
-                    event("questionnaire_answered", questionnaire_version=version, answers=after)])
-                assert response.status_code == 200, response.text
-        html = (await researcher.get(URL)).text
+    for before, after in plans:
+        patient = await actors.patient()
+        response = await post_events(patient, [
+            event("questionnaire_answered", questionnaire_version=version, answers=before, occurred_at=earlier),
+            event("questionnaire_answered", questionnaire_version=version, answers=after)])
+        assert response.status_code == 200, response.text
+    html = (await researcher.get(URL)).text
     changes = [4 * (sum(a) - sum(b)) for b, a in plans]
     mean = statistics.fmean(changes)
     half = t95(len(changes) - 1) * statistics.stdev(changes) / len(changes) ** 0.5
@@ -113,46 +94,43 @@ async def test_who5_change_is_paired_with_a_confidence_interval(app, db):
     assert figure(html, "Improved by 10 points or more") == f"{round(100 * improved / 6)} %"
 
 
-async def test_a_coordinator_sees_only_her_own_sites(app, db):
-    async with app_client(app) as coordinator:
-        account_id = await sign_in(coordinator, "c@example.org", ("coordinator",))
-        none_yet = (await coordinator.get(URL)).text
-        assert "No sites are linked to your account yet" in none_yet
-        await practise(app, 5, code=await make_invite(site_slug="east"))
-        await practise(app, 6, code=await make_invite(site_slug="west"))
-        east = await Site.select(Site.id).where(Site.slug == "east").first()
-        await AccountSite.insert(AccountSite(account=account_id, site=east["id"]))
-        html = (await coordinator.get(URL)).text
-        other = await coordinator.get(URL, params={"site": "west"})
+async def test_a_coordinator_sees_only_her_own_sites(app, actors):
+    coordinator = await actors.coordinator(sites=[])
+    none_yet = (await coordinator.get(URL)).text
+    assert "No sites are linked to your account yet" in none_yet
+    await practise(app, 5, code=await make_invite(site_slug="east"))
+    await practise(app, 6, code=await make_invite(site_slug="west"))
+    east = await Site.select(Site.id).where(Site.slug == "east").first()
+    await AccountSite.insert(AccountSite(account=coordinator.account_id, site=east["id"]))
+    html = (await coordinator.get(URL)).text
+    other = await coordinator.get(URL, params={"site": "west"})
     assert figure(html, "Used Pusterum in the period") == "5"
     assert 'value="west"' not in html
     assert other.status_code == 400 and "not one you can see" in other.text
 
 
-async def test_bad_filters_are_explained_and_others_are_refused(app, db):
-    async with app_client(app) as researcher:
-        await sign_in(researcher, "r@example.org", ("researcher",))
-        backwards = await researcher.get(URL, params={"from": "2026-05", "to": "2026-01"})
-        nonsense = await researcher.get(URL, params={"from": "May"})
-        unknown = await researcher.get(URL, params={"municipality": "9999"})
-    assert backwards.status_code == 400 and "start before it ends" in backwards.text
-    assert nonsense.status_code == 400 and "for example 2026-03" in nonsense.text
-    assert unknown.status_code == 400 and "not on the list" in unknown.text
-    async with app_client(app) as editor:
-        await sign_in(editor, "e@example.org", ("editor",))
-        assert (await editor.get(URL)).status_code == 403
+@pytest.mark.parametrize(("params", "message"), [
+    pytest.param({"from": "2026-05", "to": "2026-01"}, "start before it ends", id="a period that ends first"),
+    pytest.param({"from": "May"}, "for example 2026-03", id="a month that is no month"),
+    pytest.param({"municipality": "9999"}, "not on the list", id="an unknown municipality"),
+])
+async def test_bad_filters_are_explained(researcher, params, message):
+    response = await researcher.get(URL, params=params)
+    assert response.status_code == 400 and message in response.text
 
 
-async def test_a_filtered_row_that_differs_from_the_unfiltered_one_by_a_few_people_is_hidden(app, db):
-    async with app_client(app) as researcher:
-        await sign_in(researcher, "r@example.org", ("researcher",))
-        east, west = await make_invite(site_slug="east"), await make_invite(site_slug="west")
-        await practise(app, 5, municipality="0101", code=east)
-        await practise(app, 5, municipality="0147", code=east)
-        await practise(app, 6, municipality="0101", code=west)
-        await practise(app, 2, municipality="0147", code=west)
-        everyone = (await researcher.get(URL)).text
-        at_east = (await researcher.get(URL, params={"site": "east"})).text
+async def test_it_refuses_the_dashboard_to_an_editor(editor):
+    assert (await editor.get(URL)).status_code == 403
+
+
+async def test_a_filtered_row_that_differs_from_the_unfiltered_one_by_a_few_people_is_hidden(app, researcher):
+    east, west = await make_invite(site_slug="east"), await make_invite(site_slug="west")
+    await practise(app, 5, municipality="0101", code=east)
+    await practise(app, 5, municipality="0147", code=east)
+    await practise(app, 6, municipality="0101", code=west)
+    await practise(app, 2, municipality="0147", code=west)
+    everyone = (await researcher.get(URL)).text
+    at_east = (await researcher.get(URL, params={"site": "east"})).text
     caption = "People, practices and minutes by municipality of residence"
     wide = {r[0]: r[1] for r in table(everyone, caption)[1:]}
     narrow = {r[0]: r[1] for r in table(at_east, caption)[1:]}

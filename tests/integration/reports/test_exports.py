@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
 from server.accounts.tables import AuditEntry
 from server.content.catalog import get_catalog
@@ -19,9 +20,7 @@ from server.engagement.tables import Event
 from server.lib.localtime import local, today
 from server.participants.services import hash_code
 from server.reports import exports
-from tests import support
 from tests.support import (
-    app_client,
     csrf_token,
     enrol,
     enrol_staff,
@@ -29,12 +28,14 @@ from tests.support import (
     exercise_version,
     make_invite,
     make_staff_code,
+    phone,
     post_events,
 )
 
 PAGE = "/workspace/reports/exports"
 DOWNLOAD = f"{PAGE}/download"
 USER_AGENT = "LeakCanaryPhone/9.9 (export-test)"
+A_PHONE = {"user-agent": USER_AGENT}  # what a phone says of itself, which no export may repeat
 CLIENT_IP = "127.0.0.1"  # what httpx's ASGI transport reports as the client's address
 FILES = ("participants.csv", "events.csv", "responses.csv", "comments.csv", "content_versions.csv", "codebook.csv")
 HEADERS = {
@@ -49,14 +50,6 @@ HEADERS = {
     "codebook.csv": ["file", "column", "type", "meaning", "values"],
 }
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def phone(app) -> httpx.AsyncClient:
-    return support.phone(app, **{"user-agent": USER_AGENT})
-
-
-async def sign_in(client: httpx.AsyncClient, roles: tuple[str, ...] = ("researcher",)) -> int:
-    return await support.sign_in(client, f"{'-'.join(roles)}-{uuid.uuid4().hex[:6]}@example.org", roles)
 
 
 def ago(days: int) -> str:
@@ -86,7 +79,7 @@ async def story(app) -> Story:
     s = Story()
     version = exercise_version("breathing-space-3")
     s.codes.append(await make_invite())
-    async with phone(app) as client:
+    async with phone(app, **A_PHONE) as client:
         s.ids["anna"] = await enrol(client, s.codes[-1], lang="en", municipality="0751")
         assert (await post_events(client, [
             event("app_opened", occurred_at=ago(40)),
@@ -97,27 +90,27 @@ async def story(app) -> Story:
             event("questionnaire_answered", questionnaire_version=who5(), answers=[3, 4, 2, 5, 1]),
         ])).status_code == 200
         s.cookies.extend(client.cookies.values())
-    async with phone(app) as client:
+    async with phone(app, **A_PHONE) as client:
         s.ids["bea"] = await enrol(client, s.codes[-1])
         assert (await post_events(client, [event("exercise_started", exercise_version=version)])).status_code == 200
         s.cookies.extend(client.cookies.values())
     s.codes.append(await make_invite(site_slug="other-site"))
-    async with phone(app) as client:
+    async with phone(app, **A_PHONE) as client:
         s.ids["cira"] = await enrol(client, s.codes[-1])
         assert (await post_events(client, [
             event("rating_given", exercise_version=version, rating=2, comment="too long for me")])).status_code == 200
-    async with phone(app) as client:
+    async with phone(app, **A_PHONE) as client:
         s.ids["kept"] = await enrol(client, s.codes[0])
         assert (await post_events(client, [event("app_opened")])).status_code == 200
         await _withdraw(client, "keep")
-    async with phone(app) as client:
+    async with phone(app, **A_PHONE) as client:
         s.ids["gone"] = await enrol(client, s.codes[0], municipality="0461")
         assert (await post_events(client, [
             event("rating_given", exercise_version=version, rating=5, comment="private words of the gone one"),
         ])).status_code == 200
         await _withdraw(client, "delete")
     s.codes.append(await make_staff_code())
-    async with phone(app) as client:
+    async with phone(app, **A_PHONE) as client:
         s.ids["nurse"] = await enrol_staff(client, s.codes[-1])
         assert (await post_events(client, [event("pause_completed", exercise_version=exercise_version(
             "doorway-pause"), seconds=60, stress_before=7, stress_after=3)])).status_code == 200
@@ -142,19 +135,17 @@ async def audit_entries() -> list[dict]:
     return await AuditEntry.select().where(AuditEntry.action == "export.downloaded").order_by(AuditEntry.id)
 
 
-async def test_each_file_holds_what_the_codebook_says_and_nothing_that_points_at_a_person(app, db):
-    async with app_client(app) as researcher:
-        s = await story(app)
-        account_id = await sign_in(researcher)
-        page = await researcher.get(PAGE)
-        assert page.status_code == 200 and "no-store" in page.headers["cache-control"]
-        for name in FILES:
-            assert f'value="{name}"' in page.text
-        assert 'value="other-site"' in page.text and "<script>" not in page.text and "style=" not in page.text
-        home = await researcher.get("/workspace")
-        assert f'href="{PAGE}"' in home.text
-        got = {name: await download(researcher, name) for name in FILES}
-        again = await download(researcher, "events.csv")
+async def test_each_file_holds_what_the_codebook_says_and_nothing_that_points_at_a_person(app, researcher):
+    s = await story(app)
+    page = await researcher.get(PAGE)
+    assert page.status_code == 200 and "no-store" in page.headers["cache-control"]
+    for name in FILES:
+        assert f'value="{name}"' in page.text
+    assert 'value="other-site"' in page.text and "<script>" not in page.text and "style=" not in page.text
+    home = await researcher.get("/workspace")
+    assert f'href="{PAGE}"' in home.text
+    got = {name: await download(researcher, name) for name in FILES}
+    again = await download(researcher, "events.csv")
 
     start, end = exports.default_period(today())
     for name, response in got.items():
@@ -243,23 +234,21 @@ async def test_each_file_holds_what_the_codebook_says_and_nothing_that_points_at
 
     entries = await audit_entries()
     assert [e["target"] for e in entries] == [*FILES, "events.csv"]
-    assert all(e["actor"] == account_id for e in entries)
+    assert all(e["actor"] == researcher.account_id for e in entries)
     assert json.loads(entries[0]["detail"]) == {"period": f"{start.isoformat()}/{end.isoformat()}", "sites": []}
 
 
-async def test_the_period_and_the_sites_narrow_the_rows(app, db):
-    async with app_client(app) as researcher:
-        s = await story(app)
-        await sign_in(researcher)
-        recent = {"from": (today() - timedelta(days=10)).isoformat(), "to": today().isoformat()}
-        old = {"from": (today() - timedelta(days=60)).isoformat(), "to": (today() - timedelta(days=1)).isoformat()}
-        events_recent = rows_of(await download(researcher, "events.csv", **recent))
-        events_old = rows_of(await download(researcher, "events.csv", **old))
-        people_old = rows_of(await download(researcher, "participants.csv", **old))
-        other = {name: rows_of(await download(researcher, name, site="other-site"))
-                 for name in ("participants.csv", "events.csv", "comments.csv")}
-        both = rows_of(await download(researcher, "participants.csv", site=["other-site", "test-site"]))
-        entries = await audit_entries()
+async def test_the_period_and_the_sites_narrow_the_rows(app, researcher):
+    s = await story(app)
+    recent = {"from": (today() - timedelta(days=10)).isoformat(), "to": today().isoformat()}
+    old = {"from": (today() - timedelta(days=60)).isoformat(), "to": (today() - timedelta(days=1)).isoformat()}
+    events_recent = rows_of(await download(researcher, "events.csv", **recent))
+    events_old = rows_of(await download(researcher, "events.csv", **old))
+    people_old = rows_of(await download(researcher, "participants.csv", **old))
+    other = {name: rows_of(await download(researcher, name, site="other-site"))
+             for name in ("participants.csv", "events.csv", "comments.csv")}
+    both = rows_of(await download(researcher, "participants.csv", site=["other-site", "test-site"]))
+    entries = await audit_entries()
 
     assert "app_opened" not in {r["type"] for r in events_recent if r["day"] < recent["from"]}
     assert all(r["day"] >= recent["from"] for r in events_recent) and len(events_recent) >= 7
@@ -274,15 +263,13 @@ async def test_the_period_and_the_sites_narrow_the_rows(app, db):
     assert json.loads(entries[0]["detail"])["period"] == f"{recent['from']}/{recent['to']}"
 
 
-async def test_bad_input_is_a_400_page_with_a_message_and_nothing_is_written(app, db):
-    async with app_client(app) as researcher:
-        await make_invite()
-        await sign_in(researcher)
-        bad_date = await download(researcher, "events.csv", **{"from": "2025-13-45"})
-        backwards = await download(researcher, "events.csv", **{"from": "2025-06-01", "to": "2025-01-01"})
-        unknown_site = await download(researcher, "events.csv", site="no-such-site")
-        unknown_file = await download(researcher, "secrets.csv")
-        no_file = await researcher.get(DOWNLOAD)
+async def test_bad_input_is_a_400_page_with_a_message_and_nothing_is_written(researcher):
+    await make_invite()
+    bad_date = await download(researcher, "events.csv", **{"from": "2025-13-45"})
+    backwards = await download(researcher, "events.csv", **{"from": "2025-06-01", "to": "2025-01-01"})
+    unknown_site = await download(researcher, "events.csv", site="no-such-site")
+    unknown_file = await download(researcher, "secrets.csv")
+    no_file = await researcher.get(DOWNLOAD)
     for response, message in ((bad_date, "as dates, for example"), (backwards, "must not come after"),
                               (unknown_site, "There is no site called"), (unknown_file, "choose one of the files"),
                               (no_file, "choose one of the files")):
@@ -293,21 +280,23 @@ async def test_bad_input_is_a_400_page_with_a_message_and_nothing_is_written(app
     assert await audit_entries() == []
 
 
-async def test_only_researchers_and_admins_may_export(app, db):
-    for roles, allowed in ((("editor",), False), (("coordinator",), False), (("researcher",), True),
-                           (("admin",), True)):
-        async with app_client(app) as client:
-            await sign_in(client, roles)
-            page = await client.get(PAGE)
-            file = await download(client, "events.csv")
-            assert (page.status_code, file.status_code) == ((200, 200) if allowed else (403, 403)), roles
-            home = await client.get("/workspace")
-            assert (f'href="{PAGE}"' in home.text) == allowed
-    async with app_client(app) as stranger:
-        for url in (PAGE, f"{DOWNLOAD}?file=events.csv"):
-            response = await stranger.get(url)
-            assert response.status_code == 303 and response.headers["location"].startswith("/workspace/login")
-    assert len(await audit_entries()) == 2  # the researcher's and the admin's
+@pytest.mark.parametrize(("role", "allowed"), [("editor", False), ("coordinator", False), ("researcher", True),
+                                                ("admin", True)])
+async def test_only_researchers_and_admins_may_export(actors, role, allowed):
+    client = await actors.new(role)
+    page = await client.get(PAGE)
+    file = await download(client, "events.csv")
+    assert (page.status_code, file.status_code) == ((200, 200) if allowed else (403, 403)), role
+    home = await client.get("/workspace")
+    assert (f'href="{PAGE}"' in home.text) == allowed
+    assert len(await audit_entries()) == (1 if allowed else 0)  # the researcher's or the admin's download
+
+
+@pytest.mark.parametrize("url", [PAGE, f"{DOWNLOAD}?file=events.csv"])
+async def test_it_sends_an_outsider_to_the_login(outsider, url):
+    response = await outsider.get(url)
+    assert response.status_code == 303 and response.headers["location"].startswith("/workspace/login")
+    assert await audit_entries() == []
 
 
 async def _asgi_get(app, path: str, query: str, cookie: str) -> list[dict]:
@@ -337,21 +326,18 @@ async def _asgi_get(app, path: str, query: str, cookie: str) -> list[dict]:
     return messages
 
 
-async def test_a_large_file_is_streamed_a_page_at_a_time(app, db):
+async def test_a_large_file_is_streamed_a_page_at_a_time(app, actors, researcher):
     n = 5000
-    async with app_client(app) as researcher:
-        async with phone(app) as client:
-            participant_id = await enrol(client)
-        now = datetime.now(UTC)
-        rows = [Event(id=uuid.uuid4(), participant=participant_id, type="step_completed", occurred_at=now,
-                      day=local(now).date(), received_at=now, step=i % 10, fingerprint="bulk") for i in range(n)]
-        for i in range(0, n, 500):
-            await Event.insert(*rows[i:i + 500])
-        await sign_in(researcher)
-        cookie = "; ".join(f"{k}={v}" for k, v in researcher.cookies.items())
-        messages = await _asgi_get(app, DOWNLOAD, "file=events.csv", cookie)
-        pieces = [c async for c in exports.stream(exports.FILES["events.csv"], exports.ExportRequest(
-            today() - timedelta(days=1), today()))]
+    participant_id = (await actors.patient()).participant_id
+    now = datetime.now(UTC)
+    rows = [Event(id=uuid.uuid4(), participant=participant_id, type="step_completed", occurred_at=now,
+                  day=local(now).date(), received_at=now, step=i % 10, fingerprint="bulk") for i in range(n)]
+    for i in range(0, n, 500):
+        await Event.insert(*rows[i:i + 500])
+    cookie = "; ".join(f"{k}={v}" for k, v in researcher.cookies.items())
+    messages = await _asgi_get(app, DOWNLOAD, "file=events.csv", cookie)
+    pieces = [c async for c in exports.stream(exports.FILES["events.csv"], exports.ExportRequest(
+        today() - timedelta(days=1), today()))]
 
     start = next(m for m in messages if m["type"] == "http.response.start")
     assert start["status"] == 200

@@ -8,7 +8,7 @@ from server.journeys.withdrawal import withdraw
 from server.reports import rollups
 from server.reports.tables import ActiveDay, QuestionnaireReading, UsageExercise, UsageMonth
 from tests.integration.reports.pages import figure, practise
-from tests.support import app_client, enrol, event, exercise_version, phone, post_events, sign_in
+from tests.support import app_client, event, exercise_version, post_events
 
 URL = "/workspace/reports"
 
@@ -22,20 +22,17 @@ async def rows() -> list[dict]:
     return out
 
 
-async def test_late_events_are_counted_and_a_full_rebuild_agrees(app, db):
+async def test_late_events_are_counted_and_a_full_rebuild_agrees(app, actors, researcher):
     version = exercise_version("breathing-space-3")
-    async with app_client(app) as researcher:
-        await sign_in(researcher, "r@example.org", ("researcher",))
-        await practise(app, 5)
-        before = (await researcher.get(URL)).text
-        async with phone(app) as late:
-            await enrol(late, lang="en")
-            # Practised offline three days ago, sent only now.
-            three_days_ago = (datetime.now(UTC) - timedelta(days=3)).isoformat()
-            await post_events(late, [event("exercise_started", exercise_version=version, occurred_at=three_days_ago),
-                                     event("exercise_completed", exercise_version=version, seconds=240,
-                                           occurred_at=three_days_ago)])
-        after = (await researcher.get(URL)).text
+    await practise(app, 5)
+    before = (await researcher.get(URL)).text
+    late = await actors.patient()
+    # Practised offline three days ago, sent only now.
+    three_days_ago = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+    await post_events(late, [event("exercise_started", exercise_version=version, occurred_at=three_days_ago),
+                             event("exercise_completed", exercise_version=version, seconds=240,
+                                   occurred_at=three_days_ago)])
+    after = (await researcher.get(URL)).text
     assert figure(before, "Practices started") == "5" and figure(after, "Practices started") == "6"
     assert figure(after, "Minutes of practice") == "19"  # 5 × 3 + 4
     incremental = await rows()
@@ -43,20 +40,16 @@ async def test_late_events_are_counted_and_a_full_rebuild_agrees(app, db):
     assert await rows() == incremental
 
 
-async def test_withdrawal_with_deletion_takes_her_out_of_the_figures(app, db):
-    async with app_client(app) as researcher:
-        await sign_in(researcher, "r@example.org", ("researcher",))
-        await practise(app, 6)
-        assert figure((await researcher.get(URL)).text, "Used Pusterum in the period") == "6"
-        async with phone(app) as leaving:
-            keeps = await enrol(leaving, lang="en")
-            await post_events(leaving, [event("exercise_started", exercise_version=exercise_version("body-scan-10"))])
-        async with phone(app) as leaving:
-            deletes = await enrol(leaving, lang="en")
-            await post_events(leaving, [event("exercise_started", exercise_version=exercise_version("body-scan-10"))])
-        await researcher.get(URL)  # both are in the rollups now
-        assert await withdraw(keeps, "keep") and await withdraw(deletes, "delete")
-        html = (await researcher.get(URL)).text
+async def test_withdrawal_with_deletion_takes_her_out_of_the_figures(app, actors, researcher):
+    await practise(app, 6)
+    assert figure((await researcher.get(URL)).text, "Used Pusterum in the period") == "6"
+    keeping, deleting = await actors.patient(), await actors.patient()
+    for leaving in (keeping, deleting):
+        await post_events(leaving, [event("exercise_started", exercise_version=exercise_version("body-scan-10"))])
+    keeps, deletes = keeping.participant_id, deleting.participant_id
+    await researcher.get(URL)  # both are in the rollups now
+    assert await withdraw(keeps, "keep") and await withdraw(deletes, "delete")
+    html = (await researcher.get(URL)).text
     assert figure(html, "Used Pusterum in the period") == "7"  # the six, and the one who kept her records
     assert figure(html, "Joined in the period") == "7"
     assert await UsageMonth.count().where(UsageMonth.participant == deletes) == 0
@@ -68,8 +61,7 @@ async def test_withdrawal_with_deletion_takes_her_out_of_the_figures(app, db):
 async def test_events_stored_before_they_carried_a_day_get_their_copenhagen_day(app, db):
     from server.engagement.tables import Event
 
-    async with app_client(app) as researcher:
-        await sign_in(researcher, "r@example.org", ("researcher",))
+    async with app_client(app):
         await practise(app, 5)
         # As a row written before the `day` column existed: 23:30 UTC on a summer evening is the next
         # day in Copenhagen.
@@ -85,23 +77,18 @@ async def test_events_stored_before_they_carried_a_day_get_their_copenhagen_day(
                                           & (UsageMonth.month == datetime(2026, 7, 1).date())) == 1
 
 
-async def test_moving_to_another_municipality_moves_her_activity_with_her(app, db):
+async def test_moving_to_another_municipality_moves_her_activity_with_her(app, actors, researcher):
     from tests.integration.reports.pages import table
     from tests.support import csrf_token
 
-    async with app_client(app) as researcher:
-        await sign_in(researcher, "r@example.org", ("researcher",))
-        await practise(app, 5, municipality="0101")
-        async with phone(app) as mover:
-            await enrol(mover, lang="en", municipality="0101")
-            await post_events(mover, [event("exercise_started", exercise_version=exercise_version("body-scan-10"))])
-            await practise(app, 5, municipality="0147")
-            before = table((await researcher.get(URL)).text,
-                           "People, practices and minutes by municipality of residence")
-            page = await mover.get("/welcome/municipality")
-            await mover.post("/welcome/municipality", data={"_csrf_token": csrf_token(page.text),
-                                                            "municipality": "0147"})
-        after = table((await researcher.get(URL)).text, "People, practices and minutes by municipality of residence")
+    await practise(app, 5, municipality="0101")
+    mover = await actors.patient(municipality="0101")
+    await post_events(mover, [event("exercise_started", exercise_version=exercise_version("body-scan-10"))])
+    await practise(app, 5, municipality="0147")
+    before = table((await researcher.get(URL)).text, "People, practices and minutes by municipality of residence")
+    page = await mover.get("/welcome/municipality")
+    await mover.post("/welcome/municipality", data={"_csrf_token": csrf_token(page.text), "municipality": "0147"})
+    after = table((await researcher.get(URL)).text, "People, practices and minutes by municipality of residence")
     assert {r[0]: r[1] for r in before[1:]} == {"København": "6", "Frederiksberg": "5", "All": "11"}
     assert {r[0]: r[1] for r in after[1:]} == {"Frederiksberg": "6", "København": "5", "All": "11"}
 

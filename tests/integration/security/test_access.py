@@ -9,7 +9,6 @@ their validation messages (4xx that are not refusals), and nothing of consequenc
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import date
 
 import pytest
@@ -17,9 +16,8 @@ import pytest
 from server.accounts import services as accounts
 from server.content.tables import ContentVersion
 from server.participants import services as participants
-from tests.support import app_client, csrf_token, enrol, enrol_staff, make_invite, make_staff_code
+from tests.support import WORKSPACE_PASSWORD, Actor, Actors, csrf_token, make_staff_code
 
-PASSWORD = "walking the corridors at dawn"
 # "coordinator" is linked to the site whose ids the walk uses; "outside_coordinator" to another site only.
 EVERYONE = {"anonymous", "patient", "staff", "editor", "coordinator", "outside_coordinator", "researcher", "admin"}
 PARTICIPANTS = {"patient", "staff"}
@@ -124,7 +122,7 @@ async def _samples() -> dict[str, str]:
     unit = await participants.ensure_unit(site, "access-unit", "Access unit")
     group = await participants.ensure_group(site, "access-group", "Access group", "mbsr-8-weeks", date.today())
     invite = await participants.create_invite(kind="patient", site_id=site)
-    bystander = await accounts.create_account("bystander@example.org", PASSWORD, ("editor",))
+    bystander = await accounts.create_account("bystander@example.org", WORKSPACE_PASSWORD, ("editor",))
     version = await ContentVersion.select(ContentVersion.id).where(
         ContentVersion.item.slug == "breathing-space-3").first()
     return {"slug": "breathing-space-3", "code": invite, "token": "no-such-invitation-token", "name": "missing.mp3",
@@ -144,51 +142,38 @@ def concrete(path: str, samples: dict[str, str], actor: str, name: str) -> str:
     return re.sub(r"\{(\w+)(?::\w+)?\}", fill, path)
 
 
-async def _actor(app, actor: str):
-    client_cm = app_client(app)
-    client = await client_cm.__aenter__()
-    if actor == "patient":
-        await enrol(client, await make_invite())
-    elif actor == "staff":
-        await enrol_staff(client, await make_staff_code("access-unit-2"))
-    elif actor in ACCOUNTS:
-        email = f"{actor}-{uuid.uuid4().hex[:6]}@example.org"
-        role = "coordinator" if actor == "outside_coordinator" else actor
-        account_id = await accounts.create_account(email, PASSWORD, (role,))
-        if role == "coordinator":
-            sample_site = await participants.ensure_site("access-site", "Access clinic", "0101")
-            other_site = await participants.ensure_site("other-site", "Another clinic", "0101")
-            await accounts.set_sites(account_id, [sample_site if actor == "coordinator" else other_site], None)
-        form = await client.get("/workspace/login")
-        await client.post("/workspace/login", data={"_csrf_token": csrf_token(form.text), "email": email,
-                                                    "password": PASSWORD})
-    return client_cm, client
+async def _actor(actors: Actors, actor: str, samples: dict[str, str]) -> Actor:
+    if actor == "anonymous":
+        return await actors.outsider()
+    if actor == "staff":
+        return await actors.staff_member(await make_staff_code("access-unit-2"))
+    if actor == "coordinator":
+        return await actors.coordinator(sites=[int(samples["site_id"])])
+    if actor == "outside_coordinator":
+        return await actors.coordinator(sites=[await participants.ensure_site("other-site", "Another clinic", "0101")])
+    return await actors.new(actor)
 
 
 @pytest.mark.parametrize("actor", sorted(EVERYONE))
-async def test_each_actor_reaches_exactly_what_the_allow_list_says(app, db, actor):
-    async with app_client(app):  # the lifespan for the sample data
-        samples = await _samples()
-    client_cm, client = await _actor(app, actor)
-    try:
-        token = csrf_token((await client.get("/workspace/login")).text)
-        wrong = []
-        for method, name, path in sorted(routes(app), key=lambda r: (r[:2] in LAST, r)):
-            if (method, name) in NOT_WALKED:
-                continue
-            url = concrete(path, samples, actor, name)
-            if name == "coordinate:invite_sheet":
-                url += "?token=x"
-            if method == "POST":
-                response = await client.post(url, data={"_csrf_token": token},
-                                             headers={"X-Pusterum": "1"} if url.startswith("/api/") else {})
-            else:
-                response = await client.request(method, url)
-            allowed = actor in ROUTES[(method, name)]
-            was_refused = refused(response, actor) and (method, name) not in ENDS_AT_LOGIN
-            if response.status_code >= 500 or allowed == was_refused:
-                wrong.append(f"{method} {url} ({name}): {response.status_code} "
-                             f"{response.headers.get('location', '')}")
-        assert not wrong, f"{actor}: " + "; ".join(wrong)
-    finally:
-        await client_cm.__aexit__(None, None, None)
+async def test_each_actor_reaches_exactly_what_the_allow_list_says(app, actors, actor):
+    samples = await _samples()
+    client = await _actor(actors, actor, samples)
+    token = csrf_token((await client.get("/workspace/login")).text)
+    wrong = []
+    for method, name, path in sorted(routes(app), key=lambda r: (r[:2] in LAST, r)):
+        if (method, name) in NOT_WALKED:
+            continue
+        url = concrete(path, samples, actor, name)
+        if name == "coordinate:invite_sheet":
+            url += "?token=x"
+        if method == "POST":
+            response = await client.post(url, data={"_csrf_token": token},
+                                         headers={"X-Pusterum": "1"} if url.startswith("/api/") else {})
+        else:
+            response = await client.request(method, url)
+        allowed = actor in ROUTES[(method, name)]
+        was_refused = refused(response, actor) and (method, name) not in ENDS_AT_LOGIN
+        if response.status_code >= 500 or allowed == was_refused:
+            wrong.append(f"{method} {url} ({name}): {response.status_code} "
+                         f"{response.headers.get('location', '')}")
+    assert not wrong, f"{actor}: " + "; ".join(wrong)

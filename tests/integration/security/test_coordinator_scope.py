@@ -11,7 +11,6 @@ cases run as an admin and succeed, so a refusal here is about the site, not abou
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from urllib.parse import quote
@@ -23,7 +22,7 @@ from server.coordination import services as coordination
 from server.coordination.schemas import InviteForm
 from server.participants import services as participants
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
-from tests.support import app_client, csrf_token, enrol, phone, sign_in
+from tests.support import csrf_token
 
 BASE = "/workspace/coordinate"
 OWN_NAME = "Klinikken i Byen"
@@ -39,25 +38,24 @@ class Scene:
     group: int
     invite: int
     sheet: str  # a fresh printable-sheet token for that invite code
-    account: int
 
 
-@contextlib.asynccontextmanager
-async def signed_in(app, roles: tuple[str, ...] = ("coordinator",), linked: bool = True):
-    async with app_client(app) as client:
-        own = await participants.ensure_site("own-site", OWN_NAME, "0101")
-        site = await participants.ensure_site("other-site", OTHER_NAME, "0101")
-        unit = await participants.ensure_unit(site, "other-unit", "Fjordafsnittet")
-        group = await participants.ensure_group(site, "other-group", "Fjordholdet", "mbsr-8-weeks", STARTED)
-        invite = await coordination.create_site_invite(None, site, InviteForm(kind="patient", group=group,
-                                                                              label="Fjord poster"))
-        async with phone(app) as mother:
-            await enrol(mother, await participants.create_invite(kind="patient", site_id=site,
-                                                                 course_group_id=group))
-        account = await sign_in(client, f"{roles[0]}@example.org", roles)
-        if linked:
-            await accounts.set_sites(account, [own], None)  # as the command line would
-        yield client, Scene(own, site, unit, group, invite.id, coordination.sheet_token(invite), account)
+@pytest.fixture
+async def scene(actors) -> Scene:
+    own = await participants.ensure_site("own-site", OWN_NAME, "0101")
+    site = await participants.ensure_site("other-site", OTHER_NAME, "0101")
+    unit = await participants.ensure_unit(site, "other-unit", "Fjordafsnittet")
+    group = await participants.ensure_group(site, "other-group", "Fjordholdet", "mbsr-8-weeks", STARTED)
+    invite = await coordination.create_site_invite(None, site, InviteForm(kind="patient", group=group,
+                                                                          label="Fjord poster"))
+    await actors.patient(await participants.create_invite(kind="patient", site_id=site, course_group_id=group))
+    return Scene(own, site, unit, group, invite.id, coordination.sheet_token(invite))
+
+
+@pytest.fixture
+async def coordinator(actors, scene):
+    """Here she is linked to her own site only (as the command line would link her)."""
+    return await actors.coordinator(sites=[scene.own])
 
 
 async def send(client, method: str, path: str, fields: dict[str, str] | None):
@@ -116,35 +114,32 @@ def filled(fields: dict[str, str], scene: Scene) -> dict[str, str]:
 # --- a coordinator and another site ---
 
 @pytest.mark.parametrize("path", PAGES)
-async def test_it_refuses_to_show_her_another_sites_page(app, db, path):
-    async with signed_in(app) as (client, scene):
-        response = await send(client, "GET", BASE + fill(path, scene), None)
+async def test_it_refuses_to_show_her_another_sites_page(coordinator, scene, path):
+    response = await send(coordinator, "GET", BASE + fill(path, scene), None)
     assert response.status_code == 404, response.status_code
     assert OTHER_NAME not in response.text and "Fjord" not in response.text
 
 
 @pytest.mark.parametrize(("path", "fields"), ACTIONS)
-async def test_it_refuses_to_let_her_change_another_site(app, db, path, fields):
-    async with signed_in(app) as (client, scene):
-        before = await rows()
-        response = await send(client, "POST", BASE + fill(path, scene), filled(fields, scene))
-        after = await rows()
+async def test_it_refuses_to_let_her_change_another_site(coordinator, scene, path, fields):
+    before = await rows()
+    response = await send(coordinator, "POST", BASE + fill(path, scene), filled(fields, scene))
+    after = await rows()
     assert response.status_code == 404, response.status_code
     assert after == before
 
 
-async def test_it_refuses_to_list_another_site_on_her_index(app, db):
-    async with signed_in(app) as (client, _scene):
-        index = await client.get(BASE)
+async def test_it_refuses_to_list_another_site_on_her_index(coordinator):
+    index = await coordinator.get(BASE)
     assert index.status_code == 200
     assert OWN_NAME in index.text
     assert OTHER_NAME not in index.text
 
 
-async def test_it_refuses_every_site_to_a_coordinator_with_none_linked(app, db):
-    async with signed_in(app, linked=False) as (client, scene):
-        index = await client.get(BASE)
-        own = await client.get(f"{BASE}/sites/{scene.own}")
+async def test_it_refuses_every_site_to_a_coordinator_with_none_linked(actors, scene):
+    coordinator = await actors.coordinator(sites=[])
+    index = await coordinator.get(BASE)
+    own = await coordinator.get(f"{BASE}/sites/{scene.own}")
     assert index.status_code == 200
     assert OWN_NAME not in index.text and OTHER_NAME not in index.text
     assert own.status_code == 404
@@ -152,58 +147,52 @@ async def test_it_refuses_every_site_to_a_coordinator_with_none_linked(app, db):
 
 # --- what she and an admin still reach ---
 
-async def test_she_reaches_and_changes_her_own_site(app, db):
-    async with signed_in(app) as (client, scene):
-        page = await client.get(f"{BASE}/sites/{scene.own}")
-        renamed = await send(client, "POST", f"{BASE}/sites/{scene.own}", {**SITE_FORM, "name": "Klinikken Nord"})
+async def test_she_reaches_and_changes_her_own_site(coordinator, scene):
+    page = await coordinator.get(f"{BASE}/sites/{scene.own}")
+    renamed = await send(coordinator, "POST", f"{BASE}/sites/{scene.own}", {**SITE_FORM, "name": "Klinikken Nord"})
     assert page.status_code == 200 and OWN_NAME in page.text
     assert renamed.status_code == 303
     assert (await Site.select(Site.name).where(Site.id == scene.own).first())["name"] == "Klinikken Nord"
 
 
-async def test_she_can_open_a_site_she_creates_herself(app, db):
-    async with signed_in(app) as (client, _scene):
-        created = await send(client, "POST", f"{BASE}/sites", {"name": "Min Nye Klinik", "kind": "clinic",
-                                                               "municipality": "0101"})
-        assert created.status_code == 303, created.text
-        page = await client.get(created.headers["location"])
-        unit = await send(client, "POST", created.headers["location"] + "/units", {"name": "Venteværelset"})
-        index = await client.get(BASE)
+async def test_she_can_open_a_site_she_creates_herself(coordinator):
+    created = await send(coordinator, "POST", f"{BASE}/sites", {"name": "Min Nye Klinik", "kind": "clinic",
+                                                                "municipality": "0101"})
+    assert created.status_code == 303, created.text
+    page = await coordinator.get(created.headers["location"])
+    unit = await send(coordinator, "POST", created.headers["location"] + "/units", {"name": "Venteværelset"})
+    index = await coordinator.get(BASE)
     assert page.status_code == 200 and "Min Nye Klinik" in page.text
     assert unit.status_code == 303
     assert "Min Nye Klinik" in index.text
 
 
-async def test_a_site_she_creates_herself_is_linked_to_her(app, db):
-    async with signed_in(app) as (client, scene):
-        created = await send(client, "POST", f"{BASE}/sites", {"name": "Min Nye Klinik", "kind": "clinic",
-                                                               "municipality": "0101"})
-        assert created.status_code == 303, created.text
-        site_id = int(created.headers["location"].rsplit("/", 1)[1])
-        linked = await accounts.sites_of(scene.account)
+async def test_a_site_she_creates_herself_is_linked_to_her(coordinator, scene):
+    created = await send(coordinator, "POST", f"{BASE}/sites", {"name": "Min Nye Klinik", "kind": "clinic",
+                                                                "municipality": "0101"})
+    assert created.status_code == 303, created.text
+    site_id = int(created.headers["location"].rsplit("/", 1)[1])
+    linked = await accounts.sites_of(coordinator.account_id)
     assert linked == tuple(sorted((scene.own, site_id)))
 
 
-async def test_an_admin_sees_every_site_on_the_index(app, db):
-    async with signed_in(app, roles=("admin",), linked=False) as (client, _scene):
-        index = await client.get(BASE)
+async def test_an_admin_sees_every_site_on_the_index(admin, scene):
+    index = await admin.get(BASE)
     assert index.status_code == 200
     assert OWN_NAME in index.text and OTHER_NAME in index.text
 
 
 @pytest.mark.parametrize("path", PAGES)
-async def test_an_admin_still_sees_every_sites_page(app, db, path):
-    async with signed_in(app, roles=("admin",), linked=False) as (client, scene):
-        response = await send(client, "GET", BASE + fill(path, scene), None)
+async def test_an_admin_still_sees_every_sites_page(admin, scene, path):
+    response = await send(admin, "GET", BASE + fill(path, scene), None)
     assert response.status_code == 200, response.text
     assert OTHER_NAME in response.text
 
 
 @pytest.mark.parametrize(("path", "fields"), ACTIONS)
-async def test_an_admin_still_changes_every_site(app, db, path, fields):
-    async with signed_in(app, roles=("admin",), linked=False) as (client, scene):
-        before = await rows()
-        response = await send(client, "POST", BASE + fill(path, scene), filled(fields, scene))
-        after = await rows()
+async def test_an_admin_still_changes_every_site(admin, scene, path, fields):
+    before = await rows()
+    response = await send(admin, "POST", BASE + fill(path, scene), filled(fields, scene))
+    after = await rows()
     assert response.status_code in (200, 303), response.text
     assert after != before
