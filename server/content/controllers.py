@@ -16,11 +16,6 @@ from server.lib.paths import path_for, redirect_to
 from server.lib.templates import page, render_page
 from server.settings import get_settings
 
-# "For right now": short practices for common moments, in this order of preference.
-RIGHT_NOW = ("breathing-space-3", "stop-practice", "one-minute-landing", "breathing-the-wave",
-             "pain-and-worry-at-night", "sixty-second-breath", "five-senses-grounding")
-
-
 _library_pages = PageCache()
 
 

@@ -17,7 +17,7 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
 from server.content.catalog import get_catalog
-from server.content.controllers import RIGHT_NOW, offline_urls
+from server.content.controllers import offline_urls
 from server.journeys import own_data
 from server.journeys.withdrawal import withdraw
 from server.lib.guards import requires_device
@@ -30,6 +30,10 @@ from server.participants.schemas import WithdrawForm
 from server.participants.services import course_week
 from server.settings import get_settings
 from server.wellbeing import services as wellbeing
+
+# "For right now": short practices for common moments, in this order of preference.
+RIGHT_NOW = ("breathing-space-3", "stop-practice", "one-minute-landing", "breathing-the-wave",
+             "pain-and-worry-at-night", "sixty-second-breath", "five-senses-grounding")
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 

@@ -96,7 +96,7 @@ def test_the_support_page_has_emergency_and_crisis_lines():
 
 
 def test_the_suggestions_on_home_exist():
-    from server.content.controllers import RIGHT_NOW
+    from server.journeys.controllers import RIGHT_NOW
 
     patient_now = [s for s in RIGHT_NOW if s in EXERCISES and "patient" in EXERCISES[s]["audience"]]
     assert len(patient_now) >= 3
