@@ -21,7 +21,7 @@ from server.accounts.guards import Forbidden, NotSignedIn
 from server.content.catalog import get_catalog
 from server.content.schemas import KINDS, RESOURCE_CATEGORIES, TAGS
 from server.content.services import content_revision, load_catalog
-from server.lib.api import api_error
+from server.lib.api import api_error, body_refusal
 from server.lib.errors import NotFound, Problem, status_of
 from server.lib.guards import NotEnrolled
 from server.lib.i18n import _
@@ -169,6 +169,8 @@ def not_enrolled_handler(request: Request, _exc: NotEnrolled) -> Response:
 
 
 def http_exception_handler(request: Request, exc: HTTPException) -> Response:
+    if _wants_json(request) and (refused := body_refusal(request, exc)):
+        return refused
     status = exc.status_code
     if isinstance(exc, NotFoundException) or status == 404:
         message = _("We could not find that page. It may have moved, or the link may be incomplete.")

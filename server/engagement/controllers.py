@@ -7,20 +7,19 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, Request, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import Body, FromPath, JSONBody
 from litestar.response import Redirect, Response, Template
 
 from server.content.catalog import get_catalog
 from server.engagement.schemas import MAX_BODY_BYTES, REQUIRED, BatchAccepted, EventBatch, EventIn, RatingForm
 from server.engagement.services import ingest
-from server.lib.api import api_error, requires_app
+from server.lib.api import api_error, body_words, requires_app
 from server.lib.api_docs import api_route, inline_schema
 from server.lib.errors import Conflict, Problem, status_of
 from server.lib.guards import DEVICE, ThisDevice, requires_device
-from server.lib.i18n import _
+from server.lib.i18n import N_, _
 from server.lib.paths import redirect_to
 from server.lib.templates import page
 
@@ -43,23 +42,16 @@ _EVENTS_DOC = api_route(
 class EngagementController(Controller):
     dependencies = {"device": DEVICE}
     @post("/api/events", name="engagement:events", status_code=200, exclude_from_csrf=True,
-          guards=[requires_app(json_body=True)], **_EVENTS_DOC)
-    async def events(self, request: Request, device: ThisDevice) -> Response:
+          guards=[requires_app(json_body=True)], request_max_body_size=MAX_BODY_BYTES,
+          opt=body_words(invalid=N_("Some activity could not be saved because it was not in the right form."),
+                         unreadable=N_("The activity could not be read."),
+                         too_large=N_("Too much was sent at once. The app will send it in smaller parts.")),
+          **_EVENTS_DOC)
+    async def events(self, device: ThisDevice, data: JSONBody[EventBatch]) -> Response:
         """Takes a batch of events; protected from cross-site posts by SameSite and a custom header
         that a cross-site form cannot send without a CORS preflight, which we never grant."""
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            return api_error(413, _("Too much was sent at once. The app will send it in smaller parts."),
-                          f"at most {MAX_BODY_BYTES} bytes per batch")
         try:
-            batch = msgspec.json.decode(body, type=EventBatch)
-        except msgspec.ValidationError as exc:
-            return api_error(422, _("Some activity could not be saved because it was not in the right form."),
-                          str(exc))
-        except msgspec.DecodeError:
-            return api_error(400, _("The activity could not be read."), "body is not valid JSON")
-        try:
-            ids, stored = await ingest(batch.events, device.participant_id, get_catalog(), sent_at=batch.sent_at)
+            ids, stored = await ingest(data.events, device.participant_id, get_catalog(), sent_at=data.sent_at)
         except Problem as rejected:
             if isinstance(rejected, Conflict):
                 # A client bug or replayed ids: never merged, and an operator should look, so it is logged

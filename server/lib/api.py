@@ -12,8 +12,9 @@ import uuid
 from typing import Any
 
 import msgspec
-from litestar import Response
+from litestar import Request, Response
 from litestar.connection import ASGIConnection
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
@@ -30,6 +31,32 @@ class ApiError(msgspec.Struct):
 def api_error(status: int, message: str, detail: str | None = None, ids: list[uuid.UUID] | None = None) -> Response:
     """``error`` is for people, in her language; ``detail`` is for developers."""
     return Response(content=ApiError(error=message, detail=detail, ids=ids), status_code=status)
+
+
+def body_words(*, invalid: str, unreadable: str, too_large: str | None = None) -> dict[str, Any]:
+    """A JSON API route's ``opt``: what people are told when Litestar refuses its typed ``data:`` body
+    before the handler runs (not JSON; not in the right form; larger than ``request_max_body_size``)."""
+    return {"api_body": {"invalid": invalid, "unreadable": unreadable, "too_large": too_large or invalid}}
+
+
+def body_refusal(request: Request, exc: HTTPException) -> Response | None:
+    """The ApiError for a body refused at parsing (422 for the wrong form, with msgspec's own words and
+    path as the detail; 400 for what is not JSON; 413 for too much), or None if this route has no words."""
+    handler = request.scope.get("route_handler")
+    words = (getattr(handler, "opt", None) or {}).get("api_body")
+    if not words:
+        return None
+    if isinstance(exc, ValidationException):
+        problems = [e for e in (exc.extra or []) if isinstance(e, dict)]  # type: ignore[union-attr]
+        detail = "; ".join(f"{e.get('message')} - at `$.{e['key']}`" if e.get("key") else str(e.get("message"))
+                           for e in problems) or None
+        return api_error(422, _(words["invalid"]), detail)
+    if exc.status_code == 413:
+        limit = getattr(handler, "request_max_body_size", None)
+        return api_error(413, _(words["too_large"]), f"at most {limit} bytes" if limit else None)
+    if exc.status_code == 400:
+        return api_error(400, _(words["unreadable"]), "body is not valid JSON")
+    return None
 
 
 def requires_app(*, json_body: bool = False) -> Guard:

@@ -3,15 +3,14 @@ service worker use for what only JavaScript can do: subscribing a browser, and t
 
 from __future__ import annotations
 
-import msgspec
 from litestar import Controller, Request, get, post
-from litestar.params import FromQuery
+from litestar.params import FromQuery, JSONBody
 from litestar.response import Redirect, Response, Template
 
-from server.lib.api import api_error, requires_app
+from server.lib.api import api_error, body_words, requires_app
 from server.lib.api_docs import api_route, inline_schema
 from server.lib.guards import DEVICE, ThisDevice, requires_device
-from server.lib.i18n import N_, _
+from server.lib.i18n import N_
 from server.lib.paths import redirect_to
 from server.lib.templates import page
 from server.reminders import services
@@ -22,18 +21,20 @@ DAY_NAMES = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("F
              N_("Sunday"))
 
 
+API_BODY_BYTES = 8 * 1024  # a subscription or an action is a few hundred bytes
+_NOT_APP_OR_JSON = "Not from the app (no `X-Pusterum: 1` header), or the body is not JSON."
 _SUBSCRIBE_DOC = api_route(
     # What services.check_subscription demands beyond the type: an https push service, and the browser's
     # keys in unpadded base64url (a P-256 point, uncompressed, and 16 bytes).
     body=inline_schema(SubscriptionIn, SubscriptionIn={"endpoint": {"maxLength": 1024, "pattern": "^https://"}},
                        Keys={"p256dh": {"pattern": "^B[A-P][A-Za-z0-9_-]{85}=?$"},
                              "auth": {"pattern": "^[A-Za-z0-9_-]{22}(==)?$"}}),
-    ok=Enabled, errors={400: None, 401: None, 413: None, 422: "Not JSON, or not a subscription we can use."},
+    ok=Enabled, errors={400: _NOT_APP_OR_JSON, 401: None, 413: None, 422: "Not a subscription we can use."},
     description="The browser's push subscription (PushSubscription.toJSON()); turns her reminders on.",
     example={"endpoint": "https://push.example.net/send/abc123",
              "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22}})
 _ACTION_DOC = api_route(body=inline_schema(ActionIn), ok=Done,
-                        errors={400: None, 401: None, 413: None, 422: "Not JSON, or not an action."},
+                        errors={400: _NOT_APP_OR_JSON, 401: None, 413: None, 422: "Not an action."},
                         description="The button she pressed on a reminder.", example={"action": "snooze"})
 
 
@@ -80,25 +81,24 @@ class RemindersController(Controller):
         return redirect_to(request, "reminders:page", query="?saved=1")
 
     @post("/api/push/subscription", name="reminders:subscribe", status_code=200, exclude_from_csrf=True,
-          guards=[requires_app()], **_SUBSCRIBE_DOC)
-    async def subscribe(self, request: Request, device: ThisDevice) -> Response:
+          guards=[requires_app()], request_max_body_size=API_BODY_BYTES,
+          opt=body_words(invalid=N_("This browser gave an address for reminders that we cannot use."),
+                         unreadable=N_("This browser gave an address for reminders that we cannot use.")),
+          **_SUBSCRIBE_DOC)
+    async def subscribe(self, device: ThisDevice, data: JSONBody[SubscriptionIn]) -> Response:
         try:
-            data = msgspec.json.decode(await request.body(), type=SubscriptionIn)
             await services.subscribe(device.participant_id, device.kind, data.endpoint, data.keys.p256dh,
                                      data.keys.auth)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return api_error(422, _("This browser gave an address for reminders that we cannot use."))
         except services.Invalid as invalid:
             return api_error(422, str(invalid))
         return Response({"enabled": True})
 
     @post("/api/reminders/action", name="reminders:action", status_code=200, exclude_from_csrf=True,
-          guards=[requires_app()], **_ACTION_DOC)
-    async def action(self, request: Request, device: ThisDevice) -> Response:
+          guards=[requires_app()], request_max_body_size=API_BODY_BYTES,
+          opt=body_words(invalid=N_("That is not something a reminder can do."),
+                         unreadable=N_("That is not something a reminder can do.")),
+          **_ACTION_DOC)
+    async def action(self, device: ThisDevice, data: JSONBody[ActionIn]) -> Response:
         """The notification's own buttons: "in 30 minutes" and "not today", sent by the service worker."""
-        try:
-            data = msgspec.json.decode(await request.body(), type=ActionIn)
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            return api_error(422, _("That is not something a reminder can do."))
         await (services.snooze if data.action == "snooze" else services.not_today)(device.participant_id)
         return Response({"done": data.action})
