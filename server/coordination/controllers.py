@@ -13,7 +13,6 @@ from typing import Any
 import segno
 from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -196,12 +195,10 @@ class CoordinationController(Controller):
     @get("/codes/sheet", name="coordinate:invite_sheet")
     async def sheet(self, request: Request, session: SignedIn, reach: ReachOf, token: FromQuery[str] = "") -> Template:
         try:
-            sheet = await services.open_sheet(token[:400])
+            sheet = await services.open_sheet(token[:400], within=reach.sites)
         except (services.NotOurSheet, services.SheetGone) as problem:
             return page(request, "workspace/coordinate/sheet_problem.html", status_code=status_of(problem),
                         account=session.account, expired=isinstance(problem, services.SheetGone))
-        if not reach.covers(sheet.site_id):
-            raise NotFoundException
         return page(request, "workspace/coordinate/sheet.html", account=session.account, sheet=sheet,
                     qr_svg=_qr_svg(sheet.link), join_address=services.join_address(),
                     printed_on=datetime.now(UTC))

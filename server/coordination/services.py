@@ -59,10 +59,14 @@ def slugify(name: str) -> str:
     return slug[:50].strip("-") or "x"
 
 
+# Slugs that mean something else: "all" keys the annual notes about every site (server.reports).
+RESERVED_SLUGS = frozenset({"all"})
+
+
 async def _unique_slug(table: type[Site] | type[Unit] | type[CourseGroup], name: str) -> str:
     base = slugify(name)
     slug, n = base, 1
-    while await table.exists().where(table.slug == slug):
+    while slug in RESERVED_SLUGS or await table.exists().where(table.slug == slug):
         n += 1
         slug = f"{base}-{n}"
     return slug
@@ -130,7 +134,7 @@ async def create_site(actor: int, form: SiteForm, *, link_to_actor: bool = False
                                      created_at=datetime.now(UTC))).returning(Site.id)
         if link_to_actor:
             await AccountSite.insert(AccountSite(account=actor, site=row[0]["id"]))
-    await audit(actor, "site.created", slug, name=fields[Site.name], kind=form.kind,
+    await audit(actor, "site.created", slug, name=fields[Site.name], kind=form.kind, linked_to_creator=link_to_actor,
                 municipality=fields[Site.municipality_code], checkin_every_days=fields[Site.checkin_every_days])
     return row[0]["id"]
 
@@ -314,7 +318,6 @@ class Sheet:
     typed: str | None  # formatted for reading, e.g. "ab3d-9fgh"
     place: str  # the unit or site (and group) the code is for
     site: str
-    site_id: int
 
 
 class NotOurSheet(errors.Malformed):
@@ -325,14 +328,14 @@ class SheetGone(errors.Gone):
     """The token is too old, or the code is no longer in use."""
 
 
-async def open_sheet(token: str, now: float | None = None) -> Sheet:
+async def open_sheet(token: str, now: float | None = None, *, within: frozenset[int] | None = None) -> Sheet:
+    """The sheet a token stands for. ``within``: the sites she answers for (None: all); a sheet of
+    another site is not found, before anything else about it (its age, its code's state) is told."""
     value = unsign("invite-sheet", token)
     parts = value.split(":") if value else []
     if len(parts) != 4 or not parts[0].isdigit() or not parts[1].isdigit() or parts[2] not in ("t", "l"):
         raise NotOurSheet("not a sheet token")
     issued, invite_id, fmt, secret = int(parts[0]), int(parts[1]), parts[2], parts[3]
-    if (now if now is not None else time.time()) - issued > SHEET_VALID_SECONDS:
-        raise SheetGone("the sheet or its code has expired")
     code = typed_link_code(secret) if fmt == "t" else secret
     row = await InviteCode.select(
         InviteCode.kind, InviteCode.code_hash, InviteCode.revoked_at, InviteCode.site, InviteCode.site.name,
@@ -341,8 +344,12 @@ async def open_sheet(token: str, now: float | None = None) -> Sheet:
     ).where(InviteCode.id == invite_id).first()
     if row is None or row["code_hash"] != participants.hash_code(code):
         raise NotOurSheet("not a sheet token")
+    if within is not None and row["site"] not in within:
+        raise errors.NotFound("a sheet of another site")
+    if (now if now is not None else time.time()) - issued > SHEET_VALID_SECONDS:
+        raise SheetGone("the sheet or its code has expired")
     if row["revoked_at"] is not None:
         raise SheetGone("the sheet or its code has expired")
     place = row["unit.name"] or row["course_group.name"] or ""
     return Sheet(invite_id, row["kind"], invite_link(row["kind"], code), format_typed(secret) if fmt == "t" else None,
-                 place, row["site.name"] or "", row["site"])
+                 place, row["site.name"] or "")

@@ -16,7 +16,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.response import Redirect, Template
 
 from server import db
-from server.accounts.guards import SESSION, requires_role
+from server.accounts.guards import SESSION, Forbidden, requires_role
 from server.accounts.services import audit
 from server.content.catalog import get_catalog
 from server.lib import charts, errors, localtime
@@ -173,7 +173,8 @@ class ReportsController(Controller):
         chosen_sites = [s for s in options["sites"] if s["slug"] in params.getall("site", [])]
         context: dict[str, Any] = {"account": who.account, "options": options, "chosen_sites": chosen_sites,
                                    "no_sites": who.scope == (), "sections": SECTIONS, "saved": saved,
-                                   "can_write": who.account.can("coordinator"), "note_limit": NOTE_LIMIT}
+                                   "can_write": who.account.can("coordinator") and who.scope != (),
+                                   "note_limit": NOTE_LIMIT}
         try:
             year = int(params.get("year") or today.year)
             if not 2000 <= year <= today.year:
@@ -213,20 +214,30 @@ class ReportsController(Controller):
             return await self._annual(request, who, status_code=400,
                                       error=_("Each note can be at most %(n)s characters.", n=NOTE_LIMIT))
         scope = _scope_key(who, chosen, options)
+        if scope is None:
+            raise Forbidden
         await _save_notes(year, scope, bodies, who.account.id)
         await audit(who.account.id, "report.notes_saved", target=f"{year}:{scope}")
         query = "&".join([f"year={year}", *[f"site={s['slug']}" for s in chosen], "saved=1"])
         return redirect_to(request, "reports:annual", query=f"?{query}", fragment="#notes")
 
 
-def _scope_key(who: Reader, chosen: list[dict[str, Any]], options: dict[str, Any]) -> str:
+ALL_SITES = "all"  # the key of the notes about every site (no site may take it as its slug)
+
+
+def _scope_key(who: Reader, chosen: list[dict[str, Any]], options: dict[str, Any]) -> str | None:
     """The sites a report covers, as the key of its notes: what she ticked, or else all she can see
-    (a coordinator's "all" is her own sites, never another coordinator's)."""
+    (a coordinator's "all" is her own sites, never another coordinator's). None for a coordinator
+    with no sites: she has no notes to read or write, least of all the ones about every site."""
+    if who.scope == ():
+        return None
     sites = chosen or (options["sites"] if who.scope is not None else [])
-    return ",".join(sorted(s["slug"] for s in sites)) or "all"
+    return ",".join(sorted(s["slug"] for s in sites)) or ALL_SITES
 
 
-async def _notes(year: int, scope: str) -> dict[str, str]:
+async def _notes(year: int, scope: str | None) -> dict[str, str]:
+    if scope is None:
+        return {}
     rows = await AnnualNote.select(AnnualNote.section, AnnualNote.body).where(
         (AnnualNote.year == year) & (AnnualNote.scope == scope))
     return {r["section"]: r["body"] for r in rows}

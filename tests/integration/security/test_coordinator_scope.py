@@ -196,3 +196,45 @@ async def test_an_admin_still_changes_every_site(admin, scene, path, fields):
     after = await rows()
     assert response.status_code in (200, 303), response.text
     assert after != before
+
+
+# --- the annual report's notes about every site (keyed "all") are the admins' and researchers' ---
+
+ANNUAL = "/workspace/reports/annual"
+THEIRS = "Notes about the whole hospital, by an admin."
+
+
+async def _write_notes(client, query: str, text: str):
+    page = await client.get(f"{ANNUAL}?{query}")
+    return await client.post(f"{ANNUAL}?{query}", data={"_csrf_token": csrf_token(page.text), "summary": text})
+
+
+async def test_a_site_she_names_all_does_not_reach_the_notes_about_every_site(actors):
+    from server.reports.tables import AnnualNote
+
+    year = date.today().year
+    admin = await actors.admin()
+    assert (await _write_notes(admin, f"year={year}", THEIRS)).status_code == 303
+    coordinator = await actors.coordinator(sites=[])
+    page = await coordinator.get(f"{BASE}/")
+    made = await coordinator.post(f"{BASE}/sites", data={"_csrf_token": csrf_token(page.text), "name": "All",
+                                                          "kind": "clinic", "municipality": "0101"})
+    assert made.status_code == 303
+    slug = (await Site.select(Site.slug).where(Site.name == "All").first())["slug"]
+    assert slug != "all"
+    assert (await _write_notes(coordinator, f"year={year}&site={slug}", "TAKEN OVER")).status_code == 303
+    assert THEIRS not in (await coordinator.get(f"{ANNUAL}?year={year}&site={slug}")).text
+    kept = await AnnualNote.select(AnnualNote.body).where(AnnualNote.scope == "all").first()
+    assert kept["body"] == THEIRS
+
+
+async def test_a_coordinator_with_no_sites_neither_reads_nor_writes_the_notes_about_every_site(actors):
+    from server.reports.tables import AnnualNote
+
+    year = date.today().year
+    admin = await actors.admin()
+    assert (await _write_notes(admin, f"year={year}", THEIRS)).status_code == 303
+    coordinator = await actors.coordinator(sites=[])
+    assert THEIRS not in (await coordinator.get(f"{ANNUAL}?year={year}")).text
+    assert (await _write_notes(coordinator, f"year={year}", "TAKEN OVER")).status_code == 403
+    assert [r["body"] for r in await AnnualNote.select(AnnualNote.body)] == [THEIRS]
