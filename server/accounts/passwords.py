@@ -2,8 +2,8 @@
 argon2id hashes (argon2-cffi's defaults), rehashed at login when the parameters have changed.
 
 Hashing costs ~0.1–0.2 s of CPU on purpose, so it never runs on the event loop: it runs on a small pool
-of its own threads (argon2-cffi releases the GIL), at most ``HASHING_AT_ONCE`` at a time, so a burst of
-sign-ins queues there while every other request in the process goes on, with a core left for them."""
+of its own threads (argon2-cffi releases the GIL), at most ``HASHING_AT_ONCE`` at a time in each process,
+so a burst of sign-ins queues there while every other request in the process goes on."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ MIN_LENGTH, MAX_LENGTH = 8, 128
 COMMON = Path(__file__).with_name("common-passwords.txt.gz")
 
 hasher = PasswordHasher()
-HASHING_AT_ONCE = max(1, (os.cpu_count() or 2) - 1)
+# Per process: the CPUs this process may use (a container's share, not the host's), less one for the event
+# loop. With several worker processes the pools add up, so a burst then uses every core for a while.
+HASHING_AT_ONCE = max(1, len(os.sched_getaffinity(0)) - 1)
 _pool = ThreadPoolExecutor(max_workers=HASHING_AT_ONCE, thread_name_prefix="pusterum-argon2")
 # Verifying against this when the account does not exist takes as long as a real check, so timing
 # does not tell whether an e-mail address has an account.

@@ -1,8 +1,10 @@
 """The database: one engine per process, transactions that take SQLite's write lock first, raw
 connections with their PRAGMAs, the reports' read pool, and the committed migrations.
 
-Nothing outside this package opens a connection or sets a PRAGMA. Domains write
-``async with db.transaction():`` and get the right kind of transaction on either engine.
+Every connection comes from here: Piccolo's engine, or ``connections.sqlite_connection`` for the two
+long-lived raw ones (the event log's writer thread, the demo-data loader) and the read pool; no PRAGMA
+is set anywhere else. Domains write ``async with db.transaction():`` and get the right kind of
+transaction on either engine.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Keeping the rollups level with the event log, so a dashboard reads thousands of rows, not millions.
 
-A participant whose events arrived since the last refresh has her rows rebuilt whole from the log:
-simple, idempotent, and cheap (a person has hundreds of events, not millions). Events are late by
+A participant whose events arrived since the last refresh, or whose attributes changed (she moved:
+``participant.changed_at``), has her rows rebuilt whole from the log: simple, idempotent, and cheap (a
+person has hundreds of events, not millions). Events are late by
 nature (the outbox sends when it can), so the watermark follows ``received_at`` with a margin for
 transactions still in flight; rebuilding someone twice is harmless.
 """

@@ -4,7 +4,8 @@ The rollups are a cache: ``pusterum reports refresh --full`` rebuilds them from 
 stays the only truth. They keep the participant (people are counted distinctly, and a cell with fewer
 than five people is hidden) but nothing finer than a day. Each row carries a copy of who she is to the
 follow-up (kind, site, unit, group, municipality), so a dashboard filters and groups without joining
-thousands of rows to the participant table; the copy is updated when she changes her municipality.
+thousands of rows to the participant table; the copy is rebuilt at the next refresh after she changes
+her municipality (``participant.changed_at``).
 """
 
 from piccolo.columns import Date, ForeignKey, Integer, Text, Timestamptz, Varchar
