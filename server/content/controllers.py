@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get
+from litestar import Controller, Litestar, Request, get
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -12,20 +12,20 @@ from server.content.catalog import get_catalog
 from server.content.schemas import DURATIONS, KINDS, TAGS, stress_value
 from server.lib.guards import DEVICE, ThisDevice, requires_device
 from server.lib.pagecache import PageCache, cached_response
-from server.lib.paths import path_for, redirect_to
+from server.lib.paths import redirect_to, route_path
 from server.lib.templates import page, render_page
 from server.settings import get_settings
 
 _library_pages = PageCache()
 
 
-def offline_urls(exercises: list[dict]) -> list[str]:
+def offline_urls(app: Litestar, exercises: list[dict]) -> list[str]:
     """What the service worker should keep so these practices work without a connection."""
     urls = []
     for e in exercises:
-        urls += [path_for("content:exercise", slug=e["slug"]), path_for("content:play", slug=e["slug"])]
+        urls += [route_path(app, "content:exercise", slug=e["slug"]), route_path(app, "content:play", slug=e["slug"])]
         if e["audio"]:
-            urls.append(path_for("content:audio", name=e["audio"]))
+            urls.append(route_path(app, "content:audio", name=e["audio"]))
     return urls
 
 
@@ -52,7 +52,7 @@ class ContentController(Controller):
     async def start(self, request: Request) -> Template | Redirect:
         device = request.state.device
         if device is not None:
-            return redirect_to(request, "staff:home" if device.kind == "staff" else "content:home")
+            return redirect_to(request, "staff:home" if device.kind == "staff" else "journeys:home")
         return page(request, "content/start.html")
 
     @get("/library", name="content:library", opt={"skip_compression": True}, exclude_from_csrf=True,
@@ -80,7 +80,7 @@ class ContentController(Controller):
     @get("/exercises/{slug:str}", name="content:exercise", guards=[requires_device])
     async def exercise(self, request: Request, device: ThisDevice, slug: FromPath[str]) -> Template:
         exercise = _exercise(slug, device.kind)
-        return page(request, "content/exercise.html", exercise=exercise, prefetch=offline_urls([exercise]))
+        return page(request, "content/exercise.html", exercise=exercise, prefetch=offline_urls(request.app, [exercise]))
 
     @get("/exercises/{slug:str}/play", name="content:play", guards=[requires_device])
     async def play(self, request: Request, device: ThisDevice, slug: FromPath[str], before: FromQuery[str] = "",

@@ -41,11 +41,11 @@ class TypedCodeController(Controller):
     path = "/join"
     cache_control = CacheControlHeader(no_store=True)
 
-    @get("/", name="participants:typed_code")
+    @get("/", name="coordinate:join")
     async def form(self, request: Request) -> Template:
         return _form(request)
 
-    @post("/", name="participants:typed_code_post", status_code=303)
+    @post("/", name="coordinate:join_post", status_code=303)
     async def submit(self, request: Request, data: Annotated[TypedCodeForm, Form]) -> Template | Redirect:
         keys = throttle_keys(request)
         if wait := await accounts.wait_seconds(keys):

@@ -235,7 +235,7 @@ def invite_link(kind: str, code: str) -> str:
 
 
 def join_address() -> str:
-    return get_settings().base_url + path_for("participants:typed_code")
+    return get_settings().base_url + path_for("coordinate:join")
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ class JourneysController(Controller):
     guards = [requires_device]
     dependencies = DEPENDENCIES
 
-    @get("/home", name="content:home")
+    @get("/home", name="journeys:home")
     async def home(self, request: Request, participant: Enrolled, feedback: FromQuery[str] = "") -> Template | Redirect:
         if participant.kind == "staff":
             return redirect_to(request, "staff:home")
@@ -69,14 +69,14 @@ class JourneysController(Controller):
         return page(request, "content/home.html", course=course, week=week, week_practices=week_practices,
                     right_now=right_now, needs_municipality=participant.municipality_code is None,
                     checkin_due=checkin_due, feedback_due=feedback_due, feedback_thanks=bool(feedback),
-                    prefetch=offline_urls(upcoming + right_now))
+                    prefetch=offline_urls(request.app, upcoming + right_now))
 
 
-    @get("/settings/withdraw", name="participants:withdraw_form")
+    @get("/settings/withdraw", name="journeys:withdraw_form")
     async def withdraw_form(self, request: Request, participant: Enrolled) -> Template:
         return page(request, "participants/withdraw.html", participant=participant, error=False)
 
-    @post("/settings/withdraw", name="participants:withdraw", status_code=200)
+    @post("/settings/withdraw", name="journeys:withdraw", status_code=200)
     async def withdraw(self, request: Request, participant: Enrolled, data: Annotated[WithdrawForm, Form]) -> Template:
         if data.choice not in ("keep", "delete"):
             return page(request, "participants/withdraw.html", status_code=400, participant=participant, error=True)
@@ -89,14 +89,14 @@ class JourneysController(Controller):
         response.cookies.append(clear_device_cookie(get_settings()))
         return response
 
-    @get("/settings/my-data.json", name="participants:data_json", cache_control=CacheControlHeader(no_store=True))
+    @get("/settings/my-data.json", name="journeys:data_json", cache_control=CacheControlHeader(no_store=True))
     async def data_json(self, request: Request, participant: Enrolled) -> Response:
         """Everything we hold about her, for her to keep or take elsewhere."""
         data = await own_data.collect(participant.id)
         return Response(content=msgspec.json.format(msgspec.json.encode(data), indent=2), media_type="application/json",
                         headers={"content-disposition": 'attachment; filename="pusterum-my-data.json"'})
 
-    @get("/settings/my-data.csv", name="participants:data_csv", cache_control=CacheControlHeader(no_store=True))
+    @get("/settings/my-data.csv", name="journeys:data_csv", cache_control=CacheControlHeader(no_store=True))
     async def data_csv(self, request: Request, participant: Enrolled) -> Response:
         data = await own_data.collect(participant.id)
         return Response(content=own_data.events_csv(data), media_type="text/csv; charset=utf-8",

@@ -1,6 +1,6 @@
 """Paths of named routes: the one way Python code names a page of ours, so no path is written twice.
 
-``redirect_to(request, "content:home")`` answers a form; ``path_for("staff:home")`` serves code that runs
+``redirect_to(request, "journeys:home")`` answers a form; ``path_for("staff:home")`` serves code that runs
 without a request (the reminder sender, printed invite links), from the route table of the app that
 ``bind`` was given at start (every app of this code has the same routes). ``route_path`` also does what
 Litestar's ``route_reverse`` cannot: pick one of a route's several paths (patients join at /j/<code>,

@@ -10,7 +10,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.lib.guards import requires_device, safe_next
-from server.lib.paths import path_for, redirect_to
+from server.lib.paths import redirect_to, route_path
 from server.lib.templates import page
 from server.lib.web import device_cookie, language_cookie, use_language
 from server.participants import services
@@ -33,7 +33,7 @@ def _code_problem(request: Request, problem: services.CodeProblem) -> Template:
 
 # Patients join at /j/<code>, staff at /u/<code> (a unit's code, e.g. from a QR code on the break-room wall).
 _DOORS = [f"{DOOR['patient']}/{{code:str}}", f"{DOOR['staff']}/{{code:str}}"]
-START = {"patient": "content:home", "staff": "staff:home"}  # where each kind of participant begins
+START = {"patient": "journeys:home", "staff": "staff:home"}  # where each kind of participant begins
 _AFTER_JOIN = {"patient": "participants:municipality", "staff": "staff:home"}
 
 
@@ -55,7 +55,7 @@ class JoinController(Controller):
     @get(_DOORS, name="participants:join")
     async def choose_language(self, request: Request, code: FromPath[str]) -> Template | Redirect:
         if request.state.device is not None:  # already here: straight to her start (the QR code, scanned again)
-            return redirect_to(request, START.get(request.state.device.kind, "content:home"))
+            return redirect_to(request, START.get(request.state.device.kind, "journeys:home"))
         checked = await services.check_code(code)
         if isinstance(checked, services.CodeProblem):
             return _code_problem(request, checked)
@@ -65,7 +65,7 @@ class JoinController(Controller):
     @get([f"{door}/consent" for door in _DOORS], name="participants:consent")
     async def consent(self, request: Request, code: FromPath[str], lang: FromQuery[str] = "") -> Template | Redirect:
         if request.state.device is not None:
-            return redirect_to(request, "content:home")
+            return redirect_to(request, "journeys:home")
         checked = await services.check_code(code)
         if isinstance(checked, services.CodeProblem):
             return _code_problem(request, checked)
@@ -83,7 +83,7 @@ class JoinController(Controller):
     async def enrol(self, request: Request, code: FromPath[str],
                     data: Annotated[ConsentForm, Form]) -> Template | Redirect:
         if request.state.device is not None:
-            return redirect_to(request, "content:home")
+            return redirect_to(request, "journeys:home")
         if data.consent != "yes":
             use_language(request, data.lang)
             return page(request, "participants/join_consent.html", status_code=400, code=code, error=True,
@@ -92,7 +92,7 @@ class JoinController(Controller):
             participant_id, kind = await services.enrol(code, language=data.lang)
         except services.EnrolmentRefused as refused:
             return _code_problem(request, refused.problem)
-        response = redirect_to(request, _AFTER_JOIN.get(kind, "content:home"))
+        response = redirect_to(request, _AFTER_JOIN.get(kind, "journeys:home"))
         response.cookies.append(device_cookie(get_settings(), participant_id, data.lang, kind))
         return response
 
@@ -130,10 +130,11 @@ class SettingsController(Controller):
                                data: Annotated[MunicipalityForm, Form]) -> Template | Redirect:
         if not data.skip:
             if data.municipality and data.municipality not in municipalities():
+                from_settings = safe_next(data.next) == route_path(request.app, "participants:settings")
                 return _municipality_page(request, participant.municipality_code, error=True,
-                                          welcome=safe_next(data.next) != path_for("participants:settings"))
+                                          welcome=not from_settings)
             await services.set_municipality(participant.id, data.municipality or None)
-        return Redirect(safe_next(data.next, path_for("content:home")), status_code=303)
+        return Redirect(safe_next(data.next, route_path(request.app, "journeys:home")), status_code=303)
 
     @get("/settings", name="participants:settings")
     async def settings(self, request: Request, participant: Enrolled) -> Template:

@@ -30,7 +30,7 @@ WORKBOX = ("workbox-sw", "workbox-core", "workbox-routing", "workbox-strategies"
 # Her own pages, the only ones the worker keeps for offline use: staff workspaces and other people's data
 # are never cached. By route name; a slug stands for any exercise or pause.
 OFFLINE_PAGES = (
-    "content:start", "content:home", "content:library", "content:support", "content:about",
+    "content:start", "journeys:home", "content:library", "content:support", "content:about",
     "participants:settings", "staff:home", "staff:mine", "staff:unit", "staff:pause",
     "content:exercise", "content:play", "content:done", "content:thanks",
 )

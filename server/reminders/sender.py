@@ -72,7 +72,7 @@ ACTIONS = {"snooze": N_("In 30 minutes"), "not_today": N_("Not today")}
 def payload(kind: str, language: str) -> bytes:
     """What the lock screen shows: an invitation, never a name, a condition or anything clinical."""
     t = translations(language if language in LANGUAGES else "da").ugettext
-    url = path_for("staff:home" if kind == "staff" else "content:home")
+    url = path_for("staff:home" if kind == "staff" else "journeys:home")
     return json.dumps({"title": t(TITLE), "body": t(BODY.get(kind, BODY["patient"])), "url": url, "tag": TOPIC,
                        "actions": {key: t(label) for key, label in ACTIONS.items()}}).encode()
 

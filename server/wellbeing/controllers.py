@@ -17,7 +17,7 @@ from server.lib import charts
 from server.lib.errors import NotFound, Problem, status_of
 from server.lib.guards import requires_device
 from server.lib.i18n import N_, _
-from server.lib.paths import path_for
+from server.lib.paths import route_path
 from server.lib.templates import page
 from server.participants.guards import DEPENDENCIES, Enrolled
 from server.wellbeing import services
@@ -39,18 +39,18 @@ PAGES = {
                           "done": ("wellbeing:history", "?saved=1")},
     services.SATISFACTION: {"action": "wellbeing:feedback_post", "heading": N_("What do you think of Pusterum?"),
                             "lead": N_("Four short statements. Your answers help the clinic make Pusterum better."),
-                            "done": ("content:home", "?feedback=1")},
+                            "done": ("journeys:home", "?feedback=1")},
 }
 
 
-def _done(slug: str) -> str:
+def _done(request: Request, slug: str) -> str:
     route, query = PAGES[slug]["done"]
-    return path_for(route) + query
+    return route_path(request.app, route) + query
 
 
 def _form(request: Request, slug: str, *, status_code: int = 200, first: bool = False,
           chosen: dict | None = None, error: str | None = None) -> Template:
-    where = {"action": path_for(PAGES[slug]["action"]), "done": _done(slug)}
+    where = {"action": route_path(request.app, PAGES[slug]["action"]), "done": _done(request, slug)}
     return page(request, "wellbeing/checkin.html", status_code=status_code, instrument=_instrument(slug),
                 page_text={**PAGES[slug], **where}, first=first, chosen=chosen or {}, error=error)
 
@@ -71,7 +71,7 @@ async def _answer(request: Request, participant: Enrolled, slug: str) -> Templat
         await ingest([event], participant.id, get_catalog())
     except Problem as rejected:
         return _form(request, slug, status_code=status_of(rejected), chosen=chosen, error=rejected.message)
-    return Redirect(_done(slug), status_code=303)
+    return Redirect(_done(request, slug), status_code=303)
 
 
 class WellbeingController(Controller):

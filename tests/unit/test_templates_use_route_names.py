@@ -81,7 +81,7 @@ def hand_written_paths(template: Path, static: str) -> list[tuple[int, str, str]
 def test_it_finds_paths_written_by_hand(tmp_path):
     sample = tmp_path / "sample.html"
     sample.write_text('<a href="/home">\n<form action="{{ prefix }}/{{ code }}">\n{% set next = "/settings" %}\n'
-                      '<link href="/static/css/app.css"><a href="{{ url_for(\'content:home\') }}#x">'
+                      '<link href="/static/css/app.css"><a href="{{ url_for(\'journeys:home\') }}#x">'
                       '<a href="https://example.org/a"><i>{{ url | trim("/") }}</i>\n')
     assert [(line, written) for line, written, _ in hand_written_paths(sample, "/static/")] == [
         (1, 'href="/home"'), (2, 'action="{{ prefix }}/{{ code }}"'), (3, '"/settings"')]

@@ -27,7 +27,7 @@ SIGNED_IN = PARTICIPANTS | ACCOUNTS  # anyone the app knows; for pages open to a
 # (method, route name) -> who may use it
 ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "content:start"): EVERYONE, ("GET", "content:support"): EVERYONE, ("GET", "content:about"): EVERYONE,
-    ("GET", "content:home"): {"patient", "staff"},  # staff are sent on to /pause
+    ("GET", "journeys:home"): {"patient", "staff"},  # staff are sent on to /pause
     ("GET", "content:library"): PARTICIPANTS, ("GET", "content:exercise"): PARTICIPANTS,
     ("GET", "content:play"): PARTICIPANTS, ("GET", "content:done"): PARTICIPANTS,
     ("GET", "content:thanks"): PARTICIPANTS, ("GET", "content:audio"): EVERYONE,
@@ -36,13 +36,13 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "participants:municipality"): PARTICIPANTS, ("POST", "participants:set_municipality"): PARTICIPANTS,
     ("GET", "participants:settings"): PARTICIPANTS, ("GET", "participants:change_municipality"): PARTICIPANTS,
     ("POST", "participants:language"): EVERYONE,
-    ("GET", "participants:data_json"): PARTICIPANTS, ("GET", "participants:data_csv"): PARTICIPANTS,
-    ("GET", "participants:withdraw_form"): PARTICIPANTS,
+    ("GET", "journeys:data_json"): PARTICIPANTS, ("GET", "journeys:data_csv"): PARTICIPANTS,
+    ("GET", "journeys:withdraw_form"): PARTICIPANTS,
     ("GET", "wellbeing:checkin"): PARTICIPANTS, ("POST", "wellbeing:checkin_post"): PARTICIPANTS,
     ("GET", "wellbeing:history"): PARTICIPANTS,
     ("GET", "wellbeing:feedback"): PARTICIPANTS, ("POST", "wellbeing:feedback_post"): PARTICIPANTS,
-    ("POST", "participants:withdraw"): PARTICIPANTS,
-    ("GET", "participants:typed_code"): EVERYONE, ("POST", "participants:typed_code_post"): EVERYONE,
+    ("POST", "journeys:withdraw"): PARTICIPANTS,
+    ("GET", "coordinate:join"): EVERYONE, ("POST", "coordinate:join_post"): EVERYONE,
     ("POST", "engagement:events"): PARTICIPANTS, ("POST", "engagement:rate"): PARTICIPANTS,
     ("GET", "staff:home"): {"staff"}, ("GET", "staff:go"): {"staff"}, ("GET", "staff:pause"): {"staff"},
     ("POST", "staff:done"): {"staff"}, ("GET", "staff:mine"): {"staff"}, ("GET", "staff:unit"): {"staff"},
@@ -81,7 +81,7 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("HEAD", "static/head"): EVERYONE, ("GET", "ops:health"): EVERYONE,
 }
 # Routes that end the session they are called with: walked last for each actor.
-LAST = {("POST", "workspace:logout"), ("POST", "participants:withdraw")}
+LAST = {("POST", "workspace:logout"), ("POST", "journeys:withdraw")}
 # Logging out always ends on the login page: for it, that is the work done, not a refusal.
 ENDS_AT_LOGIN = {("POST", "workspace:logout")}
 # Decided above but not walked here, with the reason.
