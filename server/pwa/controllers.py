@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Request, get
+import json
+from functools import cache
+
+from litestar import Litestar, Request, get
 from litestar.datastructures import CacheControlHeader
 from litestar.response import Response
 
+from server.lib.paths import route_path
 from server.lib.templates import PWA_DIR
 from server.pwa.assets import service_worker as worker
 
@@ -25,6 +29,14 @@ async def service_worker(request: Request) -> Response:
 
 @get("/manifest.webmanifest", name="pwa:manifest", include_in_schema=False, exclude_from_csrf=True,
      cache_control=CacheControlHeader(no_cache=True))
-async def manifest() -> Response:
-    return Response(content=(PWA_DIR / "manifest.webmanifest").read_bytes(),
-                    media_type="application/manifest+json")
+async def manifest(request: Request) -> Response:
+    """The file in pwa/, with the app's start page named by its route (her home; the start page sends
+    staff on to their pauses)."""
+    return Response(content=_manifest(request.app), media_type="application/manifest+json")
+
+
+@cache
+def _manifest(app: Litestar) -> bytes:
+    data = json.loads((PWA_DIR / "manifest.webmanifest").read_text())
+    data["start_url"] = route_path(app, "journeys:home")
+    return json.dumps(data, ensure_ascii=False, indent=2).encode()

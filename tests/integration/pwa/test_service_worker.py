@@ -38,3 +38,12 @@ async def test_it_is_given_the_app_paths_it_needs_by_route_name(app, db):
     assert [p for p in kept if not re.fullmatch(paths["pages"], p)] == []
     assert [p for p in never if re.fullmatch(paths["pages"], p)] == []
     assert re.fullmatch(paths["audio"], "/audio/calm.wav") and not re.fullmatch(paths["audio"], "/audio/")
+
+
+async def test_the_installed_app_starts_at_her_home_named_by_its_route(app, db):
+    async with app_client(app) as client:
+        response = await client.get(app.route_reverse("pwa:manifest"))
+    manifest = response.json()
+    assert response.headers["content-type"].startswith("application/manifest+json")
+    assert manifest["start_url"] == app.route_reverse("journeys:home")
+    assert manifest["display"] == "standalone" and manifest["lang"] == "da" and manifest["icons"]
