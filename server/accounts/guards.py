@@ -57,9 +57,9 @@ def second_factor_required(account: services.AccountView) -> bool:
     return account.has_totp or get_settings().production
 
 
-def next_step(account: services.AccountView, *, second_factor_done: bool = False) -> str:
+def next_step(account: services.AccountView) -> str:
     """Where she goes after the password: home, her code, or setting up a second factor (a route name)."""
-    if second_factor_done or not second_factor_required(account):
+    if not second_factor_required(account):
         return "workspace:home"
     return "workspace:code" if account.has_totp else "workspace:totp_setup"
 

@@ -16,7 +16,6 @@ CSRF token) are ignored.
 from __future__ import annotations
 
 import typing
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -78,21 +77,21 @@ def parse(type_: type[T], raw: dict[str, Any]) -> Parsed[T]:
     """``raw``: field name -> text (a list for a repeated field)."""
     hints = typing.get_type_hints(type_, include_extras=True)
     values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
+    problems: dict[str, str] = {}
     for spec in _fields(type_):
         text = raw.get(spec.encode_name)
         if isinstance(text, str):
             text = text.strip()
         if text in (None, "", []):
             if spec.required:
-                errors[spec.name] = _message(hints[spec.name], missing=True)
+                problems[spec.name] = _message(hints[spec.name], missing=True)
             continue
         try:
             values[spec.name] = msgspec.convert(text, hints[spec.name], strict=False)
         except msgspec.ValidationError:
-            errors[spec.name] = _message(hints[spec.name])
-    if errors:
-        return Parsed(None, errors, raw)
+            problems[spec.name] = _message(hints[spec.name])
+    if problems:
+        return Parsed(None, problems, raw)
     return Parsed(type_(**values), {}, raw)
 
 
@@ -122,5 +121,4 @@ def form_of(type_: type[T]) -> Provide:
             raw[spec.encode_name] = value if isinstance(value, str | list) else ""
         return parse(type_, raw)
 
-    reader: Callable[[Request], Coroutine[Any, Any, Parsed[T]]] = read
-    return Provide(reader)
+    return Provide(read)
