@@ -25,6 +25,7 @@ import asyncio
 import bisect
 import hashlib
 import itertools
+import json
 import math
 import random
 import time
@@ -36,7 +37,7 @@ from typing import Any
 
 from server import db
 from server.accounts.tables import AccountSite
-from server.content.scoring import score
+from server.content import scoring
 from server.content.services import load_catalog
 from server.db.connections import BUSY_SECONDS, begin_immediate, sqlite_connection
 from server.engagement.store import COLUMNS, SQLITE_INSERT
@@ -421,7 +422,8 @@ def _content(catalog: Any) -> Content:
 
 
 # An event as generated: (id, participant, type, content version, occurred µs, received µs, step, seconds,
-# value, note, stress before, stress after, answers, day index); written rows follow store.COLUMNS.
+# rating, comment, stress before, stress after, score, answers as JSON, day index); written rows follow
+# store.COLUMNS.
 Raw = tuple
 
 
@@ -435,8 +437,9 @@ class _Events:
         self.shift = _Choice([s for s, _ in SHIFTS], [w for _, w in SHIFTS])
 
     def _add(self, out: list, rng: random.Random, p: Person, day: int, kind: str, cv: int | None, at: int,
-             step: int | None = None, seconds: int | None = None, value: int | None = None, note: str | None = None,
-             before: int | None = None, after: int | None = None, answers: str | None = None) -> None:
+             step: int | None = None, seconds: int | None = None, rating: int | None = None,
+             comment: str | None = None, before: int | None = None, after: int | None = None,
+             score: int | None = None, answers: str | None = None) -> None:
         """``day`` is the session's day: a moment pushed past midnight (a long practice late in the evening)
         moves on to the next one. Nothing at or after her withdrawal or the period's end is kept."""
         if at >= p.until_us:
@@ -449,8 +452,8 @@ class _Events:
         delay = (rng.uniform(0.3, 20) if x < 0.85 else rng.uniform(30, 1800) if x < 0.97
                  else rng.uniform(3600, 20 * 3600))
         received = min(at + int(delay * _SECOND), self.now_us)
-        out.append((rng.getrandbits(128), p.key, kind, cv, at, received, step, seconds, value, note, before, after,
-                    answers, day))
+        out.append((rng.getrandbits(128), p.key, kind, cv, at, received, step, seconds, rating, comment, before,
+                    after, score, answers, day))
 
     def patient(self, p: Person, rng: random.Random, out: list) -> None:
         period, content = self.period, self.content
@@ -535,16 +538,16 @@ class _Events:
         self._add(out, rng, p, day, "exercise_completed", version, at, seconds=round(practised))
         if rng.random() < 0.33:
             at += rng.randint(5, 40) * _SECOND
-            note = rng.choice(NOTES) if rng.random() < 0.12 else None
-            self._add(out, rng, p, day, "rating_given", version, at, value=_choose(rng, RATINGS, RATING_WEIGHTS),
-                      note=note)
+            comment = rng.choice(NOTES) if rng.random() < 0.12 else None
+            self._add(out, rng, p, day, "rating_given", version, at, rating=_choose(rng, RATINGS, RATING_WEIGHTS),
+                      comment=comment)
         return at
 
     def _questionnaire(self, out: list, rng: random.Random, p: Person, day: int, instrument: dict[str, Any],
                        answers: list[int], at: int) -> None:
-        value = score(instrument, answers).percent  # scored as the server scores what a phone sends
-        self._add(out, rng, p, day, "questionnaire_answered", instrument["version_id"], at, value=value,
-                  answers=",".join(map(str, answers)))
+        self._add(out, rng, p, day, "questionnaire_answered", instrument["version_id"], at,
+                  score=scoring.score(instrument, answers).percent,  # scored as the server scores what a phone sends
+                  answers=json.dumps(answers))
 
     def staff(self, p: Person, rng: random.Random, out: list) -> None:
         period = self.period
@@ -636,16 +639,16 @@ def _sqlite_rows(raw: list[Raw], iso: list[str]) -> list[tuple]:
     # The text Piccolo's SQLite adapter stores: str() of the UUID and of the UTC datetime, ISO dates.
     epoch, us = _EPOCH, timedelta
     return [(_uuid4_text(i), pid, kind, cv, str(epoch + us(microseconds=at)), str(epoch + us(microseconds=rec)),
-             step, sec, val, note, None, _fingerprint(i), sb, sa, ans, iso[day])
-            for i, pid, kind, cv, at, rec, step, sec, val, note, sb, sa, ans, day in raw]
+             step, sec, rating, comment, None, _fingerprint(i), sb, sa, score, ans, iso[day])
+            for i, pid, kind, cv, at, rec, step, sec, rating, comment, sb, sa, score, ans, day in raw]
 
 
 def _pg_rows(raw: list[Raw], days: list[date]) -> list[tuple]:
     # asyncpg takes a UUID as text; timestamps and dates as datetime and date.
     epoch, us = _EPOCH, timedelta
     return [(_uuid4_text(i), pid, kind, cv, epoch + us(microseconds=at), epoch + us(microseconds=rec),
-             step, sec, val, note, None, _fingerprint(i), sb, sa, ans, days[day])
-            for i, pid, kind, cv, at, rec, step, sec, val, note, sb, sa, ans, day in raw]
+             step, sec, rating, comment, None, _fingerprint(i), sb, sa, score, ans, days[day])
+            for i, pid, kind, cv, at, rec, step, sec, rating, comment, sb, sa, score, ans, day in raw]
 
 
 async def _write_chunks(chunks: Iterator[list[Raw]], convert, write) -> int:

@@ -102,10 +102,9 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
     unique = list({e.id: e for e in events}.values())
     rows = [Row(id=e.id, type=e.type, content_version=e.exercise_version or e.questionnaire_version,
                 occurred_at=e.occurred_at + offset, day=local(e.occurred_at + offset).date(),
-                step=e.step, seconds=e.seconds,
-                value=scores.get(e.id, e.rating), note=e.comment,
-                stress_before=e.stress_before, stress_after=e.stress_after,
-                answers=",".join(map(str, e.answers)) if e.answers is not None else None,
+                step=e.step, seconds=e.seconds, rating=e.rating, comment=e.comment,
+                stress_before=e.stress_before, stress_after=e.stress_after, score=scores.get(e.id),
+                answers=None if e.answers is None else tuple(e.answers),
                 clock_suspect=_clock_flag(e.occurred_at + offset, now, corrected=bool(offset)),
                 fingerprint=fingerprint(e)) for e in unique]
     outcome = await write_batch(participant_id, rows, now)

@@ -23,7 +23,7 @@ from server import db
 from server.db.connections import begin_immediate, sqlite_connection
 
 COLUMNS = ("id", "participant", "type", "content_version", "occurred_at", "received_at", "step", "seconds",
-           "value", "note", "clock_suspect", "fingerprint", "stress_before", "stress_after",
+           "rating", "comment", "clock_suspect", "fingerprint", "stress_before", "stress_after", "score",
            "answers", "day")
 # Built once from the constant column list above; values always travel as parameters. SQLITE_INSERT is
 # also the demo-data loader's statement (which knows every id is new), _SQLITE_INSERT this writer's.
@@ -33,8 +33,8 @@ _SQLITE_HELD = "SELECT id, participant, fingerprint FROM event WHERE id IN (SELE
 _PG_INSERT = (
     f"INSERT INTO event ({', '.join(COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
     "$1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::timestamptz[], $6::timestamptz[], $7::int[], "
-    "$8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::int[], $14::int[], $15::text[], "
-    "$16::date[]) "
+    "$8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::int[], $14::int[], $15::int[], "
+    "$16::jsonb[], $17::date[]) "
     "ON CONFLICT (id) DO NOTHING RETURNING id"
 )
 _PG_HELD = "SELECT id, participant, fingerprint FROM event WHERE id = ANY($1::uuid[])"
@@ -42,20 +42,27 @@ _PG_HELD = "SELECT id, participant, fingerprint FROM event WHERE id = ANY($1::uu
 
 @dataclass(frozen=True, slots=True)
 class Row:
+    """One event as stored; what each type carries is written down in ``schemas.REQUIRED``."""
+
     id: uuid.UUID
     type: str
     content_version: int | None
     occurred_at: datetime
-    step: int | None
-    seconds: int | None
-    value: int | None
-    note: str | None
-    clock_suspect: str | None
+    day: date  # occurred_at's Copenhagen date
     fingerprint: str
+    step: int | None = None
+    seconds: int | None = None
+    rating: int | None = None
+    comment: str | None = None
     stress_before: int | None = None
     stress_after: int | None = None
-    answers: str | None = None
-    day: date | None = None  # occurred_at's Copenhagen date
+    score: int | None = None  # the server's score of ``answers``
+    answers: tuple[int, ...] | None = None
+    clock_suspect: str | None = None
+
+    @property
+    def answers_json(self) -> str | None:
+        return None if self.answers is None else json.dumps(list(self.answers))
 
 
 @dataclass(slots=True)
@@ -90,8 +97,8 @@ class SQLiteEventStore:
             conn.executemany(
                 _SQLITE_INSERT,
                 [(str(r.id), pid, r.type, r.content_version, received_at_str(r.occurred_at),
-                  received_at_str(received_at), r.step, r.seconds, r.value, r.note, r.clock_suspect, r.fingerprint,
-                  r.stress_before, r.stress_after, r.answers, r.day and r.day.isoformat())
+                  received_at_str(received_at), r.step, r.seconds, r.rating, r.comment, r.clock_suspect,
+                  r.fingerprint, r.stress_before, r.stress_after, r.score, r.answers_json, r.day.isoformat())
                  for r in rows])
             stored = conn.total_changes - before
             clashes: list[uuid.UUID] = []
@@ -147,10 +154,10 @@ class PostgresEventStore:
                 _PG_INSERT,
                 [r.id for r in rows], [participant_id] * len(rows), [r.type for r in rows],
                 [r.content_version for r in rows], [r.occurred_at for r in rows], [received_at] * len(rows),
-                [r.step for r in rows], [r.seconds for r in rows], [r.value for r in rows], [r.note for r in rows],
-                [r.clock_suspect for r in rows], [r.fingerprint for r in rows],
-                [r.stress_before for r in rows], [r.stress_after for r in rows], [r.answers for r in rows],
-                [r.day for r in rows])
+                [r.step for r in rows], [r.seconds for r in rows], [r.rating for r in rows],
+                [r.comment for r in rows], [r.clock_suspect for r in rows], [r.fingerprint for r in rows],
+                [r.stress_before for r in rows], [r.stress_after for r in rows], [r.score for r in rows],
+                [r.answers_json for r in rows], [r.day for r in rows])
             if len(inserted) == len(rows):
                 return Outcome("ok", stored=len(rows))
             prints = {r.id: r.fingerprint for r in rows}

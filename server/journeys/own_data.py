@@ -14,7 +14,7 @@ from server.lib.spreadsheet import csv_text
 from server.participants.tables import Participant
 
 EVENT_FIELDS = ("occurred_at", "received_at", "type", "exercise", "exercise_version", "step", "seconds",
-                "rating", "comment", "stress_before", "stress_after", "clock_suspect")
+                "rating", "comment", "stress_before", "stress_after", "score", "answers", "clock_suspect")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -29,8 +29,9 @@ async def collect(participant_id: uuid.UUID) -> dict[str, Any]:
     ).where(Participant.id == participant_id).first()
     rows = await Event.select(
         Event.occurred_at, Event.received_at, Event.type, Event.content_version, Event.step, Event.seconds,
-        Event.value, Event.note, Event.stress_before, Event.stress_after, Event.clock_suspect,
-    ).where(Event.participant == participant_id).order_by(Event.occurred_at)
+        Event.rating, Event.comment, Event.stress_before, Event.stress_after, Event.score, Event.answers,
+        Event.clock_suspect,
+    ).where(Event.participant == participant_id).order_by(Event.occurred_at).output(load_json=True)
     versions = {r["id"]: (r["item.slug"], r["number"]) for r in await ContentVersion.select(
         ContentVersion.id, ContentVersion.item.slug, ContentVersion.number).where(
         ContentVersion.id.is_in(list({r["content_version"] for r in rows if r["content_version"]}) or [0]))}
@@ -39,8 +40,9 @@ async def collect(participant_id: uuid.UUID) -> dict[str, Any]:
         slug, number = versions.get(r["content_version"], (None, None))
         events.append({"occurred_at": _iso(r["occurred_at"]), "received_at": _iso(r["received_at"]),
                        "type": r["type"], "exercise": slug, "exercise_version": number, "step": r["step"],
-                       "seconds": r["seconds"], "rating": r["value"], "comment": r["note"],
+                       "seconds": r["seconds"], "rating": r["rating"], "comment": r["comment"],
                        "stress_before": r["stress_before"], "stress_after": r["stress_after"],
+                       "score": r["score"], "answers": r["answers"],
                        "clock_suspect": r["clock_suspect"]})
     return {
         "participant": {

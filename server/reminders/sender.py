@@ -165,8 +165,7 @@ async def _record_sent(delivered: list[Subscription], now: datetime) -> None:
     for participant in dict.fromkeys(s.participant for s in delivered):  # through the one event writer
         sent = [s for s in delivered if s.participant == participant]
         await write_batch(participant, [Row(id=uuid.uuid4(), type="reminder_sent", content_version=None,
-                                            occurred_at=now, day=local(now).date(), step=None, seconds=None,
-                                            value=None, note=None, clock_suspect=None, fingerprint="server")
+                                            occurred_at=now, day=local(now).date(), fingerprint="server")
                                         for _s in sent], received)
     await PushSubscription.update({PushSubscription.last_sent_at: received}).where(
         PushSubscription.id.is_in([s.id for s in delivered]))

@@ -328,38 +328,34 @@ async def _participant_rows(request: ExportRequest) -> AsyncIterator[list[list[A
 
 async def _event_rows(request: ExportRequest) -> AsyncIterator[list[list[Any]]]:
     versions, names = await _version_labels(), _Pseudonyms()
-    async for page in _events(request, Event.type, Event.content_version, Event.step, Event.seconds, Event.value,
-                              Event.stress_before, Event.stress_after, Event.clock_suspect):
+    async for page in _events(request, Event.type, Event.content_version, Event.step, Event.seconds, Event.rating,
+                              Event.score, Event.stress_before, Event.stress_after, Event.clock_suspect):
         rows = []
         for r in page:
             slug, number = versions.get(r["content_version"], (None, None))
-            kind = r["type"]
-            rows.append([names[r["participant"]], r["day"], kind, slug, number, r["step"], r["seconds"],
-                         r["value"] if kind == "rating_given" else None,
-                         r["value"] if kind == "questionnaire_answered" else None,
-                         r["stress_before"], r["stress_after"], r["clock_suspect"]])
+            rows.append([names[r["participant"]], r["day"], r["type"], slug, number, r["step"], r["seconds"],
+                         r["rating"], r["score"], r["stress_before"], r["stress_after"], r["clock_suspect"]])
         yield rows
 
 
 async def _response_rows(request: ExportRequest) -> AsyncIterator[list[list[Any]]]:
     versions, names, items = await _version_labels(), _Pseudonyms(), await questionnaire_items()
-    async for page in _events(request, Event.content_version, Event.answers, Event.value,
+    async for page in _events(request, Event.content_version, Event.answers, Event.score,
                               where=[Event.type == "questionnaire_answered"]):
         rows = []
         for r in page:
             slug, number = versions.get(r["content_version"], (None, None))
-            answers = [int(a) for a in (r["answers"] or "").split(",") if a.strip()]
-            cells = (answers + [None] * items)[:items]
-            rows.append([names[r["participant"]], r["day"], slug, number, *cells, r["value"]])
+            cells = (json.loads(r["answers"] or "[]") + [None] * items)[:items]
+            rows.append([names[r["participant"]], r["day"], slug, number, *cells, r["score"]])
         yield rows
 
 
 async def _comment_rows(request: ExportRequest) -> AsyncIterator[list[list[Any]]]:
     versions = await _version_labels()
     # Ordered by the event's random id: the order says nothing about who wrote what, or when in the day.
-    async for page in _events(request, Event.content_version, Event.note,
-                              where=[Event.type == "rating_given", Event.note.is_not_null(), Event.note != ""]):
-        yield [[str(r["day"])[:7], versions.get(r["content_version"], (None, None))[0], r["note"]] for r in page]
+    async for page in _events(request, Event.content_version, Event.comment,
+                              where=[Event.type == "rating_given", Event.comment.is_not_null(), Event.comment != ""]):
+        yield [[str(r["day"])[:7], versions.get(r["content_version"], (None, None))[0], r["comment"]] for r in page]
 
 
 async def _content_version_rows(_request: ExportRequest) -> AsyncIterator[list[list[Any]]]:

@@ -13,6 +13,7 @@ a filtered view costs one scan, not one per filter.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -270,7 +271,7 @@ async def _questionnaires(board: Dashboard, f: Filters, catalog: Catalog, langua
     # Per person and questionnaire: how many readings up to the end of the period, her first ever and her
     # latest (kept only when it falls in the period); each found through the covering index.
     rows = await fetch(
-        "SELECT g.participant, g.questionnaire, g.n, f.value AS first_value, l.value AS last_value, "  # noqa: S608
+        "SELECT g.participant, g.questionnaire, g.n, f.score AS first_score, l.score AS last_score, "  # noqa: S608
         "l.answers AS last_answers, l.kind, l.site, l.unit, l.course_group, l.municipality_code FROM ("
         "SELECT u.participant, u.questionnaire, count(*) AS n, min(u.at) AS first_at, max(u.at) AS last_at "
         f"FROM questionnaire_reading u WHERE u.day < {sql.arg(f.end)} AND {sql.scope(f, 'u')} "
@@ -288,10 +289,10 @@ async def _questionnaires(board: Dashboard, f: Filters, catalog: Catalog, langua
         for g in groups:
             if not f.matches(row, skip=g):
                 continue
-            if row["questionnaire"] == INSTRUMENT and row["n"] >= 2 and row["last_value"] is not None:
-                pairs[g].append((row["first_value"], row["last_value"]))
+            if row["questionnaire"] == INSTRUMENT and row["n"] >= 2 and row["last_score"] is not None:
+                pairs[g].append((row["first_score"], row["last_score"]))
             elif row["questionnaire"] == SATISFACTION and row["last_answers"]:
-                answers[g].append([int(a) for a in row["last_answers"].split(",")])
+                answers[g].append(json.loads(row["last_answers"]))
     gap = {name: any(too_few(len(found[name]) - len(found[None])) for name in f.active())
            for name, found in (("who5", pairs), ("satisfaction", answers))}
     board.who5_people = len(pairs[None])

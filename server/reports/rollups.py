@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from server import db
 from server.engagement.tables import Event
-from server.lib.localtime import local
 from server.participants.tables import Participant
 from server.reports.tables import ATTRIBUTES, ActiveDay, QuestionnaireReading, RollupState, UsageExercise, UsageMonth
 
@@ -45,27 +43,27 @@ _STATEMENTS = (
                     "rating_sum, stress_pairs, stress_before_sum, stress_after_sum",
      f"SELECT {{month}}, e.participant, {_ATTRS}, count(*), {_count(_STARTED)}, "  # noqa: S608
      f"{_count(_COMPLETED)}, {_count(_PAUSED)}, {_SECONDS}, "
-     f"{_count(_RATED)}, {_count(_RATED, 'COALESCE(e.value, 0)')}, {_count(_PAIRED)}, "
+     f"{_count(_RATED)}, {_count(_RATED, 'COALESCE(e.rating, 0)')}, {_count(_PAIRED)}, "
      f"{_count(_PAIRED, 'e.stress_before')}, {_count(_PAIRED, 'e.stress_after')} "
      "FROM event e JOIN participant p ON p.id = e.participant "
-     "WHERE e.day IS NOT NULL AND e.type <> 'reminder_sent' {where} GROUP BY 1, 2, 3, 4, 5, 6, 7"),
+     "WHERE e.type <> 'reminder_sent' {where} GROUP BY 1, 2, 3, 4, 5, 6, 7"),
     ("usage_exercise", f"month, participant, exercise, {_ATTR_COLUMNS}, started, completed, seconds, ratings, "
                        "rating_sum",
      f"SELECT {{month}}, e.participant, ci.slug, {_ATTRS}, {_count(_STARTED)}, "  # noqa: S608
      f"{_count(_COMPLETED)}, {_SECONDS}, {_count(_RATED)}, "
-     f"{_count(_RATED, 'COALESCE(e.value, 0)')} "
+     f"{_count(_RATED, 'COALESCE(e.rating, 0)')} "
      "FROM event e JOIN participant p ON p.id = e.participant JOIN content_version cv ON cv.id = e.content_version "
      "JOIN content_item ci ON ci.id = cv.item AND ci.kind = 'exercise' "
-     "WHERE e.day IS NOT NULL AND e.type IN ('exercise_started', 'exercise_completed', 'exercise_left', "
+     "WHERE e.type IN ('exercise_started', 'exercise_completed', 'exercise_left', "
      "'rating_given') {where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"),
-    ("questionnaire_reading", f"participant, questionnaire, at, day, value, answers, {_ATTR_COLUMNS}",
-     f"SELECT e.participant, ci.slug, e.occurred_at, e.day, e.value, e.answers, {_ATTRS} "  # noqa: S608
+    ("questionnaire_reading", f"participant, questionnaire, at, day, score, answers, {_ATTR_COLUMNS}",
+     f"SELECT e.participant, ci.slug, e.occurred_at, e.day, e.score, e.answers, {_ATTRS} "  # noqa: S608
      "FROM event e JOIN participant p ON p.id = e.participant JOIN content_version cv ON cv.id = e.content_version "
      "JOIN content_item ci ON ci.id = cv.item AND ci.kind = 'questionnaire' "
-     "WHERE e.day IS NOT NULL AND e.type = 'questionnaire_answered' {where}"),
+     "WHERE e.type = 'questionnaire_answered' {where}"),
     ("active_day", f"day, participant, {_ATTR_COLUMNS}",
      f"SELECT DISTINCT e.day, e.participant, {_ATTRS} FROM event e JOIN participant p ON p.id = e.participant "  # noqa: S608
-     "WHERE e.day IS NOT NULL AND e.type <> 'reminder_sent' {where}"),
+     "WHERE e.type <> 'reminder_sent' {where}"),
 )
 ROLLUPS = tuple(table for table, _columns, _select in _STATEMENTS)
 
@@ -77,21 +75,6 @@ def _sqlite() -> bool:
 def month_of(column: str) -> str:
     """SQL for the first day of ``column``'s month (a date column), in this engine's dialect."""
     return f"date({column}, 'start of month')" if _sqlite() else f"date_trunc('month', {column})::date"
-
-
-async def _backfill_days(since: datetime | None) -> None:
-    """Rows written before events carried their Copenhagen day get it here: all of them in a full rebuild,
-    otherwise only among the new arrivals (found by the received_at index, never by scanning the log)."""
-    while True:
-        missing = Event.day.is_null() if since is None else Event.day.is_null() & (Event.received_at > since)
-        rows = await Event.select(Event.id, Event.occurred_at).where(missing).limit(5000)
-        if not rows:
-            return
-        by_day: dict = defaultdict(list)
-        for row in rows:
-            by_day[local(row["occurred_at"]).date()].append(row["id"])
-        for day, ids in by_day.items():
-            await Event.update({Event.day: day}).where(Event.id.is_in(ids))
 
 
 async def _rebuild(participants: list | None) -> None:
@@ -118,12 +101,10 @@ async def refresh(*, full: bool = False, now: datetime | None = None) -> int:
             query = query.lock_rows("UPDATE")  # a second process waits here, then finds little to do
         state = await query.first()
         if full or state is None:
-            await _backfill_days(None)
             await _rebuild(None)
             rebuilt = -1
         else:
             since = state["watermark"] - MARGIN
-            await _backfill_days(since)
             # Not DISTINCT: SQLite would then walk the whole participant index instead of the few
             # rows the received_at index finds (measured: 300 ms against 1 ms on two million events).
             rows = await Event.select(Event.participant).where(Event.received_at > since)

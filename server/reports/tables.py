@@ -8,7 +8,7 @@ thousands of rows to the participant table; the copy is rebuilt at the next refr
 her municipality (``participant.changed_at``).
 """
 
-from piccolo.columns import Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import Column, OnDelete
 from piccolo.table import Table
 
@@ -67,8 +67,8 @@ class QuestionnaireReading(PersonAttributes, Table, tablename="questionnaire_rea
     questionnaire = Varchar(length=60)
     at = Timestamptz()
     day = Date()
-    value = Integer(null=True, default=None)
-    answers = Varchar(length=120, null=True, default=None)
+    score = Integer(null=True, default=None)
+    answers = JSONB(null=True, default=None)
 
 
 class ActiveDay(PersonAttributes, Table, tablename="active_day"):

@@ -30,11 +30,10 @@ async def readings(participant_id: uuid.UUID, catalog: Catalog) -> list[Reading]
     rows = await Event.select(Event.occurred_at, Event.answers).where(
         (Event.participant == participant_id) & (Event.type == "questionnaire_answered")
         & Event.content_version.is_in(versions or [0])
-    ).order_by(Event.occurred_at)
+    ).order_by(Event.occurred_at).output(load_json=True)
     out = []
     for row in rows:
-        answers = [int(a) for a in (row["answers"] or "").split(",") if a]
-        result = score(instrument, answers) if instrument else None
+        result = score(instrument, row["answers"] or []) if instrument else None
         if result is not None:
             out.append(Reading(row["occurred_at"], result.percent, result.offer_support))
     return out

@@ -92,7 +92,7 @@ def test_a_practice_started_offline_finishes_and_its_events_arrive_later(page, l
     page.evaluate("window.dispatchEvent(new Event('online'))")
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and not live_server.query(
-            "SELECT 1 FROM event WHERE type = 'rating_given' AND value = 5"):
+            "SELECT 1 FROM event WHERE type = 'rating_given' AND rating = 5"):
         time.sleep(0.2)
     types = {r[0] for r in live_server.query("SELECT type FROM event")}
     assert {"exercise_started", "exercise_completed", "rating_given"} <= types

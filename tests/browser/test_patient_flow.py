@@ -68,7 +68,7 @@ def test_it_walks_from_invite_to_a_rated_practice_and_logs_every_step(page, live
         "SELECT json_array_length(json_extract(v.data, '$.steps')) FROM content_version v "
         "JOIN content_item i ON i.published_version = v.id WHERE i.slug = ?", SHORT)[0][0]
     participant = live_server.query("SELECT id FROM participant ORDER BY created_at DESC LIMIT 1")[0][0]
-    rows = wait_for_rows(live_server, f"SELECT type, step, value, note, seconds FROM event "
+    rows = wait_for_rows(live_server, f"SELECT type, step, rating, comment, seconds FROM event "
                                       f"WHERE participant = '{participant}'", steps + 4)
     types = sorted(r[0] for r in rows)
     assert types.count("step_completed") == steps
@@ -178,7 +178,7 @@ def test_a_patient_can_join_practise_and_rate_without_javascript(browser, live_s
     page.click("label[for=rating-5]")
     page.click("button[type=submit].primary")
     page.wait_for_url(f"**/exercises/{SHORT}/thanks")
-    rows = wait_for_rows(live_server, "SELECT type, value FROM event WHERE type = 'rating_given' AND value = 5", 1)
+    rows = wait_for_rows(live_server, "SELECT type, rating FROM event WHERE type = 'rating_given' AND rating = 5", 1)
     assert rows
     context.close()
 

@@ -23,5 +23,5 @@ def test_a_check_in_goes_through_the_outbox_and_a_low_score_is_met_with_support(
     assert "jordemoder" in text and "Ingen holder øje med Pusterum" in text and "ikke en diagnose" in text
     assert page.is_visible("main a[href='/support']")
     assert_accessible(page)
-    rows = live_server.query("SELECT value, answers FROM event WHERE type = 'questionnaire_answered'")
-    assert (28, "1,2,1,1,2") in rows
+    rows = live_server.query("SELECT score, answers FROM event WHERE type = 'questionnaire_answered'")
+    assert (28, "[1, 2, 1, 1, 2]") in rows

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 
 import pytest
 
@@ -32,3 +34,57 @@ def test_it_runs_migrations_a_second_time_without_changing_anything():
     from server.cli import migrate
 
     asyncio.run(migrate())
+
+
+def _carried_over(env: dict[str, str]) -> dict:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "tests.db.carry_over"], env=env, capture_output=True, text=True,
+                          timeout=180, cwd=Path(__file__).resolve().parents[2], check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def fresh_database(tmp_path) -> dict[str, str]:
+    """The environment of a process whose database is new and empty, on the engine this suite runs on."""
+    import os
+    import uuid
+
+    env = {**os.environ, "PUSTERUM_VAR_DIR": str(tmp_path)}
+    url = os.environ.get("DATABASE_URL")
+    if url is None:
+        return env
+    import asyncpg
+
+    name = f"carry_{uuid.uuid4().hex[:12]}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + name
+    return env
+
+
+@pytest.mark.usefixtures("database")
+def test_ratings_scores_answers_and_days_are_carried_into_their_own_columns(fresh_database):
+    carried = _carried_over(fresh_database)
+    events = carried["events"]
+    assert (events["rating_given"]["rating"], events["rating_given"]["score"]) == (4, None)
+    assert events["rating_given"]["comment"] == "Rart at trække vejret"
+    assert (events["questionnaire_answered"]["score"], events["questionnaire_answered"]["rating"]) == (72, None)
+    assert json.loads(events["questionnaire_answered"]["answers"]) == [3, 4, 5, 3, 3]
+    assert (events["pause_completed"]["stress_before"], events["pause_completed"]["stress_after"]) == (6, 3)
+    # Rows from before days were kept get their Copenhagen day, across midnight and in summer time.
+    assert events["rating_given"]["day"] == "2026-03-29"
+    assert events["app_opened"]["day"] == "2026-07-02"
+    assert events["questionnaire_answered"]["day"] == "2026-03-20"
+    assert carried["undated"].startswith("refused")
+    # The rollups are rebuilt from the new columns.
+    assert [(r["score"], json.loads(r["answers"])) for r in carried["readings"]] == [(72, [3, 4, 5, 3, 3])]

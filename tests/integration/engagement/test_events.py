@@ -31,7 +31,7 @@ async def test_it_stores_a_batch_with_participant_version_and_both_clocks(app, d
     assert {r["content_version"] for r in rows} == {version}
     assert all(r["received_at"] >= r["occurred_at"] for r in rows)
     rating = next(r for r in rows if r["type"] == "rating_given")
-    assert rating["value"] == 4 and rating["note"] == "Rart"
+    assert (rating["rating"], rating["comment"], rating["score"]) == (4, "Rart", None)
 
 
 async def test_it_stores_a_resent_batch_once_and_acknowledges_it(app, db):
@@ -261,7 +261,7 @@ async def test_it_records_a_rating_from_the_plain_form(app, db):
     assert response.headers["location"] == f"/exercises/{SLUG}/thanks"
     rows = {r["type"]: r for r in await Event.select()}
     assert set(rows) == {"exercise_completed", "rating_given"}
-    assert rows["rating_given"]["value"] == 5
+    assert (rows["rating_given"]["rating"], rows["rating_given"]["comment"]) == (5, "Godt")
 
 
 async def test_it_refuses_a_plain_form_rating_out_of_range(app, db):

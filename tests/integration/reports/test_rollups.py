@@ -58,23 +58,20 @@ async def test_withdrawal_with_deletion_takes_her_out_of_the_figures(app, actors
     assert await UsageExercise.count().where(UsageExercise.participant == deletes) == 0
 
 
-async def test_events_stored_before_they_carried_a_day_get_their_copenhagen_day(app, db):
+async def test_a_practice_late_on_the_last_evening_of_a_month_counts_in_the_next_month(app, actors):
     from server.engagement.tables import Event
 
-    async with app_client(app):
-        await practise(app, 5)
-        # As a row written before the `day` column existed: 23:30 UTC on a summer evening is the next
-        # day in Copenhagen.
-        late_evening = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
-        participant = (await Event.select(Event.participant).first())["participant"]
-        await Event.update({Event.day: None, Event.occurred_at: late_evening}).where(
-            (Event.participant == participant) & (Event.type == "exercise_started"))
-        await rollups.refresh(full=True)
-    row = await Event.select(Event.day).where(
-        (Event.participant == participant) & (Event.type == "exercise_started")).first()
+    # 23:30 UTC on 30 June is 01:30 on 1 July in Copenhagen (summer time): her day, not the server's.
+    late_evening = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
+    her = await actors.patient()
+    started = event("exercise_started", exercise_version=exercise_version("breathing-space-3"),
+                    occurred_at=late_evening.isoformat())
+    assert (await post_events(her, [started])).status_code == 200
+    await rollups.refresh(full=True)
+    row = await Event.select(Event.day).where(Event.participant == her.participant_id).first()
     assert str(row["day"]) == "2026-07-01"
-    assert await UsageMonth.count().where((UsageMonth.participant == participant)
-                                          & (UsageMonth.month == datetime(2026, 7, 1).date())) == 1
+    months = await UsageMonth.select(UsageMonth.month).where(UsageMonth.participant == her.participant_id)
+    assert [str(m["month"]) for m in months] == ["2026-07-01"]
 
 
 async def test_moving_to_another_municipality_moves_her_activity_with_her(app, actors, researcher):

@@ -45,9 +45,9 @@ async def test_answers_are_scored_on_the_server_and_shown_with_a_kind_reading(ap
         response = await answer(client, ["4", "3", "4", "3", "4"])
         assert response.headers["location"] == "/wellbeing?saved=1"
         page = await client.get("/wellbeing?saved=1")
-    row = await Event.select(Event.value, Event.answers, Event.content_version).where(
-        (Event.participant == participant_id) & (Event.type == "questionnaire_answered")).first()
-    assert row == {"value": 72, "answers": "4,3,4,3,4", "content_version": who5_version()}
+    row = await Event.select(Event.score, Event.answers, Event.rating, Event.content_version).where(
+        (Event.participant == participant_id) & (Event.type == "questionnaire_answered")).output(load_json=True).first()
+    assert row == {"score": 72, "answers": [4, 3, 4, 3, 4], "rating": None, "content_version": who5_version()}
     assert "72 of 100" in page.text and "not a diagnosis" in page.text
     assert "talking to your midwife" not in page.text
 
@@ -95,8 +95,8 @@ async def test_the_outbox_path_stores_the_same_and_the_phone_cannot_set_the_scor
         sent = await post_events(client, [event("questionnaire_answered", questionnaire_version=who5_version(),
                                                 answers=[5, 5, 5, 5, 5], rating=1)])
         assert sent.status_code == 200
-    row = await Event.select(Event.value).where(Event.type == "questionnaire_answered").first()
-    assert row["value"] == 100
+    row = await Event.select(Event.score).where(Event.type == "questionnaire_answered").first()
+    assert row["score"] == 100
 
 
 async def test_home_offers_it_again_after_14_days(app, db):
@@ -142,5 +142,6 @@ async def test_the_app_satisfaction_check_comes_a_month_after_joining_and_not_ag
         assert "Thank you for your answers" in after.text and "What do you think of Pusterum?" not in after.text
         wellbeing = await client.get("/wellbeing")
     assert "60 of 100" in wellbeing.text and "12 of 100" not in wellbeing.text  # only the WHO-5 is charted
-    rows = await Event.select(Event.value, Event.answers).where(Event.type == "questionnaire_answered")
-    assert {"value": 12, "answers": "4,3,1,4"} in rows
+    rows = await Event.select(Event.score, Event.answers).where(
+        Event.type == "questionnaire_answered").output(load_json=True)
+    assert {"score": 12, "answers": [4, 3, 1, 4]} in rows
