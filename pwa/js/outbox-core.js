@@ -56,6 +56,22 @@
     return { status: response.status, body };
   }
 
+  const refused = (status) => status >= 400 && status < 500 && status !== 429;
+  let failures = 0;  // 5xx answers in a row: after two, the batch is split (see sendSplit)
+
+  // Sends what the server cannot take in halves, then halves of halves: one event that makes the server
+  // fail (a bug, a poisoned row) then holds back only itself, and everything else is saved.
+  async function sendSplit(events) {
+    const { status, body } = await send(events);
+    if (status === 200) return removeIds(body.ids);
+    if (refused(status)) return removeIds(body && body.ids ? body.ids : events.map((e) => e.id));
+    if (status >= 500 && events.length > 1) {
+      const half = Math.ceil(events.length / 2);
+      await sendSplit(events.slice(0, half));
+      await sendSplit(events.slice(half));
+    }
+  }
+
   // Sends everything queued; resolves true when the queue is empty, throws when it should be retried.
   async function flushOnce() {
     if (global.navigator && global.navigator.onLine === false) return false;
@@ -63,6 +79,7 @@
     if (!events || !events.length) return true;
     const { status, body } = await send(events);
     if (status === 200) {
+      failures = 0;
       await removeIds(body.ids);  // only what the server says it holds
       return events.length < BATCH ? true : flushOnce();
     }
@@ -74,21 +91,24 @@
       }
       return true;
     }
-    if (status === 409 && body && body.ids) {
-      // Reused ids with other content: reported, then kept out of the queue so the rest can go.
-      console.warn("pusterum: the server refused", body.ids.length, "conflicting event(s)");
+    if (refused(status) && body && body.ids && body.ids.length) {
+      // The server names the events it can never take (reused ids, an impossible time, a control
+      // character): reported, then kept out of the queue so the rest can go.
+      console.warn("pusterum: the server refused", body.ids.length, "event(s) with", status);
       await removeIds(body.ids);
       return flushOnce();
     }
-    if (status >= 400 && status < 500 && status !== 429 && events.length > 1) {
-      // One bad event must not block the others: send them one by one to find it.
+    if (refused(status)) {
+      // Refused without naming which: send them one by one to find it (one alone is the one).
       for (const event of events) {
-        const single = await send([event]);
-        if (single.status === 200 || (single.status >= 400 && single.status < 500 && single.status !== 429)) {
-          await removeIds([event.id]);
-        }
+        const single = events.length > 1 ? await send([event]) : { status };
+        if (single.status === 200 || refused(single.status)) await removeIds([event.id]);
       }
       return true;
+    }
+    if (status >= 500 && events.length > 1 && ++failures >= 2) {
+      failures = 0;
+      await sendSplit(events);
     }
     throw new Error(`outbox: server answered ${status}`);
   }

@@ -33,8 +33,11 @@ _EVENTS_DOC = api_route(
         413: f"The body is larger than {MAX_BODY_BYTES} bytes: send the events in smaller batches.", 422: None},
     description="A batch of events made on the phone, all stored or none. Beyond this schema: each type needs "
                 "its fields (" + "; ".join(f"{t}: {', '.join(f) or '-'}" for t, f in REQUIRED.items()) + "), "
-                "exercise_version must be a published version, and occurred_at (corrected by sent_at) may lie "
-                "at most 24 hours in the future; otherwise 422. Resending an event is harmless (a duplicate).",
+                "exercise_version must be a published version, occurred_at and sent_at lie between 2020 and 2100, "
+                "occurred_at (corrected by sent_at) at most 24 hours in the future, and a comment holds no "
+                "control characters (tab, line feed and carriage return aside); otherwise 422, with `ids` "
+                "naming the events that can never be stored (drop them, send the rest). Resending an event "
+                "is harmless (a duplicate).",
     example={"events": [{"id": "0b9d1f3e-5c1a-4f4e-9a57-6c2b2f0d0a01", "type": "app_opened",
                          "occurred_at": "2025-01-06T08:30:00+01:00"}]})
 

@@ -10,9 +10,10 @@ from server.content.catalog import Catalog
 from server.content.scoring import NotScorable, score
 from server.engagement.schemas import REQUIRED, EventIn
 from server.engagement.store import Row, write_batch
-from server.lib.errors import Conflict, Gone, NotYours, Refused, Unrecognised
+from server.lib.errors import Conflict, Gone, NotYours, Problem, Refused, Unrecognised
 from server.lib.i18n import _
-from server.lib.localtime import local
+from server.lib.localtime import local, plausible
+from server.lib.text import has_control
 
 FUTURE_TOLERANCE = timedelta(hours=24)
 # A phone clock further off than this (at the moment of sending) is treated as wrong and corrected.
@@ -51,41 +52,60 @@ def check_batch(events: list[EventIn], participant_id: uuid.UUID, catalog: Catal
     seen: dict[uuid.UUID, EventIn] = {}
     scores: dict[uuid.UUID, int] = {}
     for index, event in enumerate(events):
-        where = f"events[{index}] ({event.type})"
-        if event.participant is not None and event.participant != participant_id:
-            raise NotYours(_("This phone is linked to another invite, so this was not saved."),
-                                f"{where}: participant is not the signed-in participant")
-        missing = [name for name in REQUIRED[event.type] if getattr(event, name) is None]
-        if missing:
-            raise Refused(_("Some activity could not be saved because it was incomplete."),
-                                f"{where}: missing {', '.join(missing)}")
-        if event.exercise_version is not None and event.exercise_version not in catalog.exercise_versions:
-            raise Refused(_("Some activity refers to an exercise we do not know."),
-                                f"{where}: unknown exercise_version {event.exercise_version}")
-        if (event.answers is not None or event.questionnaire_version is not None) and (
-                event.type != "questionnaire_answered"):
-            raise Refused(_("Some activity could not be saved because it was not in the right form."),
-                                f"{where}: answers and questionnaire_version belong to questionnaire_answered")
-        if event.questionnaire_version is not None:
-            slug = catalog.questionnaire_versions.get(event.questionnaire_version)
-            instrument = catalog.questionnaires.get(slug or "")
-            if instrument is None:
-                raise Refused(_("Some answers refer to a questionnaire we do not know."),
-                                    f"{where}: unknown questionnaire_version {event.questionnaire_version}")
-            try:
-                scores[event.id] = score(instrument, list(event.answers or [])).percent
-            except NotScorable as exc:
-                raise Refused(_("Some answers could not be saved because they were incomplete."),
-                                    f"{where}: {exc}") from None
-        if event.occurred_at + offset > now + FUTURE_TOLERANCE:
-            raise Refused(_("The phone's clock seems to be wrong, so the activity was not saved."),
-                                f"{where}: occurred_at is more than 24 hours in the future")
+        try:
+            score_of = _check_event(event, f"events[{index}] ({event.type})", participant_id, catalog, now, offset)
+        except Problem as problem:
+            problem.ids = problem.ids or [event.id]  # the phone drops what can never be saved, keeps the rest
+            raise
+        if score_of is not None:
+            scores[event.id] = score_of
         earlier = seen.get(event.id)
         if earlier is not None and earlier != event:
             raise Conflict(_("The same activity was sent twice with different content."),
-                                f"{where}: id {event.id} appears twice with different content", [event.id])
+                           f"events[{index}]: id {event.id} appears twice with different content", [event.id])
         seen[event.id] = event
     return scores
+
+
+def _check_event(event: EventIn, where: str, participant_id: uuid.UUID, catalog: Catalog, now: datetime,
+                 offset: timedelta) -> int | None:
+    """One event's rules; returns its score when it answers a questionnaire."""
+    # First: a moment near year 1 or 9999 would overflow the arithmetic below.
+    if not plausible(event.occurred_at):
+        raise Refused(_("The phone's clock seems to be wrong, so the activity was not saved."),
+                      f"{where}: occurred_at is not between 2020 and 2100")
+    if event.occurred_at + offset > now + FUTURE_TOLERANCE:
+        raise Refused(_("The phone's clock seems to be wrong, so the activity was not saved."),
+                      f"{where}: occurred_at is more than 24 hours in the future")
+    if event.comment is not None and has_control(event.comment):
+        raise Refused(_("Some activity could not be saved because it was not in the right form."),
+                      f"{where}: the comment holds control characters")
+    if event.participant is not None and event.participant != participant_id:
+        raise NotYours(_("This phone is linked to another invite, so this was not saved."),
+                       f"{where}: participant is not the signed-in participant")
+    missing = [name for name in REQUIRED[event.type] if getattr(event, name) is None]
+    if missing:
+        raise Refused(_("Some activity could not be saved because it was incomplete."),
+                      f"{where}: missing {', '.join(missing)}")
+    if event.exercise_version is not None and event.exercise_version not in catalog.exercise_versions:
+        raise Refused(_("Some activity refers to an exercise we do not know."),
+                      f"{where}: unknown exercise_version {event.exercise_version}")
+    if (event.answers is not None or event.questionnaire_version is not None) and (
+            event.type != "questionnaire_answered"):
+        raise Refused(_("Some activity could not be saved because it was not in the right form."),
+                      f"{where}: answers and questionnaire_version belong to questionnaire_answered")
+    if event.questionnaire_version is None:
+        return None
+    slug = catalog.questionnaire_versions.get(event.questionnaire_version)
+    instrument = catalog.questionnaires.get(slug or "")
+    if instrument is None:
+        raise Refused(_("Some answers refer to a questionnaire we do not know."),
+                      f"{where}: unknown questionnaire_version {event.questionnaire_version}")
+    try:
+        return score(instrument, list(event.answers or [])).percent
+    except NotScorable as exc:
+        raise Refused(_("Some answers could not be saved because they were incomplete."),
+                      f"{where}: {exc}") from None
 
 
 async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Catalog,
@@ -97,6 +117,9 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
     another ``sent_at`` is still recognised as the same event.
     """
     now = now or datetime.now(UTC)
+    if sent_at is not None and not plausible(sent_at):
+        raise Refused(_("The phone's clock seems to be wrong, so the activity was not saved."),
+                      "sent_at is not between 2020 and 2100", [e.id for e in events])
     offset = clock_offset(sent_at, now)
     scores = check_batch(events, participant_id, catalog, now, offset)  # the server's score, never the phone's
     unique = list({e.id: e for e in events}.values())

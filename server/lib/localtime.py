@@ -10,6 +10,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 TZ = ZoneInfo("Europe/Copenhagen")
+# No moment before Pusterum or in the next century happened on a phone: outside these, a clock (or a
+# hostile client) is wrong, and date arithmetic near year 1 or 9999 would overflow.
+EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def plausible(moment: datetime) -> bool:
+    return EARLIEST <= moment < LATEST
 
 
 def local(moment: datetime) -> datetime:

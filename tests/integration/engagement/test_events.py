@@ -6,6 +6,8 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from server.engagement.tables import Event
 from server.lib.i18n import translations
 from tests.support import API_HEADERS, app_client, enrol, event, exercise_version, post_events
@@ -273,4 +275,66 @@ async def test_it_refuses_a_plain_form_rating_out_of_range(app, db):
         response = await client.post(f"/exercises/{SLUG}/rating", data={
             "_csrf_token": csrf_token(page.text), "version": str(exercise_version(SLUG)), "rating": "9"})
     assert response.status_code == 400
+    assert await Event.count() == 0
+
+
+HOSTILE_MOMENTS = [
+    # (field, value): each once made a 500 (an overflow in the clock correction or in the local day)
+    ("occurred_at", "0001-01-01T00:00:00Z"),
+    ("occurred_at", "9999-01-01T00:00:00Z"),
+    ("occurred_at", "2019-12-31T23:59:59Z"),
+    ("occurred_at", "2100-01-01T00:00:00Z"),
+    ("sent_at", "9999-12-31T23:59:59Z"),
+    ("sent_at", "0001-01-01T00:00:00Z"),
+]
+
+
+@pytest.mark.parametrize(("field", "moment"), HOSTILE_MOMENTS)
+async def test_a_time_no_phone_could_have_is_refused_by_id_and_nothing_is_stored(app, db, field, moment):
+    good, odd = event("app_opened"), event("app_opened")
+    if field == "occurred_at":
+        odd["occurred_at"] = moment
+    async with app_client(app) as client:
+        await enrol(client, lang="en")
+        response = await post_events(client, [good, odd], sent_at=moment if field == "sent_at" else None)
+    assert response.status_code == 422
+    assert "clock" in response.json()["error"]
+    # The phone is told which events to drop: the odd one, or every one when the batch's own clock is odd.
+    assert set(response.json()["ids"]) == ({odd["id"]} if field == "occurred_at" else {good["id"], odd["id"]})
+    assert await Event.count() == 0
+
+
+@pytest.mark.parametrize("comment", ["before\x00after", "escape \x1b[2J", "bell\x07", "delete\x7f"])
+async def test_a_comment_with_control_characters_is_refused_on_both_engines(app, db, comment):
+    version = exercise_version(SLUG)
+    async with app_client(app) as client:
+        await enrol(client, lang="en")
+        rating = event("rating_given", exercise_version=version, rating=4, comment=comment)
+        response = await post_events(client, [event("app_opened"), rating])
+    assert response.status_code == 422
+    assert response.json()["ids"] == [rating["id"]]
+    assert await Event.count() == 0
+
+
+async def test_a_comment_over_several_lines_is_ordinary_typing(app, db):
+    version = exercise_version(SLUG)
+    async with app_client(app) as client:
+        await enrol(client, lang="en")
+        response = await post_events(client, [event("rating_given", exercise_version=version, rating=4,
+                                                    comment="Godt.\r\n\tMere af det")])
+    assert response.status_code == 200
+    assert (await Event.select(Event.comment).first())["comment"] == "Godt.\r\n\tMere af det"
+
+
+async def test_a_plain_form_comment_with_a_nul_byte_is_refused_kindly(app, db):
+    from tests.support import csrf_token
+
+    async with app_client(app) as client:
+        await enrol(client, lang="en")
+        page = await client.get(f"/exercises/{SLUG}/done")
+        response = await client.post(f"/exercises/{SLUG}/rating", data={
+            "_csrf_token": csrf_token(page.text), "version": str(exercise_version(SLUG)), "rating": "4",
+            "comment": "hidden\x00text"})
+    assert response.status_code == 422
+    assert "not in the right form" in response.text
     assert await Event.count() == 0
