@@ -79,7 +79,7 @@ def validate(slug: str, data: dict[str, Any], kind: str = "exercise") -> tuple[d
         document, problems = validate_course(slug, fields)
         if document is not None:
             catalog = get_catalog()
-            exercises = {s: {"audience": e["audience"]} for s, e in catalog.exercises.items()}
+            exercises = {s: {"audience": e.audience} for s, e in catalog.exercises.items()}
             refs = [p for _slug, p in validate_references(exercises, {slug: document})]
             if refs:
                 return None, refs
