@@ -3,11 +3,11 @@
 The constants are shared by the file validator, the importer and the editor, so a rule is written once.
 Labels are gettext-marked and translated where they are shown.
 
-The Structs at the end are the one written-down shape of each document: what is stored as JSON, and
-what the catalog, the pages, the reports and the demo read by attribute. The validator
-(``validation.py``) keeps the rules, because it reports every problem at once in the reader's language,
-which a Struct's own checks cannot; the Structs hold no limits of their own, only the shape the rules
-produce.
+The Structs at the end are the one written-down shape of each document: what the validator turns a
+file or an editor's draft into, what is stored as JSON, and what the catalog, the pages, the reports and
+the demo read by attribute. The validator (``validation.py``) keeps the rules, because it reports every
+problem at once in the reader's language, which a Struct's own checks cannot; the Structs hold no limits
+of their own, only the shape the rules produce.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from server.content.loader import LoadResult, load_file
-from server.content.schemas import Option, Questionnaire, typed
+from server.content.schemas import Option, Questionnaire
 from server.content.scoring import NotScorable, meaningful_change, score
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,7 +18,7 @@ def who5() -> Questionnaire:
     result = LoadResult()
     load_file(ROOT / "content/questionnaires/who-5.yaml", "questionnaire", "who-5.yaml", result)
     assert not result.problems, result.problems
-    return typed("questionnaire", result.documents[0].data)
+    return result.documents[0].content
 
 
 def test_the_published_wording_is_kept_verbatim(who5):
