@@ -231,7 +231,7 @@ async def enrol(client: httpx.AsyncClient, code: str | None = None, lang: str = 
 def exercise_version(slug: str) -> int:
     from server.content.catalog import get_catalog
 
-    return get_catalog().exercises[slug]["version_id"]
+    return get_catalog().exercises[slug].version_id
 
 
 def event(type_: str, **fields) -> dict:

@@ -10,7 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.content.schemas import DURATIONS
+import msgspec
+
+from server.content.schemas import (
+    DURATIONS,
+    Course,
+    Exercise,
+    PublishedExercise,
+    PublishedQuestionnaire,
+    Questionnaire,
+    Resource,
+)
 from server.lib.markdown import render_markdown
 from server.settings import LANGUAGES
 
@@ -18,10 +28,10 @@ from server.settings import LANGUAGES
 @dataclass(frozen=True)
 class Catalog:
     revision: int = 0
-    exercises: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> published document
-    courses: dict[str, dict[str, Any]] = field(default_factory=dict)
-    resources: tuple[dict[str, Any], ...] = ()
-    questionnaires: dict[str, dict[str, Any]] = field(default_factory=dict)  # slug -> instrument (e.g. WHO-5)
+    exercises: dict[str, PublishedExercise] = field(default_factory=dict)  # slug -> published document
+    courses: dict[str, Course] = field(default_factory=dict)
+    resources: tuple[Resource, ...] = ()
+    questionnaires: dict[str, PublishedQuestionnaire] = field(default_factory=dict)  # slug -> e.g. WHO-5
     # Every exercise version ever published (id -> slug): events may name an older version.
     exercise_versions: dict[int, str] = field(default_factory=dict)
     questionnaire_versions: dict[int, str] = field(default_factory=dict)  # every WHO-5 version ever published
@@ -30,41 +40,48 @@ class Catalog:
         """Every version id of one questionnaire: answers given to an older wording still count."""
         return [v for v, s in self.questionnaire_versions.items() if s == slug]
 
-    def for_audience(self, audience: str) -> list[dict[str, Any]]:
-        return [e for e in self.exercises.values() if audience in e["audience"]]
+    def for_audience(self, audience: str) -> list[PublishedExercise]:
+        return [e for e in self.exercises.values() if audience in e.audience]
 
     def library(self, audience: str, lang: str, *, kind: str | None = None, duration: str | None = None,
-                tag: str | None = None) -> list[dict[str, Any]]:
+                tag: str | None = None) -> list[PublishedExercise]:
         bounds = next(((lo, hi) for key, _, lo, hi in DURATIONS if key == duration), None)
         items = [
             e for e in self.for_audience(audience)
-            if (kind is None or e["kind"] == kind)
-            and (bounds is None or bounds[0] <= e["minutes"] <= bounds[1])
-            and (tag is None or tag in e["tags"])
+            if (kind is None or e.kind == kind)
+            and (bounds is None or bounds[0] <= e.minutes <= bounds[1])
+            and (tag is None or tag in e.tags)
         ]
-        return sorted(items, key=lambda e: (e["minutes"], e["title"][lang]))
+        return sorted(items, key=lambda e: (e.minutes, e.title[lang]))
 
     def tags_in_use(self, audience: str) -> list[str]:
-        return sorted({t for e in self.for_audience(audience) for t in e["tags"]})
+        return sorted({t for e in self.for_audience(audience) for t in e.tags})
 
 
-def build_catalog(revision: int, published: list[tuple[int, int, str, dict]],
+def build_catalog(revision: int, published: list[tuple[int, int, str, dict[str, Any]]],
                   exercise_versions: dict[int, str], questionnaire_versions: dict[int, str] | None = None) -> Catalog:
-    """``published`` holds (version id, version number, kind, document) for each published item."""
-    exercises, courses, resources, questionnaires = {}, {}, [], {}
+    """``published`` holds (version id, version number, kind, stored document) for each published item;
+    each document is converted to its Struct here, once per catalog."""
+    exercises: dict[str, PublishedExercise] = {}
+    courses: dict[str, Course] = {}
+    resources: list[Resource] = []
+    questionnaires: dict[str, PublishedQuestionnaire] = {}
     for version_id, number, kind, doc in published:
-        entry = {**doc, "version_id": version_id, "version": number}
         if kind == "exercise":
-            entry["body_html"] = {lang: render_markdown(doc["body"][lang]) for lang in LANGUAGES}
-            entry["seconds"] = sum(s["seconds"] for s in doc["steps"])
-            exercises[doc["slug"]] = entry
+            exercise = msgspec.convert(doc, Exercise)
+            exercises[exercise.slug] = PublishedExercise(
+                **msgspec.structs.asdict(exercise), version_id=version_id, version=number,
+                body_html={lang: render_markdown(exercise.body[lang]) for lang in LANGUAGES})
         elif kind == "course":
-            courses[doc["slug"]] = entry
+            course = msgspec.convert(doc, Course)
+            courses[course.slug] = course
         elif kind == "resource":
-            resources.append(entry)
+            resources.append(msgspec.convert(doc, Resource))
         elif kind == "questionnaire":
-            questionnaires[doc["slug"]] = entry
-    resources.sort(key=lambda r: (list(_CATEGORY_ORDER).index(r["category"]), r["order"], r["slug"]))
+            instrument = msgspec.convert(doc, Questionnaire)
+            questionnaires[instrument.slug] = PublishedQuestionnaire(
+                **msgspec.structs.asdict(instrument), version_id=version_id, version=number)
+    resources.sort(key=lambda r: (list(_CATEGORY_ORDER).index(r.category), r.order, r.slug))
     return Catalog(revision=revision, exercises=exercises, courses=courses, resources=tuple(resources),
                    questionnaires=questionnaires,
                    exercise_versions=exercise_versions, questionnaire_versions=questionnaire_versions or {})

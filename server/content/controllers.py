@@ -9,7 +9,7 @@ from litestar.response import Redirect, Template
 from litestar.types import ASGIApp
 
 from server.content.catalog import get_catalog
-from server.content.schemas import DURATIONS, KINDS, TAGS, stress_value
+from server.content.schemas import DURATIONS, KINDS, TAGS, PublishedExercise, stress_value
 from server.lib.guards import DEVICE, ThisDevice, requires_device
 from server.lib.pagecache import PageCache, cached_response
 from server.lib.paths import redirect_to, route_path
@@ -19,19 +19,19 @@ from server.settings import get_settings
 _library_pages = PageCache()
 
 
-def offline_urls(app: Litestar, exercises: list[dict]) -> list[str]:
+def offline_urls(app: Litestar, exercises: list[PublishedExercise]) -> list[str]:
     """What the service worker should keep so these practices work without a connection."""
     urls = []
     for e in exercises:
-        urls += [route_path(app, "content:exercise", slug=e["slug"]), route_path(app, "content:play", slug=e["slug"])]
-        if e["audio"]:
-            urls.append(route_path(app, "content:audio", name=e["audio"]))
+        urls += [route_path(app, "content:exercise", slug=e.slug), route_path(app, "content:play", slug=e.slug)]
+        if e.audio:
+            urls.append(route_path(app, "content:audio", name=e.audio))
     return urls
 
 
-def _staff_pause(device, exercise: dict) -> bool:
+def _staff_pause(device, exercise: PublishedExercise) -> bool:
     """Staff end a micro-pause with the stress question instead of the star rating."""
-    return device.kind == "staff" and exercise["kind"] == "micro_pause"
+    return device.kind == "staff" and exercise.kind == "micro_pause"
 
 
 def _stress(raw: str) -> str:
@@ -39,9 +39,9 @@ def _stress(raw: str) -> str:
     return "" if stress_value(raw) is None else raw
 
 
-def _exercise(slug: str, audience: str) -> dict:
+def _exercise(slug: str, audience: str) -> PublishedExercise:
     exercise = get_catalog().exercises.get(slug)
-    if exercise is None or audience not in exercise["audience"]:
+    if exercise is None or audience not in exercise.audience:
         raise NotFoundException()
     return exercise
 
@@ -70,7 +70,7 @@ class ContentController(Controller):
         def render() -> str:
             exercises = catalog.library(device.kind, device.language, kind=chosen["kind"] or None,
                                         duration=chosen["duration"] or None, tag=chosen["tag"] or None)
-            kinds = sorted({e["kind"] for e in catalog.for_audience(device.kind)}, key=list(KINDS).index)
+            kinds = sorted({e.kind for e in catalog.for_audience(device.kind)}, key=list(KINDS).index)
             return render_page(request, "content/_exercise_list.html" if fragment else "content/library.html",
                                exercises=exercises, kinds=kinds, durations=DURATIONS,
                                tags=catalog.tags_in_use(device.kind), chosen=chosen)

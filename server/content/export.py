@@ -15,13 +15,16 @@ import filecmp
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 
 from server.content.loader import _LANG_MARKER, FOLDERS, LoadResult, load_file
+from server.content.schemas import Content, Course, Exercise, Questionnaire, Resource, Step, Text, typed
 from server.content.tables import ContentItem, ContentVersion
 from server.settings import LANGUAGES, get_settings
 
@@ -99,7 +102,7 @@ def _dump(data: dict[str, Any]) -> str:
                      width=1_000_000)
 
 
-def _text(value: dict[str, str], *, flow_key: str | None = None) -> dict[str, str]:
+def _text(value: Text, *, flow_key: str | None = None) -> dict[str, str]:
     """A ``{da, en}`` text; on one line (``name: {da: ..., en: ...}``) when asked and it fits."""
     ordered = {lang: value[lang] for lang in LANGUAGES}
     if flow_key is not None:
@@ -111,92 +114,93 @@ def _text(value: dict[str, str], *, flow_key: str | None = None) -> dict[str, st
 
 # --- documents to file text ---
 
-def exercise_file(data: dict[str, Any]) -> str:
-    meta: dict[str, Any] = {"kind": data["kind"], "audience": _FlowList(data["audience"]),
-                            "minutes": data["minutes"]}
-    if data.get("tags"):
-        meta["tags"] = _FlowList(data["tags"])
-    if data.get("position"):
-        meta["position"] = _FlowList(data["position"])
-    meta["eyes_open_ok"] = data["eyes_open_ok"]
-    if data.get("audio") is not None:
-        meta["audio"] = data["audio"]
-    meta["title"] = _text(data["title"])
-    meta["summary"] = _text(data["summary"])
-    if data.get("why") is not None:
-        meta["why"] = _text(data["why"])
-    if data.get("contact_if") is not None:
-        meta["contact_if"] = {lang: list(data["contact_if"][lang]) for lang in LANGUAGES}
-    meta["steps"] = [_step(step) for step in data["steps"]]
+def exercise_file(data: Exercise) -> str:
+    meta: dict[str, Any] = {"kind": data.kind, "audience": _FlowList(data.audience), "minutes": data.minutes}
+    if data.tags:
+        meta["tags"] = _FlowList(data.tags)
+    if data.position:
+        meta["position"] = _FlowList(data.position)
+    meta["eyes_open_ok"] = data.eyes_open_ok
+    if data.audio is not None:
+        meta["audio"] = data.audio
+    meta["title"] = _text(data.title)
+    meta["summary"] = _text(data.summary)
+    if data.why is not None:
+        meta["why"] = _text(data.why)
+    if data.contact_if is not None:
+        meta["contact_if"] = {lang: list(data.contact_if[lang]) for lang in LANGUAGES}
+    meta["steps"] = [_step(step) for step in data.steps]
     front = _dump(meta)
     if "\n---\n" in f"\n{front}":
-        raise ExportError(f"exercises/{data['slug']}.md: the front matter would contain a '---' line")
+        raise ExportError(f"exercises/{data.slug}.md: the front matter would contain a '---' line")
     sections = []
     for lang in LANGUAGES:
-        body = data["body"][lang]
+        body = data.body[lang]
         if _LANG_MARKER.search(body):
-            raise ExportError(f"exercises/{data['slug']}.md: body.{lang} holds a line like '<!-- da -->', "
+            raise ExportError(f"exercises/{data.slug}.md: body.{lang} holds a line like '<!-- da -->', "
                               "which would split the body")
         sections.append(f"<!-- {lang} -->\n{body}\n")
     return f"---\n{front}---\n" + "\n".join(sections)
 
 
-def _step(step: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"seconds": step["seconds"]}
-    breathing = step.get("breathing")
+def _step(step: Step) -> dict[str, Any]:
+    out: dict[str, Any] = {"seconds": step.seconds}
+    breathing = step.breathing
     if breathing is not None:
-        pattern = {"inhale": breathing["inhale"], "hold": breathing["hold"], "exhale": breathing["exhale"]}
-        if breathing.get("hold_after"):
-            pattern["hold_after"] = breathing["hold_after"]
+        pattern = {"inhale": breathing.inhale, "hold": breathing.hold, "exhale": breathing.exhale}
+        if breathing.hold_after:
+            pattern["hold_after"] = breathing.hold_after
         out["breathing"] = _Flow(pattern)
     for lang in LANGUAGES:
-        out[lang] = step["text"][lang]
+        out[lang] = step.text[lang]
     return out
 
 
-def course_file(data: dict[str, Any]) -> str:
+def course_file(data: Course) -> str:
     return _dump({
-        "title": _text(data["title"]),
-        "summary": _text(data["summary"]),
-        "weeks": [{"number": week["number"], "theme": _text(week["theme"]), "intro": _text(week["intro"]),
-                   "practices": _FlowList(week["practices"])} for week in data["weeks"]],
+        "title": _text(data.title),
+        "summary": _text(data.summary),
+        "weeks": [{"number": week.number, "theme": _text(week.theme), "intro": _text(week.intro),
+                   "practices": _FlowList(week.practices)} for week in data.weeks],
     })
 
 
-def resource_file(data: dict[str, Any]) -> str:
-    out: dict[str, Any] = {"category": data["category"], "order": data["order"],
-                           "name": _text(data["name"], flow_key="name"),
-                           "description": _text(data["description"])}
-    if data.get("phone") is not None:
-        out["phone"] = _Quoted(data["phone"])
-    if data.get("url") is not None:
-        out["url"] = data["url"]
-    if data.get("hours") is not None:
-        out["hours"] = _text(data["hours"], flow_key="hours")
-    if data.get("verify"):
+def resource_file(data: Resource) -> str:
+    out: dict[str, Any] = {"category": data.category, "order": data.order,
+                           "name": _text(data.name, flow_key="name"),
+                           "description": _text(data.description)}
+    if data.phone is not None:
+        out["phone"] = _Quoted(data.phone)
+    if data.url is not None:
+        out["url"] = data.url
+    if data.hours is not None:
+        out["hours"] = _text(data.hours, flow_key="hours")
+    if data.verify:
         out["verify"] = True
     return _dump(out)
 
 
-def questionnaire_file(data: dict[str, Any]) -> str:
+def questionnaire_file(data: Questionnaire) -> str:
+    rules = msgspec.structs.asdict(data.scoring)
     return _dump({
-        "title": _text(data["title"]),
-        "instruction": _text(data["instruction"]),
-        "items": [_text(item) for item in data["items"]],
-        "options": [_Flow({"score": o["score"], **o["text"]}) for o in data["options"]],
-        "scoring": _Flow({k: v for k, v in data["scoring"].items() if v is not None}),
-        "attribution": _text(data["attribution"]),
+        "title": _text(data.title),
+        "instruction": _text(data.instruction),
+        "items": [_text(item) for item in data.items],
+        "options": [_Flow({"score": o.score, **o.text}) for o in data.options],
+        "scoring": _Flow({k: v for k, v in rules.items() if v is not None}),
+        "attribution": _text(data.attribution),
     })
 
 
-FILE_TEXT = {"exercise": exercise_file, "course": course_file, "resource": resource_file,
-             "questionnaire": questionnaire_file}
+# Each kind's writer takes that kind's Struct (``schemas.CONTENT_TYPES``).
+FILE_TEXT: dict[str, Callable[[Any], str]] = {"exercise": exercise_file, "course": course_file,
+                                              "resource": resource_file, "questionnaire": questionnaire_file}
 
 
 # --- writing ---
 
-async def published_documents() -> list[tuple[str, str, dict[str, Any]]]:
-    """``(kind, slug, data)`` of every published version, by kind and slug."""
+async def published_documents() -> list[tuple[str, str, Content]]:
+    """``(kind, slug, document)`` of every published version, by kind and slug."""
     items = await ContentItem.select(ContentItem.kind, ContentItem.slug, ContentItem.published_version).where(
         ContentItem.published_version.is_not_null())
     if not items:
@@ -204,8 +208,11 @@ async def published_documents() -> list[tuple[str, str, dict[str, Any]]]:
     rows = await ContentVersion.select(ContentVersion.id, ContentVersion.data).where(
         ContentVersion.id.is_in([r["published_version"] for r in items])).output(load_json=True)
     data = {r["id"]: r["data"] for r in rows}
-    return sorted(((r["kind"], r["slug"], data[r["published_version"]]) for r in items),
-                  key=lambda d: (KINDS.index(d[0]) if d[0] in KINDS else len(KINDS), d[1]))
+    unknown = next((r for r in items if r["kind"] not in FILE_TEXT), None)
+    if unknown is not None:
+        raise ExportError(f"{unknown['slug']}: unknown kind {unknown['kind']!r}")
+    return sorted(((r["kind"], r["slug"], typed(r["kind"], data[r["published_version"]])) for r in items),
+                  key=lambda d: (KINDS.index(d[0]), d[1]))
 
 
 def write_atomically(path: Path, content: bytes) -> None:
@@ -225,7 +232,7 @@ def write_atomically(path: Path, content: bytes) -> None:
         raise
 
 
-def _holds(path: Path, kind: str, data: dict[str, Any]) -> bool:
+def _holds(path: Path, kind: str, document: Content) -> bool:
     """Does the file already read back as exactly this document (whatever its formatting)?"""
     if not path.is_file():
         return False
@@ -234,7 +241,7 @@ def _holds(path: Path, kind: str, data: dict[str, Any]) -> bool:
         load_file(path, kind, path.name, result)
     except OSError:
         return False
-    return not result.problems and len(result.documents) == 1 and result.documents[0].data == data
+    return not result.problems and len(result.documents) == 1 and result.documents[0].content == document
 
 
 async def export_content(root: Path) -> ExportReport:
@@ -242,10 +249,8 @@ async def export_content(root: Path) -> ExportReport:
     root = Path(root)
     report = ExportReport(root=root)
     documents = await published_documents()
-    texts: list[tuple[str, str, str, dict[str, Any]]] = []  # kind, rel, text, data
+    texts: list[tuple[str, str, str, Content]] = []  # kind, rel, text, document
     for kind, slug, data in documents:
-        if kind not in FILE_TEXT:
-            raise ExportError(f"{slug}: unknown kind {kind!r}")
         folder, suffix = FOLDER_OF[kind]
         texts.append((kind, f"{folder}/{slug}{suffix}", FILE_TEXT[kind](data), data))
         report.counts[kind] += 1
@@ -266,14 +271,14 @@ async def export_content(root: Path) -> ExportReport:
         write_atomically(path, text.encode("utf-8"))
         report.written.append(rel)
 
-    _export_audio(root, [data for kind, _, data in documents if kind == "exercise"], report)
+    _export_audio(root, [data for _, _, data in documents if isinstance(data, Exercise)], report)
     return report
 
 
-def _export_audio(root: Path, exercises: list[dict[str, Any]], report: ExportReport) -> None:
+def _export_audio(root: Path, exercises: list[Exercise], report: ExportReport) -> None:
     source_dir = get_settings().content_dir / "audio"
     same = root.resolve() == get_settings().content_dir.resolve()
-    for name in sorted({e["audio"] for e in exercises if e.get("audio")}):
+    for name in sorted({e.audio for e in exercises if e.audio}):
         source, target = source_dir / name, root / "audio" / name
         if same or not source.is_file():
             if not target.is_file():

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 
+from server.content.schemas import Content, Course, Exercise
 from server.content.validation import (
     Problem,
     validate_course,
@@ -27,10 +29,15 @@ FOLDERS = {"exercises": ("exercise", ".md"), "courses": ("course", ".yaml"), "re
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    kind: str  # exercise | course | resource
+    kind: str  # exercise | course | resource | questionnaire
     slug: str
-    data: dict[str, Any]
+    content: Content  # the validated document
     path: str
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The document as it is stored (JSON): the Struct's fields in their order, tuples as lists."""
+        return msgspec.to_builtins(self.content)
 
     @property
     def source_hash(self) -> str:
@@ -48,8 +55,9 @@ class LoadResult:
     def ok(self) -> bool:
         return not self.problems
 
-    def by_kind(self, kind: str) -> dict[str, dict]:
-        return {d.slug: d.data for d in self.documents if d.kind == kind}
+    def by_kind(self, kind: str) -> dict[str, Any]:
+        """slug -> document of one kind (``Exercise``, ``Course``, …)."""
+        return {d.slug: d.content for d in self.documents if d.kind == kind}
 
 
 def split_front_matter(text: str) -> tuple[str, str] | None:
@@ -104,17 +112,18 @@ def load_file(path: Path, kind: str, rel: str, result: LoadResult) -> None:
     if not isinstance(meta, dict):
         result.problems.append((rel, Problem("file", "must hold a mapping of fields")))
         return
+    document: Content | None
     if kind == "exercise":
-        data, problems = validate_exercise(slug, meta, body)
+        document, problems = validate_exercise(slug, meta, body)
     elif kind == "course":
-        data, problems = validate_course(slug, meta)
+        document, problems = validate_course(slug, meta)
     elif kind == "questionnaire":
-        data, problems = validate_questionnaire(slug, meta)
+        document, problems = validate_questionnaire(slug, meta)
     else:
-        data, problems = validate_resource(slug, meta)
+        document, problems = validate_resource(slug, meta)
     result.problems.extend((rel, p) for p in problems)
-    if data is not None:
-        result.documents.append(Document(kind=kind, slug=slug, data=data, path=rel))
+    if document is not None:
+        result.documents.append(Document(kind=kind, slug=slug, content=document, path=rel))
 
 
 def load_content_dir(root: Path) -> LoadResult:
@@ -137,11 +146,13 @@ def load_content_dir(root: Path) -> LoadResult:
             seen[path.stem] = rel
             load_file(path, kind, rel, result)
     for doc in result.documents:
-        audio = doc.data.get("audio") if doc.kind == "exercise" else None
+        audio = doc.content.audio if isinstance(doc.content, Exercise) else None
         if audio and not (root / "audio" / audio).is_file():
             result.problems.append((doc.path, Problem("audio", f"no file content/audio/{audio}")))
     paths = {d.slug: d.path for d in result.documents}
-    for slug, problem in validate_references(result.by_kind("exercise"), result.by_kind("course")):
+    exercises = {d.slug: d.content for d in result.documents if isinstance(d.content, Exercise)}
+    courses = {d.slug: d.content for d in result.documents if isinstance(d.content, Course)}
+    for slug, problem in validate_references(exercises, courses):
         result.problems.append((paths[slug], problem))
     result.problems.sort(key=lambda p: p[0])
     return result

@@ -22,7 +22,7 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 @get("/audio/{name:str}", name="content:audio", opt={"skip_compression": True}, include_in_schema=False,
      cache_control=CacheControlHeader(max_age=86400, public=True))
 async def audio(request: Request, name: FromPath[str]) -> Response:
-    if name not in {e["audio"] for e in get_catalog().exercises.values() if e["audio"]}:
+    if name not in {e.audio for e in get_catalog().exercises.values() if e.audio}:
         raise NotFoundException()
     path = get_settings().content_dir / "audio" / name
     if not path.is_file():

@@ -1,12 +1,21 @@
 """The shapes of content documents and the words used to describe them.
 
-These constants are shared by the file validator, the importer and (later) the editor, so a rule is
-written once. Labels are gettext-marked and translated where they are shown.
+The constants are shared by the file validator, the importer and the editor, so a rule is written once.
+Labels are gettext-marked and translated where they are shown.
+
+The Structs at the end are the one written-down shape of each document: what the validator turns a
+file or an editor's draft into, what is stored as JSON, and what the catalog, the pages, the reports and
+the demo read by attribute. The validator (``validation.py``) keeps the rules, because it reports every
+problem at once in the reader's language, which a Struct's own checks cannot; the Structs hold no limits
+of their own, only the shape the rules produce.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
+
+import msgspec
 
 from server.lib.i18n import N_
 
@@ -88,3 +97,144 @@ def stress_value(raw: str) -> int | None:
     """How stressed she felt, 0-10, from the player's or the pause page's form or link; anything else
     means she did not say (the rating is always optional)."""
     return int(raw) if raw.isdigit() and 0 <= int(raw) <= 10 else None
+
+
+# --- the documents ---
+
+Text = dict[str, str]
+"""Text in every language, keyed by language code (``title[lang]``); the validator makes sure both are there."""
+
+
+class _Shape(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Published content is shared by every request of a process: frozen, with tuples for lists.
+
+    No field has a default: the validator writes every field (``None`` where a file leaves an optional one
+    out), so a stored document converts back exactly, and a field the validator writes but the Struct
+    lacks is an error at once, not a value silently dropped.
+    """
+
+
+class Breathing(_Shape):
+    """The breathing guide of a step, in seconds; ``hold_after`` pauses after the out-breath."""
+
+    inhale: int
+    hold: int
+    exhale: int
+    hold_after: int
+
+
+class Step(_Shape):
+    seconds: int
+    text: Text
+    breathing: Breathing | None
+
+
+class Exercise(_Shape):
+    """An exercise or micro-pause: the front matter of ``exercises/<slug>.md`` and its Markdown ``body``."""
+
+    slug: str
+    kind: str  # a key of KINDS
+    audience: tuple[str, ...]  # of AUDIENCES
+    minutes: int
+    tags: tuple[str, ...]  # keys of TAGS
+    position: tuple[str, ...]  # keys of POSITIONS
+    eyes_open_ok: bool
+    audio: str | None  # a file name under content/audio/
+    title: Text
+    summary: Text
+    why: Text | None
+    contact_if: dict[str, tuple[str, ...]] | None  # language -> "contact us if" items
+    steps: tuple[Step, ...]
+    body: Text  # Markdown
+
+    @property
+    def seconds(self) -> int:
+        """The practice's real length, its steps added up (``minutes`` is the rounded promise). Derived, so
+        never stored and never out of step with the steps."""
+        return sum(step.seconds for step in self.steps)
+
+
+class Week(_Shape):
+    number: int
+    theme: Text
+    intro: Text
+    practices: tuple[str, ...]  # exercise slugs, for patients
+
+
+class Course(_Shape):
+    slug: str
+    title: Text
+    summary: Text
+    weeks: tuple[Week, ...]
+
+
+class Resource(_Shape):
+    """A place to get support; how to reach it (phone, web address, opening hours) is optional."""
+
+    slug: str
+    category: str  # a key of RESOURCE_CATEGORIES
+    order: int
+    name: Text
+    description: Text
+    hours: Text | None
+    phone: str | None
+    url: str | None  # https only
+    verify: bool  # an editor must check the number or address before launch
+
+
+class Option(_Shape):
+    score: int
+    text: Text
+
+
+class Scoring(_Shape):
+    """The instrument's own rules (WHO-5: the sum × 4; support at 28 or below, or any item at 1 or below)."""
+
+    multiplier: int
+    support_at_or_below: int | None
+    support_if_any_item_at_or_below: int | None
+    meaningful_change: int | None
+
+
+class Questionnaire(_Shape):
+    """A questionnaire as its authors publish it (WHO-5), its wording kept verbatim."""
+
+    slug: str
+    title: Text
+    instruction: Text
+    items: tuple[Text, ...]
+    options: tuple[Option, ...]
+    scoring: Scoring
+    attribution: Text
+
+
+Content = Exercise | Course | Resource | Questionnaire
+CONTENT_TYPES: dict[str, type[Content]] = {"exercise": Exercise, "course": Course, "resource": Resource,
+                                           "questionnaire": Questionnaire}
+
+
+def typed(kind: str, data: dict[str, Any]) -> Content:
+    """A validated document read back from its JSON (a stored version) as its Struct."""
+    return msgspec.convert(data, CONTENT_TYPES[kind])
+
+
+class PublishedExercise(Exercise, kw_only=True):
+    """An exercise as the catalog serves it: the document plus what only the catalog knows, which published
+    version it is and its body rendered once as HTML.
+
+    A subclass rather than defaults on ``Exercise``: a document that was only validated (a file, a draft)
+    never carries a made-up version 0, nothing the catalog adds can reach the stored JSON, and every
+    function that takes an ``Exercise`` takes a published one too. Courses and resources have no such form:
+    no event or page names their versions.
+    """
+
+    version_id: int  # the content_version row that events name
+    version: int  # its number, 1, 2, … per exercise
+    body_html: Text  # the body rendered once, when the catalog is built
+
+
+class PublishedQuestionnaire(Questionnaire, kw_only=True):
+    """A questionnaire as the catalog serves it, with the version its answers name (see PublishedExercise)."""
+
+    version_id: int  # the content_version row that answers name
+    version: int

@@ -7,7 +7,8 @@ file, not as code. A reading is never a diagnosis: it only decides whether we of
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from server.content.schemas import Questionnaire
 
 
 class NotScorable(ValueError):
@@ -21,23 +22,23 @@ class Score:
     offer_support: bool  # at or below the instrument's threshold, or any item at or below its floor
 
 
-def score(instrument: dict[str, Any], answers: list[int]) -> Score:
+def score(instrument: Questionnaire, answers: list[int]) -> Score:
     """Only complete answers are scored (as WHO-5 prescribes): exactly one allowed value per item."""
-    allowed = {option["score"] for option in instrument["options"]}
-    if len(answers) != len(instrument["items"]):
-        raise NotScorable(f"{len(answers)} answers for {len(instrument['items'])} items")
+    allowed = {option.score for option in instrument.options}
+    if len(answers) != len(instrument.items):
+        raise NotScorable(f"{len(answers)} answers for {len(instrument.items)} items")
     if any(isinstance(a, bool) or not isinstance(a, int) or a not in allowed for a in answers):
         raise NotScorable("an answer is not one of the instrument's values")
-    rules = instrument["scoring"]
+    rules = instrument.scoring
     raw = sum(answers)
-    percent = raw * (rules.get("multiplier") or 1)
-    low = rules.get("support_at_or_below")
-    floor = rules.get("support_if_any_item_at_or_below")
+    percent = raw * (rules.multiplier or 1)
+    low = rules.support_at_or_below
+    floor = rules.support_if_any_item_at_or_below
     support = (low is not None and percent <= low) or (floor is not None and min(answers) <= floor)
     return Score(raw=raw, percent=percent, offer_support=support)
 
 
-def meaningful_change(instrument: dict[str, Any], before: int, after: int) -> bool:
+def meaningful_change(instrument: Questionnaire, before: int, after: int) -> bool:
     """WHO-5: a change of 10 points or more (on 0–100) is considered meaningful."""
-    threshold = instrument["scoring"].get("meaningful_change")
+    threshold = instrument.scoring.meaningful_change
     return threshold is not None and abs(after - before) >= threshold

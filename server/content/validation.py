@@ -2,15 +2,21 @@
 
 The same functions check files in ``content/`` and what an editor saves, so the rules live in one
 place. Reasons are in the current language: English for the command line, the editor's own in the
-workspace. Each returns the normalised document (plain dicts and lists, ready to store as JSON) and
-a list of ``Problem(field, reason)``; a document with problems must not be stored.
+workspace. Each returns the document as its Struct (``schemas.py``), or ``None`` when there are
+problems, and a list of ``Problem(field, reason)``; a document with problems must not be stored.
+
+The fields a file may hold are read from those Structs, so a field is added in one place; the checker
+still judges each one, and the normalised result is converted to its Struct once, at the end.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
+
+import msgspec
 
 from server.content.schemas import (
     AUDIENCES,
@@ -21,6 +27,15 @@ from server.content.schemas import (
     RESOURCE_CATEGORIES,
     SLUG_RE,
     TAGS,
+    Breathing,
+    Course,
+    Exercise,
+    Option,
+    Questionnaire,
+    Resource,
+    Scoring,
+    Step,
+    Week,
 )
 from server.lib.i18n import _
 from server.settings import LANGUAGES
@@ -122,17 +137,24 @@ class _Checker:
         return out
 
 
+def _fields(shape: type[msgspec.Struct], *, without: tuple[str, ...] = ("slug",), plus: tuple[str, ...] = ()
+            ) -> set[str]:
+    """The fields a file may write: the Struct's, less those that do not come from the file's fields (the
+    slug is the file name, an exercise's body its Markdown), plus any spelled otherwise (a step's ``da``
+    and ``en`` become its ``text``)."""
+    return (set(shape.__struct_fields__) - set(without)) | set(plus)
+
+
 def _check_slug(slug: str, problems: list[Problem]) -> None:
     if not SLUG_RE.match(slug):
         problems.append(Problem("slug", _("use 3–60 lowercase letters, digits and '-' (from the file name)")))
 
 
-def validate_exercise(slug: str, meta: dict[str, Any], body: dict[str, str]) -> tuple[dict | None,
+def validate_exercise(slug: str, meta: dict[str, Any], body: dict[str, str]) -> tuple[Exercise | None,
                                                                                     list[Problem]]:
     c = _Checker(meta)
     _check_slug(slug, c.problems)
-    c.unknown_fields({"kind", "audience", "minutes", "tags", "position", "eyes_open_ok", "audio", "title",
-                      "summary", "why", "contact_if", "steps"})
+    c.unknown_fields(_fields(Exercise, without=("slug", "body")))
     kind = meta.get("kind")
     if kind not in KINDS:
         c.fail("kind", _("must be one of %(values)s", values=", ".join(KINDS)))
@@ -166,12 +188,12 @@ def validate_exercise(slug: str, meta: dict[str, Any], body: dict[str, str]) -> 
                                      limit=LIMITS["body"]))
     if c.problems:
         return None, c.problems
-    return {
+    return msgspec.convert({
         "slug": slug, "kind": kind, "audience": audience, "minutes": minutes, "tags": tags,
         "position": position, "eyes_open_ok": eyes_open_ok, "audio": audio, "title": title,
         "summary": summary, "why": why, "contact_if": contact_if, "steps": steps,
         "body": {lang: body[lang].strip() for lang in LANGUAGES},
-    }, []
+    }, Exercise), []
 
 
 def _contact_if(c: _Checker, *, required: bool) -> dict[str, list[str]] | None:
@@ -212,7 +234,7 @@ def _steps(c: _Checker) -> list[dict]:
         if not isinstance(step, dict):
             c.fail(f"steps[{i + 1}]", _("must be a mapping with seconds, da and en"))
             continue
-        c.unknown_fields({"seconds", "breathing", *LANGUAGES}, where, step)
+        c.unknown_fields(_fields(Step, without=("text",), plus=LANGUAGES), where, step)
         seconds = c.integer("seconds", 5, 1800, where=where, data=step)
         # A step holds its languages directly (steps[n].da), so the text field has no name of its own.
         text = c.text("", LIMITS["step"], data={"": {k: step.get(k) for k in LANGUAGES}},
@@ -229,7 +251,7 @@ def _breathing(c: _Checker, value: Any, where: str) -> dict[str, int] | None:
     if not isinstance(value, dict):
         c.fail(f"{where}breathing", _("must be a mapping with inhale, hold and exhale seconds"))
         return None
-    c.unknown_fields({"inhale", "hold", "exhale", "hold_after"}, f"{where}breathing.", value)
+    c.unknown_fields(_fields(Breathing), f"{where}breathing.", value)
     inhale = c.integer("inhale", 2, 8, where=f"{where}breathing.", data=value)
     # Pregnancy safety: never a long breath hold (see the content guide).
     hold = c.integer("hold", 0, 4, where=f"{where}breathing.", data=value, default=0)
@@ -240,10 +262,10 @@ def _breathing(c: _Checker, value: Any, where: str) -> dict[str, int] | None:
     return {"inhale": inhale, "hold": hold, "exhale": exhale, "hold_after": hold_after}
 
 
-def validate_course(slug: str, data: dict[str, Any]) -> tuple[dict | None, list[Problem]]:
+def validate_course(slug: str, data: dict[str, Any]) -> tuple[Course | None, list[Problem]]:
     c = _Checker(data)
     _check_slug(slug, c.problems)
-    c.unknown_fields({"title", "summary", "weeks"})
+    c.unknown_fields(_fields(Course))
     title = c.text("title", LIMITS["title"] + 20)
     summary = c.text("summary", LIMITS["summary"] + 80)
     raw_weeks = data.get("weeks")
@@ -256,7 +278,7 @@ def validate_course(slug: str, data: dict[str, Any]) -> tuple[dict | None, list[
         if not isinstance(week, dict):
             c.fail(f"weeks[{i + 1}]", _("must be a mapping"))
             continue
-        c.unknown_fields({"number", "theme", "intro", "practices"}, where, week)
+        c.unknown_fields(_fields(Week), where, week)
         number = c.integer("number", 1, 12, where=where, data=week)
         if number is not None and number != i + 1:
             c.fail(f"{where}number", _("weeks must be numbered in order (expected %(n)d)", n=i + 1))
@@ -270,13 +292,13 @@ def validate_course(slug: str, data: dict[str, Any]) -> tuple[dict | None, list[
         weeks.append({"number": number, "theme": theme, "intro": intro, "practices": practices})
     if c.problems:
         return None, c.problems
-    return {"slug": slug, "title": title, "summary": summary, "weeks": weeks}, []
+    return msgspec.convert({"slug": slug, "title": title, "summary": summary, "weeks": weeks}, Course), []
 
 
-def validate_resource(slug: str, data: dict[str, Any]) -> tuple[dict | None, list[Problem]]:
+def validate_resource(slug: str, data: dict[str, Any]) -> tuple[Resource | None, list[Problem]]:
     c = _Checker(data)
     _check_slug(slug, c.problems)
-    c.unknown_fields({"category", "order", "name", "description", "phone", "url", "hours", "verify"})
+    c.unknown_fields(_fields(Resource))
     category = data.get("category")
     if category not in RESOURCE_CATEGORIES:
         c.fail("category", _("must be one of %(values)s", values=", ".join(RESOURCE_CATEGORIES)))
@@ -298,31 +320,32 @@ def validate_resource(slug: str, data: dict[str, Any]) -> tuple[dict | None, lis
         c.fail("verify", _("must be true or false"))
     if c.problems:
         return None, c.problems
-    return {"slug": slug, "category": category, "order": order, "name": name,
-            "description": description, "hours": hours, "phone": phone, "url": url,
-            "verify": verify}, []
+    return msgspec.convert({"slug": slug, "category": category, "order": order, "name": name,
+                            "description": description, "hours": hours, "phone": phone, "url": url,
+                            "verify": verify}, Resource), []
 
 
-def validate_references(exercises: dict[str, dict], courses: dict[str, dict]) -> list[tuple[str, Problem]]:
+def validate_references(exercises: Mapping[str, Exercise], courses: Mapping[str, Course]
+                        ) -> list[tuple[str, Problem]]:
     """Cross-document rules: a course may only name patient exercises that exist."""
     problems = []
     for slug, course in courses.items():
-        for week in course["weeks"]:
-            for practice in week["practices"]:
+        for week in course.weeks:
+            for practice in week.practices:
                 exercise = exercises.get(practice)
-                where = f"weeks[{week['number']}].practices"
+                where = f"weeks[{week.number}].practices"
                 if exercise is None:
                     problems.append((slug, Problem(where, _("no exercise named %(slug)r", slug=practice))))
-                elif "patient" not in exercise["audience"]:
+                elif "patient" not in exercise.audience:
                     problems.append((slug, Problem(where, _("%(slug)r is not for patients", slug=practice))))
     return problems
 
 
-def validate_questionnaire(slug: str, data: dict[str, Any]) -> tuple[dict | None, list[Problem]]:
+def validate_questionnaire(slug: str, data: dict[str, Any]) -> tuple[Questionnaire | None, list[Problem]]:
     """A questionnaire (e.g. WHO-5): published wording is kept verbatim, so nothing here rewrites text."""
     c = _Checker(data)
     _check_slug(slug, c.problems)
-    c.unknown_fields({"title", "instruction", "items", "options", "scoring", "attribution"})
+    c.unknown_fields(_fields(Questionnaire))
     title = c.text("title", LIMITS["name"])
     instruction = c.text("instruction", LIMITS["description"] + 100)
     attribution = c.text("attribution", LIMITS["why"])
@@ -346,7 +369,7 @@ def validate_questionnaire(slug: str, data: dict[str, Any]) -> tuple[dict | None
         if not isinstance(option, dict):
             c.fail(f"options[{i + 1}]", _("must be a mapping with score, da and en"))
             continue
-        c.unknown_fields({"score", *LANGUAGES}, where, option)
+        c.unknown_fields(_fields(Option, without=("text",), plus=LANGUAGES), where, option)
         score = c.integer("score", 0, 10, where=where, data=option)
         text = c.text("", 80, data={"": {k: option.get(k) for k in LANGUAGES}}, where=where.rstrip("."))
         if score is not None and text:
@@ -358,13 +381,12 @@ def validate_questionnaire(slug: str, data: dict[str, Any]) -> tuple[dict | None
     if not isinstance(scoring, dict):
         c.fail("scoring", _("must be a mapping"))
         scoring = {}
-    c.unknown_fields({"multiplier", "support_at_or_below", "support_if_any_item_at_or_below", "meaningful_change"},
-                     "scoring.", scoring)
+    c.unknown_fields(_fields(Scoring), "scoring.", scoring)
     rules = {name: c.integer(name, 0, 100, where="scoring.", data=scoring, default=default,
                              required=default is not None)
              for name, default in (("multiplier", 1), ("support_at_or_below", None),
                                    ("support_if_any_item_at_or_below", None), ("meaningful_change", None))}
     if c.problems:
         return None, c.problems
-    return {"slug": slug, "title": title, "instruction": instruction, "items": items, "options": options,
-            "scoring": rules, "attribution": attribution}, []
+    return msgspec.convert({"slug": slug, "title": title, "instruction": instruction, "items": items,
+                            "options": options, "scoring": rules, "attribution": attribution}, Questionnaire), []

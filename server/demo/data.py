@@ -38,6 +38,8 @@ from typing import Any
 from server import db
 from server.accounts.tables import AccountSite
 from server.content import scoring
+from server.content.catalog import Catalog
+from server.content.schemas import PublishedExercise, PublishedQuestionnaire
 from server.content.services import load_catalog
 from server.db.connections import BUSY_SECONDS, begin_immediate, sqlite_connection
 from server.engagement.store import COLUMNS, SQLITE_INSERT
@@ -398,25 +400,25 @@ class Content:
     patient: _Choice  # (version id, step seconds) of a patient exercise
     pauses: _Choice  # (version id, total seconds) of a staff pause
     course_weeks: list[list[tuple[int, tuple[int, ...]]]]  # week -> its practices
-    who5: dict[str, Any]
-    satisfaction: dict[str, Any] | None
+    who5: PublishedQuestionnaire
+    satisfaction: PublishedQuestionnaire | None
 
 
-def _content(catalog: Any) -> Content:
-    def weight(e: dict[str, Any]) -> float:
-        return 3.0 if e["minutes"] <= 3 else 2.0 if e["minutes"] <= 10 else 1.0
+def _content(catalog: Catalog) -> Content:
+    def weight(e: PublishedExercise) -> float:
+        return 3.0 if e.minutes <= 3 else 2.0 if e.minutes <= 10 else 1.0
 
     # In slug order: the catalog's order is the database's, and the same seed must give the same data anywhere.
-    patient = sorted(catalog.for_audience("patient"), key=lambda e: e["slug"])
+    patient = sorted(catalog.for_audience("patient"), key=lambda e: e.slug)
     pauses = staff_pauses(catalog)  # what the pause picker offers staff
     if not patient or not pauses or WHO5 not in catalog.questionnaires:
         raise NoContent("no published exercises or WHO-5 yet: run `pusterum content import` first")
-    steps = {e["slug"]: (e["version_id"], tuple(s["seconds"] for s in e["steps"])) for e in patient}
+    steps = {e.slug: (e.version_id, tuple(s.seconds for s in e.steps)) for e in patient}
     course = catalog.courses.get(COURSE_SLUG)
-    weeks = [[steps[s] for s in week["practices"] if s in steps] for week in (course or {}).get("weeks", [])]
+    weeks = [[steps[s] for s in week.practices if s in steps] for week in (course.weeks if course else ())]
     return Content(
-        patient=_Choice([steps[e["slug"]] for e in patient], [weight(e) for e in patient]),
-        pauses=_Choice([(e["version_id"], e["seconds"]) for e in pauses], [weight(e) for e in pauses]),
+        patient=_Choice([steps[e.slug] for e in patient], [weight(e) for e in patient]),
+        pauses=_Choice([(e.version_id, e.seconds) for e in pauses], [weight(e) for e in pauses]),
         course_weeks=weeks, who5=catalog.questionnaires[WHO5],
         satisfaction=catalog.questionnaires.get(SATISFACTION))
 
@@ -502,7 +504,7 @@ class _Events:
                     at += rng.randint(90, 240) * _SECOND
                 elif (content.satisfaction and age >= 30 and rng.random() < 0.25
                       and (last_satisfaction is None or at - last_satisfaction >= 13 * _WEEK)):
-                    answers = [_choose(rng, (0, 1, 2, 3, 4), (2, 5, 13, 40, 40)) for _ in content.satisfaction["items"]]
+                    answers = [_choose(rng, (0, 1, 2, 3, 4), (2, 5, 13, 40, 40)) for _ in content.satisfaction.items]
                     self._questionnaire(out, rng, p, day, content.satisfaction, answers, at)
                     last_satisfaction = at
                     at += rng.randint(40, 120) * _SECOND
@@ -543,9 +545,9 @@ class _Events:
                       comment=comment)
         return at
 
-    def _questionnaire(self, out: list, rng: random.Random, p: Person, day: int, instrument: dict[str, Any],
+    def _questionnaire(self, out: list, rng: random.Random, p: Person, day: int, instrument: PublishedQuestionnaire,
                        answers: list[int], at: int) -> None:
-        self._add(out, rng, p, day, "questionnaire_answered", instrument["version_id"], at,
+        self._add(out, rng, p, day, "questionnaire_answered", instrument.version_id, at,
                   score=scoring.score(instrument, answers).percent,  # scored as the server scores what a phone sends
                   answers=json.dumps(answers))
 

@@ -47,8 +47,8 @@ def _edit_page(request: Request, account, draft: services.Draft, *, data: dict[s
     if problems is None:
         problems = services.validate(draft.slug, data, draft.kind)[1]
     # Courses may hold practices for patients only (the import's rule), offered by title.
-    practices = sorted(((slug, e["title"][request.state.language]) for slug, e in get_catalog().exercises.items()
-                        if "patient" in e["audience"]), key=lambda p: p[1])
+    practices = sorted(((slug, e.title[request.state.language]) for slug, e in get_catalog().exercises.items()
+                        if "patient" in e.audience), key=lambda p: p[1])
     return page(request, TEMPLATES[draft.kind], status_code=status_code, account=account, draft=draft, data=data,
                 categories=RESOURCE_CATEGORIES, practices=practices,
                 problems=problems, missing=services.missing_translations(data), stale=stale,
@@ -161,6 +161,8 @@ class EditorController(Controller):
         draft = await services.get_draft(slug)
         if draft.kind != "exercise":
             raise NotFoundException()  # courses and resources are not played
+        # A draft need not be valid yet, so it cannot be an Exercise: the player gets a dict that holds the
+        # fields it reads under the same names, with blanks where the draft has none.
         data = draft.data
         steps = [{"seconds": s.get("seconds") or 0, "text": s.get("text") or {}, "breathing": s.get("breathing")}
                  for s in data.get("steps", [])]

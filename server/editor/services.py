@@ -16,6 +16,7 @@ from server import db
 from server.accounts.services import audit
 from server.content.catalog import get_catalog
 from server.content.loader import Document
+from server.content.schemas import Content, Exercise, typed
 from server.content.services import import_documents, load_catalog
 from server.content.tables import ContentItem, ContentVersion
 from server.content.validation import (
@@ -72,15 +73,13 @@ def to_source(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     return meta, dict(data.get("body") or {})
 
 
-def validate(slug: str, data: dict[str, Any], kind: str = "exercise") -> tuple[dict[str, Any] | None, list[Problem]]:
+def validate(slug: str, data: dict[str, Any], kind: str = "exercise") -> tuple[Content | None, list[Problem]]:
     """The import's own validators, given the draft in the shape a file would have."""
     if kind == "course":
         fields = {k: data.get(k) for k in ("title", "summary", "weeks")}
         document, problems = validate_course(slug, fields)
         if document is not None:
-            catalog = get_catalog()
-            exercises = {s: {"audience": e["audience"]} for s, e in catalog.exercises.items()}
-            refs = [p for _slug, p in validate_references(exercises, {slug: document})]
+            refs = [p for _slug, p in validate_references(get_catalog().exercises, {slug: document})]
             if refs:
                 return None, refs
         return document, problems
@@ -220,13 +219,13 @@ async def publish(slug: str, account_id: int, author: str) -> int:
     """Validates the saved draft and publishes it as a new version; the draft is then done with."""
     draft = await get_draft(slug)
     document, problems = validate(slug, draft.data, draft.kind)
-    audio = (document or {}).get("audio") if draft.kind == "exercise" else None
+    audio = document.audio if isinstance(document, Exercise) else None
     if audio and not (get_settings().content_dir / "audio" / audio).is_file():
         problems = [*problems, Problem("audio", f"no file content/audio/{audio}")]
         document = None
     if document is None:
         raise Invalid(problems)
-    report = await import_documents([Document(kind=draft.kind, slug=slug, data=document, path=slug)],
+    report = await import_documents([Document(kind=draft.kind, slug=slug, content=document, path=slug)],
                                     author=author)
     await ContentDraft.delete().where(ContentDraft.slug == slug)
     version = (await _published(slug))[0]
@@ -278,7 +277,8 @@ async def rollback(slug: str, version_id: int, account_id: int, author: str) -> 
         ContentVersion.id == version_id).output(load_json=True).first()
     if row is None or row["item.slug"] != slug:
         raise NotFound(slug)
-    await import_documents([Document(kind=row["item.kind"], slug=slug, data=row["data"], path=slug)], author=author)
+    document = typed(row["item.kind"], row["data"])
+    await import_documents([Document(kind=row["item.kind"], slug=slug, content=document, path=slug)], author=author)
     await ContentDraft.delete().where(ContentDraft.slug == slug)
     version = (await _published(slug))[0]
     await audit(account_id, "content.rolled_back", slug, to_number=row["number"], version=version)

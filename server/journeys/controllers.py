@@ -51,17 +51,17 @@ class JourneysController(Controller):
         course, week, upcoming = None, None, []
         if participant.course_slug and participant.course_slug in catalog.courses:
             course = catalog.courses[participant.course_slug]
-            number = course_week(participant.course_starts_on, today(), len(course["weeks"]))
-            week = course["weeks"][number - 1]
+            number = course_week(participant.course_starts_on, today(), len(course.weeks))
+            week = course.weeks[number - 1]
             # This week's and next week's practices are kept on the phone, for practice without a network.
-            upcoming = [catalog.exercises[s] for w in course["weeks"][number - 1:number + 1]
-                        for s in w["practices"] if s in catalog.exercises]
+            upcoming = [catalog.exercises[s] for w in course.weeks[number - 1:number + 1]
+                        for s in w.practices if s in catalog.exercises]
         right_now = [catalog.exercises[s] for s in RIGHT_NOW
-                     if s in catalog.exercises and audience in catalog.exercises[s]["audience"]][:3]
-        week_practices = [catalog.exercises[s] for s in (week["practices"] if week else [])
+                     if s in catalog.exercises and audience in catalog.exercises[s].audience][:3]
+        week_practices = [catalog.exercises[s] for s in (week.practices if week else ())
                           if s in catalog.exercises]
         # Offered every N days (per site), and again in the course's last week.
-        last_week = bool(course) and week is not None and week["number"] == len(course["weeks"])
+        last_week = course is not None and week is not None and week.number == len(course.weeks)
         checkin_due = await wellbeing.checkin_due(participant.id, within_days=7 if last_week else None)
         # One question at a time: the app-satisfaction check waits while a check-in is offered.
         feedback_due = not checkin_due and participant.joined_at is not None and await wellbeing.satisfaction_due(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from litestar import Request
@@ -52,6 +54,11 @@ def url_for_path(context: Any, route_name: str, /, under: str = "", **path_param
     return route_path(context["request"].app, route_name, under=under, **path_parameters)
 
 
+def _dumps(value: Any, **options: Any) -> str:
+    """``tojson`` that also writes Structs (published content, e.g. a step's breathing guide for the player)."""
+    return json.dumps(value, default=msgspec.to_builtins, **options)
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
@@ -63,6 +70,7 @@ def build_environment() -> Environment:
         auto_reload=not get_settings().production,
     )
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.policies["json.dumps_function"] = _dumps
     env.globals.update(static_url=static_url, url_for_path=url_for_path, settings=get_settings())
     env.filters["mmss"] = minutes_seconds
     env.filters["localdatetime"] = local_datetime

@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import msgspec
+
+from server.content.schemas import Questionnaire, Resource, typed
 from server.content.tables import ContentVersion
 from server.engagement.tables import Event
 from server.lib import errors
@@ -263,7 +266,7 @@ async def _version_labels() -> dict[int, tuple[str, int]]:
 async def questionnaire_items() -> int:
     """The most items any questionnaire version has: responses.csv has that many item columns."""
     rows = await ContentVersion.select(ContentVersion.data).where(ContentVersion.item.kind == "questionnaire")
-    return max((len(_doc(r["data"]).get("items", [])) for r in rows), default=0)
+    return max((len(msgspec.convert(_doc(r["data"]), Questionnaire).items) for r in rows), default=0)
 
 
 async def _pages(query: Any, key: Any) -> AsyncIterator[list[dict[str, Any]]]:
@@ -368,8 +371,8 @@ async def _content_version_rows(_request: ExportRequest) -> AsyncIterator[list[l
     async for page in _pages(query, ContentVersion.id):
         rows = []
         for r in page:
-            doc = _doc(r["data"])
-            title = doc.get("title") or doc.get("name") or {}
+            document = typed(r["item.kind"], _doc(r["data"]))
+            title = document.name if isinstance(document, Resource) else document.title
             rows.append([r["item.slug"], r["item.kind"], r["number"], _day(r["created_at"]),
                          _day(r["published_at"]), title.get("da"), title.get("en")])
         yield rows

@@ -226,7 +226,7 @@ def _as_date(value: Any) -> date:
 
 def _title(catalog: Catalog, slug: str, language: str) -> str:
     exercise = catalog.exercises.get(slug)
-    return exercise["title"].get(language) or exercise["title"]["da"] if exercise else slug
+    return exercise.title.get(language) or exercise.title["da"] if exercise else slug
 
 
 async def _enrolment(f: Filters, period_end: date) -> tuple[int | None, int | None, int | None]:
@@ -298,7 +298,7 @@ async def _questionnaires(board: Dashboard, f: Filters, catalog: Catalog, langua
     board.who5_people = len(pairs[None])
     instrument = catalog.questionnaires.get(INSTRUMENT)
     if instrument and len(pairs[None]) >= MIN_PEOPLE and not gap["who5"]:
-        board.who5 = paired_change(pairs[None], instrument["scoring"].get("meaningful_change") or 10)
+        board.who5 = paired_change(pairs[None], instrument.scoring.meaningful_change or 10)
     board.satisfaction = _satisfaction(answers[None], catalog, language, withheld=gap["satisfaction"])
 
 
@@ -308,10 +308,10 @@ def _satisfaction(latest: list[list[int]], catalog: Catalog, language: str, *, w
     instrument = catalog.questionnaires.get(SATISFACTION)
     if instrument is None:
         return []
-    agree = sorted(o["score"] for o in instrument["options"])[-2:]
+    agree = sorted(o.score for o in instrument.options)[-2:]
     hidden = "small" if len(latest) < MIN_PEOPLE or withheld else None
     rows = []
-    for i, item in enumerate(instrument["items"]):
+    for i, item in enumerate(instrument.items):
         answered = [a[i] for a in latest if len(a) > i]
         share = round(100 * sum(a in agree for a in answered) / len(answered)) if answered else None
         rows.append(Row(i, item.get(language) or item["da"], len(answered), {"agree": share}, hidden))

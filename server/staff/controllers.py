@@ -14,7 +14,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.content.catalog import get_catalog
-from server.content.schemas import stress_value
+from server.content.schemas import PublishedExercise, stress_value
 from server.engagement.schemas import EventIn
 from server.engagement.services import ingest
 from server.lib.errors import Problem, status_of
@@ -31,9 +31,9 @@ FILTER_LABELS = {
 }
 
 
-def _pause(slug: str) -> dict:
+def _pause(slug: str) -> PublishedExercise:
     exercise = get_catalog().exercises.get(slug)
-    if exercise is None or exercise["kind"] != "micro_pause" or "staff" not in exercise["audience"]:
+    if exercise is None or exercise.kind != "micro_pause" or "staff" not in exercise.audience:
         raise NotFoundException()
     return exercise
 
@@ -60,7 +60,7 @@ class StaffController(Controller):
         if picked is None:
             query = {"f": chosen, "length": length if length in services.LENGTHS else "", "none": "1"}
             return redirect_to(request, "staff:home", query=f"?{urlencode(query, doseq=True)}")
-        return redirect_to(request, "staff:pause", slug=picked["slug"])
+        return redirect_to(request, "staff:pause", slug=picked.slug)
 
     @get("/pauses/{slug:str}", name="staff:pause")
     async def pause(self, request: Request, slug: FromPath[str]) -> Template:
@@ -78,7 +78,7 @@ class StaffController(Controller):
                         error=_("This pause has changed in the meantime. Please start it again."))
         now = datetime.now(UTC)
         done = EventIn(id=uuid.uuid4(), type="pause_completed", occurred_at=now, exercise_version=data.version,
-                       seconds=exercise["seconds"], stress_before=stress_value(data.before),
+                       seconds=exercise.seconds, stress_before=stress_value(data.before),
                        stress_after=stress_value(data.after))
         try:
             await ingest([done], device.participant_id, catalog, now)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import random
 import statistics
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from server.content.catalog import Catalog
+from server.content.schemas import PublishedExercise
 from server.engagement.tables import Event
 from server.lib.disclosure import MIN_PEOPLE
 from server.lib.localtime import month_start, week_start
@@ -22,24 +24,24 @@ from server.participants.tables import Participant
 # Minutes chosen on the pause screen -> the pauses that fit in them.
 LENGTHS = {"1": (0, 1), "3": (2, 3), "5": (4, 5)}
 # Filters on the pause screen: key -> test on a published exercise.
-FILTERS = {
-    "standing": lambda e: "standing" in e.get("position", []),
-    "sitting": lambda e: "sitting" in e.get("position", []),
-    "eyes_open": lambda e: bool(e.get("eyes_open_ok")),
-    "sink": lambda e: "hand_washing" in e["tags"],
-    "hard_moment": lambda e: "after_hard_moment" in e["tags"] or "before_hard_moment" in e["tags"],
+FILTERS: dict[str, Callable[[PublishedExercise], bool]] = {
+    "standing": lambda e: "standing" in e.position,
+    "sitting": lambda e: "sitting" in e.position,
+    "eyes_open": lambda e: e.eyes_open_ok,
+    "sink": lambda e: "hand_washing" in e.tags,
+    "hard_moment": lambda e: "after_hard_moment" in e.tags or "before_hard_moment" in e.tags,
 }
 
 
-def pauses(catalog: Catalog, *, length: str = "", filters: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def pauses(catalog: Catalog, *, length: str = "", filters: tuple[str, ...] = ()) -> list[PublishedExercise]:
     bounds = LENGTHS.get(length)
-    chosen = [e for e in catalog.for_audience("staff") if e["kind"] == "micro_pause"
-              and (bounds is None or bounds[0] <= e["minutes"] <= bounds[1])
+    chosen = [e for e in catalog.for_audience("staff") if e.kind == "micro_pause"
+              and (bounds is None or bounds[0] <= e.minutes <= bounds[1])
               and all(FILTERS[f](e) for f in filters if f in FILTERS)]
-    return sorted(chosen, key=lambda e: (e["minutes"], e["slug"]))
+    return sorted(chosen, key=lambda e: (e.minutes, e.slug))
 
 
-def pick(candidates: list[dict[str, Any]], rng: random.Random | None = None) -> dict[str, Any] | None:
+def pick(candidates: list[PublishedExercise], rng: random.Random | None = None) -> PublishedExercise | None:
     return (rng or random).choice(candidates) if candidates else None
 
 

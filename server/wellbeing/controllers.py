@@ -11,6 +11,7 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from server.content.catalog import get_catalog
+from server.content.schemas import PublishedQuestionnaire
 from server.engagement.schemas import EventIn
 from server.engagement.services import ingest
 from server.lib import charts
@@ -23,7 +24,7 @@ from server.participants.guards import DEPENDENCIES, Enrolled
 from server.wellbeing import services
 
 
-def _instrument(slug: str = services.INSTRUMENT) -> dict:
+def _instrument(slug: str = services.INSTRUMENT) -> PublishedQuestionnaire:
     instrument = get_catalog().questionnaires.get(slug)
     if instrument is None:
         raise NotFound(f"{slug} is not published")
@@ -59,13 +60,13 @@ async def _answer(request: Request, participant: Enrolled, slug: str) -> Templat
     """Without JavaScript the answers come here; with it, through the outbox as the same event."""
     instrument = _instrument(slug)
     form = await request.form()
-    chosen = {i: str(form.get(f"item{i}") or "") for i in range(len(instrument["items"]))}
-    allowed = {str(o["score"]) for o in instrument["options"]}
+    chosen = {i: str(form.get(f"item{i}") or "") for i in range(len(instrument.items))}
+    allowed = {str(o.score) for o in instrument.options}
     if any(v not in allowed for v in chosen.values()):
         return _form(request, slug, status_code=400, first=bool(form.get("first")), chosen=chosen,
                      error=_("Please choose an answer for each statement."))
     event = EventIn(id=uuid.uuid4(), type="questionnaire_answered", occurred_at=datetime.now(UTC),
-                    questionnaire_version=instrument["version_id"],
+                    questionnaire_version=instrument.version_id,
                     answers=[int(chosen[i]) for i in sorted(chosen)])
     try:
         await ingest([event], participant.id, get_catalog())

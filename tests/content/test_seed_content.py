@@ -7,6 +7,7 @@ import re
 import pytest
 
 from server.content.loader import load_content_dir
+from server.content.schemas import Exercise
 from tests.conftest import ROOT
 
 RESULT = load_content_dir(ROOT / "content")
@@ -15,11 +16,11 @@ COURSES = RESULT.by_kind("course")
 RESOURCES = RESULT.by_kind("resource")
 
 
-def texts(doc: dict, lang: str) -> list[str]:
-    out = [doc["title"][lang], doc["summary"][lang], doc["body"][lang]]
-    out += [s["text"][lang] for s in doc["steps"]]
-    out += [doc["why"][lang]] if doc.get("why") else []
-    out += doc["contact_if"][lang] if doc.get("contact_if") else []
+def texts(doc: Exercise, lang: str) -> list[str]:
+    out = [doc.title[lang], doc.summary[lang], doc.body[lang]]
+    out += [s.text[lang] for s in doc.steps]
+    out += [doc.why[lang]] if doc.why else []
+    out += doc.contact_if[lang] if doc.contact_if else ()
     return out
 
 
@@ -28,7 +29,7 @@ def test_every_file_is_valid():
 
 
 def test_there_is_enough_of_each_kind():
-    kinds = [e["kind"] for e in EXERCISES.values()]
+    kinds = [e.kind for e in EXERCISES.values()]
     assert kinds.count("mindfulness") >= 12
     assert kinds.count("pain_coping") >= 8
     assert kinds.count("micro_pause") >= 10
@@ -36,30 +37,30 @@ def test_there_is_enough_of_each_kind():
 
 def test_the_course_companion_has_eight_weeks_of_two_or_three_home_practices():
     course = COURSES["mbsr-8-weeks"]
-    assert [w["number"] for w in course["weeks"]] == list(range(1, 9))
-    for week in course["weeks"]:
-        assert 2 <= len(week["practices"]) <= 3, week["number"]
-        for slug in week["practices"]:
-            assert 3 <= EXERCISES[slug]["minutes"] <= 45, slug
+    assert [w.number for w in course.weeks] == list(range(1, 9))
+    for week in course.weeks:
+        assert 2 <= len(week.practices) <= 3, week.number
+        for slug in week.practices:
+            assert 3 <= EXERCISES[slug].minutes <= 45, slug
 
 
 def test_every_pain_coping_module_says_when_to_contact_the_ward():
     for slug, exercise in EXERCISES.items():
-        if exercise["kind"] == "pain_coping":
-            assert len(exercise["contact_if"]["da"]) >= 3, slug
+        if exercise.kind == "pain_coping":
+            assert len(exercise.contact_if["da"]) >= 3, slug
 
 
 def test_micro_pauses_are_short_and_can_be_done_with_eyes_open():
     for slug, exercise in EXERCISES.items():
-        if exercise["kind"] == "micro_pause":
-            assert 1 <= exercise["minutes"] <= 5, slug
-            assert exercise["eyes_open_ok"], slug
-            assert "staff" in exercise["audience"], slug
+        if exercise.kind == "micro_pause":
+            assert 1 <= exercise.minutes <= 5, slug
+            assert exercise.eyes_open_ok, slug
+            assert "staff" in exercise.audience, slug
 
 
 # The rule protects pregnant women (lying flat on the back after week 20); after birth it no longer applies.
 @pytest.mark.parametrize("slug", sorted(s for s, e in EXERCISES.items()
-                                        if "lying" in e["position"] and "after_birth" not in e["tags"]))
+                                        if "lying" in e.position and "after_birth" not in e.tags))
 def test_lying_exercises_offer_the_left_side_or_sitting(slug):
     da = " ".join(texts(EXERCISES[slug], "da")).lower()
     en = " ".join(texts(EXERCISES[slug], "en")).lower()
@@ -69,10 +70,10 @@ def test_lying_exercises_offer_the_left_side_or_sitting(slug):
 
 def test_no_breathing_pattern_for_patients_holds_the_breath_long():
     for slug, exercise in EXERCISES.items():
-        for step in exercise["steps"]:
-            pattern = step["breathing"]
-            if pattern and "patient" in exercise["audience"]:
-                assert pattern["hold"] <= 2 and pattern["hold_after"] <= 2, slug
+        for step in exercise.steps:
+            pattern = step.breathing
+            if pattern and "patient" in exercise.audience:
+                assert pattern.hold <= 2 and pattern.hold_after <= 2, slug
 
 
 def test_the_voice_has_no_exclamation_marks():
@@ -83,20 +84,20 @@ def test_the_voice_has_no_exclamation_marks():
 
 def test_titles_and_steps_are_short_enough_to_read_on_a_phone():
     for slug, exercise in EXERCISES.items():
-        for step in exercise["steps"]:
-            sentences = [s for s in re.split(r"(?<=[.?])\s+", step["text"]["da"]) if s.strip()]
-            assert len(sentences) <= 4, (slug, step["text"]["da"])
+        for step in exercise.steps:
+            sentences = [s for s in re.split(r"(?<=[.?])\s+", step.text["da"]) if s.strip()]
+            assert len(sentences) <= 4, (slug, step.text["da"])
 
 
 def test_the_support_page_has_emergency_and_crisis_lines():
-    phones = {r.get("phone") for r in RESOURCES.values()}
+    phones = {r.phone for r in RESOURCES.values()}
     assert "112" in phones and "1813" in phones
-    categories = {r["category"] for r in RESOURCES.values()}
+    categories = {r.category for r in RESOURCES.values()}
     assert {"emergency", "crisis", "clinic", "support"} <= categories
 
 
 def test_the_suggestions_on_home_exist():
     from server.journeys.controllers import RIGHT_NOW
 
-    patient_now = [s for s in RIGHT_NOW if s in EXERCISES and "patient" in EXERCISES[s]["audience"]]
+    patient_now = [s for s in RIGHT_NOW if s in EXERCISES and "patient" in EXERCISES[s].audience]
     assert len(patient_now) >= 3

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from server.content.export import ExportError, course_file, exercise_file, resource_file
 from server.content.loader import LoadResult, load_file
+from server.content.schemas import Content, Exercise
 from server.content.validation import validate_course, validate_exercise, validate_resource
 
 TRICKY = [
@@ -24,17 +26,17 @@ MARKDOWN = ("Første afsnit med *kursiv* og **fed**: \"citat\" og 'citat'.\n\n"
 WHY = "Første linje.\n\n- et punkt\n- et andet: punkt\n\n  Indrykket linje.\n# Ikke en kommentar"
 
 
-def _load(tmp_path: Path, kind: str, folder: str, slug: str, suffix: str, text: str) -> dict:
+def _load(tmp_path: Path, kind: str, folder: str, slug: str, suffix: str, text: str) -> Content:
     path = tmp_path / folder / f"{slug}{suffix}"
     path.parent.mkdir(exist_ok=True)
     path.write_text(text, encoding="utf-8")
     result = LoadResult()
     load_file(path, kind, path.name, result)
     assert result.problems == [], (result.problems, text)
-    return result.documents[0].data
+    return result.documents[0].content
 
 
-def _exercise(**changes) -> dict:
+def _exercise(**changes) -> Exercise:
     meta = {
         "kind": "pain_coping", "audience": ["patient", "staff"], "minutes": 2, "tags": ["short", "anxiety"],
         "position": ["lying"], "eyes_open_ok": False, "audio": "lyd æ.ogg",
@@ -71,8 +73,7 @@ def test_the_exercise_file_looks_hand_written():
 
 
 def test_a_body_that_holds_a_language_marker_line_is_refused():
-    data = _exercise()
-    data["body"]["da"] = "Før\n<!-- en -->\nefter"
+    data = msgspec.structs.replace(_exercise(), body={"da": "Før\n<!-- en -->\nefter", "en": "After"})
     with pytest.raises(ExportError, match=r"body\.da"):
         exercise_file(data)
 
@@ -103,5 +104,5 @@ def test_a_tricky_resource_round_trips_exactly(tmp_path, changes):
     data, problems = validate_resource("tricky-resource", meta)
     assert problems == []
     text = resource_file(data)
-    assert f'phone: "{data["phone"]}"' in text
+    assert f'phone: "{data.phone}"' in text
     assert _load(tmp_path, "resource", "resources", "tricky-resource", ".yaml", text) == data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from server.content.schemas import Step
 from server.content.validation import validate_exercise, validate_resource
 
 META = {
@@ -21,7 +22,7 @@ def problems(meta: dict, body: dict = BODY) -> list[str]:
 def test_a_valid_exercise_has_no_problems():
     doc, found = validate_exercise("trial", META, BODY)
     assert found == []
-    assert doc["steps"][0] == {"seconds": 30, "text": {"da": "Et.", "en": "One."}, "breathing": None}
+    assert doc.steps[0] == Step(seconds=30, text={"da": "Et.", "en": "One."}, breathing=None)
 
 
 def test_it_refuses_a_breath_hold_over_four_seconds():

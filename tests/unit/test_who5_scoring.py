@@ -7,25 +7,26 @@ from pathlib import Path
 import pytest
 
 from server.content.loader import LoadResult, load_file
+from server.content.schemas import Option, Questionnaire
 from server.content.scoring import NotScorable, meaningful_change, score
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def who5() -> dict:
+def who5() -> Questionnaire:
     result = LoadResult()
     load_file(ROOT / "content/questionnaires/who-5.yaml", "questionnaire", "who-5.yaml", result)
     assert not result.problems, result.problems
-    return result.documents[0].data
+    return result.documents[0].content
 
 
 def test_the_published_wording_is_kept_verbatim(who5):
-    assert who5["items"][0]["da"] == "I de sidste 2 uger har jeg været glad og i godt humør"
-    assert who5["items"][4]["en"] == "My daily life has been filled with things that interest me"
-    assert [o["score"] for o in who5["options"]] == [5, 4, 3, 2, 1, 0]
-    assert who5["options"][0]["text"] == {"da": "Hele tiden", "en": "All of the time"}
-    assert "Psychother Psychosom 2015;84:167–176" in who5["attribution"]["en"]
+    assert who5.items[0]["da"] == "I de sidste 2 uger har jeg været glad og i godt humør"
+    assert who5.items[4]["en"] == "My daily life has been filled with things that interest me"
+    assert [o.score for o in who5.options] == [5, 4, 3, 2, 1, 0]
+    assert who5.options[0] == Option(score=5, text={"da": "Hele tiden", "en": "All of the time"})
+    assert "Psychother Psychosom 2015;84:167–176" in who5.attribution["en"]
 
 
 @pytest.mark.parametrize(("answers", "raw", "percent", "support"), [

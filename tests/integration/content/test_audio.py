@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import msgspec
 import pytest
 
 from server.content import catalog as catalog_module
@@ -22,7 +23,7 @@ def with_audio(tmp_path, monkeypatch, db):
     monkeypatch.setattr(media, "get_settings", lambda: settings)
     current = catalog_module.get_catalog()
     slug = next(iter(current.exercises))
-    exercises = {**current.exercises, slug: {**current.exercises[slug], "audio": "calm.ogg"}}
+    exercises = {**current.exercises, slug: msgspec.structs.replace(current.exercises[slug], audio="calm.ogg")}
     monkeypatch.setattr(media, "get_catalog", lambda: dataclasses.replace(current, exercises=exercises))
 
 

@@ -50,7 +50,7 @@ async def test_every_published_document_reads_back_as_exactly_the_stored_data(db
         load_file(path, kind, f"{folder}/{path.name}", result)
         assert result.problems == [], (slug, result.problems)
         [doc] = result.documents
-        assert doc.data == data, slug
+        assert doc.content == data, slug
         # An empty database importing this file would hold the same document, hence the same hash.
         assert doc.source_hash == hashes[slug] == Document(kind, slug, data, "").source_hash
 
@@ -101,7 +101,7 @@ async def test_it_writes_the_newly_published_version_and_leaves_unpublished_file
     assert "Første trin, i dit eget tempo." in text
     result = LoadResult()
     load_file(target / "exercises/zz-export.md", "exercise", "exercises/zz-export.md", result)
-    assert result.documents[0].data == load_content_dir(source).by_kind("exercise")["zz-export"]
+    assert result.documents[0].content == load_content_dir(source).by_kind("exercise")["zz-export"]
     assert not list(target.rglob(".*.tmp"))  # the temporary files were renamed into place
 
 

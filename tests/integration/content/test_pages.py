@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import msgspec
+
 from server.content.catalog import get_catalog
 from tests.support import app_client, enrol
 
@@ -15,8 +17,8 @@ async def test_it_lists_only_patient_exercises_for_a_patient(app, db):
         page = await client.get("/library")
     titles = set(re.findall(r'card-title">([^<]+)<', page.text))
     catalog = get_catalog()
-    expected = {e["title"]["en"] for e in catalog.exercises.values() if "patient" in e["audience"]}
-    staff_only = {e["title"]["en"] for e in catalog.exercises.values() if e["audience"] == ["staff"]}
+    expected = {e.title["en"] for e in catalog.exercises.values() if "patient" in e.audience}
+    staff_only = {e.title["en"] for e in catalog.exercises.values() if e.audience == ("staff",)}
     assert titles == expected
     assert staff_only and not titles & staff_only
 
@@ -28,11 +30,11 @@ async def test_it_filters_the_library_by_kind_duration_and_situation(app, db):
         tagged = await client.get("/library", params={"tag": "sleep"})
     catalog = get_catalog()
     titles = set(re.findall(r'card-title">([^<]+)<', page.text))
-    assert titles == {e["title"]["en"] for e in catalog.exercises.values()
-                      if e["kind"] == "pain_coping" and e["minutes"] <= 5 and "patient" in e["audience"]}
+    assert titles == {e.title["en"] for e in catalog.exercises.values()
+                      if e.kind == "pain_coping" and e.minutes <= 5 and "patient" in e.audience}
     sleep = set(re.findall(r'card-title">([^<]+)<', tagged.text))
-    assert sleep and sleep == {e["title"]["en"] for e in catalog.exercises.values()
-                               if "sleep" in e["tags"] and "patient" in e["audience"]}
+    assert sleep and sleep == {e.title["en"] for e in catalog.exercises.values()
+                               if "sleep" in e.tags and "patient" in e.audience}
 
 
 async def test_it_answers_htmx_with_the_list_fragment_only(app, db):
@@ -54,13 +56,13 @@ async def test_it_ignores_unknown_filter_values(app, db):
 
 
 async def test_it_shows_a_pain_coping_module_with_its_contact_us_block(app, db):
-    slug = next(s for s, e in get_catalog().exercises.items() if e["kind"] == "pain_coping")
+    slug = next(s for s, e in get_catalog().exercises.items() if e.kind == "pain_coping")
     async with app_client(app) as client:
         await enrol(client, lang="da")
         page = await client.get(f"/exercises/{slug}")
     assert page.status_code == 200
     assert "contact-if" in page.text
-    for item in get_catalog().exercises[slug]["contact_if"]["da"]:
+    for item in get_catalog().exercises[slug].contact_if["da"]:
         assert item.replace("'", "&#39;").replace('"', "&#34;") in page.text
 
 
@@ -70,10 +72,12 @@ async def test_it_gives_the_player_every_step_in_her_language(app, db):
         await enrol(client, lang="en")
         page = await client.get("/exercises/one-minute-landing/play")
     config = json.loads(re.search(r"data-player-config>(.*?)</script>", page.text, re.S).group(1))
-    assert config["texts"] == [s["text"]["en"] for s in exercise["steps"]]
-    assert config["steps"] == [s["seconds"] for s in exercise["steps"]]
+    assert config["texts"] == [s.text["en"] for s in exercise.steps]
+    assert config["steps"] == [s.seconds for s in exercise.steps]
+    assert config["breathing"] == [s.breathing and msgspec.to_builtins(s.breathing) for s in exercise.steps]
+    assert any(config["breathing"])  # a guide, written as JSON for the player's script
     assert config["timeScale"] == 1.0
-    assert f'data-version="{exercise["version_id"]}"' in page.text
+    assert f'data-version="{exercise.version_id}"' in page.text
 
 
 async def test_it_answers_404_for_an_unknown_exercise_in_her_language(app, db):
@@ -86,7 +90,7 @@ async def test_it_answers_404_for_an_unknown_exercise_in_her_language(app, db):
 
 
 async def test_it_hides_staff_pauses_from_patients(app, db):
-    slug = next(s for s, e in get_catalog().exercises.items() if e["audience"] == ["staff"])
+    slug = next(s for s, e in get_catalog().exercises.items() if e.audience == ("staff",))
     async with app_client(app) as client:
         await enrol(client)
         page = await client.get(f"/exercises/{slug}")

@@ -173,7 +173,7 @@ async def test_a_site_chooses_how_often_its_patients_are_offered_the_check_in(ac
     mother = await actors.patient(made["code"])
     twenty_days_ago = (datetime.now(UTC) - timedelta(days=20)).isoformat()
     answered = await post_events(mother, [event(
-        "questionnaire_answered", questionnaire_version=get_catalog().questionnaires["who-5"]["version_id"],
+        "questionnaire_answered", questionnaire_version=get_catalog().questionnaires["who-5"].version_id,
         answers=[3, 3, 3, 3, 3], occurred_at=twenty_days_ago)])
     assert answered.status_code == 200
     participant = mother.participant_id

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 
+import msgspec
 import pytest
 
 from server.content.catalog import get_catalog
@@ -34,10 +35,17 @@ def form_from(data: dict, token: str, revision: int, action: str = "save") -> di
     return form
 
 
+def plain(document: msgspec.Struct, *catalog_only: str) -> dict:
+    """A published document as plain JSON-like data (lists, not tuples), without the slug and what only the
+    catalog adds: the shape of a draft."""
+    data = msgspec.json.decode(msgspec.json.encode(document))
+    for key in ("slug", *catalog_only):
+        data.pop(key)
+    return data
+
+
 def published_data(slug: str) -> dict:
-    data = copy.deepcopy(get_catalog().exercises[slug])
-    for key in ("slug", "version_id", "version", "body_html", "seconds"):
-        data.pop(key, None)
+    data = plain(get_catalog().exercises[slug], "version_id", "version", "body_html")
     if data.get("why") is None:
         data["why"] = {"da": "", "en": ""}
     return data
@@ -85,14 +93,14 @@ async def test_history_diff_and_rollback(editor):
     changed = copy.deepcopy(original)
     changed["title"]["da"] = "Tre rolige minutter"
     assert (await save(editor, slug, changed, 0, action="publish")).status_code == 303
-    assert get_catalog().exercises[slug]["title"]["da"] == "Tre rolige minutter"
+    assert get_catalog().exercises[slug].title["da"] == "Tre rolige minutter"
     history = await editor.get(f"/workspace/content/{slug}/history")
     assert "Tre rolige minutter" in history.text and original["title"]["da"] in history.text
     first = await ContentVersion.select(ContentVersion.id).where(
         (ContentVersion.item.slug == slug) & (ContentVersion.number == 1)).first()
     await editor.post(f"/workspace/content/{slug}/rollback/{first['id']}",
                       data={"_csrf_token": csrf_token(history.text)})
-    assert get_catalog().exercises[slug]["title"]["da"] == original["title"]["da"]
+    assert get_catalog().exercises[slug].title["da"] == original["title"]["da"]
     numbers = [r["number"] for r in await ContentVersion.select(ContentVersion.number).where(
         ContentVersion.item.slug == slug)]
     assert sorted(numbers) == [1, 2, 3]  # a rollback adds a version; history is never rewritten
@@ -189,8 +197,7 @@ def resource_form(data: dict, token: str, revision: int, action: str = "save") -
 
 async def test_a_support_resource_is_edited_checked_and_shown_on_the_support_page(editor, patient):
     slug = "livslinien"
-    resource = next(r for r in get_catalog().resources if r["slug"] == slug)
-    data = {k: copy.deepcopy(v) for k, v in resource.items() if k not in ("slug", "version_id", "version")}
+    data = plain(next(r for r in get_catalog().resources if r.slug == slug))
     page = await editor.get(f"/workspace/content/{slug}")
     assert page.status_code == 200 and 'name="phone"' in page.text
     token = csrf_token(page.text)
@@ -226,7 +233,7 @@ async def test_a_course_names_only_patient_practices_and_weeks_can_be_added(acto
     published = await editor.post("/workspace/content/calm-weeks", data=fixed)
     assert published.status_code == 303, published.text
     course = get_catalog().courses["calm-weeks"]
-    assert [w["practices"] for w in course["weeks"]] == [["breathing-space-3", "stop-practice"]]
+    assert [w.practices for w in course.weeks] == [("breathing-space-3", "stop-practice")]
 
 
 async def test_the_who5_questionnaire_is_not_offered_for_editing(editor):

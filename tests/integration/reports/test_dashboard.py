@@ -30,7 +30,7 @@ async def test_the_figures_count_people_practices_and_minutes(app, researcher):
     assert figure(html, "Practices started") == "8" and figure(html, "Practices completed") == "6"
     assert figure(html, "Minutes of practice") == "18"  # 6 × 3 minutes
     rows = table(html, "Completion and ratings per exercise")
-    title = get_catalog().exercises["breathing-space-3"]["title"]["en"]
+    title = get_catalog().exercises["breathing-space-3"].title["en"]
     assert [title, "8", "8", "6", "75 %"] == rows[1][:5]
     assert 'role="img"' in html and "<svg" in html  # a chart, with the table beside it
 
@@ -73,7 +73,7 @@ async def test_too_few_people_show_nothing_and_filters_cannot_single_out_a_small
 
 
 async def test_who5_change_is_paired_with_a_confidence_interval(actors, researcher):
-    version = get_catalog().questionnaires["who-5"]["version_id"]
+    version = get_catalog().questionnaires["who-5"].version_id
     earlier = (datetime.now(UTC) - timedelta(days=40)).isoformat()
     plans = [([2, 2, 2, 2, 2], [3, 3, 3, 3, 3]), ([1, 2, 1, 2, 1], [3, 3, 2, 3, 3]), ([3, 3, 3, 3, 3], [3, 3, 3, 3, 2]),
              ([2, 1, 2, 2, 2], [4, 3, 3, 3, 3]), ([0, 1, 1, 1, 1], [2, 2, 2, 2, 2]), ([4, 4, 4, 4, 4], [3, 4, 4, 4, 4])]

@@ -65,7 +65,7 @@ def test_a_small_year_is_complete_and_consistent(db, capsys):
     assert len(rows) > 1000
     by_id = {p["id"]: p for p in people}
     catalog = get_catalog()
-    who5 = catalog.questionnaires["who-5"]["version_id"]
+    who5 = catalog.questionnaires["who-5"].version_id
     known = set(catalog.exercise_versions) | set(catalog.questionnaire_versions)
     for e in rows:
         person = by_id[e["participant"]]  # every event's participant exists
@@ -90,8 +90,8 @@ def test_a_small_year_is_complete_and_consistent(db, capsys):
     for name in ("stress_before", "stress_after"):
         assert all(e[name] is None or 0 <= e[name] <= 10 for e in pauses)
         assert any(e[name] is not None for e in pauses)
-    staff_pauses = {p["version_id"] for p in catalog.exercises.values() if "staff" in p["audience"]
-                    and p["kind"] == "micro_pause"}
+    staff_pauses = {p.version_id for p in catalog.exercises.values() if "staff" in p.audience
+                    and p.kind == "micro_pause"}
     assert {e["content_version"] for e in pauses} <= staff_pauses
     ratings = [e for e in rows if e["type"] == "rating_given"]
     assert all(1 <= e["rating"] <= 5 for e in ratings)

@@ -57,7 +57,7 @@ def ago(days: int) -> str:
 
 
 def who5() -> int:
-    return get_catalog().questionnaires["who-5"]["version_id"]
+    return get_catalog().questionnaires["who-5"].version_id
 
 
 @dataclass
@@ -195,7 +195,7 @@ async def test_each_file_holds_what_the_codebook_says_and_nothing_that_points_at
     assert set(anna_events) == {"app_opened", "exercise_started", "step_completed", "exercise_completed",
                                 "rating_given", "questionnaire_answered"}
     assert anna_events["app_opened"]["day"] == (today() - timedelta(days=40)).isoformat()
-    number = str(get_catalog().exercises["breathing-space-3"]["version"])
+    number = str(get_catalog().exercises["breathing-space-3"].version)
     assert anna_events["exercise_completed"] == anna_events["exercise_completed"] | {
         "content": "breathing-space-3", "version": number, "seconds": "170", "rating": "", "score": ""}
     assert anna_events["step_completed"]["step"] == "0"

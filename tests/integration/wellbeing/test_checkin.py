@@ -11,7 +11,7 @@ from tests.support import app_client, csrf_token, enrol, event, post_events
 
 
 def who5_version() -> int:
-    return get_catalog().questionnaires["who-5"]["version_id"]
+    return get_catalog().questionnaires["who-5"].version_id
 
 
 async def answer(client, values: list[str]):

@@ -1,0 +1,121 @@
+"""A content document's shape is written once, in ``server/content/schemas.py``: what the validator makes,
+what is stored as JSON and what the catalog serves are the same Structs, field for field."""
+
+from __future__ import annotations
+
+import json
+
+import msgspec
+import pytest
+import yaml
+
+from server.content.catalog import build_catalog
+from server.content.loader import load_content_dir, split_front_matter, split_languages
+from server.content.schemas import (
+    CONTENT_TYPES,
+    Breathing,
+    Course,
+    Exercise,
+    Option,
+    PublishedExercise,
+    PublishedQuestionnaire,
+    Questionnaire,
+    Resource,
+    Scoring,
+    Step,
+    Week,
+    typed,
+)
+from server.content.validation import validate_course, validate_exercise, validate_questionnaire, validate_resource
+from tests.conftest import ROOT
+
+RESULT = load_content_dir(ROOT / "content")
+SHAPES = (Exercise, Step, Breathing, Course, Week, Resource, Questionnaire, Option, Scoring)
+
+
+def test_every_document_in_content_is_its_struct_and_stored_json_reads_back_as_the_same():
+    assert RESULT.problems == []
+    assert {d.kind for d in RESULT.documents} == set(CONTENT_TYPES)
+    for doc in RESULT.documents:
+        assert type(doc.content) is CONTENT_TYPES[doc.kind], doc.slug
+        stored = json.dumps(doc.data, ensure_ascii=False)  # as the import writes it
+        again = typed(doc.kind, json.loads(stored))  # strict: a field the Struct lacks is an error
+        assert again == doc.content, doc.slug
+        assert json.dumps(msgspec.to_builtins(again), ensure_ascii=False) == stored, doc.slug
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=lambda s: s.__name__)
+def test_every_shape_is_frozen_refuses_unknown_fields_and_has_no_defaults(shape):
+    # A default would let a field the validator forgot to write pass as its default, silently.
+    config = shape.__struct_config__
+    assert config.frozen and config.forbid_unknown_fields
+    assert all(field.required for field in msgspec.structs.fields(shape))
+
+
+@pytest.mark.parametrize("kind", sorted(CONTENT_TYPES))
+def test_a_field_the_struct_lacks_fails_the_conversion(kind):
+    doc = next(d for d in RESULT.documents if d.kind == kind)
+    with pytest.raises(msgspec.ValidationError, match="unknown field `difficulty`"):
+        typed(kind, {**doc.data, "difficulty": 3})
+
+
+# A part of each document that is a Struct of its own (a step, a week, an answer option).
+NESTED = {"exercise": lambda d: d["steps"][0], "course": lambda d: d["weeks"][0],
+          "questionnaire": lambda d: d["options"][0]}
+
+
+@pytest.mark.parametrize("kind", sorted(NESTED))
+def test_a_field_the_struct_lacks_fails_the_conversion_inside_a_document_too(kind):
+    data = json.loads(json.dumps(next(d for d in RESULT.documents if d.kind == kind).data))
+    NESTED[kind](data)["difficulty"] = 3
+    with pytest.raises(msgspec.ValidationError, match=r"unknown field `difficulty` - at `\$\.\w+\[0\]`"):
+        typed(kind, data)
+
+
+def _source(kind: str, slug: str) -> tuple[dict, dict[str, str]]:
+    folder = {"exercise": "exercises", "course": "courses", "resource": "resources",
+              "questionnaire": "questionnaires"}[kind]
+    text = (ROOT / "content" / folder / f"{slug}{'.md' if kind == 'exercise' else '.yaml'}").read_text("utf-8")
+    if kind != "exercise":
+        return yaml.safe_load(text), {}
+    front, body = split_front_matter(text)
+    return yaml.safe_load(front), split_languages(body)
+
+
+VALIDATE = {"exercise": validate_exercise, "course": lambda slug, meta, _body: validate_course(slug, meta),
+            "resource": lambda slug, meta, _body: validate_resource(slug, meta),
+            "questionnaire": lambda slug, meta, _body: validate_questionnaire(slug, meta)}
+
+
+@pytest.mark.parametrize("kind", sorted(CONTENT_TYPES))
+def test_a_file_may_write_the_fields_of_its_struct_and_nothing_else(kind):
+    doc = next(d for d in RESULT.documents if d.kind == kind)
+    meta, body = _source(kind, doc.slug)
+    # Every field a file leaves out may be written (with a wrong value: the rule answers, not "unknown")...
+    fields = set(CONTENT_TYPES[kind].__struct_fields__) - {"slug", "body"}
+    problems = VALIDATE[kind](doc.slug, {**dict.fromkeys(fields, object()), **meta}, body)[1]
+    assert not [p for p in problems if "unknown field" in p.reason]
+    # ... and a field the Struct lacks is reported, with every other problem.
+    document, problems = VALIDATE[kind](doc.slug, {**meta, "difficulty": 3, "titel": {}}, body)
+    assert document is None
+    assert {p.field for p in problems if "unknown field" in p.reason} == {"difficulty", "titel"}
+
+
+def test_the_catalog_adds_only_its_version_and_rendered_body_to_the_validated_document():
+    published = [(100 + i, 1, d.kind, json.loads(json.dumps(d.data))) for i, d in enumerate(RESULT.documents)]
+    catalog = build_catalog(1, published, {}, {})
+    for doc in RESULT.documents:
+        if doc.kind == "exercise":
+            served = catalog.exercises[doc.slug]
+            assert isinstance(served, PublishedExercise) and served.body_html["da"].startswith("<")
+            extra = {"version_id", "version", "body_html"}
+        elif doc.kind == "questionnaire":
+            served = catalog.questionnaires[doc.slug]
+            assert isinstance(served, PublishedQuestionnaire)
+            extra = {"version_id", "version"}
+        else:
+            served = catalog.courses.get(doc.slug) or next(r for r in catalog.resources if r.slug == doc.slug)
+            extra = set()
+        fields = msgspec.structs.asdict(served)
+        assert {k: v for k, v in fields.items() if k not in extra} == msgspec.structs.asdict(doc.content)
+        assert set(fields) - set(msgspec.structs.asdict(doc.content)) == extra
