@@ -45,3 +45,10 @@ def test_it_keeps_what_she_typed_to_show_it_again():
 def test_a_blank_form_has_every_field_as_text():
     assert blank(InviteForm, kind="patient") == {"kind": "patient", "unit": "", "group": "", "label": "",
                                                  "days": "", "max_uses": "", "format": "link"}
+
+
+def test_a_nul_is_refused_in_any_field_with_its_own_words():
+    """No browser sends one, and PostgreSQL cannot store it: it never reaches a service."""
+    parsed = parse(SiteForm, {"name": "Klinik\x00ken", "kind": "clinic"})
+    assert parsed.value is None
+    assert parsed.errors == {"name": "This field holds a character that cannot be saved. Please type it again."}
