@@ -2,7 +2,7 @@
    when the network is gone, exercise audio as whole files with range support, and updates that wait
    until she is between practices. Served at /sw.js with its configuration filled in by the server, which
    also gives it the app's paths, built from the routes' names (server/pwa/assets.py). */
-const CONFIG = /*CONFIG*/ { version: "dev", precache: [], modules: {}, offline: "/static/offline.html",
+const CONFIG = /*CONFIG*/ { version: "dev", precache: [], modules: {}, offline: "",
                             paths: { pages: "^$", audio: "^$", events: "", reminderAction: "", start: "" } } /*END*/;
 
 // Read by the scripts imported below (outbox-core.js sends events there, sw-push.js reports taps there).

@@ -22,7 +22,7 @@ from server.lib.api_docs import COMPONENTS
 from server.lib.logs import logging_overrides
 from server.lib.web import RequestContextMiddleware
 from server.participants.controllers import JoinController, SettingsController
-from server.pwa.controllers import manifest, service_worker
+from server.pwa.controllers import manifest, offline, service_worker
 from server.reminders.controllers import RemindersController
 from server.reports.controllers import ReportsController
 from server.reports.export_controller import ExportController
@@ -39,7 +39,7 @@ def create_app() -> Litestar:
             RemindersController, WorkspaceAuthController, AdminController, EditorController,
             CoordinationController, TypedCodeController, WellbeingController, ReportsController,
             ExportController, JourneysController,
-            audio, service_worker, manifest, plugins.static_router(), plugins.health,
+            audio, service_worker, manifest, offline, plugins.static_router(), plugins.health,
         ],
         lifespan=[plugins.database_lifespan],
         template_config=plugins.template_config(),

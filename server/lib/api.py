@@ -19,6 +19,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
 from server.lib.errors import Malformed, Unrecognised
+from server.lib.forms import field_message
 from server.lib.i18n import _
 
 
@@ -40,8 +41,9 @@ def body_words(*, invalid: str, unreadable: str, too_large: str | None = None) -
 
 
 def body_refusal(request: Request, exc: HTTPException) -> Response | None:
-    """The ApiError for a body refused at parsing (422 for the wrong form, with msgspec's own words and
-    path as the detail; 400 for what is not JSON; 413 for too much), or None if this route has no words."""
+    """The ApiError for a body refused at parsing (422 for the wrong form, in the words of the first field
+    that has its own, else the route's, with msgspec's words and path as the detail; 400 for what is not
+    JSON; 413 for too much), or None if this route has no words."""
     handler = request.scope.get("route_handler")
     words = (getattr(handler, "opt", None) or {}).get("api_body")
     if not words:
@@ -50,7 +52,10 @@ def body_refusal(request: Request, exc: HTTPException) -> Response | None:
         problems = [e for e in (exc.extra or []) if isinstance(e, dict)]  # type: ignore[union-attr]
         detail = "; ".join(f"{e.get('message')} - at `$.{e['key']}`" if e.get("key") else str(e.get("message"))
                            for e in problems) or None
-        return api_error(422, _(words["invalid"]), detail)
+        data = handler.parsed_fn_signature.parameters.get("data")  # type: ignore[union-attr]
+        own = next((said for e in problems if data and e.get("key")
+                    and (said := field_message(data.annotation, str(e["key"])))), None)
+        return api_error(422, own or _(words["invalid"]), detail)
     if exc.status_code == 413:
         limit = getattr(handler, "request_max_body_size", None)
         return api_error(413, _(words["too_large"]), f"at most {limit} bytes" if limit else None)

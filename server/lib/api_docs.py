@@ -1,9 +1,10 @@
 """The JSON API's OpenAPI description.
 
-The API handlers read their body themselves, so that a stranger gets 401 before the body is judged, a wrong
-header 400 and so on; Litestar therefore cannot see what they read. ``api_route`` puts it into the schema:
-the request body (msgspec's own JSON schema of the type the handler decodes with, so the two cannot drift
-apart), the ``X-Pusterum`` header, the device cookie and every response the handler really gives.
+The API handlers take a typed body (``data: JSONBody[T]``) after their guards (a stranger gets 401 before
+the body is judged, a request without the app's header 400). ``api_route`` says in the schema what Litestar
+cannot: the request body in place (msgspec's own JSON schema of T, so its limits and patterns are the
+decoder's; a test checks it is the handler's own type), the ``X-Pusterum`` header, the device cookie and
+every response the handler really gives.
 """
 
 from __future__ import annotations
@@ -39,15 +40,10 @@ ERRORS = {
 }
 
 
-def inline_schema(type_: Any, **extra: dict[str, Any]) -> dict[str, Any]:
-    """msgspec's JSON schema for ``type_``, with every reference resolved in place.
-
-    ``extra`` adds constraints to a named definition's properties (rules a service checks after decoding).
-    """
+def inline_schema(type_: Any) -> dict[str, Any]:
+    """msgspec's JSON schema for ``type_`` (its limits and patterns included: they are the decoder's own), with
+    every reference resolved in place."""
     (root,), definitions = msgspec.json.schema_components([type_], ref_template="{name}")
-    for name, properties in extra.items():
-        for prop, constraints in properties.items():
-            definitions[name]["properties"][prop].update(constraints)
 
     def resolve(node: Any) -> Any:
         if isinstance(node, dict):

@@ -10,11 +10,15 @@ from the field's own bounds so the words and the rule cannot drift apart.
 it reads the body once, converts every field on its own (so all problems are found at once, not only the
 first), and gives the handler either the typed value or the messages per field, together with what she
 typed, so the page can come back with her input. Empty fields take their defaults. Unknown fields (the
-CSRF token) are ignored.
+CSRF token) are ignored. A control character (``server.lib.text``: NUL, escape, …; not tab or a line
+break) is refused in every field: no one types one, and PostgreSQL cannot store a NUL in text. A form
+whose fields are known only when it arrives (a questionnaire's items) is read with
+``read_form(request, its_type)`` in a dependency of its own.
 """
 
 from __future__ import annotations
 
+import re
 import typing
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -25,9 +29,11 @@ from litestar.di import NamedDependency, Provide
 
 from server.lib import errors
 from server.lib.i18n import N_, _
+from server.lib.text import has_control
 
 T = TypeVar("T", bound=msgspec.Struct)
 DEFAULT_ERROR = N_("Please check this field.")
+UNSTORABLE = N_("This field holds a character that cannot be saved. Please type it again.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +79,34 @@ def _message(annotation: Any, *, missing: bool = False) -> str:
     return _(text, **{k: v for k, v in bounds.items() if v is not None})
 
 
+def field_message(type_: Any, path: str) -> str | None:
+    """The words of the field at ``path`` in ``type_`` ("keys.auth", "events[2].type"), where it has its
+    own, so a JSON body refused by the decoder is answered as kindly as a form."""
+    annotation = type_
+    for name in re.sub(r"\[\d+\]", "", path).split("."):
+        struct = _struct_in(annotation)
+        if struct is None or name not in struct.__struct_fields__:
+            return None
+        annotation = typing.get_type_hints(struct, include_extras=True)[name]
+    meta = _meta(annotation)
+    return _message(annotation) if meta and "error" in (meta.extra or {}) else None
+
+
+def _struct_in(annotation: Any) -> type[msgspec.Struct] | None:
+    """The Struct an annotation holds: itself, as an option, or as the items of a list."""
+    bare = _bare(annotation)
+    for candidate in map(_bare, (bare, *typing.get_args(bare))):
+        if isinstance(candidate, type) and issubclass(candidate, msgspec.Struct):
+            return candidate
+        if typing.get_origin(candidate) is list:
+            return _struct_in(typing.get_args(candidate)[0])
+    return None
+
+
+def _bare(annotation: Any) -> Any:
+    return typing.get_args(annotation)[0] if typing.get_origin(annotation) is typing.Annotated else annotation
+
+
 def parse(type_: type[T], raw: dict[str, Any]) -> Parsed[T]:
     """``raw``: field name -> text (a list for a repeated field)."""
     hints = typing.get_type_hints(type_, include_extras=True)
@@ -85,6 +119,9 @@ def parse(type_: type[T], raw: dict[str, Any]) -> Parsed[T]:
         if text in (None, "", []):
             if spec.required:
                 problems[spec.name] = _message(hints[spec.name], missing=True)
+            continue
+        if any(has_control(part) for part in (text if isinstance(text, list) else [text])):
+            problems[spec.name] = _(UNSTORABLE)
             continue
         try:
             values[spec.name] = msgspec.convert(text, hints[spec.name], strict=False)
@@ -108,17 +145,24 @@ def blank(type_: type[msgspec.Struct], **values: Any) -> dict[str, str]:
     return shown | {name: "" if value is None else str(value) for name, value in values.items()}
 
 
+async def read_form(request: Request, type_: type[T]) -> Parsed[T]:
+    """This request's URL-encoded or multipart form as ``type_`` (a file where text belongs counts as empty)."""
+    form = await request.form()
+    raw: dict[str, Any] = {}
+    for spec in _fields(type_):
+        kind = spec.type.type if isinstance(spec.type, msgspec.inspect.Metadata) else spec.type  # words, limits
+        if isinstance(kind, msgspec.inspect.ListType):
+            raw[spec.encode_name] = [v for v in form.getall(spec.encode_name, []) if isinstance(v, str)]
+        else:
+            value = form.get(spec.encode_name)
+            raw[spec.encode_name] = value if isinstance(value, str) else ""
+    return parse(type_, raw)
+
+
 def form_of(type_: type[T]) -> Provide:
     """A dependency that reads a URL-encoded or multipart form into ``type_``."""
-    fields = _fields(type_)
-    repeated = {spec.encode_name for spec in fields if isinstance(spec.type, msgspec.inspect.ListType)}
 
     async def read(request: Request) -> Parsed[T]:
-        form = await request.form()
-        raw: dict[str, Any] = {}
-        for spec in fields:
-            value = form.getall(spec.encode_name) if spec.encode_name in repeated else form.get(spec.encode_name)
-            raw[spec.encode_name] = value if isinstance(value, str | list) else ""
-        return parse(type_, raw)
+        return await read_form(request, type_)
 
     return Provide(read)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 import msgspec
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
-from litestar import Request
+from litestar import Litestar, Request
 from litestar.response import Template
 
 from server.lib.i18n import current_language, gettext, ngettext
@@ -93,3 +93,9 @@ def render_page(request: Request, template: str, **context: Any) -> str:
     return engine.get_template(template).render(lang=request.state.language, device=request.state.device,
                                                 request=request, csrf_input="", **context)
 
+
+def render_for_everyone(app: Litestar, template: str) -> str:
+    """Render a page that is the same for every visitor and request (the offline page, which the service
+    worker keeps before anyone has chosen a language): no request, no language, links by route name from the
+    app's own routes."""
+    return app.template_engine.get_template(template).render(url_for=partial(route_path, app))  # type: ignore[union-attr]

@@ -1,4 +1,5 @@
-"""What the service worker precaches, the app paths it needs, and the version that changes whenever any of it does.
+"""What the service worker precaches (the offline page among it), the app paths it needs, and the version that
+changes whenever any of it does.
 
 Computed once per process from the files' contents and the app's routes: a deploy that changes any asset
 (or moves a route) changes the version, so the browser sees a new service worker and installs it quietly in
@@ -16,11 +17,11 @@ from typing import NamedTuple
 from litestar import Litestar
 
 from server.lib.paths import route_path
-from server.lib.templates import PWA_DIR
+from server.lib.templates import PWA_DIR, render_for_everyone
 
-# The app shell: everything a saved page needs to render and run offline.
+# The app shell: everything a saved page needs to render and run offline (and the offline page, below).
 SHELL = (
-    "offline.html", "css/app.css", "js/app.js", "js/outbox.js", "js/outbox-core.js", "js/recovery.js",
+    "css/app.css", "js/app.js", "js/outbox.js", "js/outbox-core.js", "js/recovery.js",
     "js/player.js", "js/pwa.js", "js/forget.js", "js/reminders.js", "js/sw-push.js",
     "js/vendor/htmx.min.js", "icons/icon.svg", "icons/icon-192.png", "manifest.webmanifest",
 )
@@ -44,7 +45,18 @@ class ServiceWorker(NamedTuple):
 
 
 def _digest(path: str) -> str:
-    return hashlib.blake2b((PWA_DIR / path).read_bytes(), digest_size=8).hexdigest()
+    return _digest_of((PWA_DIR / path).read_bytes())
+
+
+def _digest_of(content: bytes) -> str:
+    return hashlib.blake2b(content, digest_size=8).hexdigest()
+
+
+@cache
+def offline_page(app: Litestar) -> bytes:
+    """The page shown for a page never saved, while offline; once per app, so its precache revision is a
+    digest of the very bytes served."""
+    return render_for_everyone(app, "pwa/offline.html").encode()
 
 
 def _module_path(name: str) -> str:
@@ -71,16 +83,16 @@ def worker_paths(app: Litestar) -> dict[str, str]:
 @cache
 def service_worker(app: Litestar) -> ServiceWorker:
     """sw.js with its configuration filled in; once per app (one in production), since routes do not move."""
-    manifest = app.route_reverse("pwa:manifest")
+    manifest, offline = app.route_reverse("pwa:manifest"), app.route_reverse("pwa:offline")
     precache = [{"url": manifest if p == "manifest.webmanifest" else f"/static/{p}", "revision": _digest(p)}
                 for p in SHELL]
+    precache.append({"url": offline, "revision": _digest_of(offline_page(app))})
     modules = {name: f"/static/{_module_path(name)}?v={_digest(_module_path(name))}" for name in WORKBOX}
     for name in ("outbox-core", "sw-push"):
         modules[name] = f"/static/js/{name}.js?v={_digest(f'js/{name}.js')}"
     paths = worker_paths(app)
     template = (PWA_DIR / "sw.js").read_text()
     version = hashlib.blake2b(json.dumps([precache, modules, paths, template]).encode(), digest_size=6).hexdigest()
-    config = {"version": version, "precache": precache, "modules": modules, "offline": "/static/offline.html",
-              "paths": paths}
+    config = {"version": version, "precache": precache, "modules": modules, "offline": offline, "paths": paths}
     start, end = template.index("/*CONFIG*/"), template.index("/*END*/") + len("/*END*/")
     return ServiceWorker(version, (template[:start] + json.dumps(config) + template[end:]).encode())

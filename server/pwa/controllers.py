@@ -1,4 +1,5 @@
-"""The installable app: the service worker (at the root, so its scope is the whole site) and the manifest."""
+"""The installable app: the service worker (at the root, so its scope is the whole site), the manifest, and the
+page the worker shows for a page it never saved while offline."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from litestar.response import Response
 
 from server.lib.paths import route_path
 from server.lib.templates import PWA_DIR
+from server.pwa.assets import offline_page
 from server.pwa.assets import service_worker as worker
 
 
@@ -33,6 +35,14 @@ async def manifest(request: Request) -> Response:
     """The file in pwa/, with the app's start page named by its route (her home; the start page sends
     staff on to their pauses)."""
     return Response(content=_manifest(request.app), media_type="application/manifest+json")
+
+
+@get("/offline", name="pwa:offline", include_in_schema=False, exclude_from_csrf=True,
+     cache_control=CacheControlHeader(no_cache=True))
+async def offline(request: Request) -> Response:
+    """Fetched by the worker when it installs and kept in its precache; the same bytes for everyone (no
+    cookie, no language), so the worker's revision of it is theirs."""
+    return Response(content=offline_page(request.app), media_type="text/html; charset=utf-8")
 
 
 @cache

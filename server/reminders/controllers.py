@@ -3,18 +3,22 @@ service worker use for what only JavaScript can do: subscribing a browser, and t
 
 from __future__ import annotations
 
+from typing import Any
+
 from litestar import Controller, Request, get, post
 from litestar.params import FromQuery, JSONBody
 from litestar.response import Redirect, Response, Template
 
 from server.lib.api import api_error, body_words, requires_app
 from server.lib.api_docs import api_route, inline_schema
+from server.lib.errors import Refused
+from server.lib.forms import FormOf, form_of, valid
 from server.lib.guards import DEVICE, ThisDevice, requires_device
 from server.lib.i18n import N_
 from server.lib.paths import redirect_to
 from server.lib.templates import page
 from server.reminders import services
-from server.reminders.schemas import ActionIn, Done, Enabled, SubscriptionIn
+from server.reminders.schemas import INTERVALS, ActionIn, Done, Enabled, ReminderForm, SubscriptionIn
 from server.reminders.vapid import public_key_b64
 
 DAY_NAMES = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
@@ -24,12 +28,8 @@ DAY_NAMES = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("F
 API_BODY_BYTES = 8 * 1024  # a subscription or an action is a few hundred bytes
 _NOT_APP_OR_JSON = "Not from the app (no `X-Pusterum: 1` header), or the body is not JSON."
 _SUBSCRIBE_DOC = api_route(
-    # What services.check_subscription demands beyond the type: an https push service, and the browser's
-    # keys in unpadded base64url (a P-256 point, uncompressed, and 16 bytes).
-    body=inline_schema(SubscriptionIn, SubscriptionIn={"endpoint": {"maxLength": 1024, "pattern": "^https://"}},
-                       Keys={"p256dh": {"pattern": "^B[A-P][A-Za-z0-9_-]{85}=?$"},
-                             "auth": {"pattern": "^[A-Za-z0-9_-]{22}(==)?$"}}),
-    ok=Enabled, errors={400: _NOT_APP_OR_JSON, 401: None, 413: None, 422: "Not a subscription we can use."},
+    body=inline_schema(SubscriptionIn), ok=Enabled,
+    errors={400: _NOT_APP_OR_JSON, 401: None, 413: None, 422: "Not a subscription we can use."},
     description="The browser's push subscription (PushSubscription.toJSON()); turns her reminders on.",
     example={"endpoint": "https://push.example.net/send/abc123",
              "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22}})
@@ -38,36 +38,41 @@ _ACTION_DOC = api_route(body=inline_schema(ActionIn), ok=Done,
                         description="The button she pressed on a reminder.", example={"action": "snooze"})
 
 
+REMINDER_FORM = form_of(ReminderForm)
+
+
+def _shown(plan: services.PlanView) -> dict[str, Any]:
+    """The form as her saved plan fills it, field by field as she sends it back."""
+    times, windows = plan.choice.get("times") or [], plan.choice.get("windows") or []
+    shown: dict[str, Any] = {f"time{i + 1}": time for i, time in enumerate(times[:3])}
+    for i, window in enumerate(windows[:2]):
+        shown |= {f"start{i + 1}": window.get("start", ""), f"end{i + 1}": window.get("end", "")}
+    return shown | {"every": str(plan.choice.get("every_minutes") or ""), "days": list(plan.days),
+                    "quiet_start": plan.quiet_start, "quiet_end": plan.quiet_end}
+
+
 class RemindersController(Controller):
     dependencies = {"device": DEVICE}
     @get("/reminders", name="reminders:page", guards=[requires_device])
     async def show(self, request: Request, device: ThisDevice, saved: FromQuery[str] = "") -> Template:
         return await self._page(request, device, saved=bool(saved))
 
-    async def _page(self, request: Request, device, *, status_code: int = 200, error: str | None = None,
-                    saved: bool = False, choice: dict | None = None) -> Template:
+    async def _page(self, request: Request, device: ThisDevice, *, status_code: int = 200, error: str | None = None,
+                    saved: bool = False, form: dict[str, Any] | None = None) -> Template:
         plan = await services.get_plan(device.participant_id, device.kind)
-        return page(request, "reminders/page.html", status_code=status_code, plan=plan,
-                    choice=choice or plan.choice, vapid_key=public_key_b64(), error=error, saved=saved,
-                    day_names=DAY_NAMES, intervals=services.INTERVALS)
+        return page(request, "reminders/page.html", status_code=status_code, plan=plan, form=form or _shown(plan),
+                    vapid_key=public_key_b64(), error=error, saved=saved, day_names=DAY_NAMES,
+                    intervals=INTERVALS)
 
-    @post("/reminders", name="reminders:save", status_code=303, guards=[requires_device])
-    async def save(self, request: Request, device: ThisDevice) -> Redirect | Template:
-        form = await request.form()
-        field = lambda name: str(form.get(name) or "").strip()[:5]  # noqa: E731 — times are "HH:MM"
-        if device.kind == "staff":
-            windows = [{"start": field(f"start{i}"), "end": field(f"end{i}")} for i in (1, 2)
-                       if field(f"start{i}") or field(f"end{i}")]
-            every = field("every")
-            choice = {"windows": windows, "every_minutes": int(every) if every.isdigit() else None}
-        else:
-            choice = {"times": [t for t in (field("time1"), field("time2"), field("time3")) if t]}
-        days = "".join(d for d in form.getall("days", []) if d in "1234567" and len(d) == 1)
+    @post("/reminders", name="reminders:save", status_code=303, guards=[requires_device],
+          dependencies={"form": REMINDER_FORM})
+    async def save(self, request: Request, device: ThisDevice, form: FormOf[ReminderForm]) -> Redirect | Template:
         try:
-            await services.save_plan(device.participant_id, device.kind, choice, days,
-                                     field("quiet_start"), field("quiet_end"))
-        except services.Invalid as invalid:
-            return await self._page(request, device, status_code=400, error=str(invalid), choice=choice)
+            chosen = valid(form)
+            await services.save_plan(device.participant_id, device.kind, chosen.choice(device.kind),
+                                     "".join(chosen.days), chosen.quiet_start[:5], chosen.quiet_end[:5])
+        except Refused as problem:  # a field, or a rule of the plan: her times come back with why
+            return await self._page(request, device, status_code=400, error=str(problem), form=form.raw)
         return redirect_to(request, "reminders:page", query="?saved=1")
 
     @post("/reminders/off", name="reminders:off", status_code=303, guards=[requires_device])

@@ -1,19 +1,71 @@
-"""The reminders API's bodies and answers: a browser's push subscription and a notification's own buttons."""
+"""What the reminders page and API take in: the plain form with her times, a browser's push subscription and a
+notification's own buttons. Each is a typed Struct with its limits, so the decoder refuses what cannot be right
+and the OpenAPI schema is derived from the same types (the patterns below are the subscription's contract).
+Rules across fields (a shift ends after it starts, not every time in the quiet hours) and production's
+https-only rule stay in ``services``."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
+from server.lib.i18n import N_
+
+INTERVALS = (60, 90, 120, 180, 240)  # minutes between staff reminders in a shift window
+
+# What <input type="time"> sends: "HH:MM", with seconds only where someone typed them (they are dropped).
+TIME_OF_DAY = r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,3})?)?$"
+Time = Annotated[str, msgspec.Meta(pattern=TIME_OF_DAY, extra={
+    "error": N_("Please write times as hours and minutes, for example 08:30.")})]
+Day = Literal["1", "2", "3", "4", "5", "6", "7"]  # ISO weekdays, as the day boxes send them
+
+
+class ReminderForm(msgspec.Struct, frozen=True):
+    """The reminders page: a patient's practice times, or a member of staff's shifts and how often; for
+    both, the days and the quiet hours. Each kind sends only its own fields; the others stay empty."""
+
+    quiet_start: Time
+    quiet_end: Time
+    days: Annotated[list[Day], msgspec.Meta(max_length=7, extra={
+        "error": N_("Please choose at least one day.")})] = []
+    time1: Time = ""
+    time2: Time = ""
+    time3: Time = ""
+    start1: Time = ""
+    end1: Time = ""
+    start2: Time = ""
+    end2: Time = ""
+    every: Annotated[Literal[INTERVALS], msgspec.Meta(extra={  # type: ignore[valid-type]
+        "error": N_("Please choose how often.")})] | None = None
+
+    def choice(self, kind: str) -> dict[str, Any]:
+        """What she chose, as a plan stores it ("HH:MM" times; a shift where either end was given)."""
+        if kind == "staff":
+            pairs = ((self.start1, self.end1), (self.start2, self.end2))
+            return {"windows": [{"start": start[:5], "end": end[:5]} for start, end in pairs if start or end],
+                    "every_minutes": self.every}
+        return {"times": [t[:5] for t in (self.time1, self.time2, self.time3) if t]}
+
+
+# A push subscription as PushSubscription.toJSON() gives it. The endpoint is the browser's push service:
+# https (and outside production also this machine, where the tests' push service runs), printable
+# ASCII; the keys are unpadded base64url, a P-256 point (uncompressed: 65 bytes starting 0x04) and 16 bytes.
+ENDPOINT = r"^(https://|http://(127\.0\.0\.1|localhost):)[!-~]+$"
+P256DH = r"^B[A-P][A-Za-z0-9_-]{85}=?$"
+AUTH = r"^[A-Za-z0-9_-]{22}(==)?$"
+BAD_KEYS = N_("This browser gave keys for reminders that we cannot use.")
+
 
 class Keys(msgspec.Struct, frozen=True):
-    p256dh: Annotated[str, msgspec.Meta(max_length=200)]
-    auth: Annotated[str, msgspec.Meta(max_length=100)]
+    p256dh: Annotated[str, msgspec.Meta(max_length=88, pattern=P256DH, extra={"error": BAD_KEYS})]
+    auth: Annotated[str, msgspec.Meta(max_length=24, pattern=AUTH, extra={"error": BAD_KEYS})]
 
 
 class SubscriptionIn(msgspec.Struct, frozen=True):
-    endpoint: Annotated[str, msgspec.Meta(max_length=2048)]
+    endpoint: Annotated[str, msgspec.Meta(max_length=1024, pattern=ENDPOINT, description=(
+        "The browser's push service: https (http only to this machine, and never in production)."), extra={
+        "error": N_("This browser gave an address for reminders that we cannot use.")})]
     keys: Keys
 
 

@@ -15,11 +15,11 @@ from server.lib import errors
 from server.lib.i18n import _
 from server.lib.localtime import next_midnight
 from server.reminders.schedule import HHMM, MAX_SLOTS, Plan, next_due, plan_of, window_slots
+from server.reminders.schemas import INTERVALS
 from server.reminders.tables import PushSubscription, ReminderPlan
 from server.settings import get_settings
 
 SNOOZE = timedelta(minutes=30)
-INTERVALS = (60, 90, 120, 180, 240)  # minutes between staff reminders in a shift window
 DEFAULTS: dict[str, dict[str, Any]] = {
     "patient": {"times": ["19:00"], "days": "1234567"},
     "staff": {"windows": [{"start": "07:00", "end": "15:00"}], "every_minutes": 120, "days": "12345"},

@@ -20,6 +20,7 @@ from server.accounts.guards import SESSION, Forbidden, requires_role
 from server.accounts.services import audit
 from server.content.catalog import get_catalog
 from server.lib import charts, errors, localtime
+from server.lib.forms import FormOf, form_of
 from server.lib.i18n import N_, _, current_language
 from server.lib.paths import redirect_to
 from server.lib.templates import page
@@ -28,6 +29,7 @@ from server.participants.tables import CourseGroup, Site, Unit
 from server.reports import figures, rollups
 from server.reports.access import READER, READERS, Reader, ReaderOf
 from server.reports.figures import Filters, add_months
+from server.reports.schemas import NOTE_LIMIT, NotesForm
 from server.reports.tables import AnnualNote
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -38,7 +40,6 @@ SECTIONS = {
     "wellbeing": N_("About wellbeing"),
     "ahead": N_("The year ahead"),
 }
-NOTE_LIMIT = 4000
 FILTER_NAMES = {"site": N_("site"), "unit": N_("unit"), "municipality": N_("municipality"),
                 "kind": N_("role (patient or staff)"), "group": N_("course group")}
 
@@ -165,8 +166,10 @@ class ReportsController(Controller):
         return page(request, "reports/dashboard.html", board=board, charts=drawn, error=None,
                     period=(f.first_month, f.last_month), described=describe(f, options), **context)
 
-    async def _annual(self, request: Request, who: Reader, *, status_code: int = 200,
-                      error: str | None = None, saved: bool = False) -> Template:
+    async def _annual(self, request: Request, who: Reader, *, status_code: int = 200, error: str | None = None,
+                      saved: bool = False, notes_error: str | None = None,
+                      typed: dict[str, str] | None = None) -> Template:
+        """The report; ``typed`` and ``notes_error``: her notes as she sent them, and why they were not saved."""
         options = await _options(who.scope)
         today = localtime.today()
         params = request.query_params
@@ -174,7 +177,7 @@ class ReportsController(Controller):
         context: dict[str, Any] = {"account": who.account, "options": options, "chosen_sites": chosen_sites,
                                    "no_sites": who.scope == (), "sections": SECTIONS, "saved": saved,
                                    "can_write": who.account.can("coordinator") and who.scope != (),
-                                   "note_limit": NOTE_LIMIT}
+                                   "note_limit": NOTE_LIMIT, "typed": typed, "notes_error": notes_error}
         try:
             year = int(params.get("year") or today.year)
             if not 2000 <= year <= today.year:
@@ -189,16 +192,16 @@ class ReportsController(Controller):
         f = Filters(first_month=date(year, 1, 1), last_month=date(year, 12, 1), scope=scope)
         board, drawn = await _board(f, options, today)
         return page(request, "reports/annual.html", status_code=status_code, board=board, charts=drawn, year=year,
-                    made=today,
-                    error=error, notes=await _notes(year, _scope_key(who, chosen_sites, options)), **context)
+                    made=today, error=error, notes=await _notes(year, _scope_key(who, chosen_sites, options)),
+                    **context)
 
     @get("/annual", name="reports:annual")
     async def annual(self, request: Request, who: ReaderOf) -> Template:
         return await self._annual(request, who, saved=bool(request.query_params.get("saved")))
 
-    @post("/annual", name="reports:annual_notes", status_code=303, guards=[requires_role("coordinator")])
-    async def save_notes(self, request: Request, who: ReaderOf) -> Template | Redirect:
-        form = await request.form()
+    @post("/annual", name="reports:annual_notes", status_code=303, guards=[requires_role("coordinator")],
+          dependencies={"form": form_of(NotesForm)})
+    async def save_notes(self, request: Request, who: ReaderOf, form: FormOf[NotesForm]) -> Template | Redirect:
         params = request.query_params
         options = await _options(who.scope)
         chosen = [s for s in options["sites"] if s["slug"] in params.getall("site", [])]
@@ -207,12 +210,11 @@ class ReportsController(Controller):
         except ValueError:
             year = 0
         if not 2000 <= year <= localtime.today().year or len(chosen) != len(params.getall("site", [])):
-            return await self._annual(request, who, status_code=400,
+            return await self._annual(request, who, status_code=400, typed=form.raw,
                                       error=_("The notes could not be saved: choose a year and your sites again."))
-        bodies = {key: str(form.get(key) or "").strip() for key in SECTIONS}
-        if any(len(body) > NOTE_LIMIT for body in bodies.values()):
-            return await self._annual(request, who, status_code=400,
-                                      error=_("Each note can be at most %(n)s characters.", n=NOTE_LIMIT))
+        if form.value is None:  # her words come back in the form with what to change; nothing is saved
+            return await self._annual(request, who, status_code=400, notes_error=form.message, typed=form.raw)
+        bodies = {key: getattr(form.value, key) for key in SECTIONS}
         scope = _scope_key(who, chosen, options)
         if scope is None:
             raise Forbidden

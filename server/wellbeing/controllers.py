@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime
 
 from litestar import Controller, Request, get, post
+from litestar.di import Provide
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
@@ -16,12 +17,14 @@ from server.engagement.schemas import EventIn
 from server.engagement.services import ingest
 from server.lib import charts
 from server.lib.errors import NotFound, Problem, status_of
+from server.lib.forms import FormOf, Parsed, read_form
 from server.lib.guards import requires_device
-from server.lib.i18n import N_, _
+from server.lib.i18n import N_
 from server.lib.paths import route_path
 from server.lib.templates import page
 from server.participants.guards import DEPENDENCIES, Enrolled
 from server.wellbeing import services
+from server.wellbeing.schemas import AnswersForm, answers_form
 
 
 def _instrument(slug: str = services.INSTRUMENT) -> PublishedQuestionnaire:
@@ -56,21 +59,27 @@ def _form(request: Request, slug: str, *, status_code: int = 200, first: bool = 
                 page_text={**PAGES[slug], **where}, first=first, chosen=chosen or {}, error=error)
 
 
-async def _answer(request: Request, participant: Enrolled, slug: str) -> Template | Redirect:
+def _answers_of(slug: str) -> Provide:
+    """The answers to ``slug`` as a form made from its published version (its items and scores)."""
+    async def answers(request: Request) -> Parsed[AnswersForm]:
+        return await read_form(request, answers_form(_instrument(slug)))
+    return Provide(answers)
+
+
+async def _answer(request: Request, participant: Enrolled, slug: str,
+                  form: Parsed[AnswersForm]) -> Template | Redirect:
     """Without JavaScript the answers come here; with it, through the outbox as the same event."""
-    instrument = _instrument(slug)
-    form = await request.form()
-    chosen = {i: str(form.get(f"item{i}") or "") for i in range(len(instrument.items))}
-    allowed = {str(o.score) for o in instrument.options}
-    if any(v not in allowed for v in chosen.values()):
-        return _form(request, slug, status_code=400, first=bool(form.get("first")), chosen=chosen,
-                     error=_("Please choose an answer for each statement."))
+    if form.value is None:  # her choices come back with the message; nothing is recorded
+        chosen = {int(name[4:]): text for name, text in form.raw.items() if name.startswith("item")}
+        return _form(request, slug, status_code=400, first=form.raw.get("first") == "1", chosen=chosen,
+                     error=form.message)
+    answered = form.value
     event = EventIn(id=uuid.uuid4(), type="questionnaire_answered", occurred_at=datetime.now(UTC),
-                    questionnaire_version=instrument.version_id,
-                    answers=[int(chosen[i]) for i in sorted(chosen)])
+                    questionnaire_version=answered.version_id, answers=answered.scores())
     try:
         await ingest([event], participant.id, get_catalog())
     except Problem as rejected:
+        chosen = dict(enumerate(str(score) for score in answered.scores()))
         return _form(request, slug, status_code=status_of(rejected), chosen=chosen, error=rejected.message)
     return Redirect(_done(request, slug), status_code=303)
 
@@ -84,17 +93,20 @@ class WellbeingController(Controller):
     async def checkin(self, request: Request, participant: Enrolled, first: FromQuery[str] = "") -> Template:
         return _form(request, services.INSTRUMENT, first=bool(first))
 
-    @post("/checkin", name="wellbeing:checkin_post", status_code=303)
-    async def answer(self, request: Request, participant: Enrolled) -> Template | Redirect:
-        return await _answer(request, participant, services.INSTRUMENT)
+    @post("/checkin", name="wellbeing:checkin_post", status_code=303,
+          dependencies={"form": _answers_of(services.INSTRUMENT)})
+    async def answer(self, request: Request, participant: Enrolled, form: FormOf[AnswersForm]) -> Template | Redirect:
+        return await _answer(request, participant, services.INSTRUMENT, form)
 
     @get("/feedback", name="wellbeing:feedback")
     async def feedback(self, request: Request, participant: Enrolled) -> Template:
         return _form(request, services.SATISFACTION)
 
-    @post("/feedback", name="wellbeing:feedback_post", status_code=303)
-    async def feedback_answer(self, request: Request, participant: Enrolled) -> Template | Redirect:
-        return await _answer(request, participant, services.SATISFACTION)
+    @post("/feedback", name="wellbeing:feedback_post", status_code=303,
+          dependencies={"form": _answers_of(services.SATISFACTION)})
+    async def feedback_answer(self, request: Request, participant: Enrolled,
+                              form: FormOf[AnswersForm]) -> Template | Redirect:
+        return await _answer(request, participant, services.SATISFACTION, form)
 
     @get("/", name="wellbeing:history")
     async def history(self, request: Request, participant: Enrolled, saved: FromQuery[str] = "") -> Template:

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser.conftest import poll
+from tests.browser.conftest import assert_accessible, poll
 from tests.browser.test_patient_flow import SHORT, enrol_in_danish
 
 pytestmark = pytest.mark.browser
@@ -311,3 +311,20 @@ def test_a_fresh_page_opens_from_the_phone_and_what_she_changes_is_fetched_at_on
     kept = page.evaluate("async () => (await (await caches.open('pusterum-pages')).keys())"
                          ".map(r => new URL(r.url).pathname)")
     assert kept and all(re.fullmatch(PARTICIPANT_PAGES, p) or p == "/__pusterum/pages-stale-before" for p in kept), kept
+
+
+def test_a_page_never_saved_opens_the_offline_page_whose_links_work_offline(page, live_server):
+    enrol_in_danish(page, live_server)  # ends on her home page, which the worker keeps
+    wait_for_controller(page)
+    wait_until_cached(page, f"{live_server.url}/home")
+    poll(page, "async () => { for (const k of await caches.keys()) { const c = await caches.open(k);"
+               " if ((await c.keys()).some((r) => new URL(r.url).pathname === '/offline')) return true; }"
+               " return false; }")
+    page.context.set_offline(True)
+    page.goto(f"{live_server.url}/about")  # hers, but never opened: not on the phone
+    assert page.locator("h1").text_content() == "Ingen forbindelse lige nu"
+    assert_accessible(page)
+    page.click("main a:text-is('forsiden')")
+    page.wait_for_url("**/home")
+    assert "Ingen forbindelse" not in page.content() and page.locator("h1").first.text_content()
+    page.context.set_offline(False)

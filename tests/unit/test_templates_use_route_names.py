@@ -3,6 +3,8 @@
 A path written into a template breaks silently when a route moves; a name fails loudly when the page renders.
 What a template may still write as a path: files under the static router (and those go through
 ``static_url``, which adds the version). Everything else that starts with "/" is served by a named route.
+A page served as a file from ``pwa/`` cannot build a path from a name at all, so it may hold none: a page
+with links is a template served by a route (the offline page is ``pwa:offline``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import pytest
 from tests.conftest import ROOT
 
 TEMPLATES = ROOT / "server" / "templates"
+STATIC_PAGES = ROOT / "pwa"
 
 # Any attribute whose value is a path: href="/home", action='/join', data-done="/wellbeing", value="/settings".
 LITERAL_ATTRIBUTE = re.compile(r"""(?<![\w-])([a-zA-Z][\w:.-]*)\s*=\s*(["'])(/[^"']*)\2""")
@@ -87,13 +90,25 @@ def test_it_finds_paths_written_by_hand(tmp_path):
         (1, 'href="/home"'), (2, 'action="{{ prefix }}/{{ code }}"'), (3, '"/settings"')]
 
 
-def test_templates_link_to_the_app_by_route_name(app):
+def _paths_by_hand(app, pages: list[Path]) -> list[str]:
+    """Each hand-written app path in ``pages``, with the route names that would reach it."""
     static = _static_prefix(app)
     problems = []
-    for template in sorted(TEMPLATES.rglob("*.html")):
+    for template in pages:
         for line, written, path in hand_written_paths(template, static):
             names = dict.fromkeys(_route_names(app, path))
             hint = f"  → url_for({' or '.join(repr(n) for n in names)}, …)" if names else ""
             problems.append(f"{template.relative_to(ROOT)}:{line}: {written}{hint}")
+    return problems
+
+
+def test_templates_link_to_the_app_by_route_name(app):
+    problems = _paths_by_hand(app, sorted(TEMPLATES.rglob("*.html")))
     assert not problems, ("Paths written by hand in templates; build them from the route's name with "
                           "url_for('domain:action', param=value):\n" + "\n".join(problems))
+
+
+def test_static_pages_hold_no_app_path(app):
+    problems = _paths_by_hand(app, sorted(STATIC_PAGES.rglob("*.html")))
+    assert not problems, ("Paths written by hand in a page served as a file; make it a template served by a "
+                          "named route and build them with url_for:\n" + "\n".join(problems))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -47,3 +48,19 @@ async def test_the_installed_app_starts_at_her_home_named_by_its_route(app, db):
     assert response.headers["content-type"].startswith("application/manifest+json")
     assert manifest["start_url"] == app.route_reverse("journeys:home")
     assert manifest["display"] == "standalone" and manifest["lang"] == "da" and manifest["icons"]
+
+
+async def test_the_offline_page_is_precached_from_its_route_with_links_by_name(app, db):
+    offline = app.route_reverse("pwa:offline")
+    async with app_client(app) as client:  # nobody's phone: the worker fetches it as it installs
+        source = (await client.get("/sw.js")).text
+        page = await client.get(offline)
+    config, _ = json.JSONDecoder().raw_decode(source, source.index("const CONFIG = ") + len("const CONFIG = "))
+    assert config["offline"] == offline
+    revision = hashlib.blake2b(page.content, digest_size=8).hexdigest()
+    assert {"url": offline, "revision": revision} in config["precache"]  # a new page is a new worker
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "set-cookie" not in page.headers  # the same bytes for everyone
+    assert f'href="{app.route_reverse("journeys:home")}"' in page.text
+    assert f'href="{app.route_reverse("content:library")}"' in page.text
+    assert "Ingen forbindelse lige nu" in page.text and "No connection right now" in page.text

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from server.lib.localtime import TZ
 from server.reminders.tables import PushSubscription, ReminderPlan
 from tests.support import API_HEADERS, app_client, csrf_token, enrol, enrol_staff
@@ -120,3 +122,64 @@ async def test_the_notifications_snooze_button_brings_it_back_in_30_minutes(app,
         assert wrong.status_code == 422
     due = (await _plan(participant_id))["next_due_at"]
     assert 29 * 60 <= (due - before).total_seconds() <= 31 * 60
+
+
+NUL = "\x00"
+PATIENT_TIMES = {"time1": "07:30", "time2": "20:00", "days": ["1", "3"], "quiet_start": "21:00", "quiet_end": "07:00"}
+STAFF_SHIFT = {"start1": "07:00", "end1": "15:00", "every": "120", "days": ["1", "2"], "quiet_start": "21:00",
+               "quiet_end": "06:00"}
+HOSTILE_TIMES = [
+    # (who, what replaces her good fields, words the page must say)
+    ("patient", {"time1": "25:00"}, "hours and minutes"),
+    ("patient", {"time2": "07:30" + NUL}, "cannot be saved"),
+    ("patient", {"time1": "0" * 100_000}, "hours and minutes"),
+    ("patient", {"time1": "07:30'><script>"}, "hours and minutes"),
+    ("patient", {"quiet_start": ""}, "hours and minutes"),
+    ("patient", {"days": ["8"]}, "at least one day"),
+    ("patient", {"days": ["1"] * 8}, "at least one day"),
+    ("patient", {"days": ["1" + NUL]}, "cannot be saved"),
+    ("staff_member", {"every": "99999999999999999999999"}, "how often"),
+    ("staff_member", {"every": "-120"}, "how often"),
+    ("staff_member", {"every": "1.2e2"}, "how often"),
+    ("staff_member", {"end1": "15:00:99"}, "hours and minutes"),
+    ("staff_member", {"start2": "16:00"}, "a shift must end after it starts"),
+]
+
+
+@pytest.mark.parametrize(("who", "hostile", "words"), HOSTILE_TIMES)
+async def test_hostile_times_get_the_form_back_with_her_input_and_change_nothing(actors, who, hostile, words):
+    person = await actors.new(who)
+    good = STAFF_SHIFT if who == "staff_member" else PATIENT_TIMES
+    token = csrf_token((await person.get("/reminders")).text)
+    assert (await person.post("/reminders", data={"_csrf_token": token, **good})).status_code == 303
+    saved = await _plan(person.participant_id)
+    response = await person.post("/reminders", data={"_csrf_token": token, **good, **hostile})
+    assert response.status_code == 400 and words in response.text, response.text[-3000:]
+    assert "Traceback" not in response.text
+    kept = next(name for name in good if name not in hostile and name != "days")
+    assert f'value="{good[kept]}"' in response.text  # what she typed is in the form again
+    assert await _plan(person.participant_id) == saved  # the plan she had is untouched
+
+
+async def test_times_with_seconds_are_kept_as_hours_and_minutes(patient):
+    token = csrf_token((await patient.get("/reminders")).text)
+    response = await patient.post("/reminders", data={"_csrf_token": token, **PATIENT_TIMES, "time1": "07:30:00",
+                                                      "quiet_end": "07:00:00.000"})
+    assert response.status_code == 303
+    plan = await ReminderPlan.select().where(ReminderPlan.participant == patient.participant_id).output(
+        load_json=True).first()
+    assert plan["choice"] == {"times": ["07:30", "20:00"]} and plan["quiet_end"] == "07:00"
+
+
+@pytest.mark.parametrize("subscription", [
+    {"endpoint": "https://push.example.net/" + NUL, "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22}},
+    {"endpoint": "https://push.example.net/" + "a" * 2000, "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22}},
+    {"endpoint": "https://push.example.net/a", "keys": {"p256dh": 65, "auth": "A" * 22}},
+    {"endpoint": "https://push.example.net/a", "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 21 + NUL}},
+    {"endpoint": ["https://push.example.net/a"], "keys": {}},
+])
+async def test_a_hostile_subscription_is_refused_in_her_words_and_stores_nothing(patient, subscription):
+    response = await patient.post("/api/push/subscription", json=subscription, headers=API_HEADERS)
+    assert response.status_code == 422
+    assert response.json()["error"].startswith("This browser gave")  # the field's own words, for people
+    assert await PushSubscription.count() == 0 and await ReminderPlan.count() == 0

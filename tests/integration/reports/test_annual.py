@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+
+import pytest
 
 from server.accounts.tables import AuditEntry
 from server.participants.tables import Site
@@ -92,3 +95,28 @@ async def test_coordinators_of_different_sites_keep_their_own_notes(actors):
     assert "Øst havde et roligt år." in east_page
     assert "Øst havde et roligt år." not in west_page
     assert [n["scope"] for n in await AnnualNote.select(AnnualNote.scope)] == ["east"]
+
+
+NUL = "\x00"
+
+
+@pytest.mark.parametrize(("hostile", "words"), [
+    ({"ahead": "x" * 4001}, "Each note can be at most 4000 characters."),
+    ({"ahead": "x" * 1_000_000}, "Each note can be at most 4000 characters."),
+    ({"ahead": "Næste år" + NUL}, "This field holds a character that cannot be saved."),
+    ({"quality": ["two", "notes"], "ahead": NUL * 10}, "This field holds a character that cannot be saved."),
+])
+async def test_hostile_notes_come_back_with_her_words_and_change_nothing(coordinator, hostile, words):
+    year = date.today().year
+    url = f"{URL}?year={year}"
+    token = csrf_token((await coordinator.get(URL)).text)
+    first = await coordinator.post(url, data={"_csrf_token": token, "summary": "Et roligt år.", "ahead": "Mere ro."})
+    assert first.status_code == 303
+    saved = await AnnualNote.select(AnnualNote.section, AnnualNote.body, AnnualNote.updated_at)
+    response = await coordinator.post(url, data={"_csrf_token": token, "summary": "Et travlt år.", **hostile})
+    assert response.status_code == 400 and words in response.text, response.text[-2000:]
+    assert "Traceback" not in response.text
+    # The message is in the form, and the browser shows the form (#notes) rather than the top of the report.
+    assert 'id="notes-error"' in response.text and re.search(r'<form method="post" action="[^"]*#notes"', response.text)
+    assert ">Et travlt år.</textarea>" in response.text  # what she wrote is in the form again
+    assert await AnnualNote.select(AnnualNote.section, AnnualNote.body, AnnualNote.updated_at) == saved

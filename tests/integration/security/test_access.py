@@ -77,7 +77,8 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "reports:annual"): {"coordinator", "outside_coordinator", "researcher", "admin"},
     ("POST", "reports:annual_notes"): {"coordinator", "outside_coordinator", "admin"},
     ("GET", "reports:exports"): {"researcher", "admin"}, ("GET", "reports:export_file"): {"researcher", "admin"},
-    ("GET", "pwa:service_worker"): EVERYONE, ("GET", "pwa:manifest"): EVERYONE, ("GET", "static"): EVERYONE,
+    ("GET", "pwa:service_worker"): EVERYONE, ("GET", "pwa:manifest"): EVERYONE, ("GET", "pwa:offline"): EVERYONE,
+    ("GET", "static"): EVERYONE,
     ("HEAD", "static/head"): EVERYONE, ("GET", "ops:health"): EVERYONE,
 }
 # Routes that end the session they are called with: walked last for each actor.

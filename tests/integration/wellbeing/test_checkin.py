@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from server.content.catalog import get_catalog
 from server.engagement.tables import Event
 from tests.support import app_client, csrf_token, enrol, event, post_events
@@ -145,3 +147,28 @@ async def test_the_app_satisfaction_check_comes_a_month_after_joining_and_not_ag
     rows = await Event.select(Event.score, Event.answers).where(
         Event.type == "questionnaire_answered").output(load_json=True)
     assert {"score": 12, "answers": [4, 3, 1, 4]} in rows
+
+
+CHOOSE = "Please choose an answer for each statement."
+HOSTILE_ANSWERS = [  # (one answer of five made hostile, the others fine; what the page says)
+    ("6", CHOOSE), ("-1", CHOOSE), ("99999999999999999999999999", CHOOSE), ("3.0", CHOOSE), ("three", CHOOSE),
+    ("3" * 100_000, CHOOSE), ("<script>", CHOOSE), ("3\x00", "This field holds a character that cannot be saved."),
+]
+
+
+@pytest.mark.parametrize(("hostile", "words"), HOSTILE_ANSWERS)
+async def test_a_hostile_answer_gets_the_form_back_kindly_and_records_nothing(patient, hostile, words):
+    response = await answer(patient, ["4", "3", hostile, "3", "2"])
+    assert response.status_code == 400 and words in response.text, response.text[-2000:]
+    assert "Traceback" not in response.text
+    assert 'value="2" required checked' in response.text  # her other answers are kept
+    assert await Event.count().where(Event.type == "questionnaire_answered") == 0
+
+
+async def test_answers_are_judged_against_the_instruments_own_scores(patient):
+    """The app-satisfaction check has scores 0-4: a WHO-5 score of 5 is not one of its answers."""
+    form = await patient.get("/wellbeing/feedback")
+    response = await patient.post("/wellbeing/feedback", data={
+        "_csrf_token": csrf_token(form.text), "item0": "5", "item1": "3", "item2": "1", "item3": "4"})
+    assert response.status_code == 400 and "each statement" in response.text
+    assert await Event.count().where(Event.type == "questionnaire_answered") == 0
