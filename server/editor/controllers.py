@@ -22,6 +22,7 @@ from server.editor.forms import (
     read_form,
     read_resource_form,
 )
+from server.editor.messages import describe
 from server.lib.i18n import N_, _
 from server.lib.markdown import render_markdown
 from server.lib.paths import redirect_to
@@ -51,7 +52,7 @@ def _edit_page(request: Request, account, draft: services.Draft, *, data: dict[s
                         if "patient" in e.audience), key=lambda p: p[1])
     return page(request, TEMPLATES[draft.kind], status_code=status_code, account=account, draft=draft, data=data,
                 categories=RESOURCE_CATEGORIES, practices=practices,
-                problems=problems, missing=services.missing_translations(data), stale=stale,
+                problems=[describe(p) for p in problems], missing=services.missing_translations(data), stale=stale,
                 their_text=services.readable(stale.data) if stale else "",
                 published=published, saved=saved, kinds=KINDS, audiences=AUDIENCES, tags=TAGS, positions=POSITIONS,
                 audio_note=audio_note, audio_error=audio_error)
@@ -113,7 +114,7 @@ class EditorController(Controller):
                               stale=stale.current)
         if autosave:
             return Response({"revision": new_revision, "missing": services.missing_translations(data),
-                             "problems": [str(p) for p in services.validate(slug, data, current.kind)[1]]})
+                             "problems": [describe(p) for p in services.validate(slug, data, current.kind)[1]]})
         if action == "publish":
             try:
                 version = await services.publish(slug, session.account.id, session.account.email)

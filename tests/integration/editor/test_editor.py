@@ -79,12 +79,25 @@ async def test_a_new_exercise_is_checked_like_a_file_and_published_for_patients(
     edit = await editor.get("/workspace/content/a-short-stop")
     assert "Written in one language only" in edit.text or "Skrevet på ét sprog" in edit.text
     refused = await save(editor, "a-short-stop", half, 2, action="publish")
-    assert refused.status_code == 400 and "title.en" in refused.text
+    assert refused.status_code == 400 and "Title (in English)" in refused.text and "title.en" not in refused.text
     assert not await ContentItem.exists().where(ContentItem.slug == "a-short-stop")
     published = await save(editor, "a-short-stop", NEW, 3, action="publish")
     assert published.status_code == 303 and "published=" in published.headers["location"]
     shown = await patient.get("/exercises/a-short-stop/play")
     assert shown.status_code == 200 and "Feel your feet." in shown.text
+
+
+async def test_a_refused_draft_is_told_in_the_editors_words_and_language(actors):
+    danish = await actors.editor(lang="da")
+    page = await danish.get("/workspace/content/")
+    await danish.post("/workspace/content/new", data={"_csrf_token": csrf_token(page.text), "slug": "a-short-stop"})
+    gap = copy.deepcopy(NEW)
+    gap["steps"][1]["text"]["da"] = ""
+    gap["steps"][0]["breathing"] = {"inhale": 30, "hold": 0, "exhale": 6, "hold_after": 0}
+    refused = await save(danish, "a-short-stop", gap, 1, action="publish")
+    assert refused.status_code == 400
+    assert "Trin 2 (på dansk)" in refused.text and "Trin 1, Åndedrætsguide, Ind" in refused.text
+    assert "steps[" not in refused.text
 
 
 async def test_history_diff_and_rollback(editor):
