@@ -39,7 +39,7 @@ def create_app() -> Litestar:
             RemindersController, WorkspaceAuthController, AdminController, EditorController,
             CoordinationController, TypedCodeController, WellbeingController, ReportsController,
             ExportController, JourneysController,
-            audio, service_worker, manifest, offline, plugins.static_router(), plugins.health,
+            audio, service_worker, manifest, offline, plugins.static_router(), plugins.health, plugins.ready,
         ],
         lifespan=[plugins.database_lifespan],
         template_config=plugins.template_config(),

@@ -17,10 +17,12 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from server import db
 from server.accounts.guards import Forbidden, NotSignedIn
 from server.content.catalog import get_catalog
 from server.content.schemas import KINDS, RESOURCE_CATEGORIES, TAGS
 from server.content.services import content_revision, load_catalog
+from server.engagement.store import event_store
 from server.lib.api import api_error, body_refusal
 from server.lib.errors import NotFound, Problem, status_of
 from server.lib.guards import NotEnrolled
@@ -108,11 +110,15 @@ def compression_config() -> CompressionConfig:
                              exclude_opt_key="skip_compression")
 
 
+MAX_STATIC_PATH = 512  # our longest file name is far shorter; a longer one is never a file of ours
+
+
 class StaticCacheMiddleware:
     """A year-long immutable cache only for URLs that carry a content hash (``?v=``, see static_url).
 
     Files reached without one, such as modules that app.js imports by relative path, must revalidate:
-    otherwise a phone could keep an old module forever after a deploy.
+    otherwise a phone could keep an old module forever after a deploy. A name no file can have (a NUL,
+    longer than any of ours) is not found before the file system is asked.
     """
 
     IMMUTABLE = b"public, max-age=31536000, immutable"
@@ -122,6 +128,10 @@ class StaticCacheMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if "\x00" in path or len(path) > MAX_STATIC_PATH or any(len(p) > 255 for p in path.split("/")):
+            # No file can have this name (the file system would raise, which was a 500): it is not found.
+            raise NotFoundException()
         value = self.IMMUTABLE if b"v=" in scope.get("query_string", b"") else self.REVALIDATE
 
         async def send_with_cache_header(message: Message) -> None:
@@ -140,8 +150,26 @@ def static_router():
 
 @get("/healthz", name="ops:health", include_in_schema=False, cache_control=CacheControlHeader(no_store=True))
 async def health() -> dict[str, str]:
-    await content_revision()  # proves the database answers
+    """The process is alive and serving (no database: a restart would not help a full disk)."""
     return {"status": "ok"}
+
+
+RETRY_SECONDS = 30  # what a 503 asks a client (the outbox, a load balancer) to wait before trying again
+
+
+@get("/readyz", name="ops:ready", include_in_schema=False, cache_control=CacheControlHeader(no_store=True))
+async def ready() -> Response:
+    """The database answers and would take a write now: what a load balancer should route by."""
+    try:
+        await content_revision()
+        await event_store().probe()
+    except Exception as exc:
+        if not db.unwritable(exc):
+            raise
+        log.warning("not_ready type=%s", type(exc).__name__)
+        return Response({"status": "unavailable", "error": "the database does not take writes now"},
+                        status_code=503, headers={"Retry-After": str(RETRY_SECONDS)})
+    return Response({"status": "ready"})
 
 
 # --- errors: a person sees a kind page in her language; the API gets JSON; nobody sees a traceback ---
@@ -197,6 +225,14 @@ def http_exception_handler(request: Request, exc: HTTPException) -> Response:
 
 def internal_error_handler(request: Request, exc: Exception) -> Response:
     route = request.scope.get("route_handler")
+    if db.unwritable(exc):
+        # A full disk, a read-only database, a server going away: nothing was stored (every write is one
+        # transaction), so she may simply try again; the outbox keeps the events and does.
+        log.warning("unavailable route=%s type=%s", getattr(route, "name", None) or "unknown", type(exc).__name__)
+        response = _error_page(request, 503, _("We cannot save anything right now. Nothing is lost: please try "
+                                               "again in a little while."))
+        response.headers["Retry-After"] = str(RETRY_SECONDS)
+        return response
     log.error("unhandled_error route=%s type=%s", getattr(route, "name", None) or "unknown", type(exc).__name__,
               exc_info=exc)
     return _error_page(request, 500, _("Something went wrong on our side. Nothing you did caused it. "

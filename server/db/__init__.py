@@ -38,3 +38,31 @@ async def raw(sql: str, *args: Any) -> list[dict[str, Any]]:
 
     rows = await engine().run_querystring(QueryString(sql, *args))
     return [dict(row) for row in rows or ()]
+
+
+# What the database says when it cannot take a write for now (a full disk, a read-only file or server, a
+# lock held too long, a server going away): the request can be tried again later, so the answer is 503.
+_SQLITE_UNWRITABLE = ("database or disk is full", "attempt to write a readonly database", "disk i/o error",
+                      "database is locked", "unable to open database file")
+_POSTGRES_UNWRITABLE = ("ReadOnlySQLTransactionError", "DiskFullError", "InsufficientResourcesError",
+                        "OutOfMemoryError", "CannotConnectNowError", "TooManyConnectionsError",
+                        "AdminShutdownError", "CrashShutdownError", "ConnectionDoesNotExistError",
+                        "ConnectionFailureError", "InterfaceError")
+
+
+def unwritable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it was raised from) means "the database cannot take this now", not a bug."""
+    import sqlite3
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, sqlite3.OperationalError) and any(w in str(exc).lower() for w in _SQLITE_UNWRITABLE):
+            return True
+        if type(exc).__module__.startswith("asyncpg") and type(exc).__name__ in _POSTGRES_UNWRITABLE:
+            return True
+        if isinstance(exc, ConnectionError):
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False
+

@@ -120,6 +120,21 @@ class SQLiteEventStore:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._write, participant_id, rows, received_at)
 
+    def _probe(self) -> None:
+        conn = self._connection()
+        begin_immediate(conn)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            conn.execute(f"PRAGMA user_version = {int(version)}")  # the header page is written again
+            conn.execute("COMMIT")
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+
+    async def probe(self) -> None:
+        """Raises unless this writer can write now: a read-only file or a full disk refuses even this."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._probe)
+
 
 def received_at_str(value: datetime) -> str:
     """The representation Piccolo's SQLite adapter uses, so both paths store identical text."""
@@ -142,6 +157,12 @@ class PostgresEventStore:
             return await self._write(conn, participant_id, rows, received_at)
         finally:
             await conn.close()
+
+    async def probe(self) -> None:
+        """Raises unless a transaction here may write (a standby or ``default_transaction_read_only`` may not)."""
+        rows = await db.raw("SHOW transaction_read_only")
+        if not rows or rows[0].get("transaction_read_only") != "off":
+            raise ReadOnly("PostgreSQL answers read-only")
 
     @staticmethod
     async def _write(conn: Any, participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime) -> Outcome:
@@ -168,6 +189,10 @@ class PostgresEventStore:
                 # Leaving the block with an exception is what rolls an asyncpg transaction back.
                 raise _Clash(clashes)
             return Outcome("ok", stored=len(inserted))
+
+
+class ReadOnly(ConnectionError):
+    """The database answers, but would refuse a write (``server.db.unwritable`` counts it as unwritable)."""
 
 
 class _Clash(Exception):
