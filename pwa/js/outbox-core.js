@@ -65,7 +65,7 @@
     const { status, body } = await send(events);
     if (status === 200) return removeIds(body.ids);
     if (refused(status)) return removeIds(body && body.ids ? body.ids : events.map((e) => e.id));
-    if (status >= 500 && events.length > 1) {
+    if (status >= 500 && status !== 503 && events.length > 1) {
       const half = Math.ceil(events.length / 2);
       await sendSplit(events.slice(0, half));
       await sendSplit(events.slice(half));
@@ -106,7 +106,7 @@
       }
       return true;
     }
-    if (status >= 500 && events.length > 1 && ++failures >= 2) {
+    if (status >= 500 && status !== 503 && events.length > 1 && ++failures >= 2) {  // 503: the database, not an event
       failures = 0;
       await sendSplit(events);
     }
