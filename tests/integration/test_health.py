@@ -46,6 +46,7 @@ async def refusing_writes(kind: str) -> AsyncIterator[None]:
             await _postgres_read_only(False)
         return
     if kind == "full":
+        await _on_writer("VACUUM")  # no free pages inside the file: new rows need the file to grow
         pages = (await db.raw("PRAGMA page_count"))[0]["page_count"]
         await _on_writer(f"PRAGMA max_page_count = {pages}")
     else:

@@ -79,7 +79,7 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "reports:exports"): {"researcher", "admin"}, ("GET", "reports:export_file"): {"researcher", "admin"},
     ("GET", "pwa:service_worker"): EVERYONE, ("GET", "pwa:manifest"): EVERYONE, ("GET", "pwa:offline"): EVERYONE,
     ("GET", "static"): EVERYONE,
-    ("HEAD", "static/head"): EVERYONE, ("GET", "ops:health"): EVERYONE,
+    ("HEAD", "static/head"): EVERYONE, ("GET", "ops:health"): EVERYONE, ("GET", "ops:ready"): EVERYONE,
 }
 # Routes that end the session they are called with: walked last for each actor.
 LAST = {("POST", "workspace:logout"), ("POST", "journeys:withdraw")}
