@@ -115,6 +115,22 @@ def app(database):
 
 
 @pytest.fixture
+def settings_env(monkeypatch):
+    """Settings for one test, as the environment would give them: ``settings_env(LIMIT_EVENTS_PER_MINUTE="50")``.
+    Read afresh by everything that calls ``get_settings()``; the usual ones are back after the test."""
+    from server.settings import get_settings
+
+    def change(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield change
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 async def actors(app, db):
     """The running app (for the whole test) and the people who use it, made as the test asks."""
     async with running(app):
