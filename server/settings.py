@@ -51,6 +51,12 @@ class Settings:
     # The reverse proxies whose X-Forwarded-For is believed (addresses or networks); empty: none, the
     # socket's peer is the client. See server.lib.clients.
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    # Limits that stop a photographed QR code from flooding the system, counted in the database
+    # (server.db.limits) so every process and instance shares them. Far above a real clinic day: see README.
+    limit_enrol_per_code_hour: int
+    limit_enrol_per_address_hour: int
+    limit_events_per_minute: int
+    limit_events_per_day: int
 
     @property
     def is_postgres(self) -> bool:
@@ -134,7 +140,14 @@ def load_settings(env: dict[str, str] | os._Environ[str] = os.environ) -> Settin
         reminder_poll_seconds=_float(env, "REMINDER_POLL_SECONDS", 15.0, 0, 600),
         rollup_refresh_seconds=_float(env, "ROLLUP_REFRESH_SECONDS", 60.0, 0, 3600),
         trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+        limit_enrol_per_code_hour=_int(env, "LIMIT_ENROL_PER_CODE_HOUR", 120, 1, _MOST),
+        limit_enrol_per_address_hour=_int(env, "LIMIT_ENROL_PER_ADDRESS_HOUR", 240, 1, _MOST),
+        limit_events_per_minute=_int(env, "LIMIT_EVENTS_PER_MINUTE", 1000, 1, _MOST),
+        limit_events_per_day=_int(env, "LIMIT_EVENTS_PER_DAY", 5000, 1, _MOST),
     )
+
+
+_MOST = 2**31 - 1  # a limit is counted in an INTEGER column
 
 
 def _networks(env, name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

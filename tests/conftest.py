@@ -131,6 +131,20 @@ def settings_env(monkeypatch):
 
 
 @pytest.fixture
+def limits_clock(monkeypatch):
+    """The limits' clock held half a minute into the middle of an hour, so no window ends during a test
+    (a batch that crossed a minute's edge would be counted in two windows)."""
+    import time
+    import types
+
+    from server.db import limits
+
+    held = time.time() // 3600 * 3600 + 1830
+    monkeypatch.setattr(limits, "time", types.SimpleNamespace(time=lambda: held))
+    return held
+
+
+@pytest.fixture
 async def actors(app, db):
     """The running app (for the whole test) and the people who use it, made as the test asks."""
     async with running(app):
