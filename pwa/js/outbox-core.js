@@ -53,7 +53,34 @@
     });
     let body = null;
     try { body = await response.json(); } catch { body = null; }
+    if (response.status === 429) holdUntil(response.headers.get("Retry-After"));
     return { status: response.status, body };
+  }
+
+  // After a 429 nothing is sent before the server's Retry-After has passed (the events stay queued): the
+  // limit is counted per minute and per day, so trying sooner is refused again and only adds load.
+  let notBefore = 0;
+  const FALLBACK_WAIT = 60;  // seconds, when the answer has no readable Retry-After
+
+  function holdUntil(header) {
+    let seconds = Number(header);
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      const at = Date.parse(header || "");  // Retry-After may also be an HTTP date
+      seconds = Number.isFinite(at) ? (at - Date.now()) / 1000 : FALLBACK_WAIT;
+    }
+    notBefore = Math.max(notBefore, Date.now() + Math.max(1, seconds) * 1000);
+  }
+
+  class RetryLater extends Error {
+    constructor(ms) {
+      super(`outbox: the server asked us to wait ${Math.ceil(ms / 1000)} s`);
+      this.retryAfterMs = ms;
+    }
+  }
+
+  function waitIfAsked() {
+    const wait = notBefore - Date.now();
+    if (wait > 0) throw new RetryLater(wait);
   }
 
   const refused = (status) => status >= 400 && status < 500 && status !== 429;
@@ -62,6 +89,7 @@
   // Sends what the server cannot take in halves, then halves of halves: one event that makes the server
   // fail (a bug, a poisoned row) then holds back only itself, and everything else is saved.
   async function sendSplit(events) {
+    waitIfAsked();  // a half answered 429: the other half waits too
     const { status, body } = await send(events);
     if (status === 200) return removeIds(body.ids);
     if (refused(status)) return removeIds(body && body.ids ? body.ids : events.map((e) => e.id));
@@ -77,6 +105,7 @@
     if (global.navigator && global.navigator.onLine === false) return false;
     const events = await withStore("readonly", (store) => store.getAll(null, BATCH));
     if (!events || !events.length) return true;
+    waitIfAsked();
     const { status, body } = await send(events);
     if (status === 200) {
       failures = 0;
@@ -106,6 +135,7 @@
       }
       return true;
     }
+    if (status === 429) waitIfAsked();  // throws RetryLater: kept, and tried after Retry-After
     if (status >= 500 && events.length > 1 && ++failures >= 2) {
       failures = 0;
       await sendSplit(events);
