@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from litestar import Litestar, Request, Response, get
 from litestar.config.compression import CompressionConfig
@@ -22,9 +22,10 @@ from server.accounts.guards import Forbidden, NotSignedIn
 from server.content.catalog import get_catalog
 from server.content.schemas import KINDS, RESOURCE_CATEGORIES, TAGS
 from server.content.services import content_revision, load_catalog
+from server.db import limits
 from server.engagement.store import event_store
-from server.lib.api import api_error, body_refusal
-from server.lib.errors import NotFound, Problem, status_of
+from server.lib.api import body_refusal, problem_response
+from server.lib.errors import NotFound, Problem, headers_of, status_of
 from server.lib.guards import NotEnrolled
 from server.lib.i18n import _
 from server.lib.paths import redirect_to
@@ -35,6 +36,8 @@ from server.settings import Settings
 
 log = logging.getLogger("pusterum")
 CATALOG_POLL_SECONDS = 5.0
+# Counts of ended windows are only kept until the next pruning (limits never read them again).
+LIMITS_PRUNE_SECONDS = 300.0
 
 
 @contextlib.asynccontextmanager
@@ -50,15 +53,16 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
         await DB.start_connection_pool(min_size=2, max_size=20)
     await prepare(DB)
     await load_catalog()
-    poller = asyncio.create_task(_poll_catalog())
+    poller = asyncio.create_task(_every(CATALOG_POLL_SECONDS, _reload_changed_catalog, "catalog_poll"))
     stop_reminders = asyncio.Event()
     reminders = asyncio.create_task(reminder_loop(stop_reminders)) if settings.reminder_poll_seconds else None
     refresher = asyncio.create_task(_refresh_rollups(settings.rollup_refresh_seconds)) \
         if settings.rollup_refresh_seconds else None
+    pruner = asyncio.create_task(_every(LIMITS_PRUNE_SECONDS, limits.prune, "limits_prune"))
     try:
         yield
     finally:
-        for task in (poller, refresher):
+        for task in (poller, refresher, pruner):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -70,27 +74,27 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
             await DB.close_connection_pool()
 
 
-async def _poll_catalog() -> None:
-    """Another process (or the import command) may publish: notice it within a few seconds."""
+async def _reload_changed_catalog() -> None:
+    """Another process (or the import command) may publish: noticed within a few seconds."""
+    if await content_revision() != get_catalog().revision:
+        await load_catalog()
+
+
+async def _every(seconds: float, work: Callable[[], Awaitable[object]], name: str) -> None:
+    """Background upkeep in each process: a passing database hiccup is logged and must not stop it for good."""
     while True:
-        await asyncio.sleep(CATALOG_POLL_SECONDS)
+        await asyncio.sleep(seconds)
         try:
-            if await content_revision() != get_catalog().revision:
-                await load_catalog()
-        except Exception:  # a passing database hiccup must not stop the poller for good
-            log.warning("catalog_poll_failed", exc_info=True)
+            await work()
+        except Exception:
+            log.warning("%s_failed", name, exc_info=True)
 
 
 async def _refresh_rollups(every: float) -> None:
     """Events arrive all day; folding them into the rollups as they come keeps dashboards quick."""
     from server.reports import rollups
 
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await rollups.refresh()
-        except Exception:  # a passing database hiccup must not stop the refresher for good
-            log.warning("rollup_refresh_failed", exc_info=True)
+    await _every(every, rollups.refresh, "rollup_refresh")
 
 
 def template_config() -> TemplateConfig:
@@ -253,12 +257,13 @@ def forbidden_handler(request: Request, _exc: Forbidden) -> Response:
 def problem_handler(request: Request, problem: Problem) -> Response:
     """Any problem a handler did not answer itself: as the API's ApiError, or as a page. "Not found" pages
     all read the same, whatever was not found."""
-    status = status_of(problem)
     if _wants_json(request):
-        return api_error(status, problem.message, problem.detail, problem.ids)
+        return problem_response(problem)
     if isinstance(problem, NotFound):
         return http_exception_handler(request, NotFoundException())
-    return _error_page(request, status, problem.message)
+    response = _error_page(request, status_of(problem), problem.message)
+    response.headers.update(headers_of(problem))
+    return response
 
 
 EXCEPTION_HANDLERS = {

@@ -6,6 +6,7 @@ configuration it started with, and so that tests can build a fresh one with ``ge
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -47,6 +48,15 @@ class Settings:
     # How often each process brings the report rollups up to date in the background (0: only when a
     # dashboard is opened), so that opening one finds little left to do.
     rollup_refresh_seconds: float
+    # The reverse proxies whose X-Forwarded-For is believed (addresses or networks); empty: none, the
+    # socket's peer is the client. See server.lib.clients.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+    # Limits that stop a photographed QR code from flooding the system, counted in the database
+    # (server.db.limits) so every process and instance shares them. Far above a real clinic day: see README.
+    limit_enrol_per_code_hour: int
+    limit_enrol_per_address_hour: int
+    limit_events_per_minute: int
+    limit_events_per_day: int
 
     @property
     def is_postgres(self) -> bool:
@@ -129,7 +139,28 @@ def load_settings(env: dict[str, str] | os._Environ[str] = os.environ) -> Settin
         push_contact=push_contact,
         reminder_poll_seconds=_float(env, "REMINDER_POLL_SECONDS", 15.0, 0, 600),
         rollup_refresh_seconds=_float(env, "ROLLUP_REFRESH_SECONDS", 60.0, 0, 3600),
+        trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
+        limit_enrol_per_code_hour=_int(env, "LIMIT_ENROL_PER_CODE_HOUR", 120, 1, _MOST),
+        limit_enrol_per_address_hour=_int(env, "LIMIT_ENROL_PER_ADDRESS_HOUR", 240, 1, _MOST),
+        limit_events_per_minute=_int(env, "LIMIT_EVENTS_PER_MINUTE", 1000, 1, _MOST),
+        limit_events_per_day=_int(env, "LIMIT_EVENTS_PER_DAY", 5000, 1, _MOST),
     )
+
+
+_MOST = 2**31 - 1  # a limit is counted in an INTEGER column
+
+
+def _networks(env, name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated addresses or CIDR networks; a bad one stops the start rather than trusting too much."""
+    networks = []
+    for part in env.get(name, "").split(","):
+        if part := part.strip():
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise SettingsError(f"{name} must list addresses or networks such as 127.0.0.1 or 10.0.0.0/8, "
+                                    f"separated by commas (got {part!r}).") from None
+    return tuple(networks)
 
 
 def _int(env, name: str, default: int, low: int, high: int) -> int:

@@ -115,6 +115,36 @@ def app(database):
 
 
 @pytest.fixture
+def settings_env(monkeypatch):
+    """Settings for one test, as the environment would give them: ``settings_env(LIMIT_EVENTS_PER_MINUTE="50")``.
+    Read afresh by everything that calls ``get_settings()``; the usual ones are back after the test."""
+    from server.settings import get_settings
+
+    def change(**values: str) -> None:
+        for name, value in values.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+
+    yield change
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def limits_clock(monkeypatch):
+    """The limits' clock held half a minute into the middle of an hour, so no window ends during a test
+    (a batch that crossed a minute's edge would be counted in two windows)."""
+    import time
+    import types
+
+    from server.db import limits
+
+    held = time.time() // 3600 * 3600 + 1830
+    monkeypatch.setattr(limits, "time", types.SimpleNamespace(time=lambda: held))
+    return held
+
+
+@pytest.fixture
 async def actors(app, db):
     """The running app (for the whole test) and the people who use it, made as the test asks."""
     async with running(app):

@@ -53,7 +53,35 @@
     });
     let body = null;
     try { body = await response.json(); } catch { body = null; }
+    if (response.status === 429 || response.status === 503) holdUntil(response.headers.get("Retry-After"));
     return { status: response.status, body };
+  }
+
+  // After a 429 or a 503 nothing is sent before the server's Retry-After has passed (the events stay
+  // queued): a limit is counted per minute and per day, and a database that cannot write now will not
+  // sooner, so trying earlier is refused again and only adds load.
+  let notBefore = 0;
+  const FALLBACK_WAIT = 60;  // seconds, when the answer has no readable Retry-After
+
+  function holdUntil(header) {
+    let seconds = Number(header);
+    if (!Number.isFinite(seconds) || seconds < 0) {
+      const at = Date.parse(header || "");  // Retry-After may also be an HTTP date
+      seconds = Number.isFinite(at) ? (at - Date.now()) / 1000 : FALLBACK_WAIT;
+    }
+    notBefore = Math.max(notBefore, Date.now() + Math.max(1, seconds) * 1000);
+  }
+
+  class RetryLater extends Error {
+    constructor(ms) {
+      super(`outbox: the server asked us to wait ${Math.ceil(ms / 1000)} s`);
+      this.retryAfterMs = ms;
+    }
+  }
+
+  function waitIfAsked() {
+    const wait = notBefore - Date.now();
+    if (wait > 0) throw new RetryLater(wait);
   }
 
   const refused = (status) => status >= 400 && status < 500 && status !== 429;
@@ -62,6 +90,7 @@
   // Sends what the server cannot take in halves, then halves of halves: one event that makes the server
   // fail (a bug, a poisoned row) then holds back only itself, and everything else is saved.
   async function sendSplit(events) {
+    waitIfAsked();  // a half answered 429: the other half waits too
     const { status, body } = await send(events);
     if (status === 200) return removeIds(body.ids);
     if (refused(status)) return removeIds(body && body.ids ? body.ids : events.map((e) => e.id));
@@ -77,6 +106,7 @@
     if (global.navigator && global.navigator.onLine === false) return false;
     const events = await withStore("readonly", (store) => store.getAll(null, BATCH));
     if (!events || !events.length) return true;
+    waitIfAsked();
     const { status, body } = await send(events);
     if (status === 200) {
       failures = 0;
@@ -106,6 +136,8 @@
       }
       return true;
     }
+    // 429 (a limit) and 503 (the database cannot write now) say when to come back: kept, tried then.
+    if (status === 429 || status === 503) waitIfAsked();  // throws RetryLater
     if (status >= 500 && status !== 503 && events.length > 1 && ++failures >= 2) {  // 503: the database, not an event
       failures = 0;
       await sendSplit(events);

@@ -40,12 +40,13 @@ export function flush() {
       if (done === false) askForBackgroundSync();  // offline: let the worker send it later
       return done;
     })
-    .catch(() => {
-      // Exponential backoff with jitter, capped at five minutes.
+    .catch((error) => {
+      // Exponential backoff with jitter, capped at five minutes; never sooner than a 429's Retry-After.
       askForBackgroundSync();
       clearTimeout(retryTimer);
-      const wait = retryDelay * (0.5 + Math.random());
-      retryDelay = Math.min(retryDelay * 2, 300000);
+      const asked = (error && error.retryAfterMs) || 0;
+      const wait = Math.max(asked, retryDelay * (0.5 + Math.random()));
+      if (!asked) retryDelay = Math.min(retryDelay * 2, 300000);
       retryTimer = setTimeout(flush, wait);
       return false;
     })

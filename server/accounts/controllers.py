@@ -30,6 +30,7 @@ from server.accounts.guards import (
 )
 from server.accounts.schemas import CodeForm, InviteForm, LoginForm, PasswordForm, SitesForm
 from server.accounts.tables import ROLES, Account, AuditEntry
+from server.lib.clients import client_address
 from server.lib.i18n import N_, _
 from server.lib.paths import path_for, redirect_to
 from server.lib.signing import sign, unsign
@@ -41,10 +42,6 @@ Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 FAILED = N_("That e-mail and password do not match an account. Please try again.")
 WRONG_CODE = N_("That code did not work. Codes change every 30 seconds; try the newest one.")
 SETUP_MAX_AGE = 3600  # seconds a scanned-but-unconfirmed secret stays usable
-
-
-def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
 
 
 def _qr_svg(uri: str) -> str:
@@ -64,7 +61,7 @@ class WorkspaceAuthController(Controller):
 
     @post("/login", name="workspace:login_post", status_code=303)
     async def login(self, request: Request, data: Annotated[LoginForm, Form]) -> Template | Redirect:
-        keys = services.throttle_keys(data.email, _client(request))
+        keys = services.throttle_keys(data.email, client_address(request))
         wait = await services.wait_seconds(keys)
         if wait:
             return page(request, "workspace/login.html", status_code=429, error=_(

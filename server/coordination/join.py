@@ -18,6 +18,7 @@ from litestar.response import Redirect, Template
 from server.accounts import services as accounts
 from server.coordination import services
 from server.coordination.schemas import TypedCodeForm
+from server.lib.clients import client_address
 from server.lib.i18n import N_, _
 from server.lib.paths import redirect_to
 from server.lib.signing import keyed_digest
@@ -29,8 +30,7 @@ NOT_FOUND = N_("That code did not work. Please check it and try again, or ask th
 
 
 def throttle_keys(request: Request) -> list[str]:
-    client = request.client.host if request.client else "unknown"
-    return [f"typed-code:{keyed_digest('throttle', client, 32)}"]
+    return [f"typed-code:{keyed_digest('throttle', client_address(request), 32)}"]
 
 
 def _form(request: Request, *, status_code: int = 200, error: str | None = None, code: str = "") -> Template:

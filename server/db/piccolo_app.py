@@ -6,6 +6,7 @@ from piccolo.conf.apps import AppConfig as PiccoloAppConfig
 
 from server.accounts.tables import Account, AccountInvite, AccountSession, AccountSite, AuditEntry, LoginThrottle
 from server.content.tables import ContentItem, ContentVersion
+from server.db.limits import RateCount
 from server.editor.tables import ContentDraft
 from server.engagement.tables import Event
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
@@ -21,7 +22,8 @@ from server.reports.tables import (
 
 TABLES = [ContentItem, ContentVersion, Site, Unit, CourseGroup, InviteCode, Participant, Event, PushSubscription,
           ReminderPlan, Account, AccountSession, AccountInvite, LoginThrottle, AuditEntry, ContentDraft,
-          AccountSite, UsageMonth, UsageExercise, QuestionnaireReading, ActiveDay, RollupState, AnnualNote]
+          AccountSite, UsageMonth, UsageExercise, QuestionnaireReading, ActiveDay, RollupState, AnnualNote,
+          RateCount]
 
 APP_CONFIG = PiccoloAppConfig(
     app_name="server",

@@ -15,9 +15,9 @@ from litestar.response import Redirect, Response, Template
 from server.content.catalog import get_catalog
 from server.engagement.schemas import MAX_BODY_BYTES, REQUIRED, BatchAccepted, EventBatch, EventIn, RatingForm
 from server.engagement.services import ingest
-from server.lib.api import api_error, body_words, requires_app
+from server.lib.api import body_words, problem_response, requires_app
 from server.lib.api_docs import api_route, inline_schema
-from server.lib.errors import Conflict, Problem, status_of
+from server.lib.errors import Conflict, Problem, headers_of, status_of
 from server.lib.guards import DEVICE, ThisDevice, requires_device
 from server.lib.i18n import N_, _
 from server.lib.paths import redirect_to
@@ -30,7 +30,10 @@ _EVENTS_DOC = api_route(
         400: "Not from the app (no `X-Pusterum: 1` header, or not `Content-Type: application/json`), "
              "or the body is not JSON.",
         401: None, 403: None, 409: None, 410: None,
-        413: f"The body is larger than {MAX_BODY_BYTES} bytes: send the events in smaller batches.", 422: None},
+        413: f"The body is larger than {MAX_BODY_BYTES} bytes: send the events in smaller batches.", 422: None,
+        429: "This participant has sent more events in this minute or day than the server takes (LIMIT_EVENTS_PER_"
+             "MINUTE, LIMIT_EVENTS_PER_DAY; every event of a batch counts): nothing of the batch was stored; keep "
+             "it and send it again after `Retry-After` seconds."},
     description="A batch of events made on the phone, all stored or none. Beyond this schema: each type needs "
                 "its fields (" + "; ".join(f"{t}: {', '.join(f) or '-'}" for t, f in REQUIRED.items()) + "), "
                 "exercise_version must be a published version, occurred_at and sent_at lie between 2020 and 2100, "
@@ -60,7 +63,7 @@ class EngagementController(Controller):
                 # A client bug or replayed ids: never merged, and an operator should look, so it is logged
                 # (a count only: no ids, nothing about the person).
                 log.warning("events refused with 409: %d id(s) reused with other content", len(rejected.ids or ()))
-            return api_error(status_of(rejected), rejected.message, rejected.detail, rejected.ids)
+            return problem_response(rejected)
         return Response(content=BatchAccepted(ids=ids, stored=stored, duplicates=len(ids) - stored))
 
     @post("/exercises/{slug:str}/rating", name="engagement:rate", status_code=303, guards=[requires_device])
@@ -86,6 +89,8 @@ class EngagementController(Controller):
         try:
             await ingest(events, device.participant_id, catalog, now)
         except Problem as rejected:
-            return page(request, "content/done.html", status_code=status_of(rejected), exercise=exercise,
-                        error=rejected.message)
+            response = page(request, "content/done.html", status_code=status_of(rejected), exercise=exercise,
+                            error=rejected.message)
+            response.headers.update(headers_of(rejected))
+            return response
         return redirect_to(request, "content:thanks", slug=slug)

@@ -8,12 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 from server.content.catalog import Catalog
 from server.content.scoring import NotScorable, score
+from server.db.limits import Limit
 from server.engagement.schemas import REQUIRED, EventIn
 from server.engagement.store import Row, write_batch
-from server.lib.errors import Conflict, Gone, NotYours, Problem, Refused, Unrecognised
+from server.lib.errors import Conflict, Gone, NotYours, Problem, Refused, TooMany, Unrecognised
 from server.lib.i18n import _
 from server.lib.localtime import local, plausible
 from server.lib.text import has_control
+from server.settings import get_settings
 
 FUTURE_TOLERANCE = timedelta(hours=24)
 # A phone clock further off than this (at the moment of sending) is treated as wrong and corrected.
@@ -41,6 +43,14 @@ def clock_offset(sent_at: datetime | None, now: datetime) -> timedelta:
     if sent_at is None or abs(now - sent_at) <= CLOCK_TOLERANCE:
         return timedelta(0)
     return now - sent_at
+
+
+def event_limits(participant_id: uuid.UUID) -> list[Limit]:
+    """Per participant, a minute and a day: one phone (or a script with her cookie) cannot fill the log.
+    Every event of a batch counts, resent ones too (the count comes before the write knows which are new)."""
+    settings = get_settings()
+    return [Limit("events-minute", participant_id.hex, settings.limit_events_per_minute, 60),
+            Limit("events-day", participant_id.hex, settings.limit_events_per_day, 86400)]
 
 
 def check_batch(events: list[EventIn], participant_id: uuid.UUID, catalog: Catalog,
@@ -130,7 +140,12 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
                 answers=None if e.answers is None else tuple(e.answers),
                 clock_suspect=_clock_flag(e.occurred_at + offset, now, corrected=bool(offset)),
                 fingerprint=fingerprint(e)) for e in unique]
-    outcome = await write_batch(participant_id, rows, now)
+    outcome = await write_batch(participant_id, rows, now, event_limits(participant_id))
+    if outcome.over is not None:
+        raise TooMany(_("A lot has been sent from this phone in a short time, so this was not saved just now. "
+                        "Please try again in a little while."),
+                      f"{outcome.over.kind} limit reached: nothing of this batch was stored; "
+                      f"send it again after {outcome.over.retry_after} s", retry_after=outcome.over.retry_after)
     if outcome.status == "unknown_participant":
         raise Unrecognised(_("We could not recognise this phone. Please open your invite link again."))
     if outcome.status == "withdrawn":

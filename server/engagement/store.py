@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 from server import db
+from server.db import limits
 from server.db.connections import begin_immediate, sqlite_connection
 
 COLUMNS = ("id", "participant", "type", "content_version", "occurred_at", "received_at", "step", "seconds",
@@ -67,9 +68,10 @@ class Row:
 
 @dataclass(slots=True)
 class Outcome:
-    status: str  # ok | unknown_participant | withdrawn | conflict
+    status: str  # ok | unknown_participant | withdrawn | conflict | limited
     stored: int = 0
     clashes: list[uuid.UUID] = field(default_factory=list)
+    over: limits.Over | None = None  # limited: which limit, and for how long
 
 
 class SQLiteEventStore:
@@ -84,7 +86,8 @@ class SQLiteEventStore:
             conn = self._local.conn = sqlite_connection(self.path, "writer")
         return conn
 
-    def _write(self, participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime) -> Outcome:
+    def _write(self, participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime,
+               counted: Sequence[limits.Limit]) -> Outcome:
         conn = self._connection()
         pid = str(participant_id)
         begin_immediate(conn)
@@ -93,6 +96,9 @@ class SQLiteEventStore:
             if who is None or who[0] is not None:
                 conn.execute("ROLLBACK")
                 return Outcome("unknown_participant" if who is None else "withdrawn")
+            if counted and (over := limits.take_sqlite(conn, counted, len(rows))):
+                conn.execute("ROLLBACK")  # the count too: a refused batch uses nothing up
+                return Outcome("limited", over=over)
             before = conn.total_changes
             conn.executemany(
                 _SQLITE_INSERT,
@@ -116,9 +122,10 @@ class SQLiteEventStore:
                 conn.execute("ROLLBACK")
             raise
 
-    async def write(self, participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime) -> Outcome:
+    async def write(self, participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime,
+                    counted: Sequence[limits.Limit] = ()) -> Outcome:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._write, participant_id, rows, received_at)
+        return await loop.run_in_executor(self._executor, self._write, participant_id, rows, received_at, counted)
 
     def _probe(self) -> None:
         conn = self._connection()
@@ -147,14 +154,15 @@ class PostgresEventStore:
     def __init__(self, engine: Any) -> None:
         self.engine = engine
 
-    async def write(self, participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime) -> Outcome:
+    async def write(self, participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime,
+                    counted: Sequence[limits.Limit] = ()) -> Outcome:
         pool = self.engine.pool
         if pool is not None:
             async with pool.acquire() as conn:
-                return await self._write(conn, participant_id, rows, received_at)
+                return await self._write(conn, participant_id, rows, received_at, counted)
         conn = await self.engine.get_new_connection()
         try:
-            return await self._write(conn, participant_id, rows, received_at)
+            return await self._write(conn, participant_id, rows, received_at, counted)
         finally:
             await conn.close()
 
@@ -165,12 +173,15 @@ class PostgresEventStore:
             raise ReadOnly("PostgreSQL answers read-only")
 
     @staticmethod
-    async def _write(conn: Any, participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime) -> Outcome:
+    async def _write(conn: Any, participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime,
+                     counted: Sequence[limits.Limit]) -> Outcome:
         async with conn.transaction():
             # FOR SHARE: a withdrawal running at the same moment waits for this batch, or this batch sees it.
             who = await conn.fetchrow("SELECT withdrawn_at FROM participant WHERE id = $1 FOR SHARE", participant_id)
             if who is None or who["withdrawn_at"] is not None:
                 return Outcome("unknown_participant" if who is None else "withdrawn")
+            if counted and (over := await limits.take_pg(conn, counted, len(rows))):
+                raise _Limited(over)  # leaving the block with an exception rolls the count back
             inserted = await conn.fetch(
                 _PG_INSERT,
                 [r.id for r in rows], [participant_id] * len(rows), [r.type for r in rows],
@@ -200,6 +211,11 @@ class _Clash(Exception):
         self.clashes = clashes
 
 
+class _Limited(Exception):
+    def __init__(self, over: limits.Over) -> None:
+        self.over = over
+
+
 _store: SQLiteEventStore | PostgresEventStore | None = None
 
 
@@ -214,8 +230,13 @@ def event_store() -> SQLiteEventStore | PostgresEventStore:
     return _store
 
 
-async def write_batch(participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime) -> Outcome:
+async def write_batch(participant_id: uuid.UUID, rows: Sequence[Row], received_at: datetime,
+                      counted: Sequence[limits.Limit] = ()) -> Outcome:
+    """Stores a batch in one transaction; ``counted`` are the limits its events count against, taken in
+    the same transaction first, so a batch over one of them stores nothing and counts nothing."""
     try:
-        return await event_store().write(participant_id, rows, received_at)
+        return await event_store().write(participant_id, rows, received_at, counted)
     except _Clash as clash:
         return Outcome("conflict", clashes=clash.clashes)
+    except _Limited as limited:
+        return Outcome("limited", over=limited.over)

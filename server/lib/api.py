@@ -18,7 +18,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Guard
 
-from server.lib.errors import Malformed, Unrecognised
+from server.lib.errors import Malformed, Problem, Unrecognised, headers_of, status_of
 from server.lib.forms import field_message
 from server.lib.i18n import _
 
@@ -32,6 +32,13 @@ class ApiError(msgspec.Struct):
 def api_error(status: int, message: str, detail: str | None = None, ids: list[uuid.UUID] | None = None) -> Response:
     """``error`` is for people, in her language; ``detail`` is for developers."""
     return Response(content=ApiError(error=message, detail=detail, ids=ids), status_code=status)
+
+
+def problem_response(problem: Problem) -> Response:
+    """A service's refusal as the API's answer, with the headers its status needs (Retry-After)."""
+    response = api_error(status_of(problem), problem.message, problem.detail, problem.ids)
+    response.headers.update(headers_of(problem))
+    return response
 
 
 def body_words(*, invalid: str, unreadable: str, too_large: str | None = None) -> dict[str, Any]:

@@ -37,6 +37,7 @@ ERRORS = {
     410: "The participant has withdrawn; nothing more is stored.",
     413: "The body is larger than the server takes at all.",
     422: "The body is valid JSON but not in the right form, or breaks a rule of its content.",
+    429: "Over a limit: nothing of the request was kept; send it again after the `Retry-After` header's seconds.",
 }
 
 

@@ -45,8 +45,22 @@ class Refused(Problem):
     """It can be read, but breaks a rule of its content."""
 
 
+class TooMany(Problem):
+    """Too much in too short a time: it may be tried again after ``retry_after`` seconds (and nothing of it
+    was kept, so trying again is safe)."""
+
+    def __init__(self, message: str, detail: str | None = None, *, retry_after: int) -> None:
+        super().__init__(message, detail)
+        self.retry_after = max(1, retry_after)
+
+
 _STATUS: dict[type[Problem], int] = {Malformed: 400, Unrecognised: 401, NotYours: 403, NotFound: 404,
-                                     Conflict: 409, Gone: 410, Refused: 422}
+                                     Conflict: 409, Gone: 410, Refused: 422, TooMany: 429}
+
+
+def headers_of(problem: Problem) -> dict[str, str]:
+    """The headers its status needs: when to try again, for a 429 (RFC 9110, 10.2.3)."""
+    return {"Retry-After": str(problem.retry_after)} if isinstance(problem, TooMany) else {}
 
 
 def status_of(problem: Problem) -> int:

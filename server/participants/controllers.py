@@ -9,6 +9,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from server.lib.clients import client_address
 from server.lib.guards import requires_device, safe_next
 from server.lib.paths import redirect_to, route_path
 from server.lib.templates import page
@@ -89,7 +90,7 @@ class JoinController(Controller):
             return page(request, "participants/join_consent.html", status_code=400, code=code, error=True,
                         prefix=DOOR[_kind(request)], kind=_kind(request))
         try:
-            participant_id, kind = await services.enrol(code, language=data.lang)
+            participant_id, kind = await services.enrol(code, language=data.lang, client=client_address(request))
         except services.EnrolmentRefused as refused:
             return _code_problem(request, refused.problem)
         response = redirect_to(request, _AFTER_JOIN.get(kind, "journeys:home"))

@@ -10,9 +10,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from server import db
-from server.lib import localtime
+from server.db import limits
+from server.lib import errors, localtime
+from server.lib.i18n import _
 from server.lib.signing import fingerprint, keyed_digest
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
+from server.settings import get_settings
 
 # Bump when the consent text changes: each participant keeps the version she agreed to.
 CONSENT_VERSION = "2026-11-v1"
@@ -99,12 +102,26 @@ class EnrolmentRefused(Exception):
         self.problem = problem
 
 
-async def enrol(code: str, *, language: str) -> tuple[uuid.UUID, str]:
-    """Create a participant from a valid invite code; the code's use is counted in the same transaction."""
+def enrolment_limits(code_id: int, client: str) -> list[limits.Limit]:
+    """Per code and per client address, each an hour: a photographed QR code cannot fill the database.
+    The address is counted by a keyed hash, so no address is stored."""
+    settings = get_settings()
+    return [limits.Limit("enrol-code", str(code_id), settings.limit_enrol_per_code_hour, 3600),
+            limits.Limit("enrol-addr", keyed_digest("limits", client, 32), settings.limit_enrol_per_address_hour,
+                         3600)]
+
+
+async def enrol(code: str, *, language: str, client: str) -> tuple[uuid.UUID, str]:
+    """Create a participant from a valid invite code; the code's use is counted in the same transaction,
+    and so are the enrolment limits, so an enrolment refused for either creates nothing and uses nothing."""
     async with db.transaction():
         checked = await check_code(code)
         if isinstance(checked, CodeProblem):
             raise EnrolmentRefused(checked)
+        if over := await limits.take(enrolment_limits(checked.id, client)):
+            raise errors.TooMany(_("Many people have joined in a short time, so joining is paused for a little "
+                                   "while. Please try again later; it takes an hour at most."),
+                                 f"{over.kind} limit reached", retry_after=over.retry_after)
         # Counted with a guarded update, so two people racing for the last use cannot both get it.
         counted = await InviteCode.update({InviteCode.uses: InviteCode.uses + 1}).where(
             (InviteCode.id == checked.id)

@@ -4,6 +4,7 @@ what fails is retried, and neither holds back the events queued with it."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -83,3 +84,33 @@ def test_an_event_that_makes_the_server_fail_holds_back_only_itself(page_alone, 
     page.evaluate("async () => (await import('/static/js/outbox.js')).flush()")
     poll(page, f"async () => (await ({PENDING})()) === 0", timeout=30)
     assert live_server.query(COUNT, participant)[0][0] == len(good) + 1
+
+
+def test_a_429_is_honoured_nothing_is_sent_before_retry_after_and_nothing_is_lost(page_alone, live_server):
+    page = page_alone
+    enrol_in_danish(page, live_server)
+    outbox_empty(page)
+    participant = live_server.query("SELECT id FROM participant ORDER BY created_at DESC LIMIT 1")[0][0]
+    queued = _queue(page, 25)
+    tries: list[float] = []
+
+    def over_the_limit(route) -> None:
+        tries.append(time.monotonic())
+        if len(tries) == 1:  # the server's limit is reached: wait 3 s, keep everything
+            route.fulfill(status=429, content_type="application/json", headers={"Retry-After": "3"},
+                          body='{"error": "Prøv igen om lidt.", "detail": "events-minute limit reached"}')
+        else:
+            route.continue_()
+
+    page.route("**/api/events", over_the_limit)
+    page.context.set_offline(False)
+    page.evaluate("async () => (await import('/static/js/outbox.js')).flush()")
+    poll(page, "() => true")
+    assert len(tries) == 1
+    for _ in range(5):  # new events, coming online, a timer: every reason to send comes while it must wait
+        page.evaluate("async () => (await import('/static/js/outbox.js')).flush()")
+        page.wait_for_timeout(300)
+    assert len(tries) == 1 and page.evaluate(PENDING) == len(queued)
+    poll(page, f"async () => (await ({PENDING})()) === 0", timeout=30)
+    assert tries[1] - tries[0] >= 3
+    assert live_server.query(COUNT, participant)[0][0] == len(queued)
