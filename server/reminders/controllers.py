@@ -31,7 +31,8 @@ API_BODY_BYTES = 8 * 1024  # a subscription or an action is a few hundred bytes
 _NOT_APP_OR_JSON = "Not from the app (no `X-Pusterum: 1` header), or the body is not JSON."
 _SUBSCRIBE_DOC = api_route(
     body=inline_schema(SubscriptionIn), ok=Enabled,
-    errors={400: _NOT_APP_OR_JSON, 401: None, 413: None, 422: "Not a subscription we can use."},
+    errors={400: _NOT_APP_OR_JSON, 401: None, 413: None,
+            422: "Not a subscription we can use (also: `p256dh` must be a point on P-256)."},
     description="The browser's push subscription (PushSubscription.toJSON()); turns her reminders on.",
     example={"endpoint": "https://push.example.net/send/abc123",
              "keys": {"p256dh": EXAMPLE_KEY, "auth": "A" * 22}})
@@ -97,7 +98,7 @@ class RemindersController(Controller):
             await services.subscribe(device.participant_id, device.kind, data.endpoint, data.keys.p256dh,
                                      data.keys.auth)
         except services.Invalid as invalid:
-            return api_error(422, str(invalid))
+            return api_error(422, str(invalid), invalid.detail)
         return Response({"enabled": True})
 
     @post("/api/reminders/action", name="reminders:action", status_code=200, exclude_from_csrf=True,

@@ -245,7 +245,7 @@ class Sender:
         sub = pending.subscription
         ttl = max(1, min(TTL_SECONDS, int((pending.until - now).total_seconds())))
         try:
-            if unusable(sub.endpoint, sub.p256dh, sub.auth):
+            if unusable(sub.endpoint, sub.p256dh, sub.auth) is not None:
                 return Outcome(pending, error="unusable")
             async with limit:
                 status, retry_after = await self.send(sub, payload(pending.kind, pending.language), ttl)

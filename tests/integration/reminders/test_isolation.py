@@ -29,6 +29,7 @@ async def test_a_key_that_is_not_a_p256_point_is_refused_and_changes_nothing(pat
     bad = {**good, "keys": {**good["keys"], "p256dh": NOT_A_POINT}}
     refused = await patient.post("/api/push/subscription", json=bad, headers=API_HEADERS)
     assert refused.status_code == 422 and refused.json()["error"].startswith("This browser gave keys")
+    assert refused.json()["detail"] == "p256dh is not a point on P-256"  # for developers
     assert await PushSubscription.count() == 0 and await ReminderPlan.count() == 0
     assert (await patient.post("/api/push/subscription", json=good, headers=API_HEADERS)).status_code == 200
     again = await patient.post("/api/push/subscription", json=bad, headers=API_HEADERS)  # the same browser
