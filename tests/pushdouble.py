@@ -13,6 +13,7 @@ from async tests (it never needs the test's loop), and from other processes (pla
     with PushDouble(vapid_public_key) as push:
         sub = push.new_subscription()           # store it as the browser would
         push.script(sub["endpoint"], (429, {"Retry-After": "2"}), 201)
+        push.hang()                             # or: nobody gets an answer until push.release()
         ...                                     # run the sender
         [delivery] = push.wait_for(1)           # or: await push.wait_for_async(1)
         assert delivery.json()["title"] == ...
@@ -124,6 +125,9 @@ class PushDouble:
         self._deliveries: list[Delivery] = []
         self._rejections: list[Rejection] = []
         self._attempts = 0
+        self._open = threading.Event()  # cleared: the service hangs, answering nobody until released
+        self._open.set()
+        self._waiting = 0
         self._origin: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -158,6 +162,7 @@ class PushDouble:
         loop, thread = self._loop, self._thread
         if loop is None or thread is None:
             return
+        self.release()  # a hanging request would hold up the server's cleanup
         if self._runner is not None:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop).result(timeout=10)
             self._runner = None
@@ -222,6 +227,22 @@ class PushDouble:
                 raise KeyError(f"not a subscription of this push double: {endpoint}")
             return self._subscriptions[token]
 
+    def hang(self) -> None:
+        """Stop answering: every request (already read, so it counts as an attempt) waits until :meth:`release`,
+        as an overloaded or broken push service does; the sender's own timeout is what ends it."""
+        self._open.clear()
+
+    def release(self) -> None:
+        """Answer again, the waiting requests first. A request whose sender hung up while it waited is not
+        delivered: it is kept as a rejection as soon as the double notices."""
+        self._open.set()
+
+    @property
+    def waiting(self) -> int:
+        """Requests held by :meth:`hang` right now."""
+        with self._lock:
+            return self._waiting
+
     # -- what happened ---------------------------------------------------------------------------------------------
 
     @property
@@ -271,6 +292,21 @@ class PushDouble:
         with self._lock:
             self._attempts += 1
             sub = self._subscriptions.get(request.match_info["token"])
+        if not self._open.is_set():
+            with self._lock:
+                self._waiting += 1
+            try:
+                # In a thread, so this loop stays free to answer other requests; until released or hung up on.
+                while not await asyncio.to_thread(self._open.wait, 0.05):
+                    if request.transport is None or request.transport.is_closing():
+                        break
+            finally:
+                with self._lock:
+                    self._waiting -= 1
+            if request.transport is None or request.transport.is_closing():  # the sender stopped waiting
+                with self._lock:
+                    self._rejections.append(Rejection(endpoint, 0, "the sender hung up while we hung", received_at))
+                return web.Response(status=504)
         try:
             if request.method != "POST":
                 raise _Refused(405, f"method {request.method} not allowed")

@@ -29,11 +29,14 @@ async def _push_test(endpoint_hint: str | None) -> tuple[int, str]:
     if row is None:
         return 1, "no browser has turned reminders on yet (or none matches --endpoint)"
     kind, language = row.pop("participant.kind"), row.pop("participant.language")
-    async with aiohttp.ClientSession() as session:
-        status = await Sender(session, Signer(vapid, get_settings().push_contact)).send(
-            Subscription(**row), payload(kind, language))
     host = row["endpoint"].split("/")[2]
-    return (0 if status is not None and status < 300 else 1), f"push service {host} answered {status}"
+    async with aiohttp.ClientSession() as session:
+        try:
+            status, _retry_after = await Sender(session, Signer(vapid, get_settings().push_contact)).send(
+                Subscription(**row), payload(kind, language))
+        except Exception as exc:  # the operator wants the reason, not a traceback
+            return 1, f"push service {host} could not be reached or the subscription cannot be used ({exc!r})"
+    return (0 if status < 300 else 1), f"push service {host} answered {status}"
 
 
 @click.group(cls=Group, short_help="web push reminders")

@@ -25,14 +25,17 @@ DAY_NAMES = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("F
              N_("Sunday"))
 
 
+# P-256's base point: an example key the API accepts (a subscription's key must be a point on the curve).
+EXAMPLE_KEY = "BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU"
 API_BODY_BYTES = 8 * 1024  # a subscription or an action is a few hundred bytes
 _NOT_APP_OR_JSON = "Not from the app (no `X-Pusterum: 1` header), or the body is not JSON."
 _SUBSCRIBE_DOC = api_route(
     body=inline_schema(SubscriptionIn), ok=Enabled,
-    errors={400: _NOT_APP_OR_JSON, 401: None, 413: None, 422: "Not a subscription we can use."},
+    errors={400: _NOT_APP_OR_JSON, 401: None, 413: None,
+            422: "Not a subscription we can use (also: `p256dh` must be a point on P-256)."},
     description="The browser's push subscription (PushSubscription.toJSON()); turns her reminders on.",
     example={"endpoint": "https://push.example.net/send/abc123",
-             "keys": {"p256dh": "B" + "A" * 86, "auth": "A" * 22}})
+             "keys": {"p256dh": EXAMPLE_KEY, "auth": "A" * 22}})
 _ACTION_DOC = api_route(body=inline_schema(ActionIn), ok=Done,
                         errors={400: _NOT_APP_OR_JSON, 401: None, 413: None, 422: "Not an action."},
                         description="The button she pressed on a reminder.", example={"action": "snooze"})
@@ -95,7 +98,7 @@ class RemindersController(Controller):
             await services.subscribe(device.participant_id, device.kind, data.endpoint, data.keys.p256dh,
                                      data.keys.auth)
         except services.Invalid as invalid:
-            return api_error(422, str(invalid))
+            return api_error(422, str(invalid), invalid.detail)
         return Response({"enabled": True})
 
     @post("/api/reminders/action", name="reminders:action", status_code=200, exclude_from_csrf=True,

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from server import db
 from server.lib import errors
 from server.lib.i18n import _
@@ -139,14 +141,39 @@ def _b64(value: str, length: int) -> bytes | None:
     return raw if len(raw) == length else None
 
 
-def check_subscription(endpoint: str, p256dh: str, auth: str) -> None:
+def unusable(endpoint: str, p256dh: str, auth: str) -> str | None:
+    """Why no push could ever go to this subscription, for developers (it starts with the part at fault:
+    ``endpoint``, ``p256dh`` or ``auth``), or None if it is usable.
+
+    The key must be a real point on P-256, not just 65 bytes starting 0x04: pywebpush raises on anything else
+    at encryption time, and a stored key it raises on once would fail every reminder sent to it. The sender
+    asks the same question about rows stored before this check existed.
+    """
     secure = endpoint.startswith("https://")
     local = endpoint.startswith(("http://127.0.0.1:", "http://localhost:")) and not get_settings().production
     if not (secure or local) or len(endpoint) > 1024:
-        raise Invalid(_("This browser gave an address for reminders that we cannot use."))
+        return "endpoint is not an https address of at most 1024 characters"
     key = _b64(p256dh, 65)
-    if key is None or key[0] != 4 or _b64(auth, 16) is None:
-        raise Invalid(_("This browser gave keys for reminders that we cannot use."))
+    if key is None or key[0] != 4:
+        return "p256dh is not 65 bytes of base64url starting 0x04"
+    if _b64(auth, 16) is None:
+        return "auth is not 16 bytes of base64url"
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), key)
+    except ValueError:
+        return NOT_A_POINT
+    return None
+
+
+NOT_A_POINT = "p256dh is not a point on P-256"  # the one rule a JSON schema cannot state
+
+
+def check_subscription(endpoint: str, p256dh: str, auth: str) -> None:
+    problem = unusable(endpoint, p256dh, auth)
+    if problem is not None and problem.startswith("endpoint"):
+        raise Invalid(_("This browser gave an address for reminders that we cannot use."), problem)
+    if problem is not None:
+        raise Invalid(_("This browser gave keys for reminders that we cannot use."), problem)
 
 
 async def subscribe(participant_id: uuid.UUID, kind: str, endpoint: str, p256dh: str, auth: str,

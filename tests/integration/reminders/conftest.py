@@ -25,3 +25,10 @@ def vapid_key():
 def push(vapid_key):
     with PushDouble(public_key_b64(vapid_key)) as double:
         yield double
+
+
+@pytest.fixture
+def other_push(vapid_key):
+    """A second push service (another origin), as Mozilla's beside Google's."""
+    with PushDouble(public_key_b64(vapid_key)) as double:
+        yield double

@@ -6,9 +6,22 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
+
 from server.participants import services
 from server.participants.tables import Participant
+from server.reminders.sender import Sender
 from server.reminders.tables import PushSubscription, ReminderPlan
+from server.reminders.vapid import Signer
+from server.settings import get_settings
+
+
+async def run_sender(vapid_key, now: datetime | None = None, *, send_timeout: float | None = None) -> int:
+    """One round of a newly started sender (as after a restart: nothing carried over in memory) at ``now``;
+    returns when every send has an answer and is recorded. ``send_timeout``: seconds for one send."""
+    options = {} if send_timeout is None else {"timeout": send_timeout}
+    async with aiohttp.ClientSession() as session:
+        return await Sender(session, Signer(vapid_key, get_settings().push_contact), **options).run_once(now)
 
 
 async def due_participants(push, n: int, *, kind: str = "patient", language: str = "da",
