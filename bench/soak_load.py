@@ -86,7 +86,7 @@ class Load:
     """What the soak did and what it was told: the raw material of the report and of the row check."""
 
     samples: list[Sample] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)  # no answer, or an answer not the one expected
+    failures: list[str] = field(default_factory=list)  # no answer, or a 1xx–4xx not the one expected
     acknowledged: set[str] = field(default_factory=set)  # event ids a 200 said the server holds
     batches: int = 0
     resent: int = 0
@@ -96,10 +96,19 @@ class Load:
     codes_made: int = 0
     burst: dict[str, Any] = field(default_factory=dict)
     loop_lag: list[float] = field(default_factory=list)  # how late this process's own timer woke, in seconds
+    # Each 5xx with what finds it in the server's log (its request id) and how long it took to come.
+    server_errors: list[dict[str, Any]] = field(default_factory=list)
     phase: str = "setup"
+    began: float = field(default_factory=time.perf_counter)  # reset when the clock starts
 
     def hear(self, label: str, response: httpx.Response, seconds: float) -> None:
         self.samples.append(Sample(label, response.status_code, seconds, self.phase))
+        if response.status_code >= 500:
+            self.server_errors.append({
+                "route": label, "status": response.status_code, "ms": round(seconds * 1000),
+                "at_s": round(time.perf_counter() - self.began - seconds, 1), "phase": self.phase,
+                "request_id": response.headers.get("x-request-id", ""),
+                "retry_after": response.headers.get("retry-after", "")})
 
     def no_answer(self, label: str, exc: BaseException, seconds: float) -> None:
         self.samples.append(Sample(label, 0, seconds, self.phase))
@@ -108,6 +117,8 @@ class Load:
     def expect(self, label: str, response: httpx.Response, *statuses: int) -> bool:
         if response.status_code in statuses:
             return True
+        if response.status_code >= 500:
+            return False  # already in server_errors, with its request id
         self.failures.append(f"{label}: {response.status_code} (expected {'/'.join(map(str, statuses))}): "
                              f"{response.text[:200]!r}")
         return False
@@ -154,7 +165,7 @@ class Soak:
     async def run(self) -> Load:
         try:
             await self._setup()
-            self.load.phase = "soak"
+            self.load.phase, self.load.began = "soak", time.perf_counter()
             began = asyncio.get_running_loop().time()
             until = began + self.plan.seconds
             p = self.plan
@@ -208,7 +219,7 @@ class Soak:
             async with gate:
                 who = self._client()
                 if not await self._join(who, door):
-                    raise RuntimeError(f"enrolling through {door}/<code> failed: {self.load.failures[-1:]}")
+                    raise RuntimeError(f"enrolling through {door}/<code> failed: {self._last_problem()}")
                 return who
 
         self.phones = list(await asyncio.gather(*(enrolled("/j") for _ in range(self.plan.phones))))
@@ -217,7 +228,10 @@ class Soak:
         for who, role in ((self.researcher, "researcher"), (self.coordinator, "coordinator")):
             answer = await steps.sign_in(who, *self.target.accounts[role], on_answer=self.load.hear)
             if not self.load.expect(f"sign-in as {role}", answer, 303):
-                raise RuntimeError(f"the {role} could not sign in: {self.load.failures[-1]}")
+                raise RuntimeError(f"the {role} could not sign in: {self._last_problem()}")
+
+    def _last_problem(self) -> object:
+        return (self.load.failures or self.load.server_errors or ["?"])[-1]
 
     # --- the actors ---
 
