@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test bench audit lint fmt i18n migrations setup clean
+.PHONY: run test bench soak audit lint fmt i18n migrations setup clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ test: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench
+
+## A busy minute on SQLite (1 and 2 workers) and on PostgreSQL behind nginx; fails on any 5xx or lost row.
+soak: $(TEST_STAMP)
+	$(BIN)/python -m bench.soak
 
 ## Lighthouse scores and repeat-visit bytes (needs npm; installs lighthouse into .audit/).
 audit: $(TEST_STAMP)

@@ -1,9 +1,13 @@
-"""What a browser does, done with httpx: join with the demo invite, and fetch the home page's first load."""
+"""What a browser does, done with httpx: join with an invite link, sign in to the workspace, and fetch the home
+page's first load. The bench, the sign-in burst and the soak all go through these, so they ask the same way."""
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import re
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
@@ -11,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 DEVICE_COOKIE = "pusterum"
-CSRF_COOKIE = "pusterum_csrf"
+LOGIN_PATH = "/workspace/login"
 
 
 class _Html(HTMLParser):
@@ -40,21 +44,73 @@ def _parse(html: str) -> _Html:
 
 def enrol(base_url: str, code: str) -> str:
     """Consent page, then the consent form, as a browser posts it; returns the device cookie's value."""
-    with httpx.Client(base_url=base_url, follow_redirects=False, timeout=15) as client:
-        page = client.get(f"/j/{code}/consent", params={"lang": "da"})
-        if page.status_code != 200:
-            raise RuntimeError(f"GET /j/<code>/consent answered {page.status_code}")
-        token = _parse(page.text).inputs.get("_csrf_token")
-        csrf_cookie = page.cookies.get(CSRF_COOKIE)
-        if not token or not csrf_cookie:
-            raise RuntimeError("the consent page has no _csrf_token input or set no pusterum_csrf cookie")
-        # The client's cookie jar sends pusterum_csrf (and the language cookie) back, as a browser would.
-        joined = client.post(f"/j/{code}", data={"_csrf_token": token, "lang": "da", "consent": "yes"})
-        device = joined.cookies.get(DEVICE_COOKIE)
-        if joined.status_code >= 400 or not device:
-            raise RuntimeError(f"POST /j/<code> answered {joined.status_code} without a {DEVICE_COOKIE} cookie: "
-                               f"{joined.text[:300]}")
-        return device
+
+    async def once() -> str:
+        async with httpx.AsyncClient(base_url=base_url, follow_redirects=False, timeout=15) as client:
+            joined = await join(client, code)
+            if joined.status_code >= 400:
+                raise RuntimeError(f"POST /j/<code> answered {joined.status_code}: {joined.text[:300]}")
+            return device_cookie(client)
+
+    return asyncio.run(once())
+
+
+def device_cookie(client: httpx.AsyncClient | httpx.Client) -> str:
+    """The device cookie the client holds, by either of its names (``__Host-`` over https)."""
+    device = client.cookies.get(DEVICE_COOKIE) or client.cookies.get(f"__Host-{DEVICE_COOKIE}")
+    if not device:
+        raise RuntimeError(f"the join answered without a {DEVICE_COOKIE} cookie")
+    return device
+
+
+def form_inputs(html: str) -> dict[str, str]:
+    """The page's named inputs and their values (hidden ones included), as a browser would post them back."""
+    return _parse(html).inputs
+
+
+def csrf_token(html: str) -> str:
+    """The form's ``_csrf_token`` (its cookie is in the client's jar)."""
+    token = form_inputs(html).get("_csrf_token")
+    if not token:
+        raise RuntimeError("the page has no _csrf_token input")
+    return token
+
+
+OnAnswer = Callable[[str, httpx.Response, float], None]  # route template, answer, seconds
+
+
+async def timed(on_answer: OnAnswer | None, template: str, call: Awaitable[httpx.Response]) -> httpx.Response:
+    """Awaits the request and tells ``on_answer`` (if any) how long it took, under its route template."""
+    began = time.perf_counter()
+    response = await call
+    if on_answer is not None:
+        on_answer(template, response, time.perf_counter() - began)
+    return response
+
+
+async def join(client: httpx.AsyncClient, code: str, door: str = "/j",
+               on_answer: OnAnswer | None = None) -> httpx.Response:
+    """What a phone does with an invite link (``/j`` a patient's, ``/u`` a unit's QR code): the consent page,
+    then its form; returns the form's answer (303 and the device cookie when she joined). ``on_answer`` hears
+    each answer, for callers that count them (the soak)."""
+    page = await timed(on_answer, f"GET {door}/{{code}}/consent",
+                       client.get(f"{door}/{code}/consent", params={"lang": "da"}))
+    if page.status_code != 200:
+        return page
+    # The client's cookie jar sends pusterum_csrf (and the language cookie) back, as a browser would.
+    form = {"_csrf_token": csrf_token(page.text), "lang": "da", "consent": "yes"}
+    return await timed(on_answer, f"POST {door}/{{code}}", client.post(f"{door}/{code}", data=form))
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str,
+                  on_answer: OnAnswer | None = None) -> httpx.Response:
+    """The workspace's login form as a browser posts it (303 to /workspace when it worked; no second factor
+    in development); the client keeps the session cookie."""
+    form = await timed(on_answer, f"GET {LOGIN_PATH}", client.get(LOGIN_PATH))
+    if form.status_code != 200:
+        return form
+    return await timed(on_answer, f"POST {LOGIN_PATH}", client.post(LOGIN_PATH, data={
+        "_csrf_token": csrf_token(form.text), "email": email, "password": password}))
 
 
 @dataclass(frozen=True)

@@ -116,13 +116,18 @@ class App(Server):
     def __init__(self, workers: int) -> None:
         super().__init__(workers)
         self.env = {**RAISED_LIMITS, **self.env}
-        self.invite_code = ""
+        self.invite_code = ""  # the demo patient invite (/j/<code>)
+        self.staff_code = ""  # the demo unit's staff code (/u/<code>)
 
     def command(self) -> list[str]:
         return [sys.executable, "-m", "server", "serve"]  # granian, ASGI, factory, WORKERS from the env
 
     def cli(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "server", *args], env=self.env, cwd=ROOT, input=stdin,
+        return self.python("server", *args, stdin=stdin)
+
+    def python(self, module: str, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """``python -m MODULE ARGS`` with this server's settings, e.g. a bench helper that uses the app's tables."""
+        return subprocess.run([sys.executable, "-m", module, *args], env=self.env, cwd=ROOT, input=stdin,
                               capture_output=True, text=True, timeout=300)
 
     def _must(self, *args: str) -> str:
@@ -134,10 +139,11 @@ class App(Server):
     def prepare(self) -> None:
         self._must("db", "migrate")
         self._import_content()
-        match = re.search(r"/j/(\S+)", self._must("demo"))
-        if match is None:
-            raise RuntimeError("pusterum demo printed no invite link")
-        self.invite_code = match.group(1)
+        printed = self._must("demo")
+        patient, staff = re.search(r"/j/(\S+)", printed), re.search(r"/u/(\S+)", printed)
+        if patient is None or staff is None:
+            raise RuntimeError(f"pusterum demo printed no patient or no staff link:\n{printed}")
+        self.invite_code, self.staff_code = patient.group(1), staff.group(1)
 
     def _import_content(self) -> None:
         """content/ may be half-written while people edit it: wait a minute and try again, twice."""

@@ -8,13 +8,13 @@ loop, every request in the process would wait behind the whole burst (issue 12 m
 from __future__ import annotations
 
 import asyncio
-import re
 import statistics
 import time
 from typing import Any
 
 import httpx
 
+from bench import client as client_steps
 from bench.servers import App
 
 SIGN_INS = 50
@@ -24,12 +24,7 @@ EMAIL = "bench-signin@example.org"
 
 async def _sign_in(url: str) -> int:
     async with httpx.AsyncClient(base_url=url, timeout=120) as client:
-        form = await client.get("/workspace/login")
-        token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
-        assert token, "the login page has no CSRF token"
-        response = await client.post("/workspace/login", data={
-            "_csrf_token": token.group(1), "email": EMAIL, "password": PASSWORD})
-        return response.status_code
+        return (await client_steps.sign_in(client, EMAIL, PASSWORD)).status_code
 
 
 async def _health(client: httpx.AsyncClient) -> float:
