@@ -232,7 +232,8 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
     if db.unwritable(exc):
         # A full disk, a read-only database, a server going away: nothing was stored (every write is one
         # transaction), so she may simply try again; the outbox keeps the events and does.
-        log.warning("unavailable route=%s type=%s", getattr(route, "name", None) or "unknown", type(exc).__name__)
+        log.warning("unavailable route=%s type=%s reason=%.80s", getattr(route, "name", None) or "unknown",
+                    type(exc).__name__, exc)  # the engine's own words ("database is locked"), never data
         response = _error_page(request, 503, _("We cannot save anything right now. Nothing is lost: please try "
                                                "again in a little while."))
         response.headers["Retry-After"] = str(RETRY_SECONDS)

@@ -7,7 +7,7 @@ date first, so what is shown includes what arrived a moment ago.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from babel.dates import format_date
@@ -31,7 +31,9 @@ from server.reports.access import READER, READERS, Reader, ReaderOf
 from server.reports.figures import Filters, add_months
 from server.reports.schemas import NOTE_LIMIT, NotesForm
 from server.reports.tables import AnnualNote
+from server.settings import get_settings
 
+FRESH_SECONDS = 10.0  # how old the figures on an opened dashboard may be when rollups refresh in the background
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 SECTIONS = {
     "summary": N_("In brief"),
@@ -129,7 +131,10 @@ def _month_label(row_key: date, language: str) -> str:
 
 
 async def _board(f: Filters, options: dict[str, Any], today: date) -> tuple[figures.Dashboard, dict[str, Any]]:
-    await rollups.refresh()
+    # Where rollups are refreshed in the background, figures up to FRESH_SECONDS old are good enough;
+    # without (ROLLUP_REFRESH_SECONDS=0), opening a dashboard always brings them up to date.
+    fresh = min(FRESH_SECONDS, get_settings().rollup_refresh_seconds)
+    await rollups.refresh(fresh_for=timedelta(seconds=fresh))
     language = current_language.get()
     board = await figures.build(f, get_catalog(), today=today, labels=_labels(options), language=language)
     for row in board.months:

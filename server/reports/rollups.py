@@ -92,9 +92,18 @@ async def _rebuild(participants: list | None) -> None:
             await db.raw(insert, *args)
 
 
-async def refresh(*, full: bool = False, now: datetime | None = None) -> int:
-    """Bring the rollups up to date; returns how many participants were rebuilt (-1: all of them)."""
+async def refresh(*, full: bool = False, now: datetime | None = None, fresh_for: timedelta = timedelta(0)) -> int:
+    """Bring the rollups up to date; returns how many participants were rebuilt (-1: all of them).
+
+    ``fresh_for``: rollups refreshed that recently (by any process) are left as they are, without taking
+    the write lock. A dashboard opened every few seconds would otherwise hold SQLite's one write lock for a
+    rebuild each time, and new patients joining meanwhile would wait for it (measured by ``make soak``).
+    """
     now = now or datetime.now(UTC)
+    if fresh_for and not full:
+        state = await RollupState.select(RollupState.watermark).where(RollupState.name == STATE).first()
+        if state is not None and state["watermark"] >= now - fresh_for:
+            return 0
     async with _lock, db.transaction():
         query = RollupState.select(RollupState.watermark).where(RollupState.name == STATE)
         if not _sqlite():

@@ -125,3 +125,15 @@ async def test_the_command_line_rebuilds_the_rollups_from_the_log(app, db, capsy
     code = await asyncio.to_thread(main, ["reports", "refresh", "--full"])
     assert code == 0 and "everyone rebuilt" in capsys.readouterr().out
     assert await UsageMonth.count() == 3
+
+
+async def test_rollups_refreshed_moments_ago_are_not_rebuilt_again(app, db):
+    """A dashboard opened every few seconds must not hold the write lock for a rebuild each time."""
+    await practise(app, 5)
+    assert await rollups.refresh() != 0  # the first one: everybody
+    await practise(app, 1)  # one more person, seconds later
+    assert await rollups.refresh(fresh_for=timedelta(seconds=10)) == 0  # fresh enough: left alone
+    assert await UsageMonth.count() == 5
+    later = datetime.now(UTC) + timedelta(seconds=11)
+    assert await rollups.refresh(fresh_for=timedelta(seconds=10), now=later) >= 1  # stale: brought up to date
+    assert await UsageMonth.count() == 6
