@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2 s per measurement, to check the harness itself "
                         "(dashboard: 0.1× the data, 2 rounds)")
-    parser.add_argument("--only", choices=("dashboard", "signin"), help="run only this step")
+    parser.add_argument("--only", choices=("dashboard", "signin", "events"), help="run only this step")
     parser.add_argument("--engine", action="append", choices=dashboard.ENGINES,
                         help="dashboard: only this engine (repeat for both; default both)")
     args = parser.parse_args(argv)
@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.only == "signin":
             print(json.dumps({**_meta(), "signin": signin.measure()}, indent=2))
+            return 0
+        if args.only == "events":
+            print(json.dumps({**_meta(), "events": ingest_on_each_engine(seconds, engines)}, indent=2))
             return 0
         if args.only == "dashboard":
             result = report.build_only_dashboard(_meta(), dashboard.measure(quick=args.quick, engines=engines))
@@ -68,6 +71,40 @@ def _meta() -> dict:
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"}
 
 
+def _ingest(app: App, cookie: str, seconds: int) -> tuple[wrk.WrkResult, int]:
+    """POST /api/events with wrk (after a warm-up), and the rows it added, counted once settled."""
+    api_headers = {"Cookie": f"pusterum={cookie}", "Content-Type": "application/json", "X-Pusterum": "1"}
+    occurred_at = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def events_run(length: int) -> wrk.WrkResult:
+        nonce = secrets.token_hex(4)  # a fresh one per wrk run keeps every id of the run new
+        return wrk.run(f"{app.url}/api/events", seconds=length, headers=api_headers, script=wrk.EVENTS_LUA,
+                       script_args=(str(report.BATCH), occurred_at, nonce))
+
+    events_run(wrk.WARM_UP_SECONDS)
+    rows_before = app.settled_event_rows()
+    events = events_run(seconds)
+    return events, app.settled_event_rows() - rows_before
+
+
+def ingest_on_each_engine(seconds: int, engines: tuple[str, ...]) -> dict:
+    """Event ingest alone (``--only events``), on SQLite and on PostgreSQL (a throwaway cluster)."""
+    out: dict = {}
+    for engine in engines:
+        with ExitStack() as stack, dashboard.database(engine) as dsn:
+            app = _owned(stack, App(WORKERS))
+            if dsn is not None:
+                app.env["DATABASE_URL"] = dsn
+            app.prepare()
+            app.start()
+            events, rows = _ingest(app, client.enrol(app.url, app.invite_code), seconds)
+            answered = events.requests - events.non_200
+            out[engine] = {"events_per_s": round(events.requests_per_second * report.BATCH), "p99_ms": events.p99_ms,
+                           "requests": events.requests, "non_200": events.non_200, "rows": rows,
+                           "rows_expected_at_least": answered * report.BATCH}
+    return out
+
+
 def run(seconds: int, quick: bool, engines: tuple[str, ...]) -> dict:
     """Each server is measured alone on the machine: the baseline first, stopped, then the app."""
     with ExitStack() as stack:
@@ -85,18 +122,7 @@ def run(seconds: int, quick: bool, engines: tuple[str, ...]) -> dict:
         library = wrk.measure(f"{app.url}/library", seconds=seconds,
                               headers={"Cookie": f"pusterum={cookie}", "Accept-Encoding": "gzip"})
 
-        api_headers = {"Cookie": f"pusterum={cookie}", "Content-Type": "application/json", "X-Pusterum": "1"}
-        occurred_at = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-        def events_run(length: int) -> wrk.WrkResult:
-            nonce = secrets.token_hex(4)  # a fresh one per wrk run keeps every id of the run new
-            return wrk.run(f"{app.url}/api/events", seconds=length, headers=api_headers, script=wrk.EVENTS_LUA,
-                           script_args=(str(report.BATCH), occurred_at, nonce))
-
-        events_run(wrk.WARM_UP_SECONDS)
-        rows_before = app.settled_event_rows()
-        events = events_run(seconds)
-        rows_added = app.settled_event_rows() - rows_before
+        events, rows_added = _ingest(app, cookie, seconds)
 
         transfers = client.first_load(app.url, cookie)
         app.stop()  # the push measurement needs the CPUs: the senders stand in for the app's workers

@@ -93,7 +93,7 @@ def _pct(values: list[float], p: int) -> float:
 
 
 @contextlib.contextmanager
-def _database(engine: str) -> Iterator[str | None]:
+def database(engine: str) -> Iterator[str | None]:
     """None for SQLite (the app's var dir); a throwaway PostgreSQL cluster's URL, removed afterwards."""
     if engine == "sqlite":
         yield None
@@ -174,7 +174,7 @@ def _requests(client: httpx.Client, combos: list[tuple[str, dict[str, str]]], ro
 def _size(engine: str, scale: float, quick: bool, rounds: int) -> dict[str, Any]:
     factor = scale * (0.1 if quick else 1.0)
     counts = (None, None) if factor == 1.0 else (round(DEFAULT_PATIENTS * factor), round(DEFAULT_STAFF * factor))
-    with _database(engine) as dsn:
+    with database(engine) as dsn:
         app = App(WORKERS)
         try:
             if dsn:

@@ -6,7 +6,8 @@
   and prints the clinic's id as JSON;
 - ``count IDS_FILE`` prints as JSON what the soak checks afterwards: which acknowledged event ids (one per
   line in the file) are missing or stored more than once, how many ``app_opened`` rows no answer
-  acknowledged, the staff pauses stored, and the participants by kind.
+  acknowledged, the staff pauses stored, and the participants by kind;
+- ``rows`` prints how many events the database holds (the bench's ingest check on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["setup"]:
         lines = [sys.stdin.readline().rstrip("\n").split(" ", 1) for _ in ROLES]
         result = asyncio.run(setup([(email, password) for email, password in lines]))
+    elif argv[:1] == ["rows"]:
+        from server.engagement.tables import Event
+
+        result = asyncio.run(Event.count())
     elif argv[:1] == ["count"] and len(argv) == 2:
         ids = Path(argv[1]).read_text().split()
         result = asyncio.run(count(set(ids)))
