@@ -64,7 +64,7 @@ def main(argv: list[str]) -> None:
     elif argv[:1] == ["rows"]:
         from server.engagement.tables import Event
 
-        result = asyncio.run(Event.count())
+        result = asyncio.run(Event.count().run())
     elif argv[:1] == ["count"] and len(argv) == 2:
         ids = Path(argv[1]).read_text().split()
         result = asyncio.run(count(set(ids)))

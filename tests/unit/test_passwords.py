@@ -56,3 +56,14 @@ async def test_it_hashes_on_its_own_threads_and_never_more_than_the_bound_at_onc
     assert peak <= passwords.HASHING_AT_ONCE
     assert threading.current_thread().name not in threads
     assert all(name.startswith("pusterum-argon2") for name in threads)
+
+
+def test_hashing_gives_way_to_pages_when_the_cpus_are_busy():
+    """A burst of sign-ins must not slow her pages: the hashing threads run at a lower priority."""
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return  # thread priorities are a Linux feature; elsewhere hashing keeps the process's
+    niceness = passwords._pool.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result()
+    assert niceness >= passwords.HASHING_NICENESS > os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
