@@ -29,6 +29,13 @@ def _queue(page, count: int, **fields) -> list[str]:
     return ids
 
 
+def _enrolled(page, live_server) -> str:
+    """A new patient whose outbox is empty; returns her participant id."""
+    enrol_in_danish(page, live_server)
+    outbox_empty(page)
+    return live_server.query("SELECT id FROM participant ORDER BY created_at DESC LIMIT 1")[0][0]
+
+
 def test_an_event_the_server_can_never_take_is_dropped_and_the_rest_arrive(page, live_server):
     enrol_in_danish(page, live_server)
     wait_for_controller(page)
@@ -56,9 +63,7 @@ def page_alone(browser):
 
 def test_an_event_that_makes_the_server_fail_holds_back_only_itself(page_alone, live_server):
     page = page_alone
-    enrol_in_danish(page, live_server)
-    outbox_empty(page)
-    participant = live_server.query("SELECT id FROM participant ORDER BY created_at DESC LIMIT 1")[0][0]
+    participant = _enrolled(page, live_server)
     good = _queue(page, 30)
     poisoned = _queue(page, 1)[0]
     answers: list[int] = []
@@ -88,9 +93,7 @@ def test_an_event_that_makes_the_server_fail_holds_back_only_itself(page_alone, 
 
 def test_a_429_is_honoured_nothing_is_sent_before_retry_after_and_nothing_is_lost(page_alone, live_server):
     page = page_alone
-    enrol_in_danish(page, live_server)
-    outbox_empty(page)
-    participant = live_server.query("SELECT id FROM participant ORDER BY created_at DESC LIMIT 1")[0][0]
+    participant = _enrolled(page, live_server)
     queued = _queue(page, 25)
     tries: list[float] = []
 
