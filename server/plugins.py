@@ -25,7 +25,7 @@ from server.content.services import content_revision, load_catalog
 from server.db import limits
 from server.engagement.store import event_store
 from server.lib.api import body_refusal, problem_response
-from server.lib.errors import NotFound, Problem, headers_of, status_of
+from server.lib.errors import NotFound, Problem, Unavailable, headers_of, status_of
 from server.lib.guards import NotEnrolled
 from server.lib.i18n import _
 from server.lib.paths import redirect_to
@@ -234,10 +234,9 @@ def internal_error_handler(request: Request, exc: Exception) -> Response:
         # transaction), so she may simply try again; the outbox keeps the events and does.
         log.warning("unavailable route=%s type=%s reason=%.80s", getattr(route, "name", None) or "unknown",
                     type(exc).__name__, exc)  # the engine's own words ("database is locked"), never data
-        response = _error_page(request, 503, _("We cannot save anything right now. Nothing is lost: please try "
-                                               "again in a little while."))
-        response.headers["Retry-After"] = str(RETRY_SECONDS)
-        return response
+        return problem_handler(request, Unavailable(
+            _("We cannot save anything right now. Nothing is lost: please try again in a little while."),
+            "the database cannot take writes now", retry_after=RETRY_SECONDS))
     log.error("unhandled_error route=%s type=%s", getattr(route, "name", None) or "unknown", type(exc).__name__,
               exc_info=exc)
     return _error_page(request, 500, _("Something went wrong on our side. Nothing you did caused it. "

@@ -45,22 +45,29 @@ class Refused(Problem):
     """It can be read, but breaks a rule of its content."""
 
 
-class TooMany(Problem):
-    """Too much in too short a time: it may be tried again after ``retry_after`` seconds (and nothing of it
-    was kept, so trying again is safe)."""
+class TryLater(Problem):
+    """It may be tried again after ``retry_after`` seconds, and nothing of it was kept, so trying again is safe."""
 
     def __init__(self, message: str, detail: str | None = None, *, retry_after: int) -> None:
         super().__init__(message, detail)
         self.retry_after = max(1, retry_after)
 
 
+class TooMany(TryLater):
+    """Too much in too short a time (a limit)."""
+
+
+class Unavailable(TryLater):
+    """The database cannot take a write now (a full disk, read-only, a lock held too long, a server gone)."""
+
+
 _STATUS: dict[type[Problem], int] = {Malformed: 400, Unrecognised: 401, NotYours: 403, NotFound: 404,
-                                     Conflict: 409, Gone: 410, Refused: 422, TooMany: 429}
+                                     Conflict: 409, Gone: 410, Refused: 422, TooMany: 429, Unavailable: 503}
 
 
 def headers_of(problem: Problem) -> dict[str, str]:
-    """The headers its status needs: when to try again, for a 429 (RFC 9110, 10.2.3)."""
-    return {"Retry-After": str(problem.retry_after)} if isinstance(problem, TooMany) else {}
+    """The headers its status needs: when to try again, for a 429 or a 503 (RFC 9110, 10.2.3)."""
+    return {"Retry-After": str(problem.retry_after)} if isinstance(problem, TryLater) else {}
 
 
 def status_of(problem: Problem) -> int:
