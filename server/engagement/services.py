@@ -132,14 +132,8 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
                       "sent_at is not between 2020 and 2100", [e.id for e in events])
     offset = clock_offset(sent_at, now)
     scores = check_batch(events, participant_id, catalog, now, offset)  # the server's score, never the phone's
-    unique = list({e.id: e for e in events}.values())
-    rows = [Row(id=e.id, type=e.type, content_version=e.exercise_version or e.questionnaire_version,
-                occurred_at=e.occurred_at + offset, day=local(e.occurred_at + offset).date(),
-                step=e.step, seconds=e.seconds, rating=e.rating, comment=e.comment,
-                stress_before=e.stress_before, stress_after=e.stress_after, score=scores.get(e.id),
-                answers=None if e.answers is None else tuple(e.answers),
-                clock_suspect=_clock_flag(e.occurred_at + offset, now, corrected=bool(offset)),
-                fingerprint=fingerprint(e)) for e in unique]
+    rows = [_row(e, e.occurred_at + offset, now, scores, corrected=bool(offset))
+            for e in {e.id: e for e in events}.values()]
     outcome = await write_batch(participant_id, rows, now, event_limits(participant_id))
     if outcome.over is not None:
         raise TooMany(_("A lot has been sent from this phone in a short time, so this was not saved just now. "
@@ -154,6 +148,16 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
         raise Conflict(_("Some activity was already saved with different content."),
                             f"{len(outcome.clashes)} event id(s) already hold other content", outcome.clashes)
     return [r.id for r in rows], outcome.stored
+
+
+def _row(e: EventIn, occurred_at: datetime, now: datetime, scores: dict[uuid.UUID, int], *,
+         corrected: bool) -> Row:
+    """The event as stored, ``occurred_at`` already moved by the phone's clock error."""
+    return Row(id=e.id, type=e.type, content_version=e.exercise_version or e.questionnaire_version,
+               occurred_at=occurred_at, day=local(occurred_at).date(), step=e.step, seconds=e.seconds,
+               rating=e.rating, comment=e.comment, stress_before=e.stress_before, stress_after=e.stress_after,
+               score=scores.get(e.id), answers=None if e.answers is None else tuple(e.answers),
+               clock_suspect=_clock_flag(occurred_at, now, corrected=corrected), fingerprint=fingerprint(e))
 
 
 def _clock_flag(occurred_at: datetime, now: datetime, *, corrected: bool) -> str | None:
