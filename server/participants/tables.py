@@ -7,6 +7,8 @@ There is no column for a name, e-mail, phone number, CPR number or birth date, a
 from piccolo.columns import UUID, Date, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.table import Table
 
+from server.lib.disclosure import new_record_key
+
 
 class Site(Table, tablename="site"):
     slug = Varchar(length=60, unique=True)
@@ -65,3 +67,6 @@ class Participant(Table, tablename="participant"):
     # When an attribute the report rollups copy (her municipality) last changed: the next refresh rebuilds her
     # rows, so the reports learn of it without this domain knowing that they exist.
     changed_at = Timestamptz(null=True, default=None, index=True)
+    # Drawn once, at random, for the follow-up's protected figures (``server.lib.disclosure``): never derived
+    # from a secret, so a key rotation changes no published figure.
+    record_key = Integer(default=new_record_key)

@@ -41,9 +41,6 @@ async def main() -> None:
     await item.save()
     version = ContentVersion(item=item.id, number=1, data={}, source_hash="x", created_at=now, published_at=now)
     await version.save()
-    person = uuid.uuid4()
-    await Participant(id=person, kind="patient", site=site.id, consent_version="1", consented_at=now,
-                      created_at=now).save()
     sqlite = is_sqlite()
 
     def uid(value: uuid.UUID) -> object:  # SQLite holds UUIDs and times as Piccolo's text, PostgreSQL as themselves
@@ -51,6 +48,12 @@ async def main() -> None:
 
     def moment(value: datetime) -> object:
         return received_at_str(value) if sqlite else value
+
+    # In SQL, as the table stood then: today's Participant has columns the old table has not.
+    person = uuid.uuid4()
+    for who in (person, uuid.uuid4(), uuid.uuid4()):
+        await raw("INSERT INTO participant (id, kind, site, language, consent_version, consented_at, created_at) "
+                  "VALUES ({}, 'patient', {}, 'da', '1', {}, {})", uid(who), site.id, moment(now), moment(now))
 
     for kind, (value, note, answers, day) in OLD.items():
         await raw("INSERT INTO event (id, participant, type, content_version, occurred_at, day, received_at, value, "
@@ -78,8 +81,9 @@ async def main() -> None:
         undated = f"refused: {type(exc).__name__}"
     await rollups.refresh()
     readings = await QuestionnaireReading.select(QuestionnaireReading.score, QuestionnaireReading.answers)
-    print(json.dumps({"events": {e["type"]: e for e in events}, "undated": undated, "readings": readings},
-                     default=str))
+    keys = [r["record_key"] for r in await Participant.select(Participant.record_key)]
+    print(json.dumps({"events": {e["type"]: e for e in events}, "undated": undated, "readings": readings,
+                      "record_keys": keys}, default=str))
 
 
 if __name__ == "__main__":

@@ -88,3 +88,12 @@ def test_ratings_scores_answers_and_days_are_carried_into_their_own_columns(fres
     assert carried["undated"].startswith("refused")
     # The rollups are rebuilt from the new columns.
     assert [(r["score"], json.loads(r["answers"])) for r in carried["readings"]] == [(72, [3, 4, 5, 3, 3])]
+
+
+@pytest.mark.usefixtures("database")
+def test_people_who_joined_before_record_keys_each_get_a_random_one(fresh_database):
+    from server.lib.disclosure import RECORD_KEY_SPACE
+
+    keys = _carried_over(fresh_database)["record_keys"]
+    assert len(keys) == 3 and len(set(keys)) == 3  # one each, not one default for all
+    assert all(0 <= k < RECORD_KEY_SPACE for k in keys)
