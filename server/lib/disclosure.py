@@ -1,25 +1,41 @@
 """Disclosure control, the one home of the rule "no figure about fewer than five people, and no way to
-work one out", for every aggregate that leaves the server (dashboards, annual report, unit page).
+work one out", for every aggregate that leaves the server (dashboards, annual report, unit page,
+coordination counts).
 
-Primary suppression hides every row with fewer than ``MIN_PEOPLE`` distinct people. A table's rows add
-up to the total shown above it (practices, minutes), so one hidden row could be recovered as "total
-minus the rest"; complementary suppression then hides the next-smallest row too, so what can be worked
-out is only the sum of at least two rows. The same holds for a filter: with a filter on one attribute
-of a person (kind, site, unit, municipality, group), the people left out by it are a group of their own
-("everyone" minus "these"), and if that group is small the figures are withheld.
+Three layers, each written down for the data-protection officer in the README ("How the figures are
+protected"):
+
+1. **Small cells are hidden.** A figure about one to four people is never shown ("<5"). In a table whose
+   rows add up to a total, hiding one small row is not enough (total minus the others): whenever a single
+   row is hidden, or only small ones, the smallest row of five or more is hidden with them ("·"), so what
+   the total and the shown rows give away is a sum that includes at least five unknown people.
+2. **Views that differ by a few people are not both shown** (``Lattice``). A view (a period and a set of
+   filters) is compared with every coarser view it could be subtracted from: each of its filters dropped
+   alone or together, a group or unit widened to its site, a month widened to its quarter and year. If
+   any of them holds one to four more people, the view is withheld: it would single them out.
+3. **Every shown figure carries consistent noise** (the cell key method of the Australian Bureau of
+   Statistics and the ONS). Each participant has a random record key; the key of a cell — any figure
+   about a set of people — is the sum of their keys. The noise is read from the cell key and the figure's
+   name, so the same people give the same figure on every page, in every process and on both engines
+   (asking again averages nothing away), while two different sets get unrelated noise, so a difference of
+   two views that layer 2 did not foresee is not exact.
 """
 
 from __future__ import annotations
 
 import hashlib
+import heapq
 import secrets
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-# Five is the usual floor for small-cell suppression in Danish health statistics; the staff unit page,
-# the dashboards, the annual report and the exports' documentation all use this constant.
+# Five is the usual floor for small-cell suppression in Danish health statistics.
 MIN_PEOPLE = 5
+# A mean, a share or a change is shown only for at least this many people: below it the noise that
+# protects the sum would move the mean visibly (see ``published_magnitude``).
+MIN_PEOPLE_FOR_MEANS = 10
 Hidden = Literal["small", "complement"] | None
 
 
@@ -42,16 +58,19 @@ def too_few(people: int) -> bool:
 
 
 def protect(rows: list[Row]) -> list[Row]:
-    """Marks rows hidden in place (primary, then complementary) and returns them for chaining.
+    """Marks rows hidden in place and returns them for chaining: each small row (primary suppression), and
+    then one more, the smallest row of five or more (complementary suppression), whenever a single row is
+    hidden or all hidden rows are small: otherwise the total minus the shown rows would give that row, or a
+    sum of small rows only.
 
-    Rows already hidden by the caller count as hidden. A row of nobody (0) is shown: it hides nothing,
-    so it can neither protect a small row nor be the complement that does.
+    Rows already hidden by the caller count as hidden (a row hidden because a wider view differs from it by
+    a few people needs its partner too). A row of nobody (0) is shown: it hides nothing.
     """
     for row in rows:
         if too_few(row.people):
             row.hidden = "small"
     hidden = [row for row in rows if not row.shown]
-    if len(hidden) == 1:
+    if hidden and (len(hidden) == 1 or all(row.people < MIN_PEOPLE for row in hidden)):
         candidates = sorted((row for row in rows if row.shown and row.people > 0),
                             key=lambda row: (row.people, str(row.label)))
         if candidates:
@@ -59,36 +78,21 @@ def protect(rows: list[Row]) -> list[Row]:
     return rows
 
 
-def safe_total(rows: list[Row], name: str) -> float | int | None:
-    """The sum over the rows still shown, for a total row that must not reveal the hidden ones."""
-    return sum(row.values.get(name) or 0 for row in rows if row.shown)
-
-
-# --- Consistent perturbation (the cell key method) ---------------------------------------------------
-#
-# Every participant carries a random record key (``participant.record_key``, drawn once at enrolment,
-# never derived from a secret). The key of a cell — any figure about a set of people — is the sum of its
-# people's record keys modulo 2**31, so the same people give the same key on every page, in every process
-# and on both engines, while two different sets (a view, and that view less one person) give unrelated
-# keys. Each figure's noise is read from the cell key and the figure's name, so a figure is the same
-# whenever it is asked for (asking again averages nothing away) and the difference of two views carries
-# the noise of both.
+# --- Layer 3: consistent noise (the cell key method) -------------------------------------------------
 
 RECORD_KEY_SPACE = 2**31  # fits a signed 32-bit integer column on both engines
+# The adjustment of a count of five or more people, and its probability: published in the README. Mean 0,
+# variance 1.6, never more than 2; two cells get the same adjustment only 21.5 % of the time.
+COUNT_ADJUSTMENTS = ((-2, 0.15), (-1, 0.20), (0, 0.30), (1, 0.20), (2, 0.15))
+# A magnitude (practices, minutes, ratings, a sum of changes) moves by up to this share of each of its two
+# largest contributions, so no one person's part can be read from a cell she dominates, and a small group's
+# part of a large cell is lost in the large contributions' noise.
+MAGNITUDE_SHARE = 0.5
+MAGNITUDE_CONTRIBUTORS = 2
 
 
 def new_record_key() -> int:
     return secrets.randbelow(RECORD_KEY_SPACE)
-
-
-# The adjustment of a count of five or more people, and its probability: published beside the README's
-# rules. Mean 0, variance 1.6, never more than 2; two cells agree on their adjustment only 21.5 % of the
-# time, so a difference of two views is exactly right about as often as a guess.
-COUNT_ADJUSTMENTS = ((-2, 0.15), (-1, 0.20), (0, 0.30), (1, 0.20), (2, 0.15))
-# A magnitude (practices, minutes, ratings, a sum of changes) moves by up to this share of each of its two
-# largest contributions, so no single person's part can be read from a cell she dominates.
-MAGNITUDE_SHARE = 0.5
-MAGNITUDE_CONTRIBUTORS = 2
 
 
 def cell_key(record_keys: Iterable[int]) -> int:
@@ -96,7 +100,7 @@ def cell_key(record_keys: Iterable[int]) -> int:
 
 
 def draw(key: int, figure: str) -> float:
-    """A number in [0, 1) fixed by the cell key and the figure's name (not secret: the key is)."""
+    """A number in [0, 1) fixed by the cell key and the figure's name (not secret: the record keys are)."""
     digest = hashlib.blake2b(f"{key}:{figure}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
 
@@ -122,8 +126,80 @@ def published_count(n: int, key: int, figure: str = "people") -> int | None:
 
 def published_magnitude(total: float, largest: Sequence[float], key: int, figure: str) -> float:
     """``total`` moved by up to MAGNITUDE_SHARE of each of its largest contributions (``largest``, in any
-    order; only the MAGNITUDE_CONTRIBUTORS largest by size count). Never below zero for a total that is not."""
-    top = sorted((abs(x) for x in largest), reverse=True)[:MAGNITUDE_CONTRIBUTORS]
+    order; the MAGNITUDE_CONTRIBUTORS largest by size count). Never below zero for a total that is not."""
+    top = heapq.nlargest(MAGNITUDE_CONTRIBUTORS, (abs(x) for x in largest))
     noise = sum(x * MAGNITUDE_SHARE * (2 * draw(key, f"{figure}#{i}") - 1) for i, x in enumerate(top))
     moved = total + noise
     return max(moved, 0.0) if total >= 0 else moved
+
+
+@dataclass(slots=True)
+class Cell:
+    """A figure's people and what each contributed, collected one person at a time."""
+
+    people: int = 0
+    keys: int = 0
+    sums: dict[str, float] = field(default_factory=dict)
+    parts: dict[str, list[float]] = field(default_factory=dict)  # each person's contribution, per measure
+
+    def add(self, record_key: int, values: dict[str, float] | None = None) -> None:
+        self.people += 1
+        self.keys += record_key
+        for name, value in (values or {}).items():
+            self.sums[name] = self.sums.get(name, 0) + value
+            self.parts.setdefault(name, []).append(value)
+
+    @property
+    def key(self) -> int:
+        return self.keys % RECORD_KEY_SPACE
+
+    def count(self, figure: str = "people") -> int | None:
+        return published_count(self.people, self.key, figure)
+
+    def magnitude(self, name: str, figure: str) -> float:
+        """The protected sum of ``name`` (0 when nobody contributed)."""
+        return published_magnitude(self.sums.get(name, 0), self.parts.get(name, ()), self.key, f"{figure}:{name}")
+
+
+# --- Layer 2: views that differ by a few people -------------------------------------------------------
+
+class Lattice:
+    """Who is in a view and in every coarser view, told apart by two small codes per person.
+
+    ``filters``: the view's filters, in a fixed order; ``levels``: its period first, then each wider period
+    it could be subtracted from. A person is added with the filters she meets (``mask``: bit i for
+    ``filters[i]``) and the periods she counts in (``levels``: bit j for level j). A coarser view keeps some
+    of the filters (a sub-mask) over one of the levels; ``gap`` finds one holding one to four more people.
+    """
+
+    def __init__(self, filters: Sequence[str], levels: int) -> None:
+        self.filters = tuple(filters)
+        self.full = (1 << len(self.filters)) - 1
+        self.levels = levels
+        self.seen: Counter[tuple[int, int]] = Counter()
+
+    def add(self, mask: int, levels: int) -> None:
+        self.seen[(mask, levels)] += 1
+
+    def people(self) -> int:
+        return sum(n for (mask, levels), n in self.seen.items() if mask == self.full and levels & 1)
+
+    def gap(self) -> str | None:
+        """The first coarser view that holds one to four more people: the name of a filter it drops, or
+        "period" when only the period is wider; None when every coarser view differs by none or five or more."""
+        inside = Counter[tuple[int, int]]()  # (kept filters, level) -> people
+        for (mask, levels), n in self.seen.items():
+            sub = mask
+            while True:  # every sub-mask of ``mask``: the views that keep only those filters still hold her
+                for level in range(self.levels):
+                    if levels >> level & 1:
+                        inside[(sub, level)] += n
+                if sub == 0:
+                    break
+                sub = (sub - 1) & mask
+        here = inside.get((self.full, 0), 0)
+        for (kept, level), n in sorted(inside.items(), key=lambda item: (-item[0][0], item[0][1])):
+            if (kept, level) != (self.full, 0) and too_few(n - here):
+                dropped = [name for i, name in enumerate(self.filters) if not kept >> i & 1]
+                return dropped[0] if dropped else "period"
+        return None

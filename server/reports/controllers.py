@@ -43,7 +43,7 @@ SECTIONS = {
     "ahead": N_("The year ahead"),
 }
 FILTER_NAMES = {"site": N_("site"), "unit": N_("unit"), "municipality": N_("municipality"),
-                "kind": N_("role (patient or staff)"), "group": N_("course group")}
+                "kind": N_("role (patient or staff)"), "group": N_("course group"), "period": N_("period")}
 
 
 class BadFilter(errors.Refused):
@@ -53,8 +53,9 @@ class BadFilter(errors.Refused):
 async def _options(scope: tuple[int, ...] | None) -> dict[str, Any]:
     """What the filter menus offer: only the sites in her scope, and their units and groups."""
     site_q = Site.select(Site.id, Site.slug, Site.name).order_by(Site.name)
-    unit_q = Unit.select(Unit.id, Unit.slug, Unit.name, Unit.site.name).order_by(Unit.name)
-    group_q = CourseGroup.select(CourseGroup.id, CourseGroup.slug, CourseGroup.name).order_by(CourseGroup.starts_on)
+    unit_q = Unit.select(Unit.id, Unit.slug, Unit.name, Unit.site, Unit.site.name).order_by(Unit.name)
+    group_q = CourseGroup.select(CourseGroup.id, CourseGroup.slug, CourseGroup.name, CourseGroup.site).order_by(
+        CourseGroup.starts_on)
     if scope is not None:
         site_q = site_q.where(Site.id.is_in(list(scope) or [0]))
         unit_q = unit_q.where(Unit.site.is_in(list(scope) or [0]))
@@ -62,13 +63,40 @@ async def _options(scope: tuple[int, ...] | None) -> dict[str, Any]:
     return {"sites": await site_q, "units": await unit_q, "groups": await group_q, "municipalities": municipalities()}
 
 
-def _month(raw: str, fallback: date) -> date:
-    if not raw:
-        return fallback
-    match = MONTH.match(raw)
-    if not match or not (1 <= int(match[2]) <= 12) or not (2000 <= int(match[1]) <= 2100):
-        raise BadFilter(_("Please give the months as year and month, for example 2026-03."))
-    return date(int(match[1]), int(match[2]), 1)
+PERIOD = re.compile(r"^(\d{4})(?:-(?:Q([1-4])|(\d{2})))?$")
+
+
+def _period(raw: str, today: date) -> tuple[date, date]:
+    """A calendar year ("2026"), quarter ("2026-Q2") or month ("2026-05"); by default this year so far.
+
+    Only whole calendar periods: a period that could start and end anywhere would let two periods differ by
+    a single person's month (the follow-up's protection, README).
+    """
+    match = PERIOD.match(raw or str(today.year))
+    year = int(match[1]) if match else 0
+    if not match or not 2000 <= year <= today.year or (match[3] and not 1 <= int(match[3]) <= 12):
+        raise BadFilter(_("Please choose a year, a quarter or a month, for example 2026, 2026-Q2 or 2026-05."))
+    if match[2]:
+        first = date(year, 3 * int(match[2]) - 2, 1)
+        return first, add_months(first, 2)
+    if match[3]:
+        first = date(year, int(match[3]), 1)
+        return first, first
+    return date(year, 1, 1), date(year, 12, 1)
+
+
+def period_choices(today: date) -> list[tuple[str, str]]:
+    """What the period menu offers, newest first: this year and the two before, their quarters and months."""
+    out = []
+    for year in range(today.year, today.year - 3, -1):
+        out.append((str(year), str(year)))
+        for q in range(4, 0, -1):
+            if date(year, 3 * q - 2, 1) <= today:
+                out.append((f"{year}-Q{q}", _("Quarter %(q)s %(year)s", q=q, year=year)))
+        for m in range(12, 0, -1):
+            if date(year, m, 1) <= today:
+                out.append((f"{year}-{m:02d}", format_date(date(year, m, 1), "MMMM y", locale=current_language.get())))
+    return out
 
 
 def _pick(options: list[dict[str, Any]], slug: str, message: str) -> int | None:
@@ -81,25 +109,26 @@ def _pick(options: list[dict[str, Any]], slug: str, message: str) -> int | None:
 
 
 def parse_filters(params: Any, who: Reader, options: dict[str, Any], today: date) -> Filters:
-    this_month = today.replace(day=1)
-    first = _month(params.get("from", ""), add_months(this_month, -11))
-    last = _month(params.get("to", ""), this_month)
-    if first > last:
-        raise BadFilter(_("The period must start before it ends."))
-    if (last.year - first.year) * 12 + last.month - first.month >= 60:
-        raise BadFilter(_("Please choose a period of at most five years."))
+    first, last = _period(params.get("period", ""), today)
     kind = params.get("kind", "")
     if kind not in ("", "patient", "staff"):
         raise BadFilter(_("Choose patients, staff or everyone."))
     municipality = params.get("municipality", "")
     if municipality and municipality != "none" and municipality not in options["municipalities"]:
         raise BadFilter(_("That municipality is not on the list."))
-    return Filters(
-        first_month=first, last_month=last, scope=who.scope,
-        site=_pick(options["sites"], params.get("site", ""), _("That site is not one you can see.")),
-        unit=_pick(options["units"], params.get("unit", ""), _("That unit is not one you can see.")),
-        group=_pick(options["groups"], params.get("group", ""), _("That course group is not one you can see.")),
-        municipality=municipality or None, kind=kind or None)
+    unit = _pick(options["units"], params.get("unit", ""), _("That unit is not one you can see."))
+    group = _pick(options["groups"], params.get("group", ""), _("That course group is not one you can see."))
+    site = _pick(options["sites"], params.get("site", ""), _("That site is not one you can see."))
+    # A unit or a course group belongs to one site: the view is that site's, narrowed, so it is compared with
+    # the whole site (and the site with every site) like any other filter.
+    for chosen, key in ((unit, "units"), (group, "groups")):
+        owner = next((o["site"] for o in options[key] if o["id"] == chosen), None)
+        if owner is not None:
+            if site is not None and site != owner:
+                raise BadFilter(_("That unit or course group belongs to another site than the one chosen."))
+            site = owner
+    return Filters(first_month=first, last_month=last, scope=who.scope, site=site, unit=unit, group=group,
+                   municipality=municipality or None, kind=kind or None)
 
 
 def _labels(options: dict[str, Any]) -> dict[str, dict[Any, str]]:
@@ -161,7 +190,8 @@ class ReportsController(Controller):
         options = await _options(who.scope)
         today = localtime.today()
         context: dict[str, Any] = {"account": who.account, "options": options, "chosen": request.query_params,
-                                   "no_sites": who.scope == (), "filter_names": FILTER_NAMES}
+                                   "no_sites": who.scope == (), "filter_names": FILTER_NAMES,
+                                   "period_choices": period_choices(today)}
         try:
             f = parse_filters(request.query_params, who, options, today)
         except BadFilter as problem:
@@ -190,11 +220,15 @@ class ReportsController(Controller):
         except ValueError:
             return page(request, "reports/annual.html", status_code=400, board=None, year=today.year,
                         error=_("Please choose a year up to this one."), notes={}, **context)
-        if len(chosen_sites) != len(params.getall("site", [])):
+        wanted = [slug for slug in params.getall("site", []) if slug]
+        if len(chosen_sites) != len(wanted):
             return page(request, "reports/annual.html", status_code=400, board=None, year=year,
                         error=_("That site is not one you can see."), notes={}, **context)
-        scope = tuple(s["id"] for s in chosen_sites) or who.scope
-        f = Filters(first_month=date(year, 1, 1), last_month=date(year, 12, 1), scope=scope)
+        if len(chosen_sites) > 1:  # "these sites" minus "those" would single out a site's few people
+            return page(request, "reports/annual.html", status_code=400, board=None, year=year,
+                        error=_("Choose one site, or all you can see."), notes={}, **context)
+        f = Filters(first_month=date(year, 1, 1), last_month=date(year, 12, 1), scope=who.scope,
+                    site=chosen_sites[0]["id"] if chosen_sites else None)
         board, drawn = await _board(f, options, today)
         return page(request, "reports/annual.html", status_code=status_code, board=board, charts=drawn, year=year,
                     made=today, error=error, notes=await _notes(year, _scope_key(who, chosen_sites, options)),
@@ -214,7 +248,8 @@ class ReportsController(Controller):
             year = int(params.get("year") or "")
         except ValueError:
             year = 0
-        if not 2000 <= year <= localtime.today().year or len(chosen) != len(params.getall("site", [])):
+        wanted = [slug for slug in params.getall("site", []) if slug]
+        if not 2000 <= year <= localtime.today().year or len(chosen) != len(wanted):
             return await self._annual(request, who, status_code=400, typed=form.raw,
                                       error=_("The notes could not be saved: choose a year and your sites again."))
         if form.value is None:  # her words come back in the form with what to change; nothing is saved

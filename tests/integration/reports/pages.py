@@ -4,22 +4,43 @@ the activity they count."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from html import unescape
+from typing import Any
 
+from server.lib.disclosure import Cell
+from server.participants.tables import Participant
 from tests.support import enrol, event, exercise_version, phone, post_events
 
 
 async def practise(app, n: int, *, municipality: str = "0101", code: str | None = None,
-                   slug: str = "breathing-space-3", completed: bool = True) -> None:
-    """``n`` patients who each start an exercise (and complete it) today."""
+                   slug: str = "breathing-space-3", completed: bool = True) -> list[Any]:
+    """``n`` patients who each start an exercise (and complete it) today; returns who they are."""
     version = exercise_version(slug)
+    people = []
     for _ in range(n):
         async with phone(app) as client:
-            await enrol(client, code=code, lang="en", municipality=municipality)
+            people.append(await enrol(client, code=code, lang="en", municipality=municipality))
             events = [event("exercise_started", exercise_version=version)]
             if completed:
                 events.append(event("exercise_completed", exercise_version=version, seconds=180))
             assert (await post_events(client, events)).status_code == 200
+    return people
+
+
+async def cell(people: Iterable[Any], values: dict[str, float] | None = None,
+               each: dict[Any, dict[str, float]] | None = None) -> Cell:
+    """The figure these people make (each with ``values``, or her own in ``each``), with their record keys
+    from the database: what a page must show is what the disclosure rules give for it (``count``,
+    ``magnitude``), never a number a test worked out alone."""
+    wanted = list(people)
+    rows = await Participant.select(Participant.id, Participant.record_key).where(
+        Participant.id.is_in(wanted or [None]))
+    keys = {r["id"]: r["record_key"] for r in rows}
+    collected = Cell()
+    for person in wanted:
+        collected.add(keys[person], (each or {}).get(person, values))
+    return collected
 
 
 def table(html: str, caption: str) -> list[list[str]]:
