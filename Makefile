@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test bench soak audit lint fmt i18n migrations setup clean
+.PHONY: run test bench soak privacy audit lint fmt i18n migrations setup clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ test: $(TEST_STAMP)
 	$(BIN)/ruff check server tests bench tools
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -m "not browser and not postgres" -q
-	PUSTERUM_TEST_DB=postgres $(BIN)/python -m pytest -m "not browser" -q tests/integration tests/db
+	PUSTERUM_TEST_DB=postgres $(BIN)/python -m pytest -m "not browser" -q tests/integration tests/db tests/privacy
 	$(BIN)/python -m pytest -m browser -q
 
 bench: $(TEST_STAMP)
@@ -47,6 +47,11 @@ bench: $(TEST_STAMP)
 ## A busy minute on SQLite (1 and 2 workers) and on PostgreSQL behind nginx; fails on any 5xx or lost row.
 soak: $(TEST_STAMP)
 	$(BIN)/python -m bench.soak
+
+## The privacy attacker on more generated worlds than `make test` (both engines): no figure about 1-4 people.
+privacy: $(TEST_STAMP)
+	PUSTERUM_PRIVACY_SEEDS=1,2,3,4,5 $(BIN)/python -m pytest -q tests/privacy
+	PUSTERUM_TEST_DB=postgres PUSTERUM_PRIVACY_SEEDS=1,2,3,4,5 $(BIN)/python -m pytest -q tests/privacy
 
 ## Lighthouse scores and repeat-visit bytes (needs npm; installs lighthouse into .audit/).
 audit: $(TEST_STAMP)
