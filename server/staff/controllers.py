@@ -17,6 +17,7 @@ from server.content.catalog import get_catalog
 from server.content.schemas import PublishedExercise, stress_value
 from server.engagement.schemas import EventIn
 from server.engagement.services import ingest
+from server.lib.disclosure import MIN_PEOPLE
 from server.lib.errors import Problem, status_of
 from server.lib.guards import DEVICE, ThisDevice, requires_kind
 from server.lib.i18n import N_, _
@@ -97,4 +98,4 @@ class StaffController(Controller):
     async def unit(self, request: Request, device: ThisDevice) -> Template:
         unit_id = await services.unit_of(device.participant_id)
         totals = await services.unit_totals(unit_id) if unit_id is not None else None
-        return page(request, "staff/unit.html", totals=totals, min_people=services.MIN_PEOPLE)
+        return page(request, "staff/unit.html", totals=totals, min_people=MIN_PEOPLE)

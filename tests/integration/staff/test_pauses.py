@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from server.engagement.tables import Event
+from server.lib.localtime import month_start
 from server.participants.tables import Participant
+from tests.integration.reports.pages import cell
 from tests.support import (
     app_client,
     csrf_token,
@@ -108,14 +111,21 @@ async def test_the_outbox_path_stores_stress_ratings_and_refuses_out_of_range_on
     assert rows == [{"stress_before": 6, "stress_after": None}]
 
 
-async def _pauses_by_colleagues(app, code: str, people: int, *, before: int = 8, after: int = 5) -> None:
+async def _pauses_by_colleagues(app, code: str, people: int, *, before: int = 8, after: int = 5,
+                                days: int = 2) -> list:
+    """``people`` colleagues who each take a three-minute pause today and on ``days - 1`` days before it
+    (in this week and month, where the calendar allows; earlier days count towards being a colleague)."""
     version = exercise_version("box-breathing")
+    who = []
     for _ in range(people):
         async with app_client(app) as client:
-            await enrol_staff(client, code)
-            response = await post_events(client, [event("pause_completed", exercise_version=version, seconds=180,
-                                                         stress_before=before, stress_after=after)])
+            who.append(await enrol_staff(client, code))
+            moments = [datetime.now(UTC) - timedelta(days=d, minutes=1) for d in range(days)]
+            response = await post_events(client, [
+                event("pause_completed", exercise_version=version, seconds=180, stress_before=before,
+                      stress_after=after, occurred_at=moment.isoformat()) for moment in moments])
             assert response.status_code == 200
+    return who
 
 
 async def _unit_page(app, code: str) -> httpx.Response:
@@ -124,23 +134,51 @@ async def _unit_page(app, code: str) -> httpx.Response:
         return await client.get("/pauses/unit")
 
 
+def _figures(html: str, label: str) -> list[str]:
+    return re.findall(rf"<dt>{re.escape(label)}</dt><dd>([^<]*)</dd>", html)
+
+
 async def test_unit_totals_stay_hidden_until_five_colleagues_took_part(app, db):
     code = await make_staff_code("ward-a")
     await _pauses_by_colleagues(app, code, 4)
     page = await _unit_page(app, code)
     assert page.text.count("Not enough colleagues yet") == 2  # this week and this month
-    assert "<dd>4</dd>" not in page.text
 
 
-async def test_unit_totals_show_pauses_minutes_and_median_change_for_five_and_only_their_unit(app, db):
+async def test_unit_totals_show_protected_colleagues_pauses_and_minutes_for_their_unit_only(app, db):
     code, other = await make_staff_code("ward-b"), await make_staff_code("ward-c")
-    await _pauses_by_colleagues(app, code, 5, before=8, after=5)
-    await _pauses_by_colleagues(app, other, 6, before=2, after=9)
+    ours = await _pauses_by_colleagues(app, code, 8, before=8, after=5)  # shown as at least 6
+    await _pauses_by_colleagues(app, other, 9, before=2, after=9)
+    html = (await _unit_page(app, code)).text
+    month = await cell(ours)
+    assert "Not enough colleagues yet" not in html
+    assert _figures(html, "Colleagues")[1] == str(month.count("unit:people"))
+    # This month: two pauses of 3 minutes each (one on the first of a month), the other unit's not counted;
+    # moved by at most half of each of the two largest colleagues' parts.
+    now = datetime.now(UTC)
+    each = sum(now - timedelta(days=d, minutes=1) >= month_start(now) for d in range(2))
+    assert abs(int(_figures(html, "Pauses")[1]) - 8 * each) <= each
+    assert abs(int(_figures(html, "Minutes")[1]) - 8 * each * 3) <= 3 * each
+    # A mean change in stress needs ten colleagues who rated: eight are not enough, and no median is shown.
+    assert _figures(html, "Average change in stress") == ["Not enough ratings yet"] * 2
+
+
+async def test_phones_that_took_part_on_one_day_only_do_not_count_as_colleagues(app, db):
+    """The sock-puppet attack: three fresh browsers lift a unit of two real colleagues over five."""
+    code = await make_staff_code("ward-f")
+    await _pauses_by_colleagues(app, code, 2, before=9, after=2)  # two real colleagues
+    await _pauses_by_colleagues(app, code, 3, before=5, after=5, days=1)  # three made-up ones, today only
     page = await _unit_page(app, code)
-    assert "Not enough colleagues yet" not in page.text
-    assert page.text.count("<dd>5</dd>") == 2  # 5 pauses this week and this month (the other unit's 6 not)
-    assert page.text.count("<dd>15</dd>") == 2  # 5 × 3 minutes
-    assert page.text.count("<dd>-3</dd>") == 2  # median change 5 − 8
+    assert page.text.count("Not enough colleagues yet") == 2
+
+
+async def test_a_mean_change_in_stress_is_shown_for_ten_colleagues_who_rated(app, db):
+    code = await make_staff_code("ward-g")
+    await _pauses_by_colleagues(app, code, 11, before=8, after=5)
+    html = (await _unit_page(app, code)).text
+    changes = _figures(html, "Average change in stress")
+    # Everyone went from 8 to 5: the protected sum moves by at most half of two colleagues' parts (2 × 6).
+    assert changes[1] != "Not enough ratings yet" and abs(float(changes[1]) + 3) <= 0.5 * 12 / 22 + 0.05
 
 
 async def test_last_months_pauses_are_not_in_this_months_totals(app, db):
