@@ -8,7 +8,9 @@ What leaves the building:
 - time only as a **day** in Copenhagen, never a time of day;
 - a participant who withdrew and chose "delete" is left out of every file;
 - rating comments (free text that could identify someone) only in ``comments.csv``, without a pseudonym,
-  rating or day (the month only), so a comment cannot be matched with the rating row in ``events.csv``.
+  rating, day, site or exercise: only the quarter and the kind of exercise, and only for a (quarter, kind)
+  with comments by at least five people (otherwise without the kind, if the quarter's rest has five; else
+  not at all), so a comment cannot be matched with a rating row in ``events.csv`` or with a small group.
 
 Each file is streamed: rows are read a page of ``CHUNK`` at a time by keyset (the primary key, so every
 page is an index range and the whole export costs one pass), and each page is written as CSV text at
@@ -26,10 +28,12 @@ from typing import Any
 
 import msgspec
 
+from server.content.catalog import get_catalog
 from server.content.schemas import Questionnaire, Resource, typed
 from server.content.tables import ContentVersion
 from server.engagement.tables import Event
 from server.lib import errors
+from server.lib.disclosure import MIN_PEOPLE
 from server.lib.i18n import N_, _
 from server.lib.localtime import local, start_of_day, today
 from server.lib.signing import keyed_digest
@@ -194,12 +198,15 @@ RESPONSES = ExportFile("responses.csv", N_(
 ))
 
 COMMENTS = ExportFile("comments.csv", N_(
-    "The short comments people wrote with a rating, in the period. Without a pseudonym, the rating or "
-    "the day (only the month), so that free text, which could say who someone is, cannot be matched "
-    "with a person's other records. Read them with care and do not quote anything that could identify "
-    "someone."), (
-    Column("month", TEXT, N_("The month the comment was written in, in Danish time."), N_("YYYY-MM")),
-    Column("content", TEXT, N_("The exercise that was rated (its slug)."), N_("a slug from content_versions.csv")),
+    "The short comments people wrote with a rating, in the period, grouped by quarter and kind of exercise. "
+    "Without a pseudonym, the rating, the day, the site or the exercise, and only where at least five people "
+    "commented on that kind of exercise in the quarter (otherwise without the kind, where at least five "
+    "commented on other kinds; otherwise not at all), so that free text, which could say who someone is, "
+    "cannot be matched with a person's other records or with a small group. Read them with care and do not "
+    "quote anything that could identify someone."), (
+    Column("quarter", TEXT, N_("The quarter the comment was written in, in Danish time."), N_("YYYY-Qn")),
+    Column("kind", TEXT, N_("The kind of exercise that was rated; empty where fewer than five people "
+                            "commented on that kind in the quarter."), "mindfulness, pain_coping, micro_pause"),
     Column("comment", TEXT, N_("What she wrote, as written."), N_("up to 500 characters")),
 ))
 
@@ -353,12 +360,48 @@ async def _response_rows(request: ExportRequest) -> AsyncIterator[list[list[Any]
         yield rows
 
 
+@dataclass(frozen=True, slots=True)
+class Comment:
+    person: Any
+    quarter: str  # "2026-Q3"
+    kind: str  # the exercise's kind ("" when it is not known)
+    text: str
+
+
+def releasable(comments: Sequence[Comment]) -> list[list[str]]:
+    """Rows for comments.csv: a (quarter, kind) with comments by at least MIN_PEOPLE people keeps its kind;
+    the quarter's other comments are released without a kind if they too come from at least MIN_PEOPLE
+    people; the rest stay in the database. Sorted by their words, so the order says nothing either."""
+    cells: dict[tuple[str, str], list[Comment]] = {}
+    for comment in comments:
+        cells.setdefault((comment.quarter, comment.kind), []).append(comment)
+    rows: list[list[str]] = []
+    rest: dict[str, list[Comment]] = {}
+    for (quarter, kind), found in cells.items():
+        if kind and len({c.person for c in found}) >= MIN_PEOPLE:
+            rows.extend([quarter, kind, c.text] for c in found)
+        else:
+            rest.setdefault(quarter, []).extend(found)
+    for quarter, found in rest.items():
+        if len({c.person for c in found}) >= MIN_PEOPLE:
+            rows.extend([quarter, "", c.text] for c in found)
+    return sorted(rows)
+
+
 async def _comment_rows(request: ExportRequest) -> AsyncIterator[list[list[Any]]]:
+    """Comments are few (a short text with some ratings): all of the period's are read, then released by
+    ``releasable``."""
     versions = await _version_labels()
-    # Ordered by the event's random id: the order says nothing about who wrote what, or when in the day.
+    catalog = get_catalog()
+    comments = []
     async for page in _events(request, Event.content_version, Event.comment,
                               where=[Event.type == "rating_given", Event.comment.is_not_null(), Event.comment != ""]):
-        yield [[str(r["day"])[:7], versions.get(r["content_version"], (None, None))[0], r["comment"]] for r in page]
+        for r in page:
+            day = date.fromisoformat(str(r["day"])[:10])
+            exercise = catalog.exercises.get(versions.get(r["content_version"], ("", 0))[0])
+            comments.append(Comment(r["participant"], f"{day.year}-Q{(day.month - 1) // 3 + 1}",
+                                    exercise.kind if exercise else "", r["comment"]))
+    yield releasable(comments)
 
 
 async def _content_version_rows(_request: ExportRequest) -> AsyncIterator[list[list[Any]]]:

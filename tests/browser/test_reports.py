@@ -64,7 +64,8 @@ def _send(phone: httpx.Client, events: list[dict]) -> None:
 @pytest.fixture(scope="module")
 def activity(live_server) -> dict:
     """Twelve patients at the demo clinic (two of them in Ballerup: a small group; four tried a second
-    exercise) and eleven nurses at the demo hospital (means are shown for ten or more people), each with a few weeks of use; returns the demo clinic's id and name."""
+    exercise) and eleven nurses at the demo hospital (means are shown for ten or more people), each with a
+    few weeks of use; returns the demo clinic's id and name."""
 
     def published(kind: str, slug: str) -> int:
         (row,) = live_server.query("SELECT published_version FROM content_item WHERE kind = ? AND slug = ?",
