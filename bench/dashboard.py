@@ -59,17 +59,16 @@ def combinations(offer: dict[str, Any], today: date) -> list[tuple[str, dict[str
     groups = [g["slug"] for g in offer["groups"]] or [""]
     g1, g2 = groups[len(groups) // 2], groups[-1]
     m1, m2 = (offer["municipalities"] + ["0101", "0101"])[:2]
-    year = today.year
-    this_year = {"from": f"{year}-01", "to": f"{year}-12"}
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    last_quarter = f"{year}-Q{quarter - 1}" if quarter > 1 else f"{year - 1}-Q4"
     return [
-        ("no filter (the last 12 months)", {}),
-        ("this calendar year", this_year),
-        ("last calendar year", {"from": f"{year - 1}-01", "to": f"{year - 1}-12"}),
-        ("the last 3 months", {"from": _month(today, -2), "to": _month(today, 0)}),
-        ("last month", {"from": _month(today, -1), "to": _month(today, -1)}),
+        ("no filter (this calendar year)", {}),
+        ("last calendar year", {"period": str(year - 1)}),
+        ("this quarter", {"period": f"{year}-Q{quarter}"}),
+        ("last month", {"period": _month(today, -1)}),
         ("a hospital", {"site": h1}),
         ("a clinic", {"site": c1}),
-        ("a clinic, the last 6 months", {"site": c2, "from": _month(today, -5), "to": _month(today, 0)}),
+        ("a clinic, last quarter", {"site": c2, "period": last_quarter}),
         ("a unit", {"unit": u1}),
         ("a unit's staff", {"unit": u2, "kind": "staff"}),
         ("a municipality", {"municipality": m1}),
@@ -80,9 +79,8 @@ def combinations(offer: dict[str, Any], today: date) -> list[tuple[str, dict[str
         ("a course group", {"group": g1}),
         ("a course group's patients", {"group": g2, "kind": "patient"}),
         ("a clinic and a municipality", {"site": c1, "municipality": m1}),
-        ("patients in a municipality, a quarter", {"kind": "patient", "municipality": m2,
-                                                   "from": _month(today, -3), "to": _month(today, -1)}),
-        ("a hospital's staff this year", {"site": h2, "kind": "staff", **this_year}),
+        ("patients in a municipality, a quarter", {"kind": "patient", "municipality": m2, "period": last_quarter}),
+        ("a hospital's staff, last calendar year", {"site": h2, "kind": "staff", "period": str(year - 1)}),
     ]
 
 

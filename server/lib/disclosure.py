@@ -24,7 +24,6 @@ protected"):
 from __future__ import annotations
 
 import hashlib
-import heapq
 import secrets
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -84,11 +83,10 @@ RECORD_KEY_SPACE = 2**31  # fits a signed 32-bit integer column on both engines
 # The adjustment of a count of five or more people, and its probability: published in the README. Mean 0,
 # variance 1.6, never more than 2; two cells get the same adjustment only 21.5 % of the time.
 COUNT_ADJUSTMENTS = ((-2, 0.15), (-1, 0.20), (0, 0.30), (1, 0.20), (2, 0.15))
-# A magnitude (practices, minutes, ratings, a sum of changes) moves by up to this share of each of its two
-# largest contributions, so no one person's part can be read from a cell she dominates, and a small group's
-# part of a large cell is lost in the large contributions' noise.
-MAGNITUDE_SHARE = 0.5
-MAGNITUDE_CONTRIBUTORS = 2
+# A magnitude (practices, minutes, ratings, a sum of changes) moves by up to its largest single person's
+# contribution, so no one person's part can be read from a cell she dominates, and a small group's part of
+# a large cell is lost in the noise of its largest contributor.
+MAGNITUDE_SHARE = 1.0
 
 
 def new_record_key() -> int:
@@ -124,30 +122,33 @@ def published_count(n: int, key: int, figure: str = "people") -> int | None:
     return None if shown < MIN_PEOPLE else shown
 
 
-def published_magnitude(total: float, largest: Sequence[float], key: int, figure: str) -> float:
-    """``total`` moved by up to MAGNITUDE_SHARE of each of its largest contributions (``largest``, in any
-    order; the MAGNITUDE_CONTRIBUTORS largest by size count). Never below zero for a total that is not."""
-    top = heapq.nlargest(MAGNITUDE_CONTRIBUTORS, (abs(x) for x in largest))
-    noise = sum(x * MAGNITUDE_SHARE * (2 * draw(key, f"{figure}#{i}") - 1) for i, x in enumerate(top))
-    moved = total + noise
+def published_magnitude(total: float, largest: float, key: int, figure: str) -> float:
+    """``total`` moved by up to MAGNITUDE_SHARE of ``largest`` (the largest one person contributed, by
+    size). Never below zero for a total that is not."""
+    moved = total + abs(largest) * MAGNITUDE_SHARE * (2 * draw(key, figure) - 1)
     return max(moved, 0.0) if total >= 0 else moved
 
 
 @dataclass(slots=True)
 class Cell:
-    """A figure's people and what each contributed, collected one person at a time."""
+    """A figure's people, the sum of their record keys, and what they contributed: added one person at a
+    time (``add``) or a group at a time as a query counted them (``merge``)."""
 
     people: int = 0
     keys: int = 0
     sums: dict[str, float] = field(default_factory=dict)
-    parts: dict[str, list[float]] = field(default_factory=dict)  # each person's contribution, per measure
+    largest: dict[str, float] = field(default_factory=dict)  # the largest one person contributed, by size
 
     def add(self, record_key: int, values: dict[str, float] | None = None) -> None:
-        self.people += 1
-        self.keys += record_key
-        for name, value in (values or {}).items():
-            self.sums[name] = self.sums.get(name, 0) + value
-            self.parts.setdefault(name, []).append(value)
+        self.merge(1, record_key, values or {}, values or {})
+
+    def merge(self, people: int, keys: int, sums: dict[str, float], largest: dict[str, float]) -> None:
+        self.people += people
+        self.keys += keys
+        for name, value in sums.items():
+            self.sums[name] = self.sums.get(name, 0) + (value or 0)
+        for name, value in largest.items():
+            self.largest[name] = max(self.largest.get(name, 0), abs(value or 0))
 
     @property
     def key(self) -> int:
@@ -158,7 +159,7 @@ class Cell:
 
     def magnitude(self, name: str, figure: str) -> float:
         """The protected sum of ``name`` (0 when nobody contributed)."""
-        return published_magnitude(self.sums.get(name, 0), self.parts.get(name, ()), self.key, f"{figure}:{name}")
+        return published_magnitude(self.sums.get(name, 0), self.largest.get(name, 0), self.key, f"{figure}:{name}")
 
 
 # --- Layer 2: views that differ by a few people -------------------------------------------------------
@@ -178,8 +179,8 @@ class Lattice:
         self.levels = levels
         self.seen: Counter[tuple[int, int]] = Counter()
 
-    def add(self, mask: int, levels: int) -> None:
-        self.seen[(mask, levels)] += 1
+    def add(self, mask: int, levels: int, people: int = 1) -> None:
+        self.seen[(mask, levels)] += people
 
     def people(self) -> int:
         return sum(n for (mask, levels), n in self.seen.items() if mask == self.full and levels & 1)

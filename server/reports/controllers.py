@@ -127,6 +127,13 @@ def parse_filters(params: Any, who: Reader, options: dict[str, Any], today: date
             if site is not None and site != owner:
                 raise BadFilter(_("That unit or course group belongs to another site than the one chosen."))
             site = owner
+    # …and a unit's people are staff, a course group's patients: the view is compared with the site's staff
+    # (or patients) too, which a unit or a group could otherwise be subtracted from.
+    for chosen, role in ((unit, "staff"), (group, "patient")):
+        if chosen is not None:
+            if kind not in ("", role):
+                raise BadFilter(_("A unit has only staff, and a course group only patients."))
+            kind = role
     return Filters(first_month=first, last_month=last, scope=who.scope, site=site, unit=unit, group=group,
                    municipality=municipality or None, kind=kind or None)
 

@@ -3,12 +3,14 @@
 
 Everything here is a count of people, practices or minutes, or a mean; nothing names or lists a person.
 
-The rollups are read one row per person and month (or person, month and exercise), for everyone in her
-scope over the calendar year around the period — not only the people the filters choose — because each
-figure is compared with the same figure in every coarser view (filters dropped, the period widened to
-its quarter and year; ``Lattice``), and the people of a cell are needed for its cell key and for the
-largest contributions that scale its noise. A year of a large region is some ten thousand people, so the
-work is a few fixed queries and one pass in Python; the SQL needs no per-filter columns.
+Each figure is compared with the same figure in every coarser view (filters dropped, the period widened
+to its quarter and year; ``Lattice``), and needs the sum of its people's record keys and its largest single
+contribution (``Cell``). So the rollups are read for everyone in her scope over the calendar year around
+the period, not only the people the filters choose, but grouped in SQL first: per person (her sums in the
+period, and a 12-bit mask of the months she was active in), then per kind of person — which of the
+view's filters she meets (``mask``), which months, and the table row she belongs to — with a count, the
+sum of record keys, the sums and the largest contribution. Python then reads a few thousand groups, not
+every person (the dashboard's aim is p95 ≤ 300 ms for a region's year, ``python -m bench``).
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import json
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from server.content.catalog import Catalog
+from server.db import is_sqlite
 from server.db.readers import fetch
 from server.lib.disclosure import MIN_PEOPLE, MIN_PEOPLE_FOR_MEANS, Cell, Lattice, Row, protect, too_few
 from server.lib.localtime import local, start_of_day
@@ -36,6 +39,7 @@ ATTRIBUTES = {"site": "site", "unit": "unit", "municipality": "municipality_code
 SUMS = ("started", "completed", "pauses", "seconds", "ratings", "rating_sum", "stress_pairs", "stress_before_sum",
         "stress_after_sum")
 EXERCISE_SUMS = ("started", "completed", "seconds", "ratings", "rating_sum")
+STRESS_SUMS = ("stress_pairs", "stress_before_sum", "stress_after_sum")
 _PERSON = "u.kind, u.site, u.unit, u.course_group, u.municipality_code, p.record_key"
 
 
@@ -92,6 +96,117 @@ class Filters:
         """The widest level: what is read from the rollups."""
         levels = self.levels()
         return min(first for first, _end in levels), max(end for _first, end in levels)
+
+
+def month_bits(first: date, end: date) -> int:
+    """The months from ``first`` up to ``end`` within one calendar year, as bits (January is bit 0)."""
+    bits = 0
+    month = first
+    while month < end:
+        bits |= 1 << (month.month - 1)
+        month = add_months(month, 1)
+    return bits
+
+
+def level_bits(months: int, levels: list[tuple[date, date]]) -> int:
+    """Bit j set when the months (bits, January is bit 0) meet level j."""
+    return sum(1 << j for j, (first, end) in enumerate(levels) if months & month_bits(first, end))
+
+
+class _Sql:
+    """A query's text and its arguments, in the order Piccolo's ``{}`` placeholders take them."""
+
+    def __init__(self) -> None:
+        self.args: list[Any] = []
+
+    def arg(self, value: Any) -> str:
+        self.args.append(value)
+        return "{}"
+
+    def mask(self, f: Filters, alias: str) -> str:
+        """SQL for the bits of the view's filters that a row's person meets (bit i: the i-th active filter)."""
+        parts = []
+        for i, name in enumerate(f.active()):
+            column, wanted = f"{alias}.{ATTRIBUTES[name]}", getattr(f, name)
+            test = f"{column} IS NULL" if wanted == "none" else f"{column} = {self.arg(wanted)}"
+            parts.append(f"CASE WHEN {test} THEN {1 << i} ELSE 0 END")
+        return " + ".join(parts) or "0"
+
+    def scope(self, f: Filters, alias: str) -> str:
+        if f.scope is None:
+            return ""
+        return f" AND {alias}.site IN ({', '.join(self.arg(s) for s in f.scope) or 'NULL'})"
+
+
+def _month_index(column: str) -> str:
+    """SQL for a date's month, 0 for January."""
+    return (f"(CAST(strftime('%m', {column}) AS INTEGER) - 1)" if is_sqlite()
+            else f"(CAST(EXTRACT(MONTH FROM {column}) AS INTEGER) - 1)")
+
+
+_PERSON_COLUMNS = "u.participant, p.record_key, u.kind, u.site, u.unit, u.course_group, u.municipality_code"
+
+
+def _groups(table: str, f: Filters, sums: tuple[str, ...], by: tuple[str, ...], where: str) -> tuple[str, list[Any]]:
+    """Per person (her sums in the period and her months, as bits), then per (``by``, mask, months): how many,
+    the sum of their record keys, the sums and the largest one person contributed."""
+    sql = _Sql()
+    first, end = f.levels()[0]
+    inside = month_bits(first, end)
+    index = _month_index("u.month")
+    person_sums = ", ".join(f"sum(CASE WHEN (1 << {index}) & {inside} <> 0 THEN u.{name} ELSE 0 END) AS {name}"
+                            for name in sums)
+    keep = ", ".join(f"u.{column}" for column in by)
+    # Built from constants and column names; values travel as arguments.
+    inner = (f"SELECT {keep + ', ' if keep else ''}{sql.mask(f, 'u')} AS mask, sum(1 << {index}) AS months, "  # noqa: S608
+             f"p.record_key, {person_sums} FROM {table} u JOIN participant p ON p.id = u.participant ")
+    span_first, span_end = f.span()
+    inner += (f"WHERE u.month >= {sql.arg(span_first)} AND u.month < {sql.arg(span_end)}{sql.scope(f, 'u')}"
+              f"{' AND ' + where if where else ''} ")
+    inner += f"GROUP BY {keep + ', ' if keep else ''}{_PERSON_COLUMNS}"
+    outer_by = ", ".join((*by, "mask", "months"))
+    totals = ", ".join(f"sum({name}) AS {name}, max({name}) AS top_{name}" for name in sums)
+    query = (f"SELECT {outer_by}, count(*) AS n, sum(record_key) AS record_keys, {totals} "  # noqa: S608
+             f"FROM ({inner}) person GROUP BY {outer_by}")
+    return query, sql.args
+
+
+async def _grouped(table: str, f: Filters, sums: tuple[str, ...], by: tuple[str, ...] = (),
+                   where: str = "") -> list[dict[str, Any]]:
+    query, args = _groups(table, f, sums, by, where)
+    return await fetch(query, *args)
+
+
+async def _by_month(f: Filters) -> list[dict[str, Any]]:
+    """Per month of the span and mask: the month's people (one row each in the rollup), sums and largest."""
+    sql = _Sql()
+    index = _month_index("u.month")
+    totals = ", ".join(f"sum(u.{name}) AS {name}, max(u.{name}) AS top_{name}" for name in SUMS)
+    first, end = f.span()
+    query = (f"SELECT {index} AS month, {sql.mask(f, 'u')} AS mask, count(*) AS n, "  # noqa: S608 — constants
+             f"sum(p.record_key) AS record_keys, {totals} "
+             "FROM usage_month u JOIN participant p ON p.id = u.participant "
+             f"WHERE u.month >= {sql.arg(first)} AND u.month < {sql.arg(end)}{sql.scope(f, 'u')} GROUP BY 1, 2")
+    return await fetch(query, *sql.args)
+
+
+def _merge(cell: Cell, row: dict[str, Any], sums: tuple[str, ...]) -> None:
+    cell.merge(row["n"], int(row["record_keys"]), {name: row[name] for name in sums},
+               {name: row[f"top_{name}"] for name in sums})
+
+
+def _figure_of(f: Filters, levels: list[tuple[date, date]], rows: Iterable[dict[str, Any]],
+               sums: tuple[str, ...]) -> _Figure:
+    """One figure from grouped rows: the lattice of every row, the cell of those in the view's period."""
+    figure = _Figure(Lattice(f.active(), len(levels)))
+    masks = [month_bits(first, end) for first, end in levels]
+    inside = masks[0]
+    for row in rows:
+        months = int(row["months"])
+        figure.lattice.add(row["mask"], sum(1 << j for j, m in enumerate(masks) if months & m), row["n"])
+        if row["mask"] == figure.lattice.full and months & inside:
+            _merge(figure.cell, row, sums)
+    return figure
 
 
 def levels_of(months: Iterable[date], levels: list[tuple[date, date]]) -> int:
@@ -153,31 +268,6 @@ def _scope(f: Filters, alias: str) -> tuple[str, list[Any]]:
     return f" AND {alias}.site IN ({', '.join('{}' for _ in f.scope) or 'NULL'})", list(f.scope)
 
 
-async def _people(f: Filters) -> dict[Any, Person]:
-    first, end = f.span()
-    scope, args = _scope(f, "u")
-    rows = await fetch(
-        f"SELECT u.participant, u.month, {_PERSON}, {', '.join(f'u.{s}' for s in SUMS)} "  # noqa: S608 — constants
-        "FROM usage_month u JOIN participant p ON p.id = u.participant "
-        f"WHERE u.month >= {{}} AND u.month < {{}}{scope}", first, end, *args)
-    people: dict[Any, Person] = {}
-    for r in rows:
-        person = people.get(r["participant"])
-        if person is None:
-            person = people[r["participant"]] = Person(r["record_key"], {a: r[a] for a in ATTRIBUTES.values()})
-        person.months[_as_date(r["month"])] = {s: r[s] or 0 for s in SUMS}
-    return people
-
-
-def _period_sums(person: Person, first: date, end: date, names: tuple[str, ...]) -> dict[str, float]:
-    out = dict.fromkeys(names, 0)
-    for month, sums in person.months.items():
-        if first <= month < end:
-            for name in names:
-                out[name] += sums.get(name, 0)
-    return out
-
-
 def _values(cell: Cell, figure: str) -> dict[str, float | int | None]:
     """A cell's protected sums, and the means that may be shown for it: a protected sum over the true
     number it is shared by (a protected denominator too would only add error; the number shown beside a
@@ -232,13 +322,13 @@ async def build(f: Filters, catalog: Catalog, *, today: date, labels: dict[str, 
     """``labels``: names for keys (site ids, municipality codes) so rows can be sorted and shown."""
     period_end = min(today, f.end - timedelta(days=1))
     board = Dashboard(filters=f, period_end=period_end, shown=True)
-    people, exercises, readings, joined, active = await asyncio.gather(
-        _people(f), _exercise_rows(f), _readings(f), _joined(f), _active(f, period_end))
+    usage, months, exercises, stress, readings, joined, active = await asyncio.gather(
+        _grouped("usage_month", f, SUMS, by=("site", "municipality_code")), _by_month(f),
+        _grouped("usage_exercise", f, EXERCISE_SUMS, by=("exercise",)),
+        _grouped("usage_month", f, STRESS_SUMS, where="u.stress_pairs > 0"),
+        _readings(f), _joined(f), _active(f, period_end))
     levels = f.levels()
-    first, end = levels[0]
-    in_period = {pid: _period_sums(p, first, end, SUMS) for pid, p in people.items()
-                 if any(first <= m < end for m in p.months)}
-    total = _collect(f, levels, ((p, p.months, in_period.get(pid)) for pid, p in people.items()))
+    total = _figure_of(f, levels, usage, SUMS)
     shown = total.cell.count("total:people")
     if too_few(total.cell.people) or not total.cell.people or shown is None:
         board.shown = False
@@ -249,17 +339,55 @@ async def build(f: Filters, catalog: Catalog, *, today: date, labels: dict[str, 
     board.totals = {"people": shown, **_values(total.cell, "total"),
                     "enrolled": _count(f, levels, joined, "joined"),
                     **{name: _count(f, [levels[0]], rows, name) for name, rows in active.items()}}
-    board.stress = _stress(f, levels, people, in_period)
-    board.months = _finish(_month_rows(f, people), by_size=False)
-    board.exercises = _finish(_exercise_table(f, levels, people, exercises, catalog, language))
+    board.stress = _stress(_figure_of(f, levels, stress, STRESS_SUMS))
+    board.months = _finish(_month_rows(f, usage, months), by_size=False)
+    board.exercises = _finish([
+        figure.row(slug, _title(catalog, slug, language), f"exercise:{slug}")
+        for slug, figure in _by_key(f, levels, exercises, "exercise", EXERCISE_SUMS).items()])
     for attribute, column, names in (("municipalities", "municipality_code", labels["municipality"]),
                                      ("sites", "site", labels["site"])):
-        rows = _by_attribute(f, levels, people, in_period, column,
-                             lambda k, names=names: names.get(k, str(k)) if k is not None else "")
-        setattr(board, attribute, _finish(rows))
-    board.who5 = _who5(f, levels, people, readings, catalog)
-    board.satisfaction = _satisfaction(f, levels, people, readings, catalog, language)
+        setattr(board, attribute, _finish([
+            figure.row(key, names.get(key, str(key)) if key is not None else "", f"{column}:{key}")
+            for key, figure in _by_key(f, levels, usage, column, SUMS).items()]))
+    board.who5 = _who5(f, levels, readings, catalog)
+    board.satisfaction = _satisfaction(f, levels, readings, catalog, language)
     return board
+
+
+def _by_key(f: Filters, levels: list[tuple[date, date]], rows: list[dict[str, Any]], column: str,
+            sums: tuple[str, ...]) -> dict[Any, _Figure]:
+    """One figure per value of ``column`` (a table's rows), for the values someone in the view has."""
+    by: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by[row[column]].append(row)
+    figures = {key: _figure_of(f, levels, found, sums) for key, found in by.items()}
+    return {key: figure for key, figure in figures.items() if figure.cell.people}
+
+
+def _month_rows(f: Filters, usage: list[dict[str, Any]], months: list[dict[str, Any]]) -> list[Row]:
+    """One row per month of the period; each is the view of that month alone, with its own wider periods
+    (its quarter and year), so a month shows the same here as when it is chosen as the period."""
+    by_month: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in months:
+        by_month[int(row["month"])].append(row)
+    rows = []
+    month = f.first_month
+    while month < f.end:
+        one = replace(f, first_month=month, last_month=month)
+        figure = _figure_of(one, one.levels(), usage, ())  # who is where: people only
+        figure.cell = Cell()
+        for row in by_month.get(month.month - 1, ()):
+            if row["mask"] == figure.lattice.full:
+                _merge(figure.cell, row, SUMS)
+        if figure.cell.people:
+            rows.append(figure.row(month, month.isoformat()[:7], f"month:{month.isoformat()}"))
+        month = add_months(month, 1)
+    return rows
+
+
+def _title(catalog: Catalog, slug: str, language: str) -> str:
+    exercise = catalog.exercises.get(slug)
+    return (exercise.title.get(language) or exercise.title["da"]) if exercise else slug
 
 
 def _finish(rows: list[Row], *, by_size: bool = True) -> list[Row]:
@@ -281,66 +409,6 @@ def _count(f: Filters, levels: list[tuple[date, date]], members: list[tuple[Pers
     if collected.lattice.gap() is not None:
         return None
     return collected.cell.count(f"{figure}:people")
-
-
-def _month_rows(f: Filters, people: dict[Any, Person]) -> list[Row]:
-    """One row per month of the period; each is the view of that month alone, with its own wider periods,
-    so a month shows the same here as when it is chosen as the period."""
-    rows = []
-    month = f.first_month
-    while month < f.end:
-        one = replace(f, first_month=month, last_month=month)
-        levels = one.levels()
-        collected = _collect(one, levels, ((p, p.months, p.months.get(month)) for p in people.values()))
-        if collected.cell.people:
-            row = collected.row(month, month.isoformat()[:7], f"month:{month.isoformat()}")
-            rows.append(row)
-        month = add_months(month, 1)
-    return rows
-
-
-def _by_attribute(f: Filters, levels: list[tuple[date, date]], people: dict[Any, Person],
-                  in_period: dict[Any, dict[str, float]], column: str, label: Callable[[Any], str]) -> list[Row]:
-    groups: dict[Any, list[Any]] = defaultdict(list)
-    for pid, person in people.items():
-        groups[person.attributes[column]].append(pid)
-    rows = []
-    for key, pids in groups.items():
-        collected = _collect(f, levels, ((people[pid], people[pid].months, in_period.get(pid)) for pid in pids))
-        if collected.cell.people:
-            rows.append(collected.row(key, label(key), f"{column}:{key}"))
-    return rows
-
-
-async def _exercise_rows(f: Filters) -> list[dict[str, Any]]:
-    first, end = f.span()
-    scope, args = _scope(f, "u")
-    return await fetch(
-        f"SELECT u.participant, u.exercise, u.month, {', '.join(f'u.{s}' for s in EXERCISE_SUMS)} "  # noqa: S608
-        f"FROM usage_exercise u WHERE u.month >= {{}} AND u.month < {{}}{scope}", first, end, *args)
-
-
-def _exercise_table(f: Filters, levels: list[tuple[date, date]], people: dict[Any, Person],
-                    rows: list[dict[str, Any]], catalog: Catalog, language: str) -> list[Row]:
-    first, end = levels[0]
-    used: dict[str, dict[Any, dict[date, dict[str, int]]]] = defaultdict(lambda: defaultdict(dict))
-    for r in rows:
-        used[r["exercise"]][r["participant"]][_as_date(r["month"])] = {s: r[s] or 0 for s in EXERCISE_SUMS}
-    out = []
-    for slug, by_person in used.items():
-        def members(by_person: dict[Any, dict[date, dict[str, int]]] = by_person):
-            for pid, months in by_person.items():
-                person = people.get(pid)
-                if person is None:
-                    continue
-                sums = {s: sum(v[s] for m, v in months.items() if first <= m < end) for s in EXERCISE_SUMS}
-                yield person, months, sums if any(first <= m < end for m in months) else None
-        collected = _collect(f, levels, members())
-        if collected.cell.people:
-            exercise = catalog.exercises.get(slug)
-            title = (exercise.title.get(language) or exercise.title["da"]) if exercise else slug
-            out.append(collected.row(slug, title, f"exercise:{slug}"))
-    return out
 
 
 async def _joined(f: Filters) -> list[tuple[Person, list[date]]]:
@@ -377,17 +445,10 @@ async def _active(f: Filters, period_end: date) -> dict[str, list[tuple[Person, 
     return out
 
 
-def _stress(f: Filters, levels: list[tuple[date, date]], people: dict[Any, Person],
-            in_period: dict[Any, dict[str, float]]) -> dict[str, Any]:
+def _stress(figure: _Figure) -> dict[str, Any]:
     """Staff stress (0-10) before and after pauses she rated both times; means over pauses."""
-    def members():
-        for pid, person in people.items():
-            rated = [m for m, sums in person.months.items() if sums.get("stress_pairs")]
-            values = in_period.get(pid)
-            yield person, rated, values if values and values["stress_pairs"] else None
-    collected = _collect(f, levels, members())
-    cell = collected.cell
-    if cell.people < MIN_PEOPLE_FOR_MEANS or collected.lattice.gap() is not None:
+    cell = figure.cell
+    if cell.people < MIN_PEOPLE_FOR_MEANS or figure.lattice.gap() is not None:
         return {"people": cell.people, "shown": False}
     pairs = cell.sums.get("stress_pairs", 0)
     before = min(10.0, max(0.0, cell.magnitude("stress_before_sum", "stress") / pairs))
@@ -418,11 +479,11 @@ def _by_person(readings: list[dict[str, Any]]) -> dict[Any, dict[str, list[dict[
     return out
 
 
-def _person_of(r: dict[str, Any], people: dict[Any, Person]) -> Person:
-    return people.get(r["participant"]) or Person(r["record_key"], {a: r[a] for a in ATTRIBUTES.values()})
+def _person_of(r: dict[str, Any]) -> Person:
+    return Person(r["record_key"], {a: r[a] for a in ATTRIBUTES.values()})
 
 
-def _who5(f: Filters, levels: list[tuple[date, date]], people: dict[Any, Person], readings: list[dict[str, Any]],
+def _who5(f: Filters, levels: list[tuple[date, date]], readings: list[dict[str, Any]],
           catalog: Catalog) -> Change | None:
     """Each person's first check-in ever against her latest in the period (a pair needs two readings)."""
     instrument = catalog.questionnaires.get(INSTRUMENT)
@@ -435,7 +496,7 @@ def _who5(f: Filters, levels: list[tuple[date, date]], people: dict[Any, Person]
         found = [r for r in by_questionnaire.get(INSTRUMENT, []) if r["score"] is not None]
         if len(found) < 2:
             continue
-        person = _person_of(found[0], people)
+        person = _person_of(found[0])
         # The levels in which she has a pair: a latest reading in it, after her first.
         months = [_as_date(r["day"]).replace(day=1) for r in found[1:]]
         in_period = [r for r in found[1:] if first <= _as_date(r["day"]) < end]
@@ -449,7 +510,9 @@ def _who5(f: Filters, levels: list[tuple[date, date]], people: dict[Any, Person]
     cell = collected.cell
     if cell.people < MIN_PEOPLE_FOR_MEANS or collected.lattice.gap() is not None:
         return None
-    n, changes = cell.people, cell.parts.get("change", [])
+    full = collected.lattice.full
+    changes = [values["change"] for person, _months, values in pairs if values and f.mask(person.attributes) == full]
+    n = cell.people
     mean = cell.magnitude("change", "who5") / n
     half = t95(len(changes) - 1) * statistics.stdev(changes) / math.sqrt(len(changes))
 
@@ -468,8 +531,8 @@ def _who5(f: Filters, levels: list[tuple[date, date]], people: dict[Any, Person]
                   share_worsened=share("worsened"))
 
 
-def _satisfaction(f: Filters, levels: list[tuple[date, date]], people: dict[Any, Person],
-                  readings: list[dict[str, Any]], catalog: Catalog, language: str) -> list[Row]:
+def _satisfaction(f: Filters, levels: list[tuple[date, date]], readings: list[dict[str, Any]],
+                  catalog: Catalog, language: str) -> list[Row]:
     """Per statement: the share agreeing (the top two answers) among each person's latest answers in the
     period. Each statement is answered by the same people, so all are shown or all are hidden."""
     instrument = catalog.questionnaires.get(SATISFACTION)
@@ -483,7 +546,7 @@ def _satisfaction(f: Filters, levels: list[tuple[date, date]], people: dict[Any,
         found = [r for r in by_questionnaire.get(SATISFACTION, []) if r["answers"]]
         if not found:
             continue
-        person = _person_of(found[0], people)
+        person = _person_of(found[0])
         in_period = [r for r in found if first <= _as_date(r["day"]) < end]
         members.append((person, [_as_date(r["day"]).replace(day=1) for r in found], {} if in_period else None))
         if in_period:
