@@ -106,7 +106,13 @@ def template_config() -> TemplateConfig:
 
 
 def csrf_config(settings: Settings) -> CSRFConfig:
-    return CSRFConfig(secret=settings.secret_key, cookie_name="pusterum_csrf", cookie_secure=settings.secure_cookies,
+    """Over https the token's cookie is ``__Host-``, like the device and session cookies: the browser keeps it
+    only if it is Secure, host-only (no Domain) and for path /, so no other host of the domain can plant a token
+    of its choosing (which would let a forged form pass). Forms carry the token; scripts read it from a meta
+    tag, never from the cookie, so it stays HttpOnly."""
+    return CSRFConfig(secret=settings.secret_key,
+                      cookie_name="__Host-pusterum_csrf" if settings.secure_cookies else "pusterum_csrf",
+                      cookie_secure=settings.secure_cookies, cookie_path="/", cookie_domain=None,
                       cookie_httponly=True, cookie_samesite="lax", exclude=["/api/"])
 
 
