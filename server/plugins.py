@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from urllib.parse import parse_qsl
 
 from litestar import Litestar, Request, Response, get
 from litestar.config.compression import CompressionConfig
@@ -29,7 +30,7 @@ from server.lib.errors import NotFound, Problem, Unavailable, headers_of, status
 from server.lib.guards import NotEnrolled
 from server.lib.i18n import _
 from server.lib.paths import redirect_to
-from server.lib.templates import PWA_DIR, build_environment, page
+from server.lib.templates import PWA_DIR, build_environment, page, static_digest
 from server.lib.web import clear_device_cookie
 from server.reminders.sender import reminder_loop
 from server.settings import Settings
@@ -105,7 +106,13 @@ def template_config() -> TemplateConfig:
 
 
 def csrf_config(settings: Settings) -> CSRFConfig:
-    return CSRFConfig(secret=settings.secret_key, cookie_name="pusterum_csrf", cookie_secure=settings.secure_cookies,
+    """Over https the token's cookie is ``__Host-``, like the device and session cookies: the browser keeps it
+    only if it is Secure, host-only (no Domain) and for path /, so no other host of the domain can plant a token
+    of its choosing (which would let a forged form pass). Forms carry the token; scripts read it from a meta
+    tag, never from the cookie, so it stays HttpOnly."""
+    return CSRFConfig(secret=settings.secret_key,
+                      cookie_name="__Host-pusterum_csrf" if settings.secure_cookies else "pusterum_csrf",
+                      cookie_secure=settings.secure_cookies, cookie_path="/", cookie_domain=None,
                       cookie_httponly=True, cookie_samesite="lax", exclude=["/api/"])
 
 
@@ -118,11 +125,14 @@ MAX_STATIC_PATH = 512  # our longest file name is far shorter; a longer one is n
 
 
 class StaticCacheMiddleware:
-    """A year-long immutable cache only for URLs that carry a content hash (``?v=``, see static_url).
+    """A year-long immutable cache only for a URL whose ``?v=`` is the file's own content hash (static_url).
 
-    Files reached without one, such as modules that app.js imports by relative path, must revalidate:
-    otherwise a phone could keep an old module forever after a deploy. A name no file can have (a NUL,
-    longer than any of ours) is not found before the file system is asked.
+    Any other ``v`` (a guess at a future hash, a page of an older deploy asking with the hash of its day) gets
+    the current file with ``no-cache``: a shared cache may keep it but must ask again each time, so nobody can
+    prime a proxy with today's file under tomorrow's URL. Files reached without ``v``, such as modules that
+    app.js imports by relative path, revalidate the same way, so a phone never keeps an old module after a
+    deploy. A name no file can have (a NUL, longer than any of ours) is not found before the file system is
+    asked.
     """
 
     IMMUTABLE = b"public, max-age=31536000, immutable"
@@ -136,7 +146,7 @@ class StaticCacheMiddleware:
         if "\x00" in path or len(path) > MAX_STATIC_PATH or any(len(p) > 255 for p in path.split("/")):
             # No file can have this name (the file system would raise, which was a 500): it is not found.
             raise NotFoundException()
-        value = self.IMMUTABLE if b"v=" in scope.get("query_string", b"") else self.REVALIDATE
+        value = self.IMMUTABLE if _versioned(scope) else self.REVALIDATE
 
         async def send_with_cache_header(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -145,6 +155,16 @@ class StaticCacheMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_cache_header)
+
+
+def _versioned(scope: Scope) -> bool:
+    """Whether the URL's one ``v`` is the content hash of the very file it names."""
+    query = scope.get("query_string", b"")
+    if b"v=" not in query:
+        return False
+    versions = [v for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True) if k == "v"]
+    file_path = str(scope.get("path_params", {}).get("file_path", "")).lstrip("/")
+    return len(versions) == 1 and bool(file_path) and versions[0] == static_digest(file_path)
 
 
 def static_router():

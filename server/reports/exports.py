@@ -235,8 +235,9 @@ NOTES = (
     ("day", N_("Times are given as days only (Danish time, Europe/Copenhagen), never as a time of day. A day "
                "comes from the phone's clock; see clock_suspect.")),
     ("", N_("The files are UTF-8 with a byte order mark, comma-separated, one header row. A text cell that "
-            "begins with =, +, -, @ or a tab is written with an apostrophe in front, so that a spreadsheet "
-            "shows it instead of running it as a formula.")),
+            "begins with =, +, - or @ (also after spaces or invisible characters, or in a look-alike form such "
+            "as the full-width ＝), or with a tab or a line break, is written with an apostrophe in front, so "
+            "that a spreadsheet shows it instead of running it as a formula.")),
     ("", N_("Period: events, responses and comments from the first to the last day; participants who had "
             "joined by the last day. Sites: the site each person joined through.")),
 )

@@ -38,9 +38,10 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("POST", "participants:language"): EVERYONE,
     ("GET", "journeys:data_json"): PARTICIPANTS, ("GET", "journeys:data_csv"): PARTICIPANTS,
     ("GET", "journeys:withdraw_form"): PARTICIPANTS,
-    ("GET", "wellbeing:checkin"): PARTICIPANTS, ("POST", "wellbeing:checkin_post"): PARTICIPANTS,
-    ("GET", "wellbeing:history"): PARTICIPANTS,
-    ("GET", "wellbeing:feedback"): PARTICIPANTS, ("POST", "wellbeing:feedback_post"): PARTICIPANTS,
+    # Patients' own questionnaires: never a member of staff's (tests/integration/security/test_questionnaires.py).
+    ("GET", "wellbeing:checkin"): {"patient"}, ("POST", "wellbeing:checkin_post"): {"patient"},
+    ("GET", "wellbeing:history"): {"patient"},
+    ("GET", "wellbeing:feedback"): {"patient"}, ("POST", "wellbeing:feedback_post"): {"patient"},
     ("POST", "journeys:withdraw"): PARTICIPANTS,
     ("GET", "coordinate:join"): EVERYONE, ("POST", "coordinate:join_post"): EVERYONE,
     ("POST", "engagement:events"): PARTICIPANTS, ("POST", "engagement:rate"): PARTICIPANTS,
