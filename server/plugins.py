@@ -19,6 +19,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import db
+from server.accounts import throttle
 from server.accounts.guards import Forbidden, NotSignedIn
 from server.content.catalog import get_catalog
 from server.content.schemas import KINDS, RESOURCE_CATEGORIES, TAGS
@@ -59,7 +60,7 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
     reminders = asyncio.create_task(reminder_loop(stop_reminders)) if settings.reminder_poll_seconds else None
     refresher = asyncio.create_task(_refresh_rollups(settings.rollup_refresh_seconds)) \
         if settings.rollup_refresh_seconds else None
-    pruner = asyncio.create_task(_every(LIMITS_PRUNE_SECONDS, limits.prune, "limits_prune"))
+    pruner = asyncio.create_task(_every(LIMITS_PRUNE_SECONDS, _prune_counts, "limits_prune"))
     try:
         yield
     finally:
@@ -73,6 +74,12 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
             await reminders
         if own_pool:
             await DB.close_connection_pool()
+
+
+async def _prune_counts() -> None:
+    """Counts that can no longer refuse anything: limits' ended windows, the sign-in throttle's drained ones."""
+    await limits.prune()
+    await throttle.prune()
 
 
 async def _reload_changed_catalog() -> None:

@@ -16,11 +16,13 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
 from server.accounts import secrets as mfa
-from server.accounts import services
+from server.accounts import services, throttle
 from server.accounts.guards import (
     SESSION,
     SignedIn,
     clear_session_cookie,
+    known_browser_cookie,
+    known_browser_cookie_name,
     next_step,
     partial_session_guard,
     requires_role,
@@ -31,7 +33,7 @@ from server.accounts.guards import (
 from server.accounts.schemas import CodeForm, InviteForm, LoginForm, PasswordForm, SitesForm
 from server.accounts.tables import ROLES, Account, AuditEntry
 from server.lib.clients import client_address
-from server.lib.i18n import N_, _
+from server.lib.i18n import N_, _, wait_words
 from server.lib.paths import path_for, redirect_to
 from server.lib.signing import sign, unsign
 from server.lib.templates import page
@@ -42,6 +44,11 @@ Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 FAILED = N_("That e-mail and password do not match an account. Please try again.")
 WRONG_CODE = N_("That code did not work. Codes change every 30 seconds; try the newest one.")
 SETUP_MAX_AGE = 3600  # seconds a scanned-but-unconfirmed secret stays usable
+
+
+def _too_many(response: Template, wait: int) -> Template:
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def _qr_svg(uri: str) -> str:
@@ -61,21 +68,21 @@ class WorkspaceAuthController(Controller):
 
     @post("/login", name="workspace:login_post", status_code=303)
     async def login(self, request: Request, data: Annotated[LoginForm, Form]) -> Template | Redirect:
-        keys = services.throttle_keys(data.email, client_address(request))
-        wait = await services.wait_seconds(keys)
-        if wait:
-            return page(request, "workspace/login.html", status_code=429, error=_(
-                "Too many attempts. Please wait %(seconds)d seconds and try again.", seconds=wait))
+        known = request.cookies.get(known_browser_cookie_name(get_settings()))
+        keys = throttle.sign_in_keys(data.email, client_address(request), known)
+        if wait := await throttle.take(keys):  # before argon2 runs: simultaneous guesses are counted too
+            return _too_many(page(request, "workspace/login.html", status_code=429, error=_(
+                "Too many attempts. Please wait %(wait)s and try again.", wait=wait_words(wait))), wait)
         account = await services.check_password(data.email, data.password)
         if account is None:
-            await services.record_failure(keys)
             return page(request, "workspace/login.html", status_code=400, error=_(FAILED))
-        await services.clear_failures(keys)
+        await throttle.passed(keys)
         full = not second_factor_required(account)
         token = await services.create_session(account.id, second_factor=full)
         await services.audit(account.id, "session.login", account.email, second_factor_pending=not full)
         response = redirect_to(request, next_step(account))
         response.cookies.append(session_cookie(token))
+        response.cookies.append(known_browser_cookie(throttle.known_browser_token(data.email)))
         return response
 
     @get("/login/code", name="workspace:code", guards=[partial_session_guard])
@@ -85,14 +92,13 @@ class WorkspaceAuthController(Controller):
     @post("/login/code", name="workspace:code_post", status_code=303, guards=[partial_session_guard])
     async def code(self, request: Request, session: SignedIn,
                    data: Annotated[CodeForm, Form]) -> Template | Redirect:
-        keys = [f"second-factor:{session.account.id}"]
-        if wait := await services.wait_seconds(keys):
-            return page(request, "workspace/code.html", status_code=429, error=_(
-                "Too many attempts. Please wait %(seconds)d seconds and try again.", seconds=wait))
+        keys = throttle.second_factor_keys(session.account.id)
+        if wait := await throttle.take(keys):
+            return _too_many(page(request, "workspace/code.html", status_code=429, error=_(
+                "Too many attempts. Please wait %(wait)s and try again.", wait=wait_words(wait))), wait)
         if not await services.check_second_factor(session.account.id, data.code):
-            await services.record_failure(keys)
             return page(request, "workspace/code.html", status_code=400, error=_(WRONG_CODE))
-        await services.clear_failures(keys)
+        await throttle.passed(keys)
         token = await services.pass_second_factor(session.id, session.account.id)
         response = redirect_to(request, "workspace:home")
         response.cookies.append(session_cookie(token))

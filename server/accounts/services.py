@@ -1,4 +1,5 @@
-"""Accounts, sessions, invitations, login throttling and the audit log: the rules, without HTTP."""
+"""Accounts, sessions, invitations and the audit log: the rules, without HTTP (counting tries at the door is
+``server.accounts.throttle``)."""
 
 from __future__ import annotations
 
@@ -18,18 +19,14 @@ from server.accounts.tables import (
     AccountSession,
     AccountSite,
     AuditEntry,
-    LoginThrottle,
 )
 from server.lib import errors
 from server.lib.i18n import _
-from server.lib.signing import fingerprint, keyed_digest
+from server.lib.signing import fingerprint
 
 IDLE_TIMEOUT = timedelta(minutes=15)
 ABSOLUTE_TIMEOUT = timedelta(hours=8)
 INVITE_VALID = timedelta(days=3)
-THROTTLE_WINDOW = timedelta(minutes=15)
-THROTTLE_FREE_FAILURES = 5
-THROTTLE_MAX_DELAY = timedelta(minutes=15)
 _TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most once a minute per session
 
 
@@ -141,44 +138,6 @@ async def set_disabled(account_id: int, disabled: bool, actor: int) -> None:
         await revoke_sessions(account_id)
     email = (await Account.select(Account.email).where(Account.id == account_id).first() or {}).get("email", "")
     await audit(actor, "account.disabled" if disabled else "account.enabled", email)
-
-
-# --- throttling: growing delay after repeated failures, never a hard lockout ---
-
-def throttle_keys(email: str, client: str) -> list[str]:
-    """One key per account (whether or not it exists) and one per client; neither holds the raw value."""
-    return [f"account:{keyed_digest('throttle', normalise_email(email), 32)}",
-            f"client:{keyed_digest('throttle', client, 32)}"]
-
-
-async def wait_seconds(keys: list[str], now: datetime | None = None) -> int:
-    now = now or datetime.now(UTC)
-    rows = await LoginThrottle.select(LoginThrottle.blocked_until).where(LoginThrottle.key.is_in(keys))
-    waits = [(r["blocked_until"] - now).total_seconds() for r in rows if r["blocked_until"]]
-    return max(0, int(max(waits, default=0) + 0.999))
-
-
-async def record_failure(keys: list[str], now: datetime | None = None) -> None:
-    now = now or datetime.now(UTC)
-    for key in keys:
-        row = await LoginThrottle.select().where(LoginThrottle.key == key).first()
-        if row is None or now - row["window_start"] > THROTTLE_WINDOW:
-            failures, start = 1, now
-        else:
-            failures, start = row["failures"] + 1, row["window_start"]
-        extra = failures - THROTTLE_FREE_FAILURES
-        blocked = now + min(timedelta(seconds=2 ** extra), THROTTLE_MAX_DELAY) if extra >= 0 else None
-        values = {LoginThrottle.failures: failures, LoginThrottle.window_start: start,
-                  LoginThrottle.blocked_until: blocked}
-        if row is None:
-            await LoginThrottle.insert(LoginThrottle(key=key, failures=failures, window_start=start,
-                                                     blocked_until=blocked))
-        else:
-            await LoginThrottle.update(values).where(LoginThrottle.key == key)
-
-
-async def clear_failures(keys: list[str]) -> None:
-    await LoginThrottle.delete().where(LoginThrottle.key.is_in(keys))
 
 
 async def check_password(email: str, password: str) -> AccountView | None:

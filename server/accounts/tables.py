@@ -5,7 +5,7 @@ session and invitation tokens as SHA-256 of the token, recovery codes hashed, th
 with a key derived from SECRET_KEY.
 """
 
-from piccolo.columns import JSON, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -47,10 +47,10 @@ class AccountInvite(Table, tablename="account_invite"):
 
 
 class LoginThrottle(Table, tablename="login_throttle"):
-    key = Varchar(length=80, unique=True)  # "account:<hash of the e-mail>" or "client:<hash of the address>"
-    failures = Integer(default=0)
-    window_start = Timestamptz()
-    blocked_until = Timestamptz(null=True, default=None)
+    """One count of tries at a door where a secret is guessed (``server.accounts.throttle``)."""
+
+    key = Varchar(length=80, unique=True)  # "<kind>:<keyed hash>", e.g. "account:…", "client:…", "typed-code:…"
+    empty_at = BigInt(default=0)  # epoch milliseconds when the count will have drained to nothing
 
 
 class AuditEntry(Table, tablename="audit_entry"):
