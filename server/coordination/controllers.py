@@ -99,7 +99,7 @@ class CoordinationController(Controller):
     @get("/sites/{site_id:int}", name="coordinate:site")
     async def site_page(self, request: Request, session: SignedIn, site: Row,
                         like: FromQuery[int | None] = None) -> Template:
-        replacing = await services.invite_like(site["id"], like) if like else None
+        replacing = await services.invite_like(site["id"], like) if like is not None else None
         return await self._site_page(request, session.account, site, like=replacing)
 
     @post("/sites/{site_id:int}", name="coordinate:site_update", status_code=303, dependencies={"form": SITE_FORM})

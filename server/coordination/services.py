@@ -34,7 +34,7 @@ from server.accounts.secrets import decrypt, encrypt
 from server.accounts.services import audit
 from server.accounts.tables import AccountSite
 from server.content.catalog import get_catalog
-from server.coordination.schemas import GroupForm, InviteForm, SiteForm
+from server.coordination.schemas import GroupForm, InviteForm, SiteForm, row_id
 from server.lib import disclosure, errors, localtime
 from server.lib.i18n import _
 from server.lib.paths import path_for
@@ -359,12 +359,16 @@ async def invites_of(site_id: int, now: datetime | None = None) -> list[dict[str
 
 async def invite_like(site_id: int, invite_id: int) -> dict[str, Any] | None:
     """What a new code made to replace this one starts from (her site's codes only): whom it is for, its label."""
+    if not row_id(invite_id):
+        return None
     return await InviteCode.select(InviteCode.kind, InviteCode.unit, InviteCode.course_group,
                                    InviteCode.label).where(
         (InviteCode.id == invite_id) & (InviteCode.site == site_id)).first()
 
 
 async def revoke_invite(actor: int, site_id: int, invite_id: int) -> bool:
+    if not row_id(invite_id):
+        return False
     revoked = await InviteCode.update({InviteCode.revoked_at: datetime.now(UTC)}).where(
         (InviteCode.id == invite_id) & (InviteCode.site == site_id) & InviteCode.revoked_at.is_null()
     ).returning(InviteCode.id)
@@ -427,7 +431,7 @@ async def open_sheet(token: str, now: float | None = None, *, within: frozenset[
     shows a code, so it is written to the audit log (the invite, never the code)."""
     value = unsign(_SHEET, token)
     invite_id, _colon, expires = (value or "").partition(":")
-    if not (invite_id.isdigit() and expires.isdigit()):
+    if not (invite_id.isdigit() and expires.isdigit() and row_id(int(invite_id))):
         raise NotOurSheet("not a sheet token")
     row = await InviteCode.select(
         InviteCode.id, InviteCode.kind, InviteCode.code_hash, InviteCode.code_sealed, InviteCode.revoked_at,

@@ -302,3 +302,38 @@ async def test_a_coordinator_of_every_site_still_does_not_reach_the_notes_about_
     assert (await _write_notes(everywhere, f"year={year}", "TAKEN OVER")).status_code == 303
     kept = await AnnualNote.select(AnnualNote.body).where(AnnualNote.scope == "all")
     assert [r["body"] for r in kept] == [THEIRS]
+
+
+NO_ROW = "99999999999999"  # more than an INTEGER id column holds on PostgreSQL
+
+
+@pytest.mark.parametrize(("method", "path", "fields"), [
+    pytest.param("GET", f"/sites/{NO_ROW}", None, id="a site page"),
+    pytest.param("GET", f"/units/{NO_ROW}", None, id="a unit page"),
+    pytest.param("GET", f"/groups/{NO_ROW}", None, id="a course group page"),
+    pytest.param("POST", f"/sites/{NO_ROW}", SITE_FORM, id="renaming a site"),
+    pytest.param("POST", f"/units/{NO_ROW}", {"name": "Omdøbt"}, id="renaming a unit"),
+    pytest.param("POST", f"/groups/{NO_ROW}", GROUP_FORM, id="changing a course group"),
+    pytest.param("POST", f"/sites/{{own}}/codes/{NO_ROW}/revoke", {}, id="revoking a code"),
+])
+async def test_an_id_that_cannot_be_a_row_is_not_found_and_changes_nothing(coordinator, scene, method, path, fields):
+    """ASVS 4.1.5, 5.1.3: a number too large for an id names nothing: 404 (never a 5xx from the database),
+    nothing changed."""
+    before = await rows()
+    response = await send(coordinator, method, BASE + path.format(own=scene.own), fields)
+    assert response.status_code in ((303, 404) if path.endswith("/revoke") else (404,)), response.status_code
+    assert await rows() == before
+
+
+@pytest.mark.parametrize("fields", [
+    pytest.param({"kind": "staff", "unit": NO_ROW}, id="a staff code for a unit that cannot be"),
+    pytest.param({"kind": "patient", "group": NO_ROW}, id="a patient code for a group that cannot be"),
+])
+async def test_a_code_for_a_unit_or_group_that_cannot_be_is_explained(coordinator, scene, fields):
+    """ASVS 5.1.3: the form's ids are bounded like the rows they name: 400 with a message, nothing made."""
+    before = await rows()
+    response = await send(coordinator, "POST", f"{BASE}/sites/{scene.own}/codes", fields)
+    assert response.status_code == 400 and 'role="alert"' in response.text
+    assert await rows() == before
+    page = await coordinator.get(f"{BASE}/sites/{scene.own}", params={"like": NO_ROW})
+    assert page.status_code == 200
