@@ -17,6 +17,12 @@ CHECKIN_EVERY = (7, 90)  # days between the wellbeing check-ins a site may choos
 DEFAULT_CHECKIN_EVERY = 14  # what WHO-5 asks about: the last two weeks
 MAX_EXPIRY_DAYS = 366
 MAX_USES = 100_000
+ROW_ID_MAX = 2**31 - 1  # ids are INTEGER columns on PostgreSQL: a larger number names no row
+
+
+def row_id(value: int | None) -> bool:
+    """Whether a number can be the id of a row (else it is no row, and no query is made with it)."""
+    return value is not None and 0 < value <= ROW_ID_MAX
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX, extra={
     "missing": N_("Please give a name."), "error": N_("Please keep the name to %(max)d characters or fewer.")})]
@@ -48,9 +54,9 @@ class GroupForm(msgspec.Struct, frozen=True):
 class InviteForm(msgspec.Struct, frozen=True):
     kind: Annotated[Literal["patient", "staff"], msgspec.Meta(extra={
         "error": N_("Please choose who the code is for: patients or staff.")})]
-    unit: Annotated[int, msgspec.Meta(ge=1, extra={
+    unit: Annotated[int, msgspec.Meta(ge=1, le=ROW_ID_MAX, extra={
         "error": N_("A staff code belongs to a unit. Please choose one.")})] | None = None
-    group: Annotated[int, msgspec.Meta(ge=1, extra={
+    group: Annotated[int, msgspec.Meta(ge=1, le=ROW_ID_MAX, extra={
         "error": N_("Please choose a course group from the list.")})] | None = None
     label: Annotated[str, msgspec.Meta(max_length=LABEL_MAX, extra={
         "error": N_("Please keep the label to %(max)d characters or fewer.")})] = ""

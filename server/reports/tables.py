@@ -86,10 +86,11 @@ class RollupState(Table, tablename="rollup_state"):
 
 
 class AnnualNote(Table, tablename="annual_note"):
-    """The coordinator's own words in the annual report, per year, scope (sites) and section."""
+    """The commentary in the annual report, per year, scope (the sites it is about) and section."""
 
     year = Integer()
-    scope = Varchar(length=200)  # "all" or the site slugs, sorted, comma-separated
+    # "all" (every site: the admins') or the ids of exactly the sites it is about, sorted, comma-separated
+    scope = Text()
     section = Varchar(length=30)
     body = Text(default="")
     updated_at = Timestamptz()
