@@ -43,7 +43,7 @@ def create_app() -> Litestar:
         ],
         lifespan=[plugins.database_lifespan],
         template_config=plugins.template_config(),
-        csrf_config=plugins.csrf_config(settings),
+        middleware=[plugins.csrf(settings)],
         compression_config=plugins.compression_config(),
         exception_handlers=plugins.EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         # The schema describes the JSON API only (its handlers opt in; pages are not an API), served as JSON

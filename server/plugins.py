@@ -12,6 +12,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -25,6 +26,7 @@ from server.content.services import content_revision, load_catalog
 from server.db import limits
 from server.engagement.store import event_store
 from server.lib.api import body_refusal, problem_response
+from server.lib.csrf import csrf_middleware
 from server.lib.errors import NotFound, Problem, Unavailable, headers_of, status_of
 from server.lib.guards import NotEnrolled
 from server.lib.i18n import _
@@ -104,9 +106,11 @@ def template_config() -> TemplateConfig:
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
 
 
-def csrf_config(settings: Settings) -> CSRFConfig:
-    return CSRFConfig(secret=settings.secret_key, cookie_name="pusterum_csrf", cookie_secure=settings.secure_cookies,
-                      cookie_httponly=True, cookie_samesite="lax", exclude=["/api/"])
+def csrf(settings: Settings) -> DefineMiddleware:
+    """Litestar's CSRF check with the key ring (server.lib.csrf), so a SECRET_KEY change refuses no form."""
+    config = CSRFConfig(secret=settings.secret_key, cookie_name="pusterum_csrf", cookie_secure=settings.secure_cookies,
+                        cookie_httponly=True, cookie_samesite="lax", exclude=["/api/"])
+    return csrf_middleware(config, (settings.secret_key, *settings.secret_key_fallbacks))
 
 
 def compression_config() -> CompressionConfig:

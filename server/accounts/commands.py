@@ -1,5 +1,5 @@
 """``pusterum users``: the first workspace account, made from the command line (everyone else is invited
-from the workspace)."""
+from the workspace); after a change of SECRET_KEY, every second factor encrypted anew."""
 
 from __future__ import annotations
 
@@ -53,3 +53,16 @@ def create(email: str, roles: tuple[str, ...], name: str, password_stdin: bool) 
     login = get_settings().base_url + path_for("workspace:login")
     click.echo(f"Account {account_id} made for {email.strip().lower()} ({', '.join(roles)}). "
                f"Sign in at {login} (second factor {second}).")
+
+
+@users.command("reencrypt", short_help="encrypt every second factor under the current SECRET_KEY")
+def reencrypt() -> None:
+    """After a change of SECRET_KEY (run it with the former key in SECRET_KEY_FALLBACKS): encrypt every stored
+    second-factor secret under the new key now, rather than at each person's next sign-in."""
+    from server.accounts.services import reencrypt_second_factors
+
+    done = asyncio.run(reencrypt_second_factors())
+    click.echo(f"{done.renewed} second factors encrypted under the current key; {done.current} already were.")
+    if done.unreadable:
+        raise Failure(f"{done.unreadable} second factors are under a key that is not configured (add it to "
+                      f"SECRET_KEY_FALLBACKS and run this again, or those people sign in with a recovery code).")

@@ -94,7 +94,10 @@ class WorkspaceAuthController(Controller):
             return page(request, "workspace/code.html", status_code=400, error=_(WRONG_CODE))
         await services.clear_failures(keys)
         token = await services.pass_second_factor(session.id, session.account.id)
-        response = redirect_to(request, "workspace:home")
+        # A recovery code let her in although her authenticator could not be checked (the key it was kept
+        # under is gone): she sets up a new one now.
+        fresh = await services.get_account(session.account.id)
+        response = redirect_to(request, "workspace:home" if fresh and fresh.has_totp else "workspace:totp_setup")
         response.cookies.append(session_cookie(token))
         return response
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,8 +23,9 @@ from server.accounts.tables import (
 )
 from server.lib import errors
 from server.lib.i18n import _
-from server.lib.signing import fingerprint, keyed_digest
+from server.lib.signing import Unreadable, fingerprint, keyed_digest
 
+log = logging.getLogger("pusterum.accounts")
 IDLE_TIMEOUT = timedelta(minutes=15)
 ABSOLUTE_TIMEOUT = timedelta(hours=8)
 INVITE_VALID = timedelta(days=3)
@@ -209,22 +211,38 @@ async def confirm_totp(account_id: int, secret: str, code: str, now: datetime | 
 
 
 async def check_second_factor(account_id: int, code: str, now: datetime | None = None) -> bool:
+    """A current TOTP code or an unused recovery code. A secret encrypted under a former SECRET_KEY is
+    encrypted again under the current one as it is used; one that no configured key opens (the key changed
+    without SECRET_KEY_FALLBACKS) leaves the recovery codes, after which she sets up a new second factor."""
     row = await Account.select(Account.totp_secret, Account.totp_last_step, Account.recovery_codes).where(
         Account.id == account_id).output(load_json=True).first()
     if row is None or row["totp_secret"] is None:
         return False
-    step = mfa.totp_step(mfa.decrypt(row["totp_secret"]), code, row["totp_last_step"], now)
+    try:
+        secret, renewed = mfa.decrypt_and_renew(row["totp_secret"])
+    except Unreadable:
+        log.warning("second_factor_unreadable: no key in SECRET_KEY or SECRET_KEY_FALLBACKS opens a stored "
+                    "second-factor secret; recovery codes still work")
+        secret, renewed = None, None
+    step = mfa.totp_step(secret, code, row["totp_last_step"], now) if secret else None
     if step is not None:
+        values: dict[Any, Any] = {Account.totp_last_step: step}
+        if renewed:
+            values[Account.totp_secret] = renewed
         # Guarded: two requests with the same code cannot both move the step on.
-        moved = await Account.update({Account.totp_last_step: step}).where(
+        moved = await Account.update(values).where(
             (Account.id == account_id) & (Account.totp_last_step < step)).returning(Account.id)
         return bool(moved)
     stored = row["recovery_codes"]
     hashed = mfa.hash_code(code)
     if hashed in stored:
-        await Account.update({Account.recovery_codes: json.dumps([h for h in stored if h != hashed])}).where(
-            Account.id == account_id)
+        values = {Account.recovery_codes: json.dumps([h for h in stored if h != hashed])}
+        if secret is None:  # her authenticator cannot be checked any more: she sets up a new one now
+            values[Account.totp_secret] = None
+        await Account.update(values).where(Account.id == account_id)
         await audit(account_id, "account.recovery_code_used", "", left=len(stored) - 1)
+        if secret is None:
+            await audit(account_id, "account.second_factor_unreadable", "")
         return True
     return False
 
@@ -322,3 +340,34 @@ async def accept_invite(token: str, password: str, display_name: str = "") -> in
             raise AccountError(_("This invitation has expired or has been used."))
         account_id = await _save_account(account, row["created_by"])
     return account_id
+
+
+# --- after a change of SECRET_KEY ---
+
+@dataclass(frozen=True, slots=True)
+class Reencrypted:
+    renewed: int  # were under a former key, now under the current one
+    current: int  # already under the current key
+    unreadable: int  # no configured key opens them: those people use a recovery code, or an admin resets them
+
+
+async def reencrypt_second_factors() -> Reencrypted:
+    """Every stored second-factor secret encrypted under the current SECRET_KEY now, instead of at each
+    person's next sign-in, so the former key can be retired sooner. Each row is written only if it still
+    holds what was read (a sign-in at the same moment may have renewed it)."""
+    rows = await Account.select(Account.id, Account.totp_secret).where(Account.totp_secret.is_not_null())
+    renewed = current = unreadable = 0
+    for row in rows:
+        try:
+            _secret, fresh = mfa.decrypt_and_renew(row["totp_secret"])
+        except Unreadable:
+            unreadable += 1
+            continue
+        if fresh is None:
+            current += 1
+            continue
+        await Account.update({Account.totp_secret: fresh}).where(
+            (Account.id == row["id"]) & (Account.totp_secret == row["totp_secret"]))
+        renewed += 1
+    await audit(None, "keys.second_factors_reencrypted", "", renewed=renewed, unreadable=unreadable)
+    return Reencrypted(renewed, current, unreadable)

@@ -56,8 +56,7 @@ class TypedCodeController(Controller):
         if typed is None:  # cannot be a code at all: no guess was made, so nothing is counted
             return _form(request, status_code=400, code=data.code[:20], error=_(
                 "A code has 8 letters and numbers, for example ab3d-9fgh. Please check it and try again."))
-        code = services.typed_link_code(typed)
-        checked = await participants.check_code(code)
+        code, checked = await services.check_typed(typed)
         if isinstance(checked, participants.CodeProblem):
             await accounts.record_failure(keys)
             return _form(request, status_code=400, code=data.code[:20], error=_(NOT_FOUND))

@@ -88,3 +88,16 @@ def test_ratings_scores_answers_and_days_are_carried_into_their_own_columns(fres
     assert carried["undated"].startswith("refused")
     # The rollups are rebuilt from the new columns.
     assert [(r["score"], json.loads(r["answers"])) for r in carried["readings"]] == [(72, [3, 4, 5, 3, 3])]
+
+
+@pytest.mark.usefixtures("database")
+def test_the_research_pseudonyms_key_is_carried_over_from_the_secret_key_of_the_day(fresh_database):
+    """The migration that gave pseudonyms a key of their own stored the one they were made with until then
+    (HMAC of their purpose under SECRET_KEY), so no pseudonym changed with the move (ASVS 1.6.3)."""
+    import hashlib
+    import hmac
+
+    secret = "the-key-this-installation-had-when-it-upgraded-0123456789"
+    carried = _carried_over({**fresh_database, "SECRET_KEY": secret})
+    expected = hmac.new(secret.encode(), b"research-pseudonym", hashlib.sha256).hexdigest()
+    assert carried["stored_keys"] == {"research-pseudonym": expected}
