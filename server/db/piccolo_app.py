@@ -11,6 +11,7 @@ from server.accounts.tables import (
     AccountSite,
     AuditEntry,
     LoginThrottle,
+    PasswordReset,
 )
 from server.content.tables import ContentItem, ContentVersion
 from server.db.limits import RateCount
@@ -31,7 +32,7 @@ from server.reports.tables import (
 TABLES = [ContentItem, ContentVersion, Site, Unit, CourseGroup, InviteCode, Participant, Event, PushSubscription,
           ReminderPlan, Account, AccountSession, AccountInvite, LoginThrottle, AuditEntry, ContentDraft,
           AccountSite, UsageMonth, UsageExercise, QuestionnaireReading, ActiveDay, RollupState, AnnualNote,
-          RateCount, StoredKey]
+          RateCount, PasswordReset, StoredKey]
 
 APP_CONFIG = PiccoloAppConfig(
     app_name="server",

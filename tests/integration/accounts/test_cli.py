@@ -1,5 +1,5 @@
-"""`pusterum users …`: the first admin account, and second factors encrypted anew after a change of
-SECRET_KEY."""
+"""`pusterum users …`: the first admin account, the operator's way back in for an account nobody in the
+workspace can help, and second factors encrypted anew after a change of SECRET_KEY."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pyotp
 
 from server.accounts import secrets as mfa
 from server.accounts import services
-from server.accounts.tables import Account
+from server.accounts.tables import Account, AccountSession
 from tests.conftest import ROOT
-from tests.support import WORKSPACE_PASSWORD
+from tests.support import WORKSPACE_PASSWORD, app_client
 
 OLD = os.environ["SECRET_KEY"]
 NEW = "the-key-after-the-change-0123456789-abcdefghijklmnop"
@@ -38,6 +38,11 @@ def test_a_common_password_is_refused_and_nothing_is_made(db):
     assert done.returncode == 1 and "too common" in done.stderr and "no account was made" in done.stderr
 
 
+def test_an_address_that_is_not_one_is_refused_and_nothing_is_made(db):
+    done = users_create("--email", "admin@localhost", "--role", "admin", password="a long and private sentence")
+    assert done.returncode == 1 and "valid e-mail address" in done.stderr
+
+
 def users(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "server", "users", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=60, env={**os.environ, **env})
@@ -58,3 +63,24 @@ async def test_the_operator_encrypts_every_second_factor_under_the_new_key(db, s
 
     lost = users("reencrypt", SECRET_KEY="a-third-key-nobody-kept-0123456789-abcdefghijkl")
     assert lost.returncode == 1 and "1 second factors are under a key that is not configured" in lost.stderr
+
+
+async def test_the_operator_lets_the_only_admin_back_in(app, db):
+    """ASVS 2.5.6, 2.5.7: the only admin lost her phone and her password: the operator removes her second
+    factor and prints her a one-time link; both end her sessions and are in the audit log."""
+    account_id = await services.create_account("admin@example.org", WORKSPACE_PASSWORD, ("admin",))
+    await Account.update({Account.totp_secret: mfa.encrypt(pyotp.random_base32())}).where(Account.id == account_id)
+    await services.create_session(account_id, second_factor=True)
+
+    factor = users("reset-second-factor", "--email", "Admin@Example.org")
+    assert factor.returncode == 0, factor.stderr
+    assert (await Account.select(Account.totp_secret).first())["totp_secret"] is None
+    assert await AccountSession.count().where(AccountSession.revoked_at.is_null()) == 0
+
+    link = users("reset-password", "--email", "admin@example.org")
+    assert link.returncode == 0, link.stderr
+    path = link.stdout.split("testserver")[1].strip()
+    async with app_client(app) as client:
+        assert (await client.get(path)).status_code == 200
+    missing = users("reset-password", "--email", "nobody@example.org")
+    assert missing.returncode == 1 and "no account" in missing.stderr
