@@ -13,6 +13,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -27,6 +28,7 @@ from server.content.services import content_revision, load_catalog
 from server.db import limits
 from server.engagement.store import event_store
 from server.lib.api import body_refusal, problem_response
+from server.lib.csrf import csrf_middleware
 from server.lib.errors import NotFound, Problem, Unavailable, headers_of, status_of
 from server.lib.guards import NotEnrolled
 from server.lib.i18n import _
@@ -112,15 +114,18 @@ def template_config() -> TemplateConfig:
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
 
 
-def csrf_config(settings: Settings) -> CSRFConfig:
-    """Over https the token's cookie is ``__Host-``, like the device and session cookies: the browser keeps it
-    only if it is Secure, host-only (no Domain) and for path /, so no other host of the domain can plant a token
-    of its choosing (which would let a forged form pass). Forms carry the token; scripts read it from a meta
-    tag, never from the cookie, so it stays HttpOnly."""
-    return CSRFConfig(secret=settings.secret_key,
-                      cookie_name="__Host-pusterum_csrf" if settings.secure_cookies else "pusterum_csrf",
-                      cookie_secure=settings.secure_cookies, cookie_path="/", cookie_domain=None,
-                      cookie_httponly=True, cookie_samesite="lax", exclude=["/api/"])
+def csrf(settings: Settings) -> DefineMiddleware:
+    """Litestar's CSRF check with the key ring (server.lib.csrf), so a SECRET_KEY change refuses no form.
+
+    Over https the token's cookie is ``__Host-``, like the device and session cookies: the browser keeps it
+    only if it is Secure, host-only (no Domain) and for path /, so no other host of the domain can plant a
+    token of its choosing (which would let a forged form pass). Forms carry the token; scripts read it from a
+    meta tag, never from the cookie, so it stays HttpOnly."""
+    config = CSRFConfig(secret=settings.secret_key,
+                        cookie_name="__Host-pusterum_csrf" if settings.secure_cookies else "pusterum_csrf",
+                        cookie_secure=settings.secure_cookies, cookie_path="/", cookie_domain=None,
+                        cookie_httponly=True, cookie_samesite="lax", exclude=["/api/"])
+    return csrf_middleware(config, (settings.secret_key, *settings.secret_key_fallbacks))
 
 
 def compression_config() -> CompressionConfig:

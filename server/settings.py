@@ -29,6 +29,9 @@ class Settings:
     var_dir: Path
     database_url: str
     secret_key: str
+    # Keys SECRET_KEY had before: still accepted to verify and decrypt what they made (device cookies, CSRF
+    # tokens, typed codes, second-factor secrets), never used to sign or encrypt anything new.
+    secret_key_fallbacks: tuple[str, ...]
     base_url: str
     host: str
     port: int
@@ -104,6 +107,7 @@ def load_settings(env: dict[str, str] | os._Environ[str] = os.environ) -> Settin
     if not base_url:
         base_url = f"http://{host}:{port}"
     secret_key = env.get("SECRET_KEY", "")
+    fallbacks = _fallbacks(env.get("SECRET_KEY_FALLBACKS", ""), secret_key)
     time_scale = _float(env, "PUSTERUM_TIME_SCALE", 1.0)
     push_contact = env.get("PUSH_CONTACT", DEFAULT_PUSH_CONTACT)
     if not push_contact.startswith(("mailto:", "https://")):
@@ -113,6 +117,9 @@ def load_settings(env: dict[str, str] | os._Environ[str] = os.environ) -> Settin
         if len(secret_key) < 32:
             problems.append("set SECRET_KEY to a random string of at least 32 characters "
                             "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+        if any(len(key) < 32 for key in fallbacks):
+            problems.append("give every key in SECRET_KEY_FALLBACKS at least 32 characters (they are former "
+                            "values of SECRET_KEY)")
         if urlparse(base_url).scheme != "https":
             problems.append("set BASE_URL to the public https:// address of the app")
         if time_scale != 1.0:
@@ -125,6 +132,7 @@ def load_settings(env: dict[str, str] | os._Environ[str] = os.environ) -> Settin
                                 + "; ".join(problems) + ".")
     elif not secret_key:
         secret_key = _secret_from_var(var_dir)
+        fallbacks = tuple(key for key in fallbacks if key != secret_key)
     default_language = env.get("DEFAULT_LANGUAGE", "da")
     if default_language not in LANGUAGES:
         raise SettingsError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}.")
@@ -133,6 +141,7 @@ def load_settings(env: dict[str, str] | os._Environ[str] = os.environ) -> Settin
         var_dir=var_dir,
         database_url=database_url,
         secret_key=secret_key,
+        secret_key_fallbacks=fallbacks,
         base_url=base_url,
         host=host,
         port=port,
@@ -153,6 +162,16 @@ def load_settings(env: dict[str, str] | os._Environ[str] = os.environ) -> Settin
         limit_events_per_minute=_int(env, "LIMIT_EVENTS_PER_MINUTE", 1000, 1, _MOST),
         limit_events_per_day=_int(env, "LIMIT_EVENTS_PER_DAY", 5000, 1, _MOST),
     )
+
+
+def _fallbacks(raw: str, current: str) -> tuple[str, ...]:
+    """Former keys, comma-separated, newest first (a generated key never holds a comma); the current key
+    and repeats are dropped, so a fallback is never tried twice."""
+    keys: list[str] = []
+    for part in raw.split(","):
+        if (key := part.strip()) and key != current and key not in keys:
+            keys.append(key)
+    return tuple(keys)
 
 
 _MOST = 2**31 - 1  # a limit is counted in an INTEGER column

@@ -1,8 +1,8 @@
 """Accounts of the people who run Pusterum (editors, coordinators, researchers, admins): never patients.
 
 Secrets are stored so that a leaked database does not hand out access: passwords as argon2id hashes,
-session and invitation tokens as SHA-256 of the token, recovery codes hashed, the TOTP secret encrypted
-with a key derived from SECRET_KEY.
+session, invitation and password-reset tokens as SHA-256 of the token, recovery codes hashed, the TOTP
+secret encrypted with a key derived from SECRET_KEY.
 """
 
 from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
@@ -34,6 +34,9 @@ class AccountSession(Table, tablename="account_session"):
     created_at = Timestamptz()
     last_seen_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
+    # When she last gave her password and a current code again in this session: replacing the second
+    # factor is allowed for a few minutes after (ASVS 3.7.1).
+    reauthenticated_at = Timestamptz(null=True, default=None)
 
 
 class AccountInvite(Table, tablename="account_invite"):
@@ -44,6 +47,17 @@ class AccountInvite(Table, tablename="account_invite"):
     created_at = Timestamptz()
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
+
+
+class PasswordReset(Table, tablename="password_reset"):
+    """A one-time link an admin made for someone to choose a new password (single use, expiring)."""
+
+    token_hash = Varchar(length=64, unique=True)
+    account = ForeignKey(references=Account, index=True, on_delete=OnDelete.cascade)
+    created_by = ForeignKey(references=Account, null=True, default=None)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)  # also set when a newer link replaces it
 
 
 class LoginThrottle(Table, tablename="login_throttle"):

@@ -38,6 +38,9 @@ a forged ``X-Forwarded-For`` cannot change which address is counted (``server.li
 there. 5 at once, then one every 15 minutes (≤ 9 in any hour, 4 an hour after that: with three codes
 valid at a time, about one chance in ten in a year of ceaseless guessing); forgotten when she gets in.
 
+**Her password again** (with a code) from her own session, before she changes her password or second
+factor: per account, 5 at once, then one every 3 minutes; forgotten when it is right.
+
 **Typed invite codes** at ``/join``, per address (nobody has an account there): 5 at once, then one
 every 3 minutes (≤ 25 in any hour); a right code gives its try back, the misses stay.
 
@@ -77,6 +80,8 @@ ACCOUNT = Budget("account", at_once=40, every=60)  # one account from every brow
 KNOWN_BROWSER = Budget("known-browser", at_once=5, every=180, forgotten_on_success=True)
 SECOND_FACTOR = Budget("second-factor", at_once=5, every=900, forgotten_on_success=True)
 TYPED_CODE = Budget("typed-code", at_once=5, every=180)  # typed invite codes from one address
+# Her password (and code) again, from her own signed-in session, before a change to her account.
+REAUTHENTICATE = Budget("reauthenticate", at_once=5, every=180, forgotten_on_success=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +126,11 @@ def sign_in_keys(email: str, client: str, browser_token: str | None = None) -> l
 
 def second_factor_keys(account_id: int) -> list[Key]:
     return [Key(SECOND_FACTOR, str(account_id))]
+
+
+def reauthenticate_keys(account_id: int) -> list[Key]:
+    """Guesses at her password from a session left open are slowed like guesses at the sign-in."""
+    return [Key(REAUTHENTICATE, str(account_id))]
 
 
 def typed_code_keys(client: str) -> list[Key]:

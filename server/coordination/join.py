@@ -55,8 +55,7 @@ class TypedCodeController(Controller):
                 "If it keeps failing, ask the clinic for a new code.", wait=wait_words(wait)))
             response.headers["Retry-After"] = str(wait)
             return response
-        code = services.typed_link_code(typed)
-        checked = await participants.check_code(code)
+        code, checked = await services.check_typed(typed)
         if isinstance(checked, participants.CodeProblem):
             return _form(request, status_code=400, code=data.code[:20], error=_(NOT_FOUND))
         await throttle.passed(keys)

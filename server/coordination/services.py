@@ -38,7 +38,7 @@ from server.coordination.schemas import GroupForm, InviteForm, SiteForm, row_id
 from server.lib import disclosure, errors, localtime
 from server.lib.i18n import _
 from server.lib.paths import path_for
-from server.lib.signing import keyed_digest, sign, unsign
+from server.lib.signing import keyed_digest, keyed_digests, sign, unsign
 from server.participants import services as participants
 from server.participants.municipalities import municipalities
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
@@ -250,6 +250,25 @@ def typed_link_code(typed: str) -> str:
     return keyed_digest("typed-invite", typed, 22)
 
 
+def typed_link_codes(typed: str) -> tuple[str, ...]:
+    """The link codes a typed code may stand for: under the current SECRET_KEY first, then under each
+    former one (SECRET_KEY_FALLBACKS), so a code printed before a key change still works when typed."""
+    return keyed_digests("typed-invite", typed, 22)
+
+
+async def check_typed(typed: str) -> tuple[str, participants.ValidCode | participants.CodeProblem]:
+    """The link code a typed code stands for and its state: the first key under which it is in use, else the
+    current key's code and its problem."""
+    current, *former = typed_link_codes(typed)
+    answer = await participants.check_code(current)
+    if isinstance(answer, participants.CodeProblem):
+        for code in former:
+            checked = await participants.check_code(code)
+            if not isinstance(checked, participants.CodeProblem):
+                return code, checked
+    return current, answer
+
+
 def invite_link(kind: str, code: str) -> str:
     """The printed link: this installation's public address and the door for this kind of code."""
     door = participants.DOOR.get(kind, participants.DOOR["patient"])
@@ -327,7 +346,10 @@ async def create_site_invite(actor: int | None, site_id: int, form: InviteForm, 
     for _attempt in range(5):  # a clash of two typed codes is rare, but it would make both ambiguous
         short = new_typed_code() if typed else None
         code = typed_link_code(short) if short else participants.new_code()
-        if not await InviteCode.exists().where(InviteCode.code_hash == participants.hash_code(code)):
+        # A typed code is also compared under former keys: typing it must never lead to two invitations.
+        taken = typed_link_codes(short) if short else (code,)
+        if not await InviteCode.exists().where(
+                InviteCode.code_hash.is_in([participants.hash_code(c) for c in taken])):
             break
     else:  # pragma: no cover - 31^8 codes
         raise CoordinationError(_("Something went wrong. Please try again."))

@@ -95,3 +95,12 @@ class AnnualNote(Table, tablename="annual_note"):
     body = Text(default="")
     updated_at = Timestamptz()
     updated_by = ForeignKey(references=Account, null=True, default=None)
+
+
+class StoredKey(Table, tablename="stored_key"):
+    """A key that must not change when SECRET_KEY does, stored once: the research pseudonyms' key
+    (``research-pseudonym``), so exports made years apart join (see server.reports.exports.pseudonym_key)."""
+
+    name = Varchar(length=40, unique=True)
+    value = Varchar(length=64)  # 32 bytes, hex
+    created_at = Timestamptz()

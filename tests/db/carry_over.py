@@ -1,6 +1,7 @@
 """Run by ``test_migrations.py`` in a process of its own, on a database of its own (the schema is global to a
 process): builds the schema as it stood before the event columns were split, writes events in that old
-shape, applies the remaining migrations, refreshes the rollups and prints what the rows hold now, as JSON."""
+shape, applies the remaining migrations, refreshes the rollups and prints what the rows hold now (and the keys
+the migrations stored), as JSON."""
 
 from __future__ import annotations
 
@@ -78,8 +79,11 @@ async def main() -> None:
         undated = f"refused: {type(exc).__name__}"
     await rollups.refresh()
     readings = await QuestionnaireReading.select(QuestionnaireReading.score, QuestionnaireReading.answers)
-    print(json.dumps({"events": {e["type"]: e for e in events}, "undated": undated, "readings": readings},
-                     default=str))
+    from server.reports.tables import StoredKey
+
+    keys = {r["name"]: r["value"] for r in await StoredKey.select(StoredKey.name, StoredKey.value)}
+    print(json.dumps({"events": {e["type"]: e for e in events}, "undated": undated, "readings": readings,
+                      "stored_keys": keys}, default=str))
 
 
 if __name__ == "__main__":

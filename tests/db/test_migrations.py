@@ -106,3 +106,16 @@ def test_annual_notes_are_rekeyed_by_site_ids_and_the_notes_about_every_site_sta
     # A code made before codes were kept has no sealed copy (its sheet says so); long keys fit.
     assert carried["invites"] == [{"label": "Old poster", "code_sealed": None}]
     assert carried["long_key_kept"]
+
+
+@pytest.mark.usefixtures("database")
+def test_the_research_pseudonyms_key_is_carried_over_from_the_secret_key_of_the_day(fresh_database):
+    """The migration that gave pseudonyms a key of their own stored the one they were made with until then
+    (HMAC of their purpose under SECRET_KEY), so no pseudonym changed with the move (ASVS 1.6.3)."""
+    import hashlib
+    import hmac
+
+    secret = "the-key-this-installation-had-when-it-upgraded-0123456789"
+    carried = _carried_over({**fresh_database, "SECRET_KEY": secret})
+    expected = hmac.new(secret.encode(), b"research-pseudonym", hashlib.sha256).hexdigest()
+    assert carried["stored_keys"] == {"research-pseudonym": expected}

@@ -84,3 +84,18 @@ def test_production_refuses_the_test_time_scale(tmp_path):
 def test_it_refuses_a_bad_value_and_names_the_setting(tmp_path, name, value):
     with pytest.raises(SettingsError, match=name):
         load_settings({"PUSTERUM_VAR_DIR": str(tmp_path), name: value})
+
+
+def test_it_reads_former_keys_newest_first_without_the_current_one_or_repeats(tmp_path):
+    settings = load_settings({"PUSTERUM_VAR_DIR": str(tmp_path), "SECRET_KEY": "k" * 40,
+                              "SECRET_KEY_FALLBACKS": f" {'b' * 40}, {'k' * 40},{'a' * 40},, {'b' * 40}"})
+    assert settings.secret_key_fallbacks == ("b" * 40, "a" * 40)
+    assert load_settings({"PUSTERUM_VAR_DIR": str(tmp_path)}).secret_key_fallbacks == ()
+
+
+def test_production_refuses_a_short_former_key(tmp_path):
+    env = {"PUSTERUM_ENV": "production", "PUSTERUM_VAR_DIR": str(tmp_path), "SECRET_KEY": "x" * 40,
+           "BASE_URL": "https://pusterum.example.dk"}
+    assert load_settings({**env, "SECRET_KEY_FALLBACKS": "y" * 40}).secret_key_fallbacks == ("y" * 40,)
+    with pytest.raises(SettingsError, match="SECRET_KEY_FALLBACKS"):
+        load_settings({**env, "SECRET_KEY_FALLBACKS": "short"})

@@ -60,8 +60,12 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "workspace:home"): ACCOUNTS,
     ("GET", "workspace:totp_setup"): ACCOUNTS, ("POST", "workspace:totp_confirm"): ACCOUNTS,
     ("GET", "workspace:invite"): EVERYONE, ("POST", "workspace:invite_accept"): EVERYONE,
+    ("GET", "workspace:account"): ACCOUNTS, ("POST", "workspace:password_change"): ACCOUNTS,
+    ("POST", "workspace:totp_replace"): ACCOUNTS, ("POST", "workspace:totp_remove"): ACCOUNTS,
+    ("GET", "workspace:reset"): EVERYONE, ("POST", "workspace:reset_post"): EVERYONE,  # the token decides
     ("GET", "admin:accounts"): {"admin"}, ("POST", "admin:invite"): {"admin"},
     ("POST", "admin:account_action"): {"admin"}, ("POST", "admin:account_sites"): {"admin"},
+    ("POST", "admin:password_reset"): {"admin"}, ("POST", "admin:second_factor_reset"): {"admin"},
     ("GET", "admin:audit"): {"admin"},
     ("GET", "editor:list"): {"editor", "admin"}, ("POST", "editor:new"): {"editor", "admin"},
     ("GET", "editor:edit"): {"editor", "admin"}, ("POST", "editor:save"): {"editor", "admin"},
