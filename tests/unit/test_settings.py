@@ -95,7 +95,7 @@ def test_it_reads_former_keys_newest_first_without_the_current_one_or_repeats(tm
 
 def test_production_refuses_a_short_former_key(tmp_path):
     env = {"PUSTERUM_ENV": "production", "PUSTERUM_VAR_DIR": str(tmp_path), "SECRET_KEY": "x" * 40,
-           "BASE_URL": "https://pusterum.example.dk"}
+           "BASE_URL": "https://pusterum.example.dk", "PUSH_CONTACT": "mailto:drift@pusterum.dk"}
     assert load_settings({**env, "SECRET_KEY_FALLBACKS": "y" * 40}).secret_key_fallbacks == ("y" * 40,)
     with pytest.raises(SettingsError, match="SECRET_KEY_FALLBACKS"):
         load_settings({**env, "SECRET_KEY_FALLBACKS": "short"})

@@ -45,6 +45,7 @@ async def send_code(client, code: str):
 @pytest.mark.parametrize(("password", "why"), [("short", "at least 8"), ("password123", "too common"),
                                                ("admin@example.org", "too common"), ("x" * 129, "at most 128")])
 async def test_weak_passwords_are_refused_with_a_reason(db, password, why):
+    """ASVS 2.1.1, 2.1.2, 2.1.7: 8 to 128 characters, and no common or breached-list password."""
     from server.lib.i18n import current_language
 
     current_language.set("en")  # as the workspace speaks to an English-speaking editor
@@ -54,6 +55,7 @@ async def test_weak_passwords_are_refused_with_a_reason(db, password, why):
 
 
 async def test_a_wrong_password_and_an_unknown_account_get_the_same_answer(app, db):
+    """ASVS 2.2.1 (and no account enumeration): the same answer whether or not the account exists."""
     await make_account()
     async with app_client(app) as client:
         wrong = await login(client, password="not the right one at all")
@@ -65,6 +67,8 @@ async def test_a_wrong_password_and_an_unknown_account_get_the_same_answer(app, 
 
 
 async def test_login_sets_a_strict_http_only_session_cookie_kept_in_the_database(app, db):
+    """ASVS 3.2.1, 3.4.1, 3.4.2, 3.4.3: a new session token at sign-in, in a Secure-capable, HttpOnly,
+    SameSite=Strict cookie, kept server-side."""
     account_id = await make_account()
     async with app_client(app) as client:
         response = await login(client)
@@ -78,6 +82,7 @@ async def test_login_sets_a_strict_http_only_session_cookie_kept_in_the_database
 
 
 async def test_second_factor_with_recovery_codes_and_no_replay(app, db):
+    """ASVS 2.8.1, 2.8.4, 2.6.1: a time-based code is accepted once; a recovery code works once."""
     await make_account()
     async with app_client(app) as client:
         await login(client)
@@ -118,6 +123,7 @@ async def test_production_requires_the_second_factor_before_anything_else(app, d
 
 
 async def test_sessions_end_after_15_idle_minutes_and_8_hours_in_all(app, db):
+    """ASVS 3.3.2: an idle session ends after 15 minutes, any session after 8 hours."""
     await make_account()
     async with app_client(app) as client:
         await login(client)
@@ -166,6 +172,7 @@ async def test_an_admin_invites_an_editor_who_cannot_open_admin_pages(actors, ad
 
 
 async def test_disabling_an_account_ends_its_sessions_at_once(editor, admin):
+    """ASVS 3.3.4: an admin ends every session of an account by disabling it."""
     assert (await editor.get("/workspace")).status_code == 200
     page = await admin.get("/workspace/admin/accounts")
     await admin.post(f"/workspace/admin/accounts/{editor.account_id}/disable",
@@ -177,6 +184,7 @@ async def test_disabling_an_account_ends_its_sessions_at_once(editor, admin):
 
 
 async def test_a_hash_made_with_weaker_parameters_is_upgraded_at_login(app, db):
+    """ASVS 2.4.1: passwords are stored with argon2id at its current parameters."""
     account_id = await make_account()
     weak = PasswordHasher(time_cost=1, memory_cost=8 * 1024).hash(PASSWORD)
     await Account.update({Account.password_hash: weak}).where(Account.id == account_id)
@@ -187,6 +195,7 @@ async def test_a_hash_made_with_weaker_parameters_is_upgraded_at_login(app, db):
 
 
 async def test_state_changes_need_the_csrf_token(app, db):
+    """ASVS 4.2.2: a state-changing request without the anti-CSRF token is refused."""
     await make_account()
     async with app_client(app) as client:
         refused = await client.post("/workspace/login", data={"email": "admin@example.org", "password": PASSWORD})

@@ -1,7 +1,7 @@
 """`pusterum content validate|import` judge the content folder as input: hostile YAML is a problem of its file,
 and nothing outside the folder is read through a link.
 
-ASVS 4.0.3 checked here: 5.5.3 and 5.5.4 (deserialising untrusted YAML safely: no nesting that exhausts the
+ASVS 4.0.3 checked here: 5.5.3 (deserialising untrusted YAML safely: no nesting that exhausts the
 parser's recursion, no aliases that expand a small file; a clear error, never a traceback), 12.3.1 and 12.3.2
 (file paths: a link in the content folder cannot make the server read or publish a file from elsewhere).
 """
@@ -24,7 +24,7 @@ def folder(tmp_path) -> Path:
 
 
 def test_deep_or_aliased_yaml_is_a_problem_of_its_file_not_a_traceback(folder):
-    """ASVS 5.5.3, 5.5.4: each file gets one clear line, the others are still checked, exit 1."""
+    """ASVS 5.5.3: each file gets one clear line, the others are still checked, exit 1."""
     deep = "[" * 5000 + "]" * 5000
     (folder / "courses/zz-deep-course.yaml").write_text(f"title: {deep}\n")
     (folder / "resources/zz-deeper.yaml").write_text("name:\n" + "".join("  " * i + "- \n" for i in range(40)))

@@ -1,6 +1,6 @@
 """CSV downloads: what a participant typed never runs as a formula in a spreadsheet, and nothing keeps a copy.
 
-ASVS 4.0.3 checked here: 5.3.1 and 5.3.4 (output encoded for where it is read: a spreadsheet; OWASP's "CSV
+ASVS 4.0.3 checked here: 5.3.1 (output encoded for where it is read: a spreadsheet; OWASP's "CSV
 Injection": a cell starting with =, +, -, @, tab or carriage return is written with an apostrophe in front,
 also when spaces, invisible characters or full-width look-alikes come first), 8.2.1 (a download is
 ``no-store``, said once).
@@ -46,7 +46,7 @@ def _cells(response, column: str) -> list[str]:
 
 
 async def test_her_own_csv_writes_every_formula_as_text(patient):
-    """ASVS 5.3.1, 5.3.4: her activity as CSV, opened in a spreadsheet, runs nothing she (or anyone) typed."""
+    """ASVS 5.3.1: her activity as CSV, opened in a spreadsheet, runs nothing she (or anyone) typed."""
     await _comments(patient, FORMULAS + HARMLESS)
     download = await patient.get("/settings/my-data.csv")
     comments = [c for c in _cells(download, "comment") if c]
@@ -56,7 +56,7 @@ async def test_her_own_csv_writes_every_formula_as_text(patient):
 
 
 async def test_the_research_export_writes_every_formula_as_text(patient, researcher):
-    """ASVS 5.3.1, 5.3.4: comments.csv goes to researchers' spreadsheets: the same guard."""
+    """ASVS 5.3.1: comments.csv goes to researchers' spreadsheets: the same guard."""
     await _comments(patient, FORMULAS + HARMLESS)
     download = await researcher.get("/workspace/reports/exports/download", params={"file": "comments.csv"})
     assert download.status_code == 200

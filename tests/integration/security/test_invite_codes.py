@@ -1,7 +1,7 @@
 """Invite codes at rest and in addresses: kept sealed, shown only to the people who answer for them, and
 never carried in a URL, so a coordinator can reprint a torn-down poster months later.
 
-* At rest (ASVS 6.1.1, 6.2.1, 6.2.2, 8.3.4): a code is found by its SHA-256 hash and kept besides only
+* At rest (ASVS 6.1.1, 6.2.1, 6.2.2): a code is found by its SHA-256 hash and kept besides only
   encrypted (AES-GCM under a key derived from SECRET_KEY). The row holds neither the code nor the typed
   code; another key opens nothing; a sealed value copied onto another row is not believed.
 * Out of addresses (ASVS 8.1.1, 8.3.1): the pages that show a code reach its sheet by a short-lived
@@ -195,7 +195,7 @@ async def test_opening_a_sheet_is_in_the_audit_log_without_the_code(actors):
 # --- at rest ---
 
 async def test_the_row_keeps_no_code_in_clear_and_only_our_key_opens_it(actors, settings_env):
-    """ASVS 6.1.1, 6.2.2, 8.3.4: what a copy of the database holds of a code is its hash and an AES-GCM
+    """ASVS 6.1.1, 6.2.2: what a copy of the database holds of a code is its hash and an AES-GCM
     ciphertext; with the key derived from SECRET_KEY it opens, with any other key it does not (and the
     sheet says it cannot be shown rather than failing)."""
     site, _unit = await site_with_unit()
