@@ -205,7 +205,7 @@ async def check_second_factor(account_id: int, code: str, now: datetime | None =
     encrypted again under the current one as it is used; one that no configured key opens (the key changed
     without SECRET_KEY_FALLBACKS) leaves the recovery codes, after which she sets up a new second factor."""
     row = await Account.select(Account.totp_secret, Account.totp_last_step, Account.recovery_codes).where(
-        Account.id == account_id).output(load_json=True).first()
+        Account.id == account_id).first()
     if row is None or row["totp_secret"] is None:
         return False
     try:
@@ -223,17 +223,34 @@ async def check_second_factor(account_id: int, code: str, now: datetime | None =
         moved = await Account.update(values).where(
             (Account.id == account_id) & (Account.totp_last_step < step)).returning(Account.id)
         return bool(moved)
-    stored = row["recovery_codes"]
-    hashed = mfa.hash_code(code)
-    if hashed in stored:
-        values = {Account.recovery_codes: json.dumps([h for h in stored if h != hashed])}
-        if secret is None:  # her authenticator cannot be checked any more: she sets up a new one now
-            values[Account.totp_secret] = None
-        await Account.update(values).where(Account.id == account_id)
-        await audit(account_id, "account.recovery_code_used", "", left=len(stored) - 1)
-        if secret is None:
-            await audit(account_id, "account.second_factor_unreadable", "")
-        return True
+    if not await _use_recovery_code(account_id, mfa.hash_code(code), row["recovery_codes"],
+                                    forget_secret=secret is None):
+        return False
+    if secret is None:
+        await audit(account_id, "account.second_factor_unreadable", "")
+    return True
+
+
+async def _use_recovery_code(account_id: int, hashed: str, codes: Any, *, forget_secret: bool) -> bool:
+    """Strikes the code off her list, if it is on it. The write is guarded by the list as it was read
+    (compared as text: PostgreSQL has no equality for json), so two requests with the same code cannot both
+    use it; a request whose list changed under it (another code used at that moment) reads it again."""
+    for _attempt in range(5):
+        text = codes if isinstance(codes, str) else json.dumps(codes)
+        unused = json.loads(text)
+        if hashed not in unused:
+            return False
+        used = await db.raw(
+            "UPDATE account SET recovery_codes = {}" + (", totp_secret = NULL" if forget_secret else "")  # noqa: S608
+            + " WHERE id = {} AND CAST(recovery_codes AS TEXT) = {} RETURNING id",
+            json.dumps([h for h in unused if h != hashed]), account_id, text)
+        if used:
+            await audit(account_id, "account.recovery_code_used", "", left=len(unused) - 1)
+            return True
+        row = await Account.select(Account.recovery_codes).where(Account.id == account_id).first()
+        if row is None:
+            return False
+        codes = row["recovery_codes"]
     return False
 
 
