@@ -16,6 +16,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
+from server import db
 from server.accounts import secrets as mfa
 from server.accounts import services, throttle
 from server.accounts.guards import (
@@ -54,6 +55,12 @@ def _too_many(response: Template, wait: int) -> Template:
 
 def _qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=4, border=2, dark="#000", light="#fff", omitsize=True)
+
+
+def _a_row(account_id: int) -> None:
+    """An id no account can have is no account (PostgreSQL would answer it with an error, not nothing)."""
+    if not db.row_id(account_id):
+        raise NotFoundException
 
 
 class WorkspaceAuthController(Controller):
@@ -226,6 +233,7 @@ class AdminController(Controller):
     @post("/accounts/{account_id:int}/{action:str}", name="admin:account_action", status_code=303)
     async def account_action(self, request: Request, session: SignedIn, account_id: FromPath[int],
                              action: FromPath[str]) -> Redirect:
+        _a_row(account_id)
         if action in ("disable", "enable") and account_id != session.account.id:
             await services.set_disabled(account_id, action == "disable", session.account.id)
         elif action == "revoke":
@@ -237,6 +245,7 @@ class AdminController(Controller):
     async def password_reset(self, request: Request, session: SignedIn, account_id: FromPath[int]) -> Template:
         """A one-time link for someone to choose a new password, shown once for the admin to pass on; her
         old password and every session of hers end at once."""
+        _a_row(account_id)
         try:
             token = await services.make_reset_link(account_id, session.account.id)
         except services.AccountError as problem:
@@ -249,6 +258,7 @@ class AdminController(Controller):
     async def second_factor_reset(self, request: Request, session: SignedIn,
                                   account_id: FromPath[int]) -> Template | Redirect:
         """Her phone is lost: she sets up a new second factor at her next sign-in."""
+        _a_row(account_id)
         try:
             await services.reset_second_factor(account_id, session.account.id)
         except services.AccountError as problem:
@@ -259,6 +269,7 @@ class AdminController(Controller):
     async def account_sites(self, request: Request, session: SignedIn, account_id: FromPath[int],
                             data: Annotated[SitesForm, Form]) -> Redirect:
         """The sites a coordinator answers for: her dashboards and annual report show these only."""
+        _a_row(account_id)
         if not await Account.exists().where(Account.id == account_id):
             raise NotFoundException
         chosen = data.site if isinstance(data.site, list) else [data.site]

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from server.db import ROW_ID_MAX
 from server.lib.i18n import N_
 
 NAME_MAX = 120
@@ -17,12 +18,6 @@ CHECKIN_EVERY = (7, 90)  # days between the wellbeing check-ins a site may choos
 DEFAULT_CHECKIN_EVERY = 14  # what WHO-5 asks about: the last two weeks
 MAX_EXPIRY_DAYS = 366
 MAX_USES = 100_000
-ROW_ID_MAX = 2**31 - 1  # ids are INTEGER columns on PostgreSQL: a larger number names no row
-
-
-def row_id(value: int | None) -> bool:
-    """Whether a number can be the id of a row (else it is no row, and no query is made with it)."""
-    return value is not None and 0 < value <= ROW_ID_MAX
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX, extra={
     "missing": N_("Please give a name."), "error": N_("Please keep the name to %(max)d characters or fewer.")})]

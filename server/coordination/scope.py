@@ -17,7 +17,7 @@ from litestar.params import FromPath
 from server.accounts.guards import SignedIn
 from server.accounts.services import sites_of
 from server.coordination import services
-from server.coordination.schemas import row_id
+from server.db import row_id
 
 
 @dataclass(frozen=True, slots=True)

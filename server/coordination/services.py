@@ -34,7 +34,8 @@ from server.accounts.secrets import decrypt, encrypt
 from server.accounts.services import audit
 from server.accounts.tables import AccountSite
 from server.content.catalog import get_catalog
-from server.coordination.schemas import GroupForm, InviteForm, SiteForm, row_id
+from server.coordination.schemas import GroupForm, InviteForm, SiteForm
+from server.db import row_id
 from server.lib import disclosure, errors, localtime
 from server.lib.i18n import _
 from server.lib.paths import path_for
