@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 
 from server.accounts import services
 from server.accounts.tables import Account, AccountSession, AuditEntry
-from tests.support import WORKSPACE_PASSWORD, app_client, csrf_token
+from tests.support import WORKSPACE_PASSWORD, app_client, csrf_token, set_up_totp, sign_in
 
 PASSWORD = WORKSPACE_PASSWORD  # the actors' password too: login() signs one of them in again
 
@@ -21,20 +21,7 @@ async def make_account(email: str = "admin@example.org", roles: tuple[str, ...] 
 
 
 async def login(client, email: str = "admin@example.org", password: str = PASSWORD):
-    form = await client.get("/workspace/login")
-    return await client.post("/workspace/login", data={"_csrf_token": csrf_token(form.text), "email": email,
-                                                       "password": password})
-
-
-async def set_up_totp(client) -> tuple[str, list[str]]:
-    page = await client.get("/workspace/account/code")
-    secret = page.text.split("data-totp-secret>")[1].split("<")[0]
-    pending = page.text.split('name="pending" value="')[1].split('"')[0]
-    done = await client.post("/workspace/account/code", data={"_csrf_token": csrf_token(page.text),
-                                                              "pending": pending, "code": pyotp.TOTP(secret).now()})
-    assert done.status_code == 200, done.text
-    codes = [c.split("</code>")[0] for c in done.text.split("<code>")[1:]]
-    return secret, codes
+    return await sign_in(client, email, password)
 
 
 async def send_code(client, code: str):

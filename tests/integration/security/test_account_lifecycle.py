@@ -19,31 +19,19 @@ import pytest
 
 from server.accounts import services
 from server.accounts.tables import Account, AccountInvite, AccountSession, AuditEntry, PasswordReset
-from tests.support import WORKSPACE_PASSWORD, Actor, csrf_token
+from tests.support import WORKSPACE_PASSWORD, csrf_token, set_up_totp, sign_in
 
 NEW_PASSWORD = "a quiet harbour at dawn"
 
 
 async def login(client, email: str, password: str = WORKSPACE_PASSWORD):
-    form = await client.get("/workspace/login")
-    return await client.post("/workspace/login", data={"_csrf_token": csrf_token(form.text), "email": email,
-                                                       "password": password})
+    return await sign_in(client, email, password)
 
 
 async def code_now(account_id: int, secret: str) -> str:
     """A code as her app shows it; earlier codes in the test are taken as long past (each is accepted once)."""
     await Account.update({Account.totp_last_step: 0}).where(Account.id == account_id)
     return pyotp.TOTP(secret).now()
-
-
-async def set_up_totp(client: Actor) -> tuple[str, list[str]]:
-    page = await client.get("/workspace/account/code")
-    secret = page.text.split("data-totp-secret>")[1].split("<")[0]
-    pending = page.text.split('name="pending" value="')[1].split('"')[0]
-    done = await client.post("/workspace/account/code", data={"_csrf_token": csrf_token(page.text),
-                                                              "pending": pending, "code": pyotp.TOTP(secret).now()})
-    assert done.status_code == 200, done.text
-    return secret, [c.split("</code>")[0] for c in done.text.split("<code>")[1:]]
 
 
 async def send_code(client, code: str):
