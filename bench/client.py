@@ -113,6 +113,32 @@ async def sign_in(client: httpx.AsyncClient, email: str, password: str,
         "_csrf_token": csrf_token(form.text), "email": email, "password": password}))
 
 
+def forget_session(client: httpx.AsyncClient) -> None:
+    """The browser closed: its session cookie goes, the known-browser cookie from that sign-in stays, so the
+    sign-in throttle counts its next tries on their own, as for someone on her usual browser."""
+    for cookie in list(client.cookies.jar):
+        if cookie.name.endswith("pusterum_ws"):
+            client.cookies.delete(cookie.name, cookie.domain, cookie.path)
+
+
+async def known_browsers(make: Callable[[], httpx.AsyncClient], email: str, password: str,
+                         n: int) -> list[httpx.AsyncClient]:
+    """``n`` browsers that have each signed in once before, one after the other, and closed their session.
+
+    A burst of simultaneous sign-ins to one account from one address is what a guesser does, and the
+    throttle lets five of those be checked at a time (``server.accounts.throttle``); a burst of people on
+    their usual browsers is what a busy morning is."""
+    browsers = []
+    for _ in range(n):
+        browser = make()
+        answer = await sign_in(browser, email, password)
+        if answer.status_code != 303:
+            raise RuntimeError(f"signing in a browser before the burst answered {answer.status_code}")
+        forget_session(browser)
+        browsers.append(browser)
+    return browsers
+
+
 @dataclass(frozen=True)
 class Transfer:
     url: str

@@ -14,7 +14,8 @@ Who is there (``Plan``; the defaults are issue 12's):
 - a researcher opens the dashboard or the annual report every 2 s; a coordinator makes an invite code every
   10 s; someone signs in every 5 s;
 - once, a third of the way in: a burst of 100 sign-ins at the same moment, while one phone's ``/home`` and
-  ``/healthz`` are asked one after the other until the burst is over.
+  ``/healthz`` are asked one after the other until the burst is over. The burst's browsers have each signed
+  in once before the clock starts (a busy morning, not a guesser: ``client.known_browsers``).
 """
 
 from __future__ import annotations
@@ -133,6 +134,7 @@ class Soak:
         self._tasks: set[asyncio.Task[None]] = set()
         self._clients: list[httpx.AsyncClient] = []
         self.phones: list[httpx.AsyncClient] = []
+        self.burst_browsers: list[httpx.AsyncClient] = []
         self.staff: list[httpx.AsyncClient] = []
         # One TLS context for every client: httpx makes one per client otherwise (certifi loaded each time,
         # ~20 ms of this process's CPU), and 100 at once for the burst stalled every request in flight here.
@@ -224,6 +226,8 @@ class Soak:
 
         self.phones = list(await asyncio.gather(*(enrolled("/j") for _ in range(self.plan.phones))))
         self.staff = list(await asyncio.gather(*(enrolled("/u") for _ in range(self.plan.staff_first))))
+        self.burst_browsers = await steps.known_browsers(self._client, *self.target.accounts["signer"],
+                                                        self.plan.burst)
         self.researcher, self.coordinator = self._client(), self._client()
         for who, role in ((self.researcher, "researcher"), (self.coordinator, "coordinator")):
             answer = await steps.sign_in(who, *self.target.accounts[role], on_answer=self.load.hear)
@@ -331,18 +335,21 @@ class Soak:
         if made is not None and self.load.expect("POST /workspace/coordinate/sites/{site_id}/codes", made, 200):
             self.load.codes_made += 1
 
-    async def _sign_in(self, label_suffix: str = "") -> bool:
-        """A new browser signs in with the signer's account; True when it was let in (303)."""
+    async def _sign_in(self, label_suffix: str = "", who: httpx.AsyncClient | None = None) -> bool:
+        """A browser signs in with the signer's account (a new one, unless given one that has signed in
+        before) and is closed; True when it was let in (303)."""
         def hear(label: str, response: httpx.Response, seconds: float) -> None:
             self.load.hear(label + label_suffix, response, seconds)
 
         began = time.perf_counter()
-        async with self._client(keep=False) as who:
-            try:
-                answer = await steps.sign_in(who, *self.target.accounts["signer"], on_answer=hear)
-            except httpx.HTTPError as exc:
-                self.load.no_answer(f"sign-in{label_suffix}", exc, time.perf_counter() - began)
-                return False
+        who = who or self._client(keep=False)
+        try:
+            answer = await steps.sign_in(who, *self.target.accounts["signer"], on_answer=hear)
+        except httpx.HTTPError as exc:
+            self.load.no_answer(f"sign-in{label_suffix}", exc, time.perf_counter() - began)
+            return False
+        finally:
+            await who.aclose()
         return self.load.expect(f"sign-in{label_suffix}", answer, 303)
 
     async def _sign_in_now(self, n: int) -> None:
@@ -352,7 +359,7 @@ class Soak:
         """100 sign-ins at once; meanwhile a patient's page and /healthz, one after the other, until it is over."""
         await asyncio.sleep(max(0.0, at - asyncio.get_running_loop().time()))
         began = time.perf_counter()
-        burst = asyncio.gather(*(self._sign_in(" (burst)") for _ in range(self.plan.burst)))
+        burst = asyncio.gather(*(self._sign_in(" (burst)", who) for who in self.burst_browsers))
         probes: dict[str, list[float]] = {label: [] for label in BURST_PROBES}
         phone = self.phones[0]
         while not burst.done():

@@ -62,8 +62,8 @@ def parse(output: str, seconds: int) -> WrkResult:
         requests=int(_find(r"(\d+) requests in", output).group(1)),
         requests_per_second=float(_find(r"^Requests/sec:\s+([\d.]+)", output).group(1)),
         # Anchored to the latency distribution: "+/- Stdev" columns also hold percentages.
-        p50_ms=_ms(_find(r"^\s+50%\s+(\S+)$", output).group(1)),
-        p99_ms=_ms(_find(r"^\s+99%\s+(\S+)$", output).group(1)),
+        p50_ms=_ms(_find(r"^\s+50%\s+(\S+)\s*$", output).group(1)),
+        p99_ms=_ms(_find(r"^\s+99%\s+(\S+)\s*$", output).group(1)),
         non_200=int(status.group(2)),
         socket_errors=sum(int(n) for n in sockets.groups()) if sockets else 0,
         first_bad=status.group(3).strip(),

@@ -10,6 +10,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from server import plugins
 from server.accounts.controllers import AdminController, WorkspaceAuthController
+from server.accounts.lifecycle_controller import OwnAccountController, PasswordResetController
 from server.content.controllers import ContentController
 from server.content.media import audio
 from server.coordination.controllers import CoordinationController
@@ -38,12 +39,12 @@ def create_app() -> Litestar:
             ContentController, JoinController, SettingsController, EngagementController, StaffController,
             RemindersController, WorkspaceAuthController, AdminController, EditorController,
             CoordinationController, TypedCodeController, WellbeingController, ReportsController,
-            ExportController, JourneysController,
+            ExportController, JourneysController, OwnAccountController, PasswordResetController,
             audio, service_worker, manifest, offline, plugins.static_router(), plugins.health, plugins.ready,
         ],
         lifespan=[plugins.database_lifespan],
         template_config=plugins.template_config(),
-        csrf_config=plugins.csrf_config(settings),
+        middleware=[plugins.csrf(settings)],
         compression_config=plugins.compression_config(),
         exception_handlers=plugins.EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         # The schema describes the JSON API only (its handlers opt in; pages are not an API), served as JSON

@@ -6,18 +6,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from urllib.parse import parse_qsl
 
 from litestar import Litestar, Request, Response, get
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException, NotFoundException, ValidationException
+from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from server import db
+from server.accounts import throttle
 from server.accounts.guards import Forbidden, NotSignedIn
 from server.content.catalog import get_catalog
 from server.content.schemas import KINDS, RESOURCE_CATEGORIES, TAGS
@@ -25,11 +28,12 @@ from server.content.services import content_revision, load_catalog
 from server.db import limits
 from server.engagement.store import event_store
 from server.lib.api import body_refusal, problem_response
+from server.lib.csrf import csrf_middleware
 from server.lib.errors import NotFound, Problem, Unavailable, headers_of, status_of
 from server.lib.guards import NotEnrolled
 from server.lib.i18n import _
 from server.lib.paths import redirect_to
-from server.lib.templates import PWA_DIR, build_environment, page
+from server.lib.templates import PWA_DIR, build_environment, page, static_digest
 from server.lib.web import clear_device_cookie
 from server.reminders.sender import reminder_loop
 from server.settings import Settings
@@ -58,7 +62,7 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
     reminders = asyncio.create_task(reminder_loop(stop_reminders)) if settings.reminder_poll_seconds else None
     refresher = asyncio.create_task(_refresh_rollups(settings.rollup_refresh_seconds)) \
         if settings.rollup_refresh_seconds else None
-    pruner = asyncio.create_task(_every(LIMITS_PRUNE_SECONDS, limits.prune, "limits_prune"))
+    pruner = asyncio.create_task(_every(LIMITS_PRUNE_SECONDS, _prune_counts, "limits_prune"))
     try:
         yield
     finally:
@@ -72,6 +76,12 @@ async def database_lifespan(app: Litestar) -> AsyncIterator[None]:
             await reminders
         if own_pool:
             await DB.close_connection_pool()
+
+
+async def _prune_counts() -> None:
+    """Counts that can no longer refuse anything: limits' ended windows, the sign-in throttle's drained ones."""
+    await limits.prune()
+    await throttle.prune()
 
 
 async def _reload_changed_catalog() -> None:
@@ -104,9 +114,18 @@ def template_config() -> TemplateConfig:
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
 
 
-def csrf_config(settings: Settings) -> CSRFConfig:
-    return CSRFConfig(secret=settings.secret_key, cookie_name="pusterum_csrf", cookie_secure=settings.secure_cookies,
-                      cookie_httponly=True, cookie_samesite="lax", exclude=["/api/"])
+def csrf(settings: Settings) -> DefineMiddleware:
+    """Litestar's CSRF check with the key ring (server.lib.csrf), so a SECRET_KEY change refuses no form.
+
+    Over https the token's cookie is ``__Host-``, like the device and session cookies: the browser keeps it
+    only if it is Secure, host-only (no Domain) and for path /, so no other host of the domain can plant a
+    token of its choosing (which would let a forged form pass). Forms carry the token; scripts read it from a
+    meta tag, never from the cookie, so it stays HttpOnly."""
+    config = CSRFConfig(secret=settings.secret_key,
+                        cookie_name="__Host-pusterum_csrf" if settings.secure_cookies else "pusterum_csrf",
+                        cookie_secure=settings.secure_cookies, cookie_path="/", cookie_domain=None,
+                        cookie_httponly=True, cookie_samesite="lax", exclude=["/api/"])
+    return csrf_middleware(config, (settings.secret_key, *settings.secret_key_fallbacks))
 
 
 def compression_config() -> CompressionConfig:
@@ -118,11 +137,14 @@ MAX_STATIC_PATH = 512  # our longest file name is far shorter; a longer one is n
 
 
 class StaticCacheMiddleware:
-    """A year-long immutable cache only for URLs that carry a content hash (``?v=``, see static_url).
+    """A year-long immutable cache only for a URL whose ``?v=`` is the file's own content hash (static_url).
 
-    Files reached without one, such as modules that app.js imports by relative path, must revalidate:
-    otherwise a phone could keep an old module forever after a deploy. A name no file can have (a NUL,
-    longer than any of ours) is not found before the file system is asked.
+    Any other ``v`` (a guess at a future hash, a page of an older deploy asking with the hash of its day) gets
+    the current file with ``no-cache``: a shared cache may keep it but must ask again each time, so nobody can
+    prime a proxy with today's file under tomorrow's URL. Files reached without ``v``, such as modules that
+    app.js imports by relative path, revalidate the same way, so a phone never keeps an old module after a
+    deploy. A name no file can have (a NUL, longer than any of ours) is not found before the file system is
+    asked.
     """
 
     IMMUTABLE = b"public, max-age=31536000, immutable"
@@ -136,7 +158,7 @@ class StaticCacheMiddleware:
         if "\x00" in path or len(path) > MAX_STATIC_PATH or any(len(p) > 255 for p in path.split("/")):
             # No file can have this name (the file system would raise, which was a 500): it is not found.
             raise NotFoundException()
-        value = self.IMMUTABLE if b"v=" in scope.get("query_string", b"") else self.REVALIDATE
+        value = self.IMMUTABLE if _versioned(scope) else self.REVALIDATE
 
         async def send_with_cache_header(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -145,6 +167,16 @@ class StaticCacheMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_cache_header)
+
+
+def _versioned(scope: Scope) -> bool:
+    """Whether the URL's one ``v`` is the content hash of the very file it names."""
+    query = scope.get("query_string", b"")
+    if b"v=" not in query:
+        return False
+    versions = [v for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True) if k == "v"]
+    file_path = str(scope.get("path_params", {}).get("file_path", "")).lstrip("/")
+    return len(versions) == 1 and bool(file_path) and versions[0] == static_digest(file_path)
 
 
 def static_router():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,6 +29,9 @@ class Settings:
     var_dir: Path
     database_url: str
     secret_key: str
+    # Keys SECRET_KEY had before: still accepted to verify and decrypt what they made (device cookies, CSRF
+    # tokens, typed codes, second-factor secrets), never used to sign or encrypt anything new.
+    secret_key_fallbacks: tuple[str, ...]
     base_url: str
     host: str
     port: int
@@ -40,10 +44,13 @@ class Settings:
     time_scale: float
     log_level: str
     # Web push: the VAPID key file (made by `pusterum push keys`, never in git), the contact the push
-    # services may write to about our traffic, and how often each process looks for due reminders
-    # (0: this process sends none, e.g. in tests that drive the sender themselves).
+    # services may write to about our traffic (production refuses one at localhost or an example domain,
+    # which Apple's push service refuses in turn), push service hosts beyond the well-known ones
+    # (server.reminders.endpoints; ".example.net" means any host under it), and how often each process
+    # looks for due reminders (0: this process sends none, e.g. in tests that drive the sender themselves).
     vapid_key_file: Path
     push_contact: str
+    push_service_hosts: tuple[str, ...]
     reminder_poll_seconds: float
     # How often each process brings the report rollups up to date in the background (0: only when a
     # dashboard is opened), so that opening one finds little left to do.
@@ -100,24 +107,32 @@ def load_settings(env: dict[str, str] | os._Environ[str] = os.environ) -> Settin
     if not base_url:
         base_url = f"http://{host}:{port}"
     secret_key = env.get("SECRET_KEY", "")
+    fallbacks = _fallbacks(env.get("SECRET_KEY_FALLBACKS", ""), secret_key)
     time_scale = _float(env, "PUSTERUM_TIME_SCALE", 1.0)
+    push_contact = env.get("PUSH_CONTACT", DEFAULT_PUSH_CONTACT)
+    if not push_contact.startswith(("mailto:", "https://")):
+        raise SettingsError("PUSH_CONTACT must be a mailto: or https:// address the push services can reach you at.")
     if production:
         problems = []
         if len(secret_key) < 32:
             problems.append("set SECRET_KEY to a random string of at least 32 characters "
                             "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')")
+        if any(len(key) < 32 for key in fallbacks):
+            problems.append("give every key in SECRET_KEY_FALLBACKS at least 32 characters (they are former "
+                            "values of SECRET_KEY)")
         if urlparse(base_url).scheme != "https":
             problems.append("set BASE_URL to the public https:// address of the app")
         if time_scale != 1.0:
             problems.append("unset PUSTERUM_TIME_SCALE (it is for tests only)")
+        if _placeholder_contact(push_contact):
+            problems.append("set PUSH_CONTACT to a mailto: or https:// address of your own that the push services "
+                            "can reach (not localhost or an example domain)")
         if problems:
             raise SettingsError("Production mode (PUSTERUM_ENV=production) refuses to start: "
                                 + "; ".join(problems) + ".")
     elif not secret_key:
         secret_key = _secret_from_var(var_dir)
-    push_contact = env.get("PUSH_CONTACT", "mailto:pusterum@localhost")
-    if not push_contact.startswith(("mailto:", "https://")):
-        raise SettingsError("PUSH_CONTACT must be a mailto: or https:// address the push services can reach you at.")
+        fallbacks = tuple(key for key in fallbacks if key != secret_key)
     default_language = env.get("DEFAULT_LANGUAGE", "da")
     if default_language not in LANGUAGES:
         raise SettingsError(f"DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)}.")
@@ -126,6 +141,7 @@ def load_settings(env: dict[str, str] | os._Environ[str] = os.environ) -> Settin
         var_dir=var_dir,
         database_url=database_url,
         secret_key=secret_key,
+        secret_key_fallbacks=fallbacks,
         base_url=base_url,
         host=host,
         port=port,
@@ -137,6 +153,7 @@ def load_settings(env: dict[str, str] | os._Environ[str] = os.environ) -> Settin
         log_level=env.get("LOG_LEVEL", "INFO").upper(),
         vapid_key_file=Path(env.get("VAPID_KEY_FILE", str(var_dir / "vapid_private.pem"))).resolve(),
         push_contact=push_contact,
+        push_service_hosts=_hosts(env, "PUSH_SERVICE_HOSTS"),
         reminder_poll_seconds=_float(env, "REMINDER_POLL_SECONDS", 15.0, 0, 600),
         rollup_refresh_seconds=_float(env, "ROLLUP_REFRESH_SECONDS", 60.0, 0, 3600),
         trusted_proxies=_networks(env, "TRUSTED_PROXIES"),
@@ -147,7 +164,52 @@ def load_settings(env: dict[str, str] | os._Environ[str] = os.environ) -> Settin
     )
 
 
+def _fallbacks(raw: str, current: str) -> tuple[str, ...]:
+    """Former keys, comma-separated, newest first (a generated key never holds a comma); the current key
+    and repeats are dropped, so a fallback is never tried twice."""
+    keys: list[str] = []
+    for part in raw.split(","):
+        if (key := part.strip()) and key != current and key not in keys:
+            keys.append(key)
+    return tuple(keys)
+
+
 _MOST = 2**31 - 1  # a limit is counted in an INTEGER column
+DEFAULT_PUSH_CONTACT = "mailto:pusterum@localhost"  # development only: production asks for a real one
+# Names that reach nobody (RFC 2606 and RFC 6761): a push service cannot write to them, and Apple's refuses
+# a VAPID token whose contact is one of them (403 BadJwtToken).
+_NOBODY_DOMAINS = ("localhost", "example", "invalid", "test", "local", "example.com", "example.net", "example.org")
+_HOST = r"[a-z0-9-]+(\.[a-z0-9-]+)+"
+
+
+def _placeholder_contact(contact: str) -> bool:
+    """Whether the push contact's domain reaches nobody: a reserved name, an address literal, or no domain
+    with a dot at all."""
+    if contact.startswith("mailto:"):
+        domain = contact.removeprefix("mailto:").split("?", 1)[0].rpartition("@")[2]
+    else:
+        domain = urlparse(contact).hostname or ""
+    domain = domain.lower().rstrip(".").strip("[]")
+    try:
+        ipaddress.ip_address(domain)
+        return True
+    except ValueError:
+        pass
+    return "." not in domain or any(domain == d or domain.endswith("." + d) for d in _NOBODY_DOMAINS)
+
+
+def _hosts(env, name: str) -> tuple[str, ...]:
+    """Comma-separated host names, each exact (``push.example.net``) or, with a leading dot (or ``*.``), a
+    suffix (``.example.net``); never an address or a bare top-level name, which would let too much through."""
+    hosts = []
+    for part in env.get(name, "").split(","):
+        if part := part.strip().lower():
+            part = "." + part[2:] if part.startswith("*.") else part  # "*.example.net" as people write it
+            if not re.fullmatch(_HOST, part.removeprefix(".")) or re.fullmatch(r"[0-9.]+", part.removeprefix(".")):
+                raise SettingsError(f"{name} must list host names such as push.example.net or, for every host "
+                                    f"under a domain, .example.net, separated by commas (got {part!r}).")
+            hosts.append(part)
+    return tuple(hosts)
 
 
 def _networks(env, name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

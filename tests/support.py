@@ -187,6 +187,26 @@ def csrf_token(html: str) -> str:
 TEST_SITE = "test-site"  # the clinic of our stories: where a new patient joins and a coordinator answers
 
 
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = WORKSPACE_PASSWORD) -> httpx.Response:
+    """The workspace's sign-in form, as she fills it in (the answer, not followed)."""
+    form = await client.get("/workspace/login")
+    return await client.post("/workspace/login", data={"_csrf_token": csrf_token(form.text), "email": email,
+                                                       "password": password})
+
+
+async def set_up_totp(client: httpx.AsyncClient) -> tuple[str, list[str]]:
+    """Sets up a second factor from her account page: the secret her app holds and the recovery codes shown."""
+    import pyotp
+
+    page = await client.get("/workspace/account/code")
+    secret = page.text.split("data-totp-secret>")[1].split("<")[0]
+    pending = page.text.split('name="pending" value="')[1].split('"')[0]
+    done = await client.post("/workspace/account/code", data={"_csrf_token": csrf_token(page.text),
+                                                              "pending": pending, "code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200, done.text
+    return secret, [c.split("</code>")[0] for c in done.text.split("<code>")[1:]]
+
+
 async def make_invite(*, group_started_weeks_ago: int | None = 3, expires_in: timedelta | None = None,
                       max_uses: int | None = None, revoked: bool = False, kind: str = "patient",
                       site_slug: str = TEST_SITE) -> str:

@@ -6,19 +6,29 @@ function keyBytes(base64url) {
   return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
 }
 
-async function turnOn(root) {
-  const permission = await Notification.requestPermission();
-  if (permission !== "granted") throw new Error("notifications not allowed");
-  const registration = await navigator.serviceWorker.ready;
-  const existing = await registration.pushManager.getSubscription();
-  const subscription = existing || await registration.pushManager.subscribe({
-    userVisibleOnly: true, applicationServerKey: keyBytes(root.dataset.vapidKey),
-  });
-  const response = await fetch(root.dataset.subscribeUrl, {
+async function send(root, subscription) {
+  return fetch(root.dataset.subscribeUrl, {
     method: "POST", credentials: "same-origin",
     headers: { "Content-Type": "application/json", "X-Pusterum": "1" },
     body: JSON.stringify(subscription.toJSON()),
   });
+}
+
+async function turnOn(root) {
+  const permission = await Notification.requestPermission();
+  if (permission !== "granted") throw new Error("notifications not allowed");
+  const registration = await navigator.serviceWorker.ready;
+  const fresh = () => registration.pushManager.subscribe({
+    userVisibleOnly: true, applicationServerKey: keyBytes(root.dataset.vapidKey),
+  });
+  const existing = await registration.pushManager.getSubscription();
+  let response = await send(root, existing || await fresh());
+  if (response.status === 409 && existing) {
+    // This browser's subscription belongs to whoever joined on it before her, and the server never moves
+    // it: ending it here ends theirs too, and a fresh one (a new endpoint) becomes hers.
+    await existing.unsubscribe();
+    response = await send(root, await fresh());
+  }
   if (!response.ok) throw new Error(`server answered ${response.status}`);
 }
 

@@ -1,6 +1,7 @@
-"""The workspace's door: login with password and second factor, logout, her own security, and the
-admin's pages for accounts, invitations and the audit log. Every page here is no-store and never
-cached by the service worker (its allowlist holds only participant pages)."""
+"""The workspace's door: login with password and second factor, logout, setting up her second factor, and the
+admin's pages for accounts (invitations, password-reset links, resetting a lost second factor) and the audit
+log. Her own account page and the reset link's page are in ``lifecycle_controller``. Every page here is
+no-store and never cached by the service worker (its allowlist holds only participant pages)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,15 @@ from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
 from litestar.response import Redirect, Template
 
+from server import db
 from server.accounts import secrets as mfa
-from server.accounts import services
+from server.accounts import services, throttle
 from server.accounts.guards import (
     SESSION,
     SignedIn,
     clear_session_cookie,
+    known_browser_cookie,
+    known_browser_cookie_name,
     next_step,
     partial_session_guard,
     requires_role,
@@ -31,7 +35,7 @@ from server.accounts.guards import (
 from server.accounts.schemas import CodeForm, InviteForm, LoginForm, PasswordForm, SitesForm
 from server.accounts.tables import ROLES, Account, AuditEntry
 from server.lib.clients import client_address
-from server.lib.i18n import N_, _
+from server.lib.i18n import N_, _, wait_words
 from server.lib.paths import path_for, redirect_to
 from server.lib.signing import sign, unsign
 from server.lib.templates import page
@@ -44,8 +48,19 @@ WRONG_CODE = N_("That code did not work. Codes change every 30 seconds; try the 
 SETUP_MAX_AGE = 3600  # seconds a scanned-but-unconfirmed secret stays usable
 
 
+def _too_many(response: Template, wait: int) -> Template:
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 def _qr_svg(uri: str) -> str:
     return segno.make(uri, error="m").svg_inline(scale=4, border=2, dark="#000", light="#fff", omitsize=True)
+
+
+def _a_row(account_id: int) -> None:
+    """An id no account can have is no account (PostgreSQL would answer it with an error, not nothing)."""
+    if not db.row_id(account_id):
+        raise NotFoundException
 
 
 class WorkspaceAuthController(Controller):
@@ -61,21 +76,21 @@ class WorkspaceAuthController(Controller):
 
     @post("/login", name="workspace:login_post", status_code=303)
     async def login(self, request: Request, data: Annotated[LoginForm, Form]) -> Template | Redirect:
-        keys = services.throttle_keys(data.email, client_address(request))
-        wait = await services.wait_seconds(keys)
-        if wait:
-            return page(request, "workspace/login.html", status_code=429, error=_(
-                "Too many attempts. Please wait %(seconds)d seconds and try again.", seconds=wait))
+        known = request.cookies.get(known_browser_cookie_name(get_settings()))
+        keys = throttle.sign_in_keys(data.email, client_address(request), known)
+        if wait := await throttle.take(keys):  # before argon2 runs: simultaneous guesses are counted too
+            return _too_many(page(request, "workspace/login.html", status_code=429, error=_(
+                "Too many attempts. Please wait %(wait)s and try again.", wait=wait_words(wait))), wait)
         account = await services.check_password(data.email, data.password)
         if account is None:
-            await services.record_failure(keys)
             return page(request, "workspace/login.html", status_code=400, error=_(FAILED))
-        await services.clear_failures(keys)
+        await throttle.passed(keys)
         full = not second_factor_required(account)
         token = await services.create_session(account.id, second_factor=full)
         await services.audit(account.id, "session.login", account.email, second_factor_pending=not full)
         response = redirect_to(request, next_step(account))
         response.cookies.append(session_cookie(token))
+        response.cookies.append(known_browser_cookie(throttle.known_browser_token(data.email)))
         return response
 
     @get("/login/code", name="workspace:code", guards=[partial_session_guard])
@@ -85,16 +100,18 @@ class WorkspaceAuthController(Controller):
     @post("/login/code", name="workspace:code_post", status_code=303, guards=[partial_session_guard])
     async def code(self, request: Request, session: SignedIn,
                    data: Annotated[CodeForm, Form]) -> Template | Redirect:
-        keys = [f"second-factor:{session.account.id}"]
-        if wait := await services.wait_seconds(keys):
-            return page(request, "workspace/code.html", status_code=429, error=_(
-                "Too many attempts. Please wait %(seconds)d seconds and try again.", seconds=wait))
+        keys = throttle.second_factor_keys(session.account.id)
+        if wait := await throttle.take(keys):
+            return _too_many(page(request, "workspace/code.html", status_code=429, error=_(
+                "Too many attempts. Please wait %(wait)s and try again.", wait=wait_words(wait))), wait)
         if not await services.check_second_factor(session.account.id, data.code):
-            await services.record_failure(keys)
             return page(request, "workspace/code.html", status_code=400, error=_(WRONG_CODE))
-        await services.clear_failures(keys)
+        await throttle.passed(keys)
         token = await services.pass_second_factor(session.id, session.account.id)
-        response = redirect_to(request, "workspace:home")
+        # A recovery code let her in although her authenticator could not be checked (the key it was kept
+        # under is gone): she sets up a new one now.
+        fresh = await services.get_account(session.account.id)
+        response = redirect_to(request, "workspace:home" if fresh and fresh.has_totp else "workspace:totp_setup")
         response.cookies.append(session_cookie(token))
         return response
 
@@ -114,8 +131,22 @@ class WorkspaceAuthController(Controller):
 
     # --- her own second factor ---
 
+    @staticmethod
+    def _not_yet(request: Request, session: services.SessionView) -> Redirect | None:
+        """Replacing a second factor she has needs it given in this session, and then her password and a
+        current code again a few minutes ago (ASVS 3.7.1); setting up her first one needs neither."""
+        if not session.account.has_totp:
+            return None
+        if not session.second_factor:
+            return redirect_to(request, "workspace:code")
+        if not session.recently_reauthenticated():
+            return redirect_to(request, "workspace:account", query="?confirm=1")
+        return None
+
     @get("/account/code", name="workspace:totp_setup", guards=[partial_session_guard])
-    async def totp_setup(self, request: Request, session: SignedIn) -> Template:
+    async def totp_setup(self, request: Request, session: SignedIn) -> Template | Redirect:
+        if elsewhere := self._not_yet(request, session):
+            return elsewhere
         return self._setup_page(request, session.account, mfa.new_totp_secret())
 
     def _setup_page(self, request: Request, account, secret: str, *, error: str | None = None,
@@ -128,16 +159,19 @@ class WorkspaceAuthController(Controller):
     @post("/account/code", name="workspace:totp_confirm", status_code=200, guards=[partial_session_guard])
     async def totp_confirm(self, request: Request, session: SignedIn,
                            data: Annotated[CodeForm, Form]) -> Template | Redirect:
-        if session.account.has_totp and not session.second_factor:
-            return redirect_to(request, "workspace:code")  # replacing it needs the current one
+        if elsewhere := self._not_yet(request, session):
+            return elsewhere
         account_id, made, secret = [*(unsign("totp-setup", data.pending) or "").split(":"), "", "", ""][:3]
         fresh = made.isdigit() and time.time() - int(made) < SETUP_MAX_AGE
         if account_id != str(session.account.id) or not secret or not fresh:
             return self._setup_page(request, session.account, mfa.new_totp_secret(), status_code=400,
                                     error=_("This page was open too long. Please scan the new code."))
-        codes = await services.confirm_totp(session.account.id, secret, data.code)
+        replaced = session.account.has_totp
+        codes = await services.confirm_totp(session.account.id, secret, data.code, replaced=replaced)
         if codes is None:
             return self._setup_page(request, session.account, secret, status_code=400, error=_(WRONG_CODE))
+        if replaced:  # a session opened with the old phone elsewhere ends with it
+            await services.revoke_sessions(session.account.id, keep=session.id)
         token = await services.pass_second_factor(session.id, session.account.id)
         response = page(request, "workspace/totp_setup.html", account=session.account, recovery_codes=codes,
                         secret=None, qr_svg=None, pending=None, error=None)
@@ -165,9 +199,12 @@ class WorkspaceAuthController(Controller):
 
 
 async def _accounts_page(request: Request, account: services.AccountView, *, link: str | None = None,
-                         error: str | None = None) -> Template:
+                         error: str | None = None, reset_link: str | None = None,
+                         reset_for: str | None = None) -> Template:
+    """``link``: a new invitation's; ``reset_link``: a new password-reset link, for ``reset_for``."""
     return page(request, "workspace/accounts.html", status_code=400 if error else 200, account=account,
                 accounts=await services.list_accounts(), roles=ROLES, link=link, error=error,
+                reset_link=reset_link, reset_for=reset_for,
                 sites=await Site.select(Site.id, Site.name).order_by(Site.name),
                 site_links=await services.all_site_links())
 
@@ -196,6 +233,7 @@ class AdminController(Controller):
     @post("/accounts/{account_id:int}/{action:str}", name="admin:account_action", status_code=303)
     async def account_action(self, request: Request, session: SignedIn, account_id: FromPath[int],
                              action: FromPath[str]) -> Redirect:
+        _a_row(account_id)
         if action in ("disable", "enable") and account_id != session.account.id:
             await services.set_disabled(account_id, action == "disable", session.account.id)
         elif action == "revoke":
@@ -203,10 +241,35 @@ class AdminController(Controller):
             await services.audit(session.account.id, "session.revoked_by_admin", str(account_id), sessions=count)
         return redirect_to(request, "admin:accounts")
 
+    @post("/accounts/{account_id:int}/password-reset", name="admin:password_reset", status_code=200)
+    async def password_reset(self, request: Request, session: SignedIn, account_id: FromPath[int]) -> Template:
+        """A one-time link for someone to choose a new password, shown once for the admin to pass on; her
+        old password and every session of hers end at once."""
+        _a_row(account_id)
+        try:
+            token = await services.make_reset_link(account_id, session.account.id)
+        except services.AccountError as problem:
+            return await _accounts_page(request, session.account, error=str(problem))
+        email = (await services.get_account(account_id)).email  # type: ignore[union-attr]
+        return await _accounts_page(request, session.account, reset_for=email,
+                                    reset_link=get_settings().base_url + path_for("workspace:reset", token=token))
+
+    @post("/accounts/{account_id:int}/second-factor-reset", name="admin:second_factor_reset", status_code=303)
+    async def second_factor_reset(self, request: Request, session: SignedIn,
+                                  account_id: FromPath[int]) -> Template | Redirect:
+        """Her phone is lost: she sets up a new second factor at her next sign-in."""
+        _a_row(account_id)
+        try:
+            await services.reset_second_factor(account_id, session.account.id)
+        except services.AccountError as problem:
+            return await _accounts_page(request, session.account, error=str(problem))
+        return redirect_to(request, "admin:accounts", query="?saved=1")
+
     @post("/account-sites/{account_id:int}", name="admin:account_sites", status_code=303)
     async def account_sites(self, request: Request, session: SignedIn, account_id: FromPath[int],
                             data: Annotated[SitesForm, Form]) -> Redirect:
         """The sites a coordinator answers for: her dashboards and annual report show these only."""
+        _a_row(account_id)
         if not await Account.exists().where(Account.id == account_id):
             raise NotFoundException
         chosen = data.site if isinstance(data.site, list) else [data.site]

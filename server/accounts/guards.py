@@ -52,6 +52,21 @@ def clear_session_cookie() -> Cookie:
                   secure=settings.secure_cookies, samesite="strict")
 
 
+KNOWN_BROWSER_DAYS = 180  # renewed at each sign-in; browsers keep a cookie 400 days at most anyway
+
+
+def known_browser_cookie_name(settings: Settings) -> str:
+    return "__Host-pusterum_ws_known" if settings.secure_cookies else "pusterum_ws_known"
+
+
+def known_browser_cookie(token: str) -> Cookie:
+    """Set at each sign-in: this browser has signed in to this account before, so the sign-in throttle
+    counts its tries on their own (``server.accounts.throttle``). Not a session: it opens nothing."""
+    settings = get_settings()
+    return Cookie(key=known_browser_cookie_name(settings), value=token, max_age=KNOWN_BROWSER_DAYS * 86400,
+                  path="/", httponly=True, secure=settings.secure_cookies, samesite="strict")
+
+
 def second_factor_required(account: services.AccountView) -> bool:
     """Always once she has one; for everybody in production mode."""
     return account.has_totp or get_settings().production

@@ -1,4 +1,5 @@
-"""What comes through the workspace's door: sign-in, the second factor, invitations, an admin's site links.
+"""What comes through the workspace's door: sign-in, the second factor, invitations, password changes and
+resets, an admin's site links.
 
 Plain text with limits: a wrong password or code is judged by the service (and counted by the throttle),
 never answered field by field, so nothing here tells an attacker which part was wrong."""
@@ -32,3 +33,19 @@ class SitesForm(msgspec.Struct, frozen=True):
 class PasswordForm(msgspec.Struct, frozen=True):
     password: Annotated[str, msgspec.Meta(max_length=1024)] = ""
     display_name: Annotated[str, msgspec.Meta(max_length=80)] = ""
+
+
+class PasswordChangeForm(msgspec.Struct, frozen=True):
+    current_password: Annotated[str, msgspec.Meta(max_length=1024)] = ""
+    new_password: Annotated[str, msgspec.Meta(max_length=1024)] = ""
+
+
+class ReauthenticateForm(msgspec.Struct, frozen=True):
+    """Her password and a current code again, before her second factor is replaced or removed."""
+
+    password: Annotated[str, msgspec.Meta(max_length=1024)] = ""
+    code: Annotated[str, msgspec.Meta(max_length=20)] = ""
+
+
+class NewPasswordForm(msgspec.Struct, frozen=True):
+    password: Annotated[str, msgspec.Meta(max_length=1024)] = ""

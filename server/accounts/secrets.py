@@ -1,40 +1,42 @@
 """Second factor: TOTP (RFC 6238, 30 s, 6 digits) with recovery codes, and the encryption of its secret.
 
 The TOTP secret is encrypted with AES-GCM under a key derived from SECRET_KEY, so a copy of the database
-alone does not let anyone make codes. Recovery codes are random and long, so SHA-256 is enough to store them.
+alone does not let anyone make codes; a secret encrypted under a former key (SECRET_KEY_FALLBACKS) is still
+read, and encrypted again under the current key when it is used (``decrypt_and_renew``). Recovery codes are
+random and long, so SHA-256 is enough to store them, and they work whatever the key.
 """
 
 from __future__ import annotations
 
-import base64
 import secrets
 from datetime import UTC, datetime
 
 import pyotp
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from server.lib.signing import fingerprint
-from server.settings import get_settings
+from server.lib.signing import fingerprint, seal, unseal
 
 ISSUER = "Pusterum"
 RECOVERY_CODES = 10
 
 
-def _key() -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"pusterum totp secret").derive(
-        get_settings().secret_key.encode())
-
+# The HKDF purpose and the associated data secrets have been encrypted under since the first release.
+_PURPOSE, _AAD = "totp secret", b"totp"
 
 def encrypt(secret: str) -> str:
-    nonce = secrets.token_bytes(12)
-    return base64.b64encode(nonce + AESGCM(_key()).encrypt(nonce, secret.encode(), b"totp")).decode()
+    """Under the current SECRET_KEY only."""
+    return seal(_PURPOSE, secret, aad=_AAD)
 
 
 def decrypt(token: str) -> str:
-    raw = base64.b64decode(token)
-    return AESGCM(_key()).decrypt(raw[:12], raw[12:], b"totp").decode()
+    """With the current key or a fallback; raises ``server.lib.signing.Unreadable`` when no configured key fits."""
+    return unseal(_PURPOSE, token, aad=_AAD).text
+
+
+def decrypt_and_renew(token: str) -> tuple[str, str | None]:
+    """The secret, and the same secret encrypted under the current key when ``token`` was made under a
+    fallback (None when it is current): store that, so the fallback can be retired."""
+    opened = unseal(_PURPOSE, token, aad=_AAD)
+    return opened.text, encrypt(opened.text) if opened.stale else None
 
 
 def new_totp_secret() -> str:

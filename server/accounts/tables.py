@@ -1,11 +1,11 @@
 """Accounts of the people who run Pusterum (editors, coordinators, researchers, admins): never patients.
 
 Secrets are stored so that a leaked database does not hand out access: passwords as argon2id hashes,
-session and invitation tokens as SHA-256 of the token, recovery codes hashed, the TOTP secret encrypted
-with a key derived from SECRET_KEY.
+session, invitation and password-reset tokens as SHA-256 of the token, recovery codes hashed, the TOTP
+secret encrypted with a key derived from SECRET_KEY.
 """
 
-from piccolo.columns import JSON, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
 
@@ -34,6 +34,9 @@ class AccountSession(Table, tablename="account_session"):
     created_at = Timestamptz()
     last_seen_at = Timestamptz()
     revoked_at = Timestamptz(null=True, default=None)
+    # When she last gave her password and a current code again in this session: replacing the second
+    # factor is allowed for a few minutes after (ASVS 3.7.1).
+    reauthenticated_at = Timestamptz(null=True, default=None)
 
 
 class AccountInvite(Table, tablename="account_invite"):
@@ -46,11 +49,22 @@ class AccountInvite(Table, tablename="account_invite"):
     used_at = Timestamptz(null=True, default=None)
 
 
+class PasswordReset(Table, tablename="password_reset"):
+    """A one-time link an admin made for someone to choose a new password (single use, expiring)."""
+
+    token_hash = Varchar(length=64, unique=True)
+    account = ForeignKey(references=Account, index=True, on_delete=OnDelete.cascade)
+    created_by = ForeignKey(references=Account, null=True, default=None)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)  # also set when a newer link replaces it
+
+
 class LoginThrottle(Table, tablename="login_throttle"):
-    key = Varchar(length=80, unique=True)  # "account:<hash of the e-mail>" or "client:<hash of the address>"
-    failures = Integer(default=0)
-    window_start = Timestamptz()
-    blocked_until = Timestamptz(null=True, default=None)
+    """One count of tries at a door where a secret is guessed (``server.accounts.throttle``)."""
+
+    key = Varchar(length=80, unique=True)  # "<kind>:<keyed hash>", e.g. "account:…", "client:…", "typed-code:…"
+    empty_at = BigInt(default=0)  # epoch milliseconds when the count will have drained to nothing
 
 
 class AuditEntry(Table, tablename="audit_entry"):

@@ -74,6 +74,10 @@ class _Quoted(str):
 
 
 class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data: Any) -> bool:
+        # A value used twice is written out twice: the loader refuses aliases (*name) in content files.
+        return True
+
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         # Lists are indented under their key ("steps:\n  - seconds: 30"), as in the hand-written files.
         super().increase_indent(flow, False)

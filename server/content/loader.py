@@ -1,4 +1,8 @@
-"""Reads ``content/`` into validated documents, or into a list of every problem, file by file."""
+"""Reads ``content/`` into validated documents, or into a list of every problem, file by file.
+
+Whatever is in the folder is judged, never trusted to be well-formed: YAML nested too deep or using aliases is
+a problem of its file (not a traceback), and a link that leads out of the folder is reported, never read.
+"""
 
 from __future__ import annotations
 
@@ -78,8 +82,33 @@ def split_languages(body: str) -> dict[str, str]:
     return parts
 
 
+MAX_DEPTH = 20  # lists and mappings inside each other: our formats need five; far more is a mistake or an attack
+_PARSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # events only: libyaml's parser where it is installed
+
+
+def _shape_problem(text: str) -> str | None:
+    """What the YAML parser's events show before anything is built from them: nesting deeper than MAX_DEPTH
+    (building it would exhaust Python's recursion: a traceback, not a problem in a file), or an alias
+    (``*name``), which no content file needs and which can make a small file expand into a huge document."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_PARSER):
+        if isinstance(event, yaml.AliasEvent):
+            return "uses a YAML alias (*name): write the value out instead"
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return f"is nested deeper than {MAX_DEPTH} levels"
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
 def _parse_yaml(text: str, rel: str, result: LoadResult, where: str = "file") -> Any:
     try:
+        shape = _shape_problem(text)
+        if shape is not None:
+            result.problems.append((rel, Problem(where, shape)))
+            return None
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -126,16 +155,36 @@ def load_file(path: Path, kind: str, rel: str, result: LoadResult) -> None:
         result.documents.append(Document(kind=kind, slug=slug, content=document, path=rel))
 
 
+def _outside(path: Path, real_root: Path) -> bool:
+    """Whether ``path`` is (or leads through a link to) something outside the content folder."""
+    try:
+        return not path.resolve(strict=True).is_relative_to(real_root)
+    except (OSError, RuntimeError):  # a dangling link or a loop of links
+        return True
+
+
+OUTSIDE = "is a link to something outside the content folder: not read"
+
+
 def load_content_dir(root: Path) -> LoadResult:
     result = LoadResult()
     if not root.is_dir():
         result.problems.append((str(root), Problem("folder", "does not exist")))
         return result
+    real_root = root.resolve()
     seen: dict[str, str] = {}
     for folder, (kind, suffix) in FOLDERS.items():
+        if (root / folder).exists() and _outside(root / folder, real_root):
+            result.problems.append((folder, Problem("folder", OUTSIDE)))
+            continue
         for path in sorted((root / folder).glob("*")):
             rel = str(path.relative_to(root))
-            if path.name.startswith(".") or path.is_dir():
+            if path.name.startswith("."):
+                continue
+            if _outside(path, real_root):  # never read: a link could show any file of the server here
+                result.problems.append((rel, Problem("file", OUTSIDE)))
+                continue
+            if path.is_dir():
                 continue
             if path.suffix != suffix:
                 result.problems.append((rel, Problem("file", f"unexpected file here (expected *{suffix})")))
@@ -147,7 +196,11 @@ def load_content_dir(root: Path) -> LoadResult:
             load_file(path, kind, rel, result)
     for doc in result.documents:
         audio = doc.content.audio if isinstance(doc.content, Exercise) else None
-        if audio and not (root / "audio" / audio).is_file():
+        if audio and _outside(root / "audio" / audio, real_root):
+            result.problems.append((doc.path, Problem("audio", f"content/audio/{audio} {OUTSIDE}")
+                                    if (root / "audio" / audio).is_symlink() else
+                                    Problem("audio", f"no file content/audio/{audio}")))
+        elif audio and not (root / "audio" / audio).is_file():
             result.problems.append((doc.path, Problem("audio", f"no file content/audio/{audio}")))
     paths = {d.slug: d.path for d in result.documents}
     exercises = {d.slug: d.content for d in result.documents if isinstance(d.content, Exercise)}

@@ -29,9 +29,14 @@ async def _create_invite(site_slug: str, group_slug: str | None, label: str, day
         if group is None or group["site"] != site["id"]:
             raise LookupError(f"no course group named {group_slug!r} at {site_slug!r}")
         group_id = group["id"]
+    from server.coordination.services import seal
+
     expires = datetime.now(UTC) + timedelta(days=days) if days else None
+    code = services.new_code()
+    # Kept sealed, like the workspace's codes, so the site's coordinators can print its sheet.
     return await services.create_invite(kind="patient", site_id=site["id"], course_group_id=group_id,
-                                        label=label, expires_at=expires, max_uses=max_uses)
+                                        label=label, expires_at=expires, max_uses=max_uses, code=code,
+                                        sealed=seal(code))
 
 
 @click.group(cls=Group, short_help="invite codes")
@@ -47,7 +52,7 @@ def invites() -> None:
 @click.option("--max-uses", type=int, metavar="N", help="how many people may use it")
 def create(site_slug: str, group_slug: str | None, label: str, days: int | None, max_uses: int | None) -> None:
     """Print a new patient invite link for a site (and one of its course groups). The code has 128 bits;
-    only its hash is stored."""
+    it is found by its hash and kept encrypted, so the site's coordinators can print its sheet."""
     try:
         code = asyncio.run(_create_invite(site_slug, group_slug, label, days, max_uses))
     except LookupError as exc:

@@ -2,7 +2,8 @@
 
 Only coordinators (and admins) come in (``guards``), and each handler receives its site, unit or course
 group from ``scope``: a coordinator reaches only the sites she is linked to, anything else is 404. Every
-page is no-store: the page right after making an invite shows its code once, and nothing may keep a copy.
+page is no-store: the page right after making an invite and its printable sheet show a code, and nothing
+may keep a copy. No address carries a code: the sheet is reached by a short-lived token naming the invite.
 """
 
 from __future__ import annotations
@@ -71,25 +72,35 @@ class CoordinationController(Controller):
         return redirect_to(request, "coordinate:site", site_id=site_id)
 
     async def _site_page(self, request: Request, account: AccountView, site: dict[str, Any], *,
-                         errors: dict[str, str] | None = None,
-                         forms: dict[str, Any] | None = None, status_code: int = 200) -> Template:
+                         errors: dict[str, str] | None = None, forms: dict[str, Any] | None = None,
+                         like: dict[str, Any] | None = None, status_code: int = 200) -> Template:
+        """``like``: a code to replace (one made before codes were kept): the new code's form starts from it."""
         forms = forms or {}
+        units, groups = await services.site_contents(site["id"])
+        invites = await services.invites_of(site["id"])
+        invite_form = forms.get("invite") or (
+            blank(InviteForm, kind=like["kind"], unit=like["unit"], group=like["course_group"], label=like["label"])
+            if like else blank(InviteForm, kind="patient"))
         return page(
             request, "workspace/coordinate/site.html", status_code=status_code, account=account, site=site,
-            units=await services.units_of(site["id"]), groups=await services.groups_of(site["id"]),
-            invites=await services.invites_of(site["id"]), courses=_courses(), municipalities=municipalities(),
-            errors=errors or {},
+            units=units, groups=groups, invites=invites, courses=_courses(), municipalities=municipalities(),
+            errors=errors or {}, replacing=like is not None,
+            # A fresh link to each sheet that can be printed: it names the invite, never the code.
+            sheet_tokens={c["id"]: services.sheet_token(c["id"]) for c in invites
+                          if c["kept"] and c["status"] == "active"},
             site_form=forms.get("site") or blank(SiteForm, name=site["name"], kind=site["kind"],
                                                  municipality=site["municipality_code"],
                                                  checkin_every=site["checkin_every_days"]),
             unit_form=forms.get("unit") or blank(NameForm),
             group_form=forms.get("group") or blank(GroupForm, course=next(iter(_courses()), "")),
-            invite_form=forms.get("invite") or blank(InviteForm, kind="patient"),
+            invite_form=invite_form,
         )
 
     @get("/sites/{site_id:int}", name="coordinate:site")
-    async def site_page(self, request: Request, session: SignedIn, site: Row) -> Template:
-        return await self._site_page(request, session.account, site)
+    async def site_page(self, request: Request, session: SignedIn, site: Row,
+                        like: FromQuery[int | None] = None) -> Template:
+        replacing = await services.invite_like(site["id"], like) if like is not None else None
+        return await self._site_page(request, session.account, site, like=replacing)
 
     @post("/sites/{site_id:int}", name="coordinate:site_update", status_code=303, dependencies={"form": SITE_FORM})
     async def update_site(self, request: Request, session: SignedIn, site: Row,
@@ -179,12 +190,11 @@ class CoordinationController(Controller):
         except Refused as problem:
             return await self._site_page(request, session.account, site, errors={"invite": str(problem)},
                                          forms={"invite": form.raw}, status_code=400)
-        # The only moment the code exists outside the phone that uses it: shown once, never stored.
+        # The code is shown here, to the one who made it, and later only on its sheet (to her site's coordinators).
         return page(request, "workspace/coordinate/invite_created.html", account=session.account, site=site,
                     invite=invite, link=services.invite_link(invite.kind, invite.code),
                     typed=services.format_typed(invite.typed) if invite.typed else None,
-                    join_address=services.join_address(), sheet_token=services.sheet_token(invite),
-                    valid_minutes=services.SHEET_VALID_SECONDS // 60)
+                    join_address=services.join_address(), sheet_token=services.sheet_token(invite.id))
 
     @post("/sites/{site_id:int}/codes/{invite_id:int}/revoke", name="coordinate:invite_revoke", status_code=303)
     async def revoke_invite(self, request: Request, session: SignedIn, site: Row,
@@ -195,10 +205,15 @@ class CoordinationController(Controller):
     @get("/codes/sheet", name="coordinate:invite_sheet")
     async def sheet(self, request: Request, session: SignedIn, reach: ReachOf, token: FromQuery[str] = "") -> Template:
         try:
-            sheet = await services.open_sheet(token[:400], within=reach.sites)
-        except (services.NotOurSheet, services.SheetGone) as problem:
+            sheet = await services.open_sheet(token[:200], within=reach.sites, actor=session.account.id)
+        except services.NotOurSheet as problem:
             return page(request, "workspace/coordinate/sheet_problem.html", status_code=status_of(problem),
-                        account=session.account, expired=isinstance(problem, services.SheetGone))
+                        account=session.account, reason="invalid", problem=None)
+        except services.SheetGone as problem:
+            reason = {services.LinkTooOld: "link", services.CodeNotInUse: "code",
+                      services.CodeNotKept: "not_kept"}[type(problem)]
+            return page(request, "workspace/coordinate/sheet_problem.html", status_code=status_of(problem),
+                        account=session.account, reason=reason, problem=problem)
         return page(request, "workspace/coordinate/sheet.html", account=session.account, sheet=sheet,
                     qr_svg=_qr_svg(sheet.link), join_address=services.join_address(),
                     printed_on=datetime.now(UTC))

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from server.db import ROW_ID_MAX
 from server.lib.i18n import N_
 
 NAME_MAX = 120
@@ -48,9 +49,9 @@ class GroupForm(msgspec.Struct, frozen=True):
 class InviteForm(msgspec.Struct, frozen=True):
     kind: Annotated[Literal["patient", "staff"], msgspec.Meta(extra={
         "error": N_("Please choose who the code is for: patients or staff.")})]
-    unit: Annotated[int, msgspec.Meta(ge=1, extra={
+    unit: Annotated[int, msgspec.Meta(ge=1, le=ROW_ID_MAX, extra={
         "error": N_("A staff code belongs to a unit. Please choose one.")})] | None = None
-    group: Annotated[int, msgspec.Meta(ge=1, extra={
+    group: Annotated[int, msgspec.Meta(ge=1, le=ROW_ID_MAX, extra={
         "error": N_("Please choose a course group from the list.")})] | None = None
     label: Annotated[str, msgspec.Meta(max_length=LABEL_MAX, extra={
         "error": N_("Please keep the label to %(max)d characters or fewer.")})] = ""

@@ -17,6 +17,7 @@ from litestar.params import FromPath
 from server.accounts.guards import SignedIn
 from server.accounts.services import sites_of
 from server.coordination import services
+from server.db import row_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +45,16 @@ def _within(row: dict[str, Any] | None, site_id: int | None, reach: Reach) -> di
 
 
 async def _site(site_id: FromPath[int], reach: ReachOf) -> dict[str, Any]:
-    return _within(await services.get_site(site_id), site_id, reach)
+    return _within(await services.get_site(site_id) if row_id(site_id) else None, site_id, reach)
 
 
 async def _unit(unit_id: FromPath[int], reach: ReachOf) -> dict[str, Any]:
-    unit = await services.get_unit(unit_id)
+    unit = await services.get_unit(unit_id) if row_id(unit_id) else None
     return _within(unit, unit and unit["site"], reach)
 
 
 async def _group(group_id: FromPath[int], reach: ReachOf) -> dict[str, Any]:
-    group = await services.get_group(group_id)
+    group = await services.get_group(group_id) if row_id(group_id) else None
     return _within(group, group and group["site"], reach)
 
 

@@ -1,15 +1,19 @@
 """Sites, units, course groups and invite codes as a coordinator manages them: the rules, without HTTP.
 
-Two kinds of invite code exist, and only a hash of either is ever stored:
+Two kinds of invite code exist:
 
 * a **link code** (``participants.services.new_code``, 128 random bits) for links and QR codes;
 * a **typed code**: 8 characters from an alphabet without look-alikes (about 40 bits), for people who
-  would rather type than scan. What is stored is the hash of a 22-character *link code derived from it*
-  with the secret key, so ``/j/<typed code>`` finds nothing (that door is not rate-limited) and a leaked
-  database cannot be searched for typed codes without the key. Typed codes only work through ``/join``,
-  which is rate-limited per client (``server.coordination.typed``).
+  would rather type than scan. It stands for a 22-character *link code derived from it* with the secret
+  key, so ``/j/<typed code>`` finds nothing (that door is not rate-limited). Typed codes only work through
+  ``/join``, which is rate-limited per client (``server.coordination.join``).
 
-Nothing here ever writes a code to the audit log.
+A code is found by its SHA-256 hash, and kept besides only **sealed**: encrypted with AES-GCM under a key
+derived from SECRET_KEY (``server.accounts.secrets``), so that the coordinators of its site (and admins)
+can print its sheet again months later, while a copy of the database alone opens nothing. A sealed code
+is believed only when its hash is the row's, so a sealed value copied onto another row shows nothing.
+The sheet is reached by a short-lived signed token that names the invite, never the code, so no code
+travels in an address (browser history, proxy logs). Nothing here ever writes a code to the audit log.
 """
 
 from __future__ import annotations
@@ -22,17 +26,20 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from piccolo.query.functions.aggregate import Count
 
 from server import db
+from server.accounts.secrets import decrypt, encrypt
 from server.accounts.services import audit
 from server.accounts.tables import AccountSite
 from server.content.catalog import get_catalog
 from server.coordination.schemas import GroupForm, InviteForm, SiteForm
-from server.lib import errors, localtime
+from server.db import row_id
+from server.lib import disclosure, errors, localtime
 from server.lib.i18n import _
 from server.lib.paths import path_for
-from server.lib.signing import keyed_digest, sign, unsign
+from server.lib.signing import keyed_digest, keyed_digests, sign, unsign
 from server.participants import services as participants
 from server.participants.municipalities import municipalities
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
@@ -41,7 +48,7 @@ from server.settings import get_settings
 START_WITHIN_DAYS = 2 * 366  # a course group starts within about two years of today, either way
 TYPED_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: nothing to mix up when typing
 TYPED_LENGTH = 8
-SHEET_VALID_SECONDS = 3600
+SHEET_VALID_SECONDS = 15 * 60  # how long a link to a sheet opens it: time to print, not to keep
 
 
 class CoordinationError(errors.Refused):
@@ -59,7 +66,8 @@ def slugify(name: str) -> str:
     return slug[:50].strip("-") or "x"
 
 
-# Slugs that mean something else: "all" keys the annual notes about every site (server.reports).
+# Slugs that mean something else: "all" is the annual notes' key for every site (server.reports). The notes
+# are keyed by site ids now, so a site called "all" could not reach them; the word stays reserved all the same.
 RESERVED_SLUGS = frozenset({"all"})
 
 
@@ -105,8 +113,16 @@ async def _active_counts(column, where) -> dict[int | None, int]:
     return {r[column._meta.name]: r["count"] for r in rows}
 
 
+def _counted(item: dict[str, Any], people: int, hidden: disclosure.Hidden = None) -> dict[str, Any]:
+    """``people``: how many are shown (None when hidden); ``hidden``: why not ("small", "complement")."""
+    if hidden is None and disclosure.too_few(people):
+        hidden = "small"
+    return {**item, "participants": None if hidden else people, "hidden": hidden}
+
+
 async def list_sites(within: frozenset[int] | None = None) -> list[dict[str, Any]]:
-    """The sites ``within`` these ids (None: every site), with how many people, units and groups each has."""
+    """The sites ``within`` these ids (None: every site), with how many people (fewer than five: hidden),
+    units and groups each has."""
     if within is not None and not within:
         return []
     query = Site.select().order_by(Site.name)
@@ -115,8 +131,28 @@ async def list_sites(within: frozenset[int] | None = None) -> list[dict[str, Any
     units = {r["site"]: r["count"] for r in await Unit.select(Unit.site, Count()).group_by(Unit.site)}
     groups = {r["site"]: r["count"] for r in await CourseGroup.select(CourseGroup.site, Count()).group_by(
         CourseGroup.site)}
-    return [{**s, "participants": people.get(s["id"], 0), "units": units.get(s["id"], 0),
-             "groups": groups.get(s["id"], 0)} for s in sites]
+    return [_counted({**s, "units": units.get(s["id"], 0), "groups": groups.get(s["id"], 0)},
+                     people.get(s["id"], 0)) for s in sites]
+
+
+async def site_contents(site_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A site's units (with their staff) and course groups (with their patients), counted under one rule
+    with the patients in no group: together they add up to the site's total on the index, so they are
+    protected as one table (``disclosure.protect``: a small row is hidden, and one more beside it, so
+    that no row is "the total minus the rest")."""
+    units = await Unit.select().where(Unit.site == site_id).order_by(Unit.name)
+    groups = await CourseGroup.select().where(CourseGroup.site == site_id).order_by(CourseGroup.starts_on,
+                                                                                  ascending=False)
+    staff = await _active_counts(Participant.unit, (Participant.site == site_id) & (Participant.kind == "staff"))
+    patients = await _active_counts(Participant.course_group,
+                                    (Participant.site == site_id) & (Participant.kind != "staff"))
+    rows = disclosure.protect(
+        [disclosure.Row(("unit", u["id"]), u["name"], staff.get(u["id"], 0)) for u in units]
+        + [disclosure.Row(("group", g["id"]), g["name"], patients.get(g["id"], 0)) for g in groups]
+        + [disclosure.Row(("group", None), "", patients.get(None, 0) + staff.get(None, 0))])
+    hidden = {row.key: row for row in rows}
+    return ([_counted(u, hidden[("unit", u["id"])].people, hidden[("unit", u["id"])].hidden) for u in units],
+            [_counted(g, hidden[("group", g["id"])].people, hidden[("group", g["id"])].hidden) for g in groups])
 
 
 async def get_site(site_id: int) -> dict[str, Any] | None:
@@ -148,12 +184,6 @@ async def update_site(actor: int, site: dict[str, Any], form: SiteForm) -> None:
 
 # --- units ---
 
-async def units_of(site_id: int) -> list[dict[str, Any]]:
-    rows = await Unit.select().where(Unit.site == site_id).order_by(Unit.name)
-    people = await _active_counts(Participant.unit, Participant.site == site_id)
-    return [{**r, "participants": people.get(r["id"], 0)} for r in rows]
-
-
 async def get_unit(unit_id: int) -> dict[str, Any] | None:
     return await Unit.select().where(Unit.id == unit_id).first()
 
@@ -174,13 +204,6 @@ async def update_unit(actor: int, unit: dict[str, Any], name: str) -> None:
 
 
 # --- course groups ---
-
-async def groups_of(site_id: int) -> list[dict[str, Any]]:
-    rows = await CourseGroup.select().where(CourseGroup.site == site_id).order_by(CourseGroup.starts_on,
-                                                                                 ascending=False)
-    people = await _active_counts(Participant.course_group, Participant.site == site_id)
-    return [{**r, "participants": people.get(r["id"], 0)} for r in rows]
-
 
 async def get_group(group_id: int) -> dict[str, Any] | None:
     return await CourseGroup.select().where(CourseGroup.id == group_id).first()
@@ -224,8 +247,27 @@ def format_typed(code: str) -> str:
 
 
 def typed_link_code(typed: str) -> str:
-    """The link code a typed code stands for (only its hash is stored, like any other code)."""
+    """The link code a typed code stands for (found by its hash, like any other code)."""
     return keyed_digest("typed-invite", typed, 22)
+
+
+def typed_link_codes(typed: str) -> tuple[str, ...]:
+    """The link codes a typed code may stand for: under the current SECRET_KEY first, then under each
+    former one (SECRET_KEY_FALLBACKS), so a code printed before a key change still works when typed."""
+    return keyed_digests("typed-invite", typed, 22)
+
+
+async def check_typed(typed: str) -> tuple[str, participants.ValidCode | participants.CodeProblem]:
+    """The link code a typed code stands for and its state: the first key under which it is in use, else the
+    current key's code and its problem."""
+    current, *former = typed_link_codes(typed)
+    answer = await participants.check_code(current)
+    if isinstance(answer, participants.CodeProblem):
+        for code in former:
+            checked = await participants.check_code(code)
+            if not isinstance(checked, participants.CodeProblem):
+                return code, checked
+    return current, answer
 
 
 def invite_link(kind: str, code: str) -> str:
@@ -238,6 +280,43 @@ def join_address() -> str:
     return get_settings().base_url + path_for("coordinate:join")
 
 
+# --- a code kept sealed ---
+
+# What is encrypted: "invite:l:<link code>" or "invite:t:<typed code>". The prefix keeps the one key's two
+# uses apart (a sealed TOTP secret never reads as a code, nor a sealed code as a TOTP secret).
+_SEALED = "invite"
+_FORMATS = ("l", "t")
+
+
+def seal(code: str, typed: str | None = None) -> str:
+    """The code as kept: the typed code if there is one (its link code follows from it), else the link code."""
+    return encrypt(f"{_SEALED}:t:{typed}" if typed else f"{_SEALED}:l:{code}")
+
+
+@dataclass(frozen=True, slots=True)
+class Unsealed:
+    code: str  # the link code
+    typed: str | None  # the typed code, if it is one
+
+
+def unseal(sealed: str | None, code_hash: str) -> Unsealed | None:
+    """The code kept in ``sealed``, if it opens with our key and is the code of the row (its hash is
+    ``code_hash``); None for a code made before codes were kept, or one that cannot be opened any more
+    (the key has changed) or belongs to another row."""
+    if not sealed:
+        return None
+    try:
+        purpose, fmt, value = decrypt(sealed).split(":", 2)
+    except (InvalidTag, ValueError):  # another key, or not something we sealed (binascii and UTF-8 errors too)
+        return None
+    if purpose != _SEALED or fmt not in _FORMATS:
+        return None
+    code = typed_link_code(value) if fmt == "t" else value
+    if participants.hash_code(code) != code_hash:
+        return None
+    return Unsealed(code, value if fmt == "t" else None)
+
+
 @dataclass(frozen=True, slots=True)
 class NewInvite:
     id: int
@@ -246,7 +325,7 @@ class NewInvite:
     typed: str | None  # the typed code, when one was asked for
 
 
-async def create_site_invite(actor: int, site_id: int, form: InviteForm, *,
+async def create_site_invite(actor: int | None, site_id: int, form: InviteForm, *,
                              now: datetime | None = None) -> NewInvite:
     """A code for patients (of the site, or of one of its course groups) or for one of its units' staff."""
     now = now or datetime.now(UTC)
@@ -268,13 +347,17 @@ async def create_site_invite(actor: int, site_id: int, form: InviteForm, *,
     for _attempt in range(5):  # a clash of two typed codes is rare, but it would make both ambiguous
         short = new_typed_code() if typed else None
         code = typed_link_code(short) if short else participants.new_code()
-        if not await InviteCode.exists().where(InviteCode.code_hash == participants.hash_code(code)):
+        # A typed code is also compared under former keys: typing it must never lead to two invitations.
+        taken = typed_link_codes(short) if short else (code,)
+        if not await InviteCode.exists().where(
+                InviteCode.code_hash.is_in([participants.hash_code(c) for c in taken])):
             break
     else:  # pragma: no cover - 31^8 codes
         raise CoordinationError(_("Something went wrong. Please try again."))
     await participants.create_invite(kind=kind, site_id=site_id, course_group_id=group_id, unit_id=unit_id,
                                      label=label, max_uses=uses,
-                                     expires_at=now + timedelta(days=days) if days else None, code=code)
+                                     expires_at=now + timedelta(days=days) if days else None, code=code,
+                                     sealed=seal(code, short))
     invite_id = (await InviteCode.select(InviteCode.id).where(
         InviteCode.code_hash == participants.hash_code(code)).first())["id"]
     await audit(actor, "invite.created", f"invite {invite_id}", kind=kind, site=site_id, unit=unit_id,
@@ -284,16 +367,31 @@ async def create_site_invite(actor: int, site_id: int, form: InviteForm, *,
 
 
 async def invites_of(site_id: int, now: datetime | None = None) -> list[dict[str, Any]]:
+    """A site's codes, newest first: what each is for, its uses (fewer than five: hidden, like every count of
+    people), its state, and whether it was kept (``kept``: its sheet can be printed again). Never the code."""
     now = now or datetime.now(UTC)
     rows = await InviteCode.select(
         InviteCode.id, InviteCode.kind, InviteCode.label, InviteCode.uses, InviteCode.max_uses,
         InviteCode.expires_at, InviteCode.revoked_at, InviteCode.created_at, InviteCode.unit.name,
-        InviteCode.course_group.name,
+        InviteCode.course_group.name, InviteCode.code_sealed,
     ).where(InviteCode.site == site_id).order_by(InviteCode.created_at, ascending=False)
-    return [{**r, "status": participants.invite_status(r, now)} for r in rows]
+    return [{**{k: v for k, v in r.items() if k != "code_sealed"}, "kept": r["code_sealed"] is not None,
+             "status": participants.invite_status(r, now), "uses_hidden": disclosure.too_few(r["uses"])}
+            for r in rows]
+
+
+async def invite_like(site_id: int, invite_id: int) -> dict[str, Any] | None:
+    """What a new code made to replace this one starts from (her site's codes only): whom it is for, its label."""
+    if not row_id(invite_id):
+        return None
+    return await InviteCode.select(InviteCode.kind, InviteCode.unit, InviteCode.course_group,
+                                   InviteCode.label).where(
+        (InviteCode.id == invite_id) & (InviteCode.site == site_id)).first()
 
 
 async def revoke_invite(actor: int, site_id: int, invite_id: int) -> bool:
+    if not row_id(invite_id):
+        return False
     revoked = await InviteCode.update({InviteCode.revoked_at: datetime.now(UTC)}).where(
         (InviteCode.id == invite_id) & (InviteCode.site == site_id) & InviteCode.revoked_at.is_null()
     ).returning(InviteCode.id)
@@ -302,21 +400,26 @@ async def revoke_invite(actor: int, site_id: int, invite_id: int) -> bool:
     return bool(revoked)
 
 
-# --- the printable sheet: the code travels in a signed, short-lived token, since only its hash is kept ---
+# --- the printable sheet: reached by a signed, short-lived token that names the invite, never its code ---
 
-def sheet_token(invite: NewInvite, now: float | None = None) -> str:
-    issued = int(now if now is not None else time.time())
-    fmt, value = ("t", invite.typed) if invite.typed else ("l", invite.code)
-    return sign("invite-sheet", f"{issued}:{invite.id}:{fmt}:{value}")
+_SHEET = "invite-sheet-open"  # the token's one purpose
+
+
+def sheet_token(invite_id: int, now: float | None = None) -> str:
+    """``<invite id>:<expiry, Unix seconds>.<HMAC>``: opens that invite's sheet for ``SHEET_VALID_SECONDS``,
+    and only for someone whose sites include the invite's (checked when it is opened)."""
+    expires = int(now if now is not None else time.time()) + SHEET_VALID_SECONDS
+    return sign(_SHEET, f"{invite_id}:{expires}")
 
 
 @dataclass(frozen=True, slots=True)
 class Sheet:
     invite_id: int
+    site_id: int
     kind: str
     link: str
     typed: str | None  # formatted for reading, e.g. "ab3d-9fgh"
-    place: str  # the unit or site (and group) the code is for
+    place: str  # the unit or course group the code is for ("" for a whole site)
     site: str
 
 
@@ -325,31 +428,50 @@ class NotOurSheet(errors.Malformed):
 
 
 class SheetGone(errors.Gone):
-    """The token is too old, or the code is no longer in use."""
+    """The sheet cannot be shown now; ``site_id`` and ``invite_id`` say where to turn instead."""
+
+    def __init__(self, message: str, *, site_id: int, invite_id: int) -> None:
+        super().__init__(message)
+        self.site_id, self.invite_id = site_id, invite_id
 
 
-async def open_sheet(token: str, now: float | None = None, *, within: frozenset[int] | None = None) -> Sheet:
-    """The sheet a token stands for. ``within``: the sites she answers for (None: all); a sheet of
-    another site is not found, before anything else about it (its age, its code's state) is told."""
-    value = unsign("invite-sheet", token)
-    parts = value.split(":") if value else []
-    if len(parts) != 4 or not parts[0].isdigit() or not parts[1].isdigit() or parts[2] not in ("t", "l"):
+class LinkTooOld(SheetGone):
+    """The token has expired: open the sheet again from the site's page."""
+
+
+class CodeNotInUse(SheetGone):
+    """The code no longer lets anyone in (revoked, expired or used up): there is nothing to hang up."""
+
+
+class CodeNotKept(SheetGone):
+    """The code was made before codes were kept (or cannot be opened any more): make a new one."""
+
+
+async def open_sheet(token: str, now: float | None = None, *, within: frozenset[int] | None = None,
+                     actor: int | None = None) -> Sheet:
+    """The sheet a token stands for. ``within``: the sites she answers for (None: all); a sheet of another
+    site is not found, before anything else about it (its age, its code's state) is told. Opening a sheet
+    shows a code, so it is written to the audit log (the invite, never the code)."""
+    value = unsign(_SHEET, token)
+    invite_id, _colon, expires = (value or "").partition(":")
+    if not (invite_id.isdigit() and expires.isdigit() and row_id(int(invite_id))):
         raise NotOurSheet("not a sheet token")
-    issued, invite_id, fmt, secret = int(parts[0]), int(parts[1]), parts[2], parts[3]
-    code = typed_link_code(secret) if fmt == "t" else secret
     row = await InviteCode.select(
-        InviteCode.kind, InviteCode.code_hash, InviteCode.revoked_at, InviteCode.site, InviteCode.site.name,
-        InviteCode.unit.name,
-        InviteCode.course_group.name,
-    ).where(InviteCode.id == invite_id).first()
-    if row is None or row["code_hash"] != participants.hash_code(code):
-        raise NotOurSheet("not a sheet token")
-    if within is not None and row["site"] not in within:
-        raise errors.NotFound("a sheet of another site")
-    if (now if now is not None else time.time()) - issued > SHEET_VALID_SECONDS:
-        raise SheetGone("the sheet or its code has expired")
-    if row["revoked_at"] is not None:
-        raise SheetGone("the sheet or its code has expired")
-    place = row["unit.name"] or row["course_group.name"] or ""
-    return Sheet(invite_id, row["kind"], invite_link(row["kind"], code), format_typed(secret) if fmt == "t" else None,
-                 place, row["site.name"] or "")
+        InviteCode.id, InviteCode.kind, InviteCode.code_hash, InviteCode.code_sealed, InviteCode.revoked_at,
+        InviteCode.expires_at, InviteCode.uses, InviteCode.max_uses, InviteCode.site, InviteCode.site.name,
+        InviteCode.unit.name, InviteCode.course_group.name,
+    ).where(InviteCode.id == int(invite_id)).first()
+    if row is None or (within is not None and row["site"] not in within):
+        raise errors.NotFound("no such sheet here")
+    where = {"site_id": row["site"], "invite_id": row["id"]}
+    if (now if now is not None else time.time()) > int(expires):
+        raise LinkTooOld("the link to the sheet has expired", **where)
+    if participants.invite_status(row, datetime.now(UTC)) != "active":
+        raise CodeNotInUse("the code no longer lets anyone in", **where)
+    kept = unseal(row["code_sealed"], row["code_hash"])
+    if kept is None:
+        raise CodeNotKept("the code was not kept", **where)
+    await audit(actor, "invite.sheet_opened", f"invite {row['id']}", site=row["site"])
+    return Sheet(row["id"], row["site"], row["kind"], invite_link(row["kind"], kept.code),
+                 format_typed(kept.typed) if kept.typed else None,
+                 row["unit.name"] or row["course_group.name"] or "", row["site.name"] or "")

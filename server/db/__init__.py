@@ -14,6 +14,14 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from piccolo.engine.base import Engine
 
+ROW_ID_MAX = 2**31 - 1  # ids are INTEGER columns (PostgreSQL refuses a larger number with an error)
+
+
+def row_id(value: int | None) -> bool:
+    """Whether a number can be the id of a row; a handler treats any other as no row (404) without asking the
+    database, which would answer a number too large for the column with an error, not with nothing."""
+    return value is not None and 0 < value <= ROW_ID_MAX
+
 
 def engine() -> Engine:
     """The process's engine (imported lazily: settings must be final before the first table is used)."""

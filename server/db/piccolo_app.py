@@ -4,7 +4,15 @@ import os
 
 from piccolo.conf.apps import AppConfig as PiccoloAppConfig
 
-from server.accounts.tables import Account, AccountInvite, AccountSession, AccountSite, AuditEntry, LoginThrottle
+from server.accounts.tables import (
+    Account,
+    AccountInvite,
+    AccountSession,
+    AccountSite,
+    AuditEntry,
+    LoginThrottle,
+    PasswordReset,
+)
 from server.content.tables import ContentItem, ContentVersion
 from server.db.limits import RateCount
 from server.editor.tables import ContentDraft
@@ -16,6 +24,7 @@ from server.reports.tables import (
     AnnualNote,
     QuestionnaireReading,
     RollupState,
+    StoredKey,
     UsageExercise,
     UsageMonth,
 )
@@ -23,7 +32,7 @@ from server.reports.tables import (
 TABLES = [ContentItem, ContentVersion, Site, Unit, CourseGroup, InviteCode, Participant, Event, PushSubscription,
           ReminderPlan, Account, AccountSession, AccountInvite, LoginThrottle, AuditEntry, ContentDraft,
           AccountSite, UsageMonth, UsageExercise, QuestionnaireReading, ActiveDay, RollupState, AnnualNote,
-          RateCount]
+          RateCount, PasswordReset, StoredKey]
 
 APP_CONFIG = PiccoloAppConfig(
     app_name="server",

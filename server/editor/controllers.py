@@ -11,6 +11,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from server import db
 from server.accounts.guards import SESSION, SignedIn, requires_role
 from server.content.catalog import get_catalog
 from server.content.schemas import AUDIENCES, KINDS, POSITIONS, RESOURCE_CATEGORIES, TAGS
@@ -183,6 +184,8 @@ class EditorController(Controller):
     @post("/{slug:str}/rollback/{version_id:int}", name="editor:rollback", status_code=303)
     async def rollback(self, request: Request, session: SignedIn, slug: FromPath[str],
                        version_id: FromPath[int]) -> Redirect:
+        if not db.row_id(version_id):  # no version has it (PostgreSQL would answer it with an error)
+            raise NotFoundException
         version = await services.rollback(slug, version_id, session.account.id, session.account.email)
         return redirect_to(request, "editor:edit", query=f"?published={version}", slug=slug)
 

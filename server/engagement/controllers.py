@@ -57,7 +57,8 @@ class EngagementController(Controller):
         """Takes a batch of events; protected from cross-site posts by SameSite and a custom header
         that a cross-site form cannot send without a CORS preflight, which we never grant."""
         try:
-            ids, stored = await ingest(data.events, device.participant_id, get_catalog(), sent_at=data.sent_at)
+            ids, stored = await ingest(data.events, device.participant_id, get_catalog(), sent_at=data.sent_at,
+                                       kind=device.kind)
         except Problem as rejected:
             if isinstance(rejected, Conflict):
                 # A client bug or replayed ids: never merged, and an operator should look, so it is logged
@@ -87,7 +88,7 @@ class EngagementController(Controller):
                                   exercise_version=data.version, rating=int(data.rating),
                                   comment=data.comment.strip() or None))
         try:
-            await ingest(events, device.participant_id, catalog, now)
+            await ingest(events, device.participant_id, catalog, now, kind=device.kind)
         except Problem as rejected:
             response = page(request, "content/done.html", status_code=status_of(rejected), exercise=exercise,
                             error=rejected.message)

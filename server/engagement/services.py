@@ -54,7 +54,7 @@ def event_limits(participant_id: uuid.UUID) -> list[Limit]:
 
 
 def check_batch(events: list[EventIn], participant_id: uuid.UUID, catalog: Catalog,
-                now: datetime, offset: timedelta = timedelta(0)) -> dict[uuid.UUID, int]:
+                now: datetime, offset: timedelta = timedelta(0), *, kind: str) -> dict[uuid.UUID, int]:
     """Rules msgspec cannot express; raises on the first broken one so nothing is stored.
 
     Returns the score of each questionnaire answer (by event id): checking answers means scoring them.
@@ -63,7 +63,8 @@ def check_batch(events: list[EventIn], participant_id: uuid.UUID, catalog: Catal
     scores: dict[uuid.UUID, int] = {}
     for index, event in enumerate(events):
         try:
-            score_of = _check_event(event, f"events[{index}] ({event.type})", participant_id, catalog, now, offset)
+            score_of = _check_event(event, f"events[{index}] ({event.type})", participant_id, catalog, now, offset,
+                                    kind)
         except Problem as problem:
             problem.ids = problem.ids or [event.id]  # the phone drops what can never be saved, keeps the rest
             raise
@@ -78,7 +79,7 @@ def check_batch(events: list[EventIn], participant_id: uuid.UUID, catalog: Catal
 
 
 def _check_event(event: EventIn, where: str, participant_id: uuid.UUID, catalog: Catalog, now: datetime,
-                 offset: timedelta) -> int | None:
+                 offset: timedelta, kind: str) -> int | None:
     """One event's rules; returns its score when it answers a questionnaire."""
     # First: a moment near year 1 or 9999 would overflow the arithmetic below.
     if not plausible(event.occurred_at):
@@ -106,6 +107,9 @@ def _check_event(event: EventIn, where: str, participant_id: uuid.UUID, catalog:
                       f"{where}: answers and questionnaire_version belong to questionnaire_answered")
     if event.questionnaire_version is None:
         return None
+    if kind != "patient":  # the questionnaires (WHO-5, app satisfaction) are patients' own; staff have none
+        raise Refused(_("Some activity could not be saved because it was not in the right form."),
+                      f"{where}: questionnaires are answered by patients only")
     slug = catalog.questionnaire_versions.get(event.questionnaire_version)
     instrument = catalog.questionnaires.get(slug or "")
     if instrument is None:
@@ -119,8 +123,10 @@ def _check_event(event: EventIn, where: str, participant_id: uuid.UUID, catalog:
 
 
 async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Catalog,
-                 now: datetime | None = None, sent_at: datetime | None = None) -> tuple[list[uuid.UUID], int]:
-    """Store the new events of a batch; returns (ids now held, how many were new).
+                 now: datetime | None = None, sent_at: datetime | None = None, *,
+                 kind: str) -> tuple[list[uuid.UUID], int]:
+    """Store the new events of a batch; returns (ids now held, how many were new). ``kind`` is the
+    participant's (patient or staff, from her signed cookie): some events belong to one kind only.
 
     A phone whose clock is wrong (``sent_at`` far from our time) has its times shifted by the error
     and flagged ``corrected``; the fingerprint stays that of what the phone sent, so a resend with
@@ -131,7 +137,8 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
         raise Refused(_("The phone's clock seems to be wrong, so the activity was not saved."),
                       "sent_at is not between 2020 and 2100", [e.id for e in events])
     offset = clock_offset(sent_at, now)
-    scores = check_batch(events, participant_id, catalog, now, offset)  # the server's score, never the phone's
+    # The server's score, never the phone's.
+    scores = check_batch(events, participant_id, catalog, now, offset, kind=kind)
     rows = [_row(e, e.occurred_at + offset, now, scores, corrected=bool(offset))
             for e in {e.id: e for e in events}.values()]
     outcome = await write_batch(participant_id, rows, now, event_limits(participant_id))

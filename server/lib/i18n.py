@@ -56,3 +56,11 @@ def N_(message: str) -> str:
 
 
 _ = gettext
+
+
+def wait_words(seconds: int) -> str:
+    """How long to wait, as people say it: seconds under a minute and a half, else whole minutes (rounded up,
+    so the wait said is never shorter than the real one)."""
+    if seconds < 90:
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
+    return ngettext("%(num)d minute", "%(num)d minutes", -(-seconds // 60))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from datetime import datetime
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,26 @@ PWA_DIR = get_settings().pwa_dir
 @cache
 def static_url(path: str) -> str:
     """A URL that changes whenever the file does, so browsers may cache it for a year."""
-    digest = hashlib.blake2b((PWA_DIR / path).read_bytes(), digest_size=6).hexdigest()
-    return f"/static/{path}?v={digest}"
+    return f"/static/{path}?v={static_digest(path)}"
+
+
+def static_digest(path: str) -> str | None:
+    """The content hash of the static file at ``path`` (relative to the app's static folder) as ``static_url``
+    writes it in ``?v=``; None when no such file lies inside that folder. Hashed again only when the file
+    changes (its size or modification time), so asking for each request costs a ``stat``."""
+    try:
+        full = (PWA_DIR / path).resolve(strict=True)
+        info = full.stat()
+    except (OSError, ValueError):
+        return None
+    if not full.is_relative_to(PWA_DIR) or not stat.S_ISREG(info.st_mode):
+        return None
+    return _digest(full, info.st_size, info.st_mtime_ns)
+
+
+@lru_cache(maxsize=256)
+def _digest(path: Path, _size: int, _mtime_ns: int) -> str:
+    return hashlib.blake2b(path.read_bytes(), digest_size=6).hexdigest()
 
 
 def minutes_seconds(seconds: int) -> str:

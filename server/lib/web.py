@@ -16,7 +16,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.lib.i18n import current_language
 from server.lib.logs import request_id
-from server.lib.signing import sign, unsign
+from server.lib.signing import sign, verify
 from server.settings import LANGUAGES, Settings
 
 LANG_COOKIE = "pusterum_lang"
@@ -29,6 +29,9 @@ class Device:
     participant_id: uuid.UUID
     language: str
     kind: str  # patient | staff: which part of the library she sees, without asking the database
+    # Signed under a former SECRET_KEY (a fallback): the answer carries the same cookie signed under the
+    # current key, so the fallback can be retired once phones have been back.
+    stale: bool = False
 
 
 def device_cookie_name(settings: Settings) -> str:
@@ -54,14 +57,21 @@ def language_cookie(settings: Settings, language: str) -> Cookie:
 
 
 _verified: dict[str, Device | None] = {}
+_verified_under: tuple[str, tuple[str, ...]] = ("", ())
 _VERIFIED_MAX = 10_000
 
 
 def read_device(cookies: dict[str, str], settings: Settings) -> Device | None:
+    global _verified_under
     token = cookies.get(device_cookie_name(settings))
     if not token:
         return None
-    # A token's bytes fully decide what it says, so a verified one need not be verified again.
+    # A token's bytes and the keys fully decide what it says, so a verified one need not be verified again
+    # while the keys stay the same (they change only with the settings: a new process, or a test).
+    ring = (settings.secret_key, settings.secret_key_fallbacks)
+    if ring != _verified_under:
+        _verified.clear()
+        _verified_under = ring
     if token in _verified:
         return _verified[token]
     device = _verify_device(token, settings)
@@ -72,16 +82,16 @@ def read_device(cookies: dict[str, str], settings: Settings) -> Device | None:
 
 
 def _verify_device(token: str, settings: Settings) -> Device | None:
-    value = unsign("device", token)
-    if value is None:
+    verified = verify("device", token)
+    if verified is None:
         return None
-    hex_id, language, kind = [*value.split(":"), "", ""][:3]
+    hex_id, language, kind = [*verified.value.split(":"), "", ""][:3]
     try:
         participant_id = uuid.UUID(hex=hex_id)
     except ValueError:
         return None
     return Device(participant_id, language if language in LANGUAGES else settings.default_language,
-                  kind if kind in ("patient", "staff") else "patient")
+                  kind if kind in ("patient", "staff") else "patient", verified.stale)
 
 
 def use_language(request, language: str) -> None:
@@ -179,12 +189,16 @@ class RequestContextMiddleware:
         token = current_language.set(language)
         rid_token = request_id.set(rid)
         rid_header = (b"x-request-id", rid.encode())
+        extra = [rid_header]
+        if device is not None and device.stale:
+            extra.append(self._renewed(device))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 own = message.get("headers", [])
                 framed = any(k == b"x-frame-options" for k, _v in own)
-                message["headers"] = [*own, *(self.frameable_headers if framed else self.headers), rid_header]
+                more = extra if len(extra) == 1 or not self._keeps_old_cookie(own) else extra[:1]
+                message["headers"] = [*own, *(self.frameable_headers if framed else self.headers), *more]
             await send(message)
 
         try:
@@ -192,3 +206,21 @@ class RequestContextMiddleware:
         finally:
             current_language.reset(token)
             request_id.reset(rid_token)
+
+    def _renewed(self, device: Device) -> tuple[bytes, bytes]:
+        """The device cookie she has, signed again under the current key."""
+        cookie = device_cookie(self.settings, device.participant_id, device.language, device.kind)
+        return b"set-cookie", cookie.to_header(header="").encode("latin-1")
+
+    def _keeps_old_cookie(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        """Not renewed on an answer that sets (or clears) the device cookie itself (a new language, a
+        withdrawal), nor on one a cache may keep (static files, audio, the service worker): a shared cache
+        must never hand her cookie to someone else. Pages that set no Cache-Control, or forbid storing, renew it."""
+        prefix = device_cookie_name(self.settings).encode() + b"="
+        for name, value in headers:
+            key = name.lower()
+            if key == b"set-cookie" and value.startswith(prefix):
+                return True
+            if key == b"cache-control" and b"no-store" not in value and b"private" not in value:
+                return True
+        return False

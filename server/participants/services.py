@@ -87,11 +87,13 @@ async def check_code(code: str, *, now: datetime | None = None) -> ValidCode | C
 
 async def create_invite(*, kind: str, site_id: int, course_group_id: int | None = None,
                         unit_id: int | None = None, label: str = "", expires_at: datetime | None = None,
-                        max_uses: int | None = None, code: str | None = None) -> str:
+                        max_uses: int | None = None, code: str | None = None, sealed: str | None = None) -> str:
+    """``sealed``: the code encrypted, where the caller keeps it (coordination: so its sheet can be printed
+    again); without it only the hash is stored."""
     code = code or new_code()
     await InviteCode.insert(InviteCode(
-        code_hash=hash_code(code), kind=kind, site=site_id, course_group=course_group_id, unit=unit_id,
-        label=label, expires_at=expires_at, max_uses=max_uses, created_at=datetime.now(UTC),
+        code_hash=hash_code(code), code_sealed=sealed, kind=kind, site=site_id, course_group=course_group_id,
+        unit=unit_id, label=label, expires_at=expires_at, max_uses=max_uses, created_at=datetime.now(UTC),
     ))
     return code
 

@@ -4,7 +4,7 @@ A participant is pseudonymous by construction: a random id and the few facts the
 There is no column for a name, e-mail, phone number, CPR number or birth date, and there must never be.
 """
 
-from piccolo.columns import UUID, Date, ForeignKey, Integer, Timestamptz, Varchar
+from piccolo.columns import UUID, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from server.lib.disclosure import new_record_key
@@ -36,8 +36,11 @@ class CourseGroup(Table, tablename="course_group"):
 
 
 class InviteCode(Table, tablename="invite_code"):
-    # Only a hash is stored: a leaked database does not hand out working invite links.
+    # A copy of the database alone does not hand out working invite links: the code is found by its hash,
+    # and kept only encrypted (AES-GCM under a key derived from SECRET_KEY), so that the coordinators of its
+    # site can print its sheet again; codes made before that was kept have no sealed copy (None).
     code_hash = Varchar(length=64, unique=True)
+    code_sealed = Text(null=True, default=None)
     kind = Varchar(length=10)  # patient | staff
     site = ForeignKey(references=Site, index=True)
     unit = ForeignKey(references=Unit, null=True, default=None)

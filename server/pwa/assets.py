@@ -17,7 +17,7 @@ from typing import NamedTuple
 from litestar import Litestar
 
 from server.lib.paths import route_path
-from server.lib.templates import PWA_DIR, render_for_everyone
+from server.lib.templates import PWA_DIR, render_for_everyone, static_url
 
 # The app shell: everything a saved page needs to render and run offline (and the offline page, below).
 SHELL = (
@@ -87,9 +87,10 @@ def service_worker(app: Litestar) -> ServiceWorker:
     precache = [{"url": manifest if p == "manifest.webmanifest" else f"/static/{p}", "revision": _digest(p)}
                 for p in SHELL]
     precache.append({"url": offline, "revision": _digest_of(offline_page(app))})
-    modules = {name: f"/static/{_module_path(name)}?v={_digest(_module_path(name))}" for name in WORKBOX}
+    # Under the same ?v= as every page's links, so that they are served immutable (server.plugins).
+    modules = {name: static_url(_module_path(name)) for name in WORKBOX}
     for name in ("outbox-core", "sw-push"):
-        modules[name] = f"/static/js/{name}.js?v={_digest(f'js/{name}.js')}"
+        modules[name] = static_url(f"js/{name}.js")
     paths = worker_paths(app)
     template = (PWA_DIR / "sw.js").read_text()
     version = hashlib.blake2b(json.dumps([precache, modules, paths, template]).encode(), digest_size=6).hexdigest()

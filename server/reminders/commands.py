@@ -11,8 +11,7 @@ from server.settings import get_settings
 
 
 async def _push_test(endpoint_hint: str | None) -> tuple[int, str]:
-    import aiohttp
-
+    from server.reminders.endpoints import push_session
     from server.reminders.sender import Sender, Subscription, payload
     from server.reminders.tables import PushSubscription
     from server.reminders.vapid import Signer, load_key
@@ -30,7 +29,7 @@ async def _push_test(endpoint_hint: str | None) -> tuple[int, str]:
         return 1, "no browser has turned reminders on yet (or none matches --endpoint)"
     kind, language = row.pop("participant.kind"), row.pop("participant.language")
     host = row["endpoint"].split("/")[2]
-    async with aiohttp.ClientSession() as session:
+    async with push_session() as session:
         try:
             status, _retry_after = await Sender(session, Signer(vapid, get_settings().push_contact)).send(
                 Subscription(**row), payload(kind, language))

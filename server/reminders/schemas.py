@@ -1,8 +1,8 @@
 """What the reminders page and API take in: the plain form with her times, a browser's push subscription and a
 notification's own buttons. Each is a typed Struct with its limits, so the decoder refuses what cannot be right
 and the OpenAPI schema is derived from the same types (the patterns below are the subscription's contract).
-Rules across fields (a shift ends after it starts, not every time in the quiet hours) and production's
-https-only rule stay in ``services``."""
+Rules across fields (a shift ends after it starts, not every time in the quiet hours) stay in ``services``, and
+which push services an endpoint may name in ``endpoints``."""
 
 from __future__ import annotations
 
@@ -50,7 +50,8 @@ class ReminderForm(msgspec.Struct, frozen=True):
 
 # A push subscription as PushSubscription.toJSON() gives it. The endpoint is the browser's push service:
 # https (and outside production also this machine, where the tests' push service runs), printable
-# ASCII; the keys are unpadded base64url, a P-256 point (uncompressed: 65 bytes starting 0x04) and 16 bytes.
+# ASCII, and then at a known push service (``server.reminders.endpoints``, which a setting extends); the
+# keys are unpadded base64url, a P-256 point (uncompressed: 65 bytes starting 0x04) and 16 bytes.
 ENDPOINT = r"^(https://|http://(127\.0\.0\.1|localhost):)[!-~]+$"
 P256DH = r"^B[A-P][A-Za-z0-9_-]{85}=?$"
 AUTH = r"^[A-Za-z0-9_-]{22}(==)?$"

@@ -27,6 +27,9 @@ recorded as soon as it is known, so a service that throttles or hangs delays onl
 The loop does not wait for slow sends before it looks for due reminders again (``start_round``);
 ``run_once`` does (tests, the command line). Nothing one subscription does can raise out of a round.
 
+Only push services are asked (``server.reminders.endpoints``): a stored endpoint that is not at one is deleted
+like a gone one, and the loop's HTTP session refuses any other address, a redirect's included.
+
 Push answers, as RFC 8030 asks: 404/410 mean the subscription is gone (delete it); 400/401/403/413 mean
 our request or keys are wrong, which retrying cannot fix (give up, log for the operator). A stored
 subscription whose key is not a P-256 point (stored before that was checked) is deleted like a gone one.
@@ -54,6 +57,7 @@ from server.engagement.store import Row, write_batch
 from server.lib.i18n import N_, translations
 from server.lib.localtime import local
 from server.lib.paths import path_for
+from server.reminders.endpoints import NotAPushService, endpoint_problem, push_session
 from server.reminders.schedule import next_due, plan_of
 from server.reminders.services import unusable
 from server.reminders.tables import PushSubscription, ReminderPlan
@@ -191,7 +195,10 @@ class Sender:
     async def send(self, subscription: Subscription, data: bytes,
                    ttl: int = TTL_SECONDS) -> tuple[int, float | None]:
         """One attempt; returns the push service's status and the Retry-After it asked for. Raises when there
-        is no answer (timeout, connection) or the keys cannot be used: the caller decides what that means."""
+        is no answer (timeout, connection), the keys cannot be used or the endpoint is not at a push service
+        (``server.reminders.endpoints``): the caller decides what that means."""
+        if (problem := endpoint_problem(subscription.endpoint)) is not None:
+            raise NotAPushService(problem)
         info = {"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}}
         headers = {**self.signer.headers(subscription.endpoint), "Urgency": "normal", "Topic": TOPIC}
         async with asyncio.timeout(self.timeout):  # pywebpush's own timeout covers the request, not the connect
@@ -331,7 +338,7 @@ def _host(endpoint: str) -> str:
 async def reminder_loop(stop: asyncio.Event) -> None:
     """Started by the app's lifespan in every process; does nothing until there is a VAPID key."""
     settings = get_settings()
-    async with aiohttp.ClientSession() as session:
+    async with push_session() as session:
         sender: Sender | None = None
         while not stop.is_set():
             try:

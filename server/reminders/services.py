@@ -16,10 +16,11 @@ from server import db
 from server.lib import errors
 from server.lib.i18n import _
 from server.lib.localtime import next_midnight
+from server.participants.tables import Participant
+from server.reminders.endpoints import endpoint_problem
 from server.reminders.schedule import HHMM, MAX_SLOTS, Plan, next_due, plan_of, window_slots
 from server.reminders.schemas import INTERVALS
 from server.reminders.tables import PushSubscription, ReminderPlan
-from server.settings import get_settings
 
 SNOOZE = timedelta(minutes=30)
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -100,6 +101,7 @@ async def save_plan(participant_id: uuid.UUID, kind: str, choice: dict[str, Any]
 
 async def _upsert(participant_id: uuid.UUID, values: dict) -> None:
     async with db.transaction():
+        await still_taking_part(participant_id)
         if await ReminderPlan.exists().where(ReminderPlan.participant == participant_id):
             await ReminderPlan.update(values).where(ReminderPlan.participant == participant_id)
         else:
@@ -111,13 +113,33 @@ async def _upsert(participant_id: uuid.UUID, values: dict) -> None:
 
 async def _reschedule(participant_id: uuid.UUID, now: datetime, *, paused_until: datetime | None = None,
                       due: datetime | None = None) -> None:
-    row = await ReminderPlan.select().where(ReminderPlan.participant == participant_id).output(load_json=True).first()
+    async with db.transaction():
+        await still_taking_part(participant_id)
+        row = await ReminderPlan.select().where(ReminderPlan.participant == participant_id).output(
+            load_json=True).first()
+        if row is None:
+            return
+        plan = plan_of(row, paused_until=paused_until)
+        await ReminderPlan.update({ReminderPlan.paused_until: paused_until,
+                                   ReminderPlan.next_due_at: due or next_due(plan, now),
+                                   ReminderPlan.updated_at: now}).where(ReminderPlan.participant == participant_id)
+
+
+async def still_taking_part(participant_id: uuid.UUID) -> None:
+    """In a transaction that is about to store something for her: raises ``Gone`` once she has withdrawn
+    (``Unrecognised`` for a participant we do not have). A withdrawn participant's old cookie stores nothing.
+
+    On PostgreSQL her row is locked (``FOR SHARE``) until the transaction ends, so a withdrawal at the same
+    moment waits for it and then deletes what it stored; on SQLite the transaction holds the write lock.
+    """
+    query = Participant.select(Participant.withdrawn_at).where(Participant.id == participant_id)
+    if not db.is_sqlite():
+        query = query.lock_rows("SHARE", of=(Participant,))
+    row = await query.first()
     if row is None:
-        return
-    plan = plan_of(row, paused_until=paused_until)
-    await ReminderPlan.update({ReminderPlan.paused_until: paused_until,
-                               ReminderPlan.next_due_at: due or next_due(plan, now),
-                               ReminderPlan.updated_at: now}).where(ReminderPlan.participant == participant_id)
+        raise errors.Unrecognised(_("We could not recognise this phone. Please open your invite link again."))
+    if row["withdrawn_at"] is not None:
+        raise errors.Gone(_("You have withdrawn from Pusterum, so nothing more is saved."))
 
 
 async def not_today(participant_id: uuid.UUID, now: datetime | None = None) -> None:
@@ -145,14 +167,14 @@ def unusable(endpoint: str, p256dh: str, auth: str) -> str | None:
     """Why no push could ever go to this subscription, for developers (it starts with the part at fault:
     ``endpoint``, ``p256dh`` or ``auth``), or None if it is usable.
 
+    The endpoint must be at a known push service (``server.reminders.endpoints``): the sender POSTs to it.
     The key must be a real point on P-256, not just 65 bytes starting 0x04: pywebpush raises on anything else
     at encryption time, and a stored key it raises on once would fail every reminder sent to it. The sender
     asks the same question about rows stored before this check existed.
     """
-    secure = endpoint.startswith("https://")
-    local = endpoint.startswith(("http://127.0.0.1:", "http://localhost:")) and not get_settings().production
-    if not (secure or local) or len(endpoint) > 1024:
-        return "endpoint is not an https address of at most 1024 characters"
+    where = endpoint_problem(endpoint)
+    if where is not None:
+        return where
     key = _b64(p256dh, 65)
     if key is None or key[0] != 4:
         return "p256dh is not 65 bytes of base64url starting 0x04"
@@ -178,21 +200,32 @@ def check_subscription(endpoint: str, p256dh: str, auth: str) -> None:
 
 async def subscribe(participant_id: uuid.UUID, kind: str, endpoint: str, p256dh: str, auth: str,
                     now: datetime | None = None) -> None:
-    """Unique by endpoint: the same browser subscribing again updates its row (also after re-enrolling)."""
+    """Stores this browser's subscription for her, or renews its keys when it is already hers.
+
+    A subscription belongs to the participant who stored it: the same endpoint from anyone else is refused
+    (``Conflict``), never moved to them, or her "turn off" would leave it in place and her phone would get
+    their reminders. (After she joins again on the same phone, the page's script meets that refusal by
+    making this browser a fresh subscription, whose endpoint is new.)
+    """
     check_subscription(endpoint, p256dh, auth)
     now = now or datetime.now(UTC)
     async with db.transaction():
-        updated = await PushSubscription.update({
-            PushSubscription.participant: participant_id, PushSubscription.p256dh: p256dh,
-            PushSubscription.auth: auth}).where(PushSubscription.endpoint == endpoint).returning(PushSubscription.id)
-        if not updated:
-            await PushSubscription.insert(PushSubscription(participant=participant_id, endpoint=endpoint,
-                                                           p256dh=p256dh, auth=auth, created_at=now))
-    plan = await get_plan(participant_id, kind)
-    if not plan.slots:  # first time: the defaults, so turning on is one tap
-        default = DEFAULTS[kind]
-        await save_plan(participant_id, kind, default, default["days"], "21:00", "07:00", now)
-    await ReminderPlan.update({ReminderPlan.enabled: True}).where(ReminderPlan.participant == participant_id)
+        await still_taking_part(participant_id)
+        # One statement, so two participants posting the same endpoint at once cannot both win: the row is
+        # inserted, or (when it exists) its keys are renewed only where it is hers.
+        stored = await PushSubscription.insert(PushSubscription(
+            participant=participant_id, endpoint=endpoint, p256dh=p256dh, auth=auth, created_at=now)).on_conflict(
+            target=PushSubscription.endpoint, action="DO UPDATE",
+            values=[PushSubscription.p256dh, PushSubscription.auth],
+            where=PushSubscription.participant == participant_id).returning(PushSubscription.id)
+        if not stored:
+            raise errors.Conflict(_("This browser is already set up for reminders to someone else."),
+                                  "endpoint is already subscribed by another participant")
+        plan = await get_plan(participant_id, kind)
+        if not plan.slots:  # first time: the defaults, so turning on is one tap
+            default = DEFAULTS[kind]
+            await save_plan(participant_id, kind, default, default["days"], "21:00", "07:00", now)
+        await ReminderPlan.update({ReminderPlan.enabled: True}).where(ReminderPlan.participant == participant_id)
 
 
 async def turn_off(participant_id: uuid.UUID) -> None:

@@ -261,27 +261,35 @@ class ReportsController(Controller):
                                       error=_("The notes could not be saved: choose a year and your sites again."))
         if form.value is None:  # her words come back in the form with what to change; nothing is saved
             return await self._annual(request, who, status_code=400, notes_error=form.message, typed=form.raw)
-        bodies = {key: getattr(form.value, key) for key in SECTIONS}
         scope = _scope_key(who, chosen, options)
         if scope is None:
             raise Forbidden
+        # Only the sections the form sent: a form with one note leaves the others as they are.
+        sent = await request.form()
+        bodies = {key: getattr(form.value, key) for key in SECTIONS if key in sent}
         await _save_notes(year, scope, bodies, who.account.id)
-        await audit(who.account.id, "report.notes_saved", target=f"{year}:{scope}")
+        await audit(who.account.id, "report.notes_saved", target=f"{year}:{scope}", sections=sorted(bodies))
         query = "&".join([f"year={year}", *[f"site={s['slug']}" for s in chosen], "saved=1"])
         return redirect_to(request, "reports:annual", query=f"?{query}", fragment="#notes")
 
 
-ALL_SITES = "all"  # the key of the notes about every site (no site may take it as its slug)
+ALL_SITES = "all"  # the key of the notes about every site: the admins' (researchers read them)
 
 
 def _scope_key(who: Reader, chosen: list[dict[str, Any]], options: dict[str, Any]) -> str | None:
-    """The sites a report covers, as the key of its notes: what she ticked, or else all she can see
-    (a coordinator's "all" is her own sites, never another coordinator's). None for a coordinator
-    with no sites: she has no notes to read or write, least of all the ones about every site."""
+    """The key of the notes about exactly the sites a report covers: their ids, sorted and comma-separated
+    (ids, not names or slugs, which change or can be chosen), or "all" for every site.
+
+    The sites are what she ticked, or else all she can see: a coordinator's are her own sites, never
+    "all". None (nothing to read or write) for a coordinator with no sites, or, failing closed, for one
+    whose sites do not include every site of the key."""
     if who.scope == ():
         return None
     sites = chosen or (options["sites"] if who.scope is not None else [])
-    return ",".join(sorted(s["slug"] for s in sites)) or ALL_SITES
+    ids = sorted({s["id"] for s in sites})
+    if who.scope is not None and (not ids or not set(ids) <= set(who.scope)):
+        return None
+    return ",".join(map(str, ids)) or ALL_SITES
 
 
 async def _notes(year: int, scope: str | None) -> dict[str, str]:
@@ -293,10 +301,12 @@ async def _notes(year: int, scope: str | None) -> dict[str, str]:
 
 
 async def _save_notes(year: int, scope: str, bodies: dict[str, str], account_id: int) -> None:
+    """Each section in ``bodies`` replaced (an empty one removed); every other section stays as it is."""
     now = datetime.now(UTC)
     async with db.transaction():
-        await AnnualNote.delete().where((AnnualNote.year == year) & (AnnualNote.scope == scope))
-        rows = [AnnualNote(year=year, scope=scope, section=key, body=body, updated_at=now, updated_by=account_id)
-                for key, body in bodies.items() if body]
-        if rows:
-            await AnnualNote.insert(*rows)
+        for section, body in bodies.items():
+            await AnnualNote.delete().where((AnnualNote.year == year) & (AnnualNote.scope == scope)
+                                            & (AnnualNote.section == section))
+            if body:
+                await AnnualNote.insert(AnnualNote(year=year, scope=scope, section=section, body=body,
+                                                   updated_at=now, updated_by=account_id))

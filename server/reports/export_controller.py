@@ -53,7 +53,6 @@ class ExportController(Controller):
         except exports.ExportError as problem:
             return await self._page(request, session.account, error=str(problem), status_code=400)
         await audit(session.account.id, "export.downloaded", file.name, period=wanted.period, sites=list(wanted.sites))
+        # no-store comes from the controller's cache_control (once: a second header would repeat it).
         return Stream(exports.stream(file, wanted), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="{exports.download_name(file, wanted)}"',
-            "Cache-Control": "no-store",
-        })
+            "Content-Disposition": f'attachment; filename="{exports.download_name(file, wanted)}"'})

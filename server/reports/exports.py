@@ -2,9 +2,10 @@
 
 What leaves the building:
 
-- a person is only ever a **pseudonym**, a keyed hash of her participant id (``keyed_digest`` with its
-  own purpose), stable for as long as SECRET_KEY is, so exports made on different days join; no raw
-  participant id, invite code, code hash, IP address or user agent is ever written;
+- a person is only ever a **pseudonym**, a keyed hash of her participant id under a key of its own
+  (``pseudonym_key``, stored once in the database and never changed, also when SECRET_KEY is), so exports
+  made on different days, or years apart, join; no raw participant id, invite code, code hash, IP address
+  or user agent is ever written;
 - time only as a **day** in Copenhagen, never a time of day;
 - a participant who withdrew and chose "delete" is left out of every file;
 - rating comments (free text that could identify someone) only in ``comments.csv``, without a pseudonym,
@@ -23,7 +24,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -36,9 +37,10 @@ from server.lib import errors
 from server.lib.disclosure import MIN_PEOPLE
 from server.lib.i18n import N_, _
 from server.lib.localtime import local, start_of_day, today
-from server.lib.signing import keyed_digest
+from server.lib.signing import derived_key, digest_with
 from server.lib.spreadsheet import BOM, csv_text
 from server.participants.tables import CourseGroup, Participant, Site, Unit
+from server.reports.tables import StoredKey
 
 CHUNK = 2000  # rows per query and per piece of the response
 PSEUDONYM_PURPOSE = "research-pseudonym"
@@ -77,10 +79,22 @@ class ExportFile:
     columns: tuple[Column, ...]
 
 
-def pseudonym(participant_id: uuid.UUID | str) -> str:
-    """"p" and 15 characters of the keyed hash: never starts like a spreadsheet formula, so it is written
-    the same way in every file and program."""
-    return "p" + keyed_digest(PSEUDONYM_PURPOSE, str(uuid.UUID(str(participant_id))), 15)
+async def pseudonym_key() -> bytes:
+    """The pseudonyms' own key, read from the database. It was stored once (by the migration that made its
+    table, or here on a database without one) as the key pseudonyms had been made with until then, derived
+    from SECRET_KEY, so no pseudonym changed when it moved; from then on it no longer follows SECRET_KEY."""
+    row = await StoredKey.select(StoredKey.value).where(StoredKey.name == PSEUDONYM_PURPOSE).first()
+    if row is None:
+        await StoredKey.insert(StoredKey(name=PSEUDONYM_PURPOSE, value=derived_key(PSEUDONYM_PURPOSE).hex(),
+                                         created_at=datetime.now(UTC))).on_conflict(action="DO NOTHING")
+        row = await StoredKey.select(StoredKey.value).where(StoredKey.name == PSEUDONYM_PURPOSE).first()
+    return bytes.fromhex(row["value"])
+
+
+def pseudonym(participant_id: uuid.UUID | str, key: bytes) -> str:
+    """"p" and 15 characters of the keyed hash under ``pseudonym_key()``: never starts like a spreadsheet
+    formula, so it is written the same way in every file and program."""
+    return "p" + digest_with(key, str(uuid.UUID(str(participant_id))), 15)
 
 
 def default_period(until: date) -> tuple[date, date]:
@@ -130,7 +144,7 @@ def download_name(file: ExportFile, request: ExportRequest) -> str:
 
 TEXT, DAY, INTEGER = N_("text"), N_("date (YYYY-MM-DD)"), N_("whole number")
 _PSEUDONYM = Column("pseudonym", TEXT, N_("The person's pseudonym: the same in every file and in every export "
-                                         "made with the same secret key."), N_("p and 15 letters, digits, - or _"))
+                                         "from this installation."), N_("p and 15 letters, digits, - or _"))
 _DAY = Column("day", DAY, N_("The day it happened on her phone, in Danish time (Europe/Copenhagen)."))
 _CONTENT = Column("content", TEXT, N_("The exercise or questionnaire (its slug)."),
                   N_("a slug from content_versions.csv, or empty"))
@@ -235,15 +249,16 @@ CODEBOOK = ExportFile("codebook.csv", N_(
 FILES: dict[str, ExportFile] = {f.name: f for f in (PARTICIPANTS, EVENTS, RESPONSES, COMMENTS, CONTENT_VERSIONS,
                                                     CODEBOOK)}
 NOTES = (
-    ("pseudonym", N_("A pseudonym is a keyed hash (HMAC-SHA-256) of the participant's internal id. It is the same "
-                     "in every file and in every export from this installation, so exports from different days "
-                     "can be joined. It cannot be turned back into the id without the installation's secret key; "
-                     "if that key is ever changed, every pseudonym changes with it.")),
+    ("pseudonym", N_("A pseudonym is a keyed hash (HMAC-SHA-256) of the participant's internal id, under a key "
+                     "the installation keeps for pseudonyms alone and never changes. It is the same in every file "
+                     "and in every export from this installation, so exports from different days can be joined. "
+                     "It cannot be turned back into the id without that key.")),
     ("day", N_("Times are given as days only (Danish time, Europe/Copenhagen), never as a time of day. A day "
                "comes from the phone's clock; see clock_suspect.")),
     ("", N_("The files are UTF-8 with a byte order mark, comma-separated, one header row. A text cell that "
-            "begins with =, +, -, @ or a tab is written with an apostrophe in front, so that a spreadsheet "
-            "shows it instead of running it as a formula.")),
+            "begins with =, +, - or @ (also after spaces or invisible characters, or in a look-alike form such "
+            "as the full-width ＝), or with a tab or a line break, is written with an apostrophe in front, so "
+            "that a spreadsheet shows it instead of running it as a formula.")),
     ("", N_("Period: events, responses and comments from the first to the last day; participants who had "
             "joined by the last day. Sites: the site each person joined through.")),
 )
@@ -302,8 +317,12 @@ def _events(request: ExportRequest, *columns: Any, where: Sequence[Any] = ()) ->
 
 
 class _Pseudonyms(dict):
+    def __init__(self, key: bytes) -> None:
+        super().__init__()
+        self.key = key
+
     def __missing__(self, participant_id: Any) -> str:
-        value = self[participant_id] = pseudonym(participant_id)
+        value = self[participant_id] = pseudonym(participant_id, self.key)
         return value
 
 
@@ -326,18 +345,19 @@ async def _participant_rows(request: ExportRequest) -> AsyncIterator[list[list[A
             q = q.where(Participant.id > after)
         return q
 
+    key = await pseudonym_key()
     async for page in _pages(query, Participant.id):
         rows = []
         for r in page:
             group, course = groups.get(r["course_group"], (None, None))
-            rows.append([pseudonym(r["id"]), r["kind"], sites.get(r["site"]), units.get(r["unit"]), group, course,
+            rows.append([pseudonym(r["id"], key), r["kind"], sites.get(r["site"]), units.get(r["unit"]), group, course,
                          r["municipality_code"], r["language"], _day(r["created_at"]), r["consent_version"],
                          _day(r["withdrawn_at"]), r["withdrawal"]])
         yield rows
 
 
 async def _event_rows(request: ExportRequest) -> AsyncIterator[list[list[Any]]]:
-    versions, names = await _version_labels(), _Pseudonyms()
+    versions, names = await _version_labels(), _Pseudonyms(await pseudonym_key())
     async for page in _events(request, Event.type, Event.content_version, Event.step, Event.seconds, Event.rating,
                               Event.score, Event.stress_before, Event.stress_after, Event.clock_suspect):
         rows = []
@@ -349,7 +369,7 @@ async def _event_rows(request: ExportRequest) -> AsyncIterator[list[list[Any]]]:
 
 
 async def _response_rows(request: ExportRequest) -> AsyncIterator[list[list[Any]]]:
-    versions, names, items = await _version_labels(), _Pseudonyms(), await questionnaire_items()
+    versions, names, items = await _version_labels(), _Pseudonyms(await pseudonym_key()), await questionnaire_items()
     async for page in _events(request, Event.content_version, Event.answers, Event.score,
                               where=[Event.type == "questionnaire_answered"]):
         rows = []

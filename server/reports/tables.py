@@ -86,11 +86,21 @@ class RollupState(Table, tablename="rollup_state"):
 
 
 class AnnualNote(Table, tablename="annual_note"):
-    """The coordinator's own words in the annual report, per year, scope (sites) and section."""
+    """The commentary in the annual report, per year, scope (the sites it is about) and section."""
 
     year = Integer()
-    scope = Varchar(length=200)  # "all" or the site slugs, sorted, comma-separated
+    # "all" (every site: the admins') or the ids of exactly the sites it is about, sorted, comma-separated
+    scope = Text()
     section = Varchar(length=30)
     body = Text(default="")
     updated_at = Timestamptz()
     updated_by = ForeignKey(references=Account, null=True, default=None)
+
+
+class StoredKey(Table, tablename="stored_key"):
+    """A key that must not change when SECRET_KEY does, stored once: the research pseudonyms' key
+    (``research-pseudonym``), so exports made years apart join (see server.reports.exports.pseudonym_key)."""
+
+    name = Varchar(length=40, unique=True)
+    value = Varchar(length=64)  # 32 bytes, hex
+    created_at = Timestamptz()

@@ -82,7 +82,7 @@ class StaffController(Controller):
                        seconds=exercise.seconds, stress_before=stress_value(data.before),
                        stress_after=stress_value(data.after))
         try:
-            await ingest([done], device.participant_id, catalog, now)
+            await ingest([done], device.participant_id, catalog, now, kind=device.kind)
         except Problem as rejected:
             return page(request, "staff/after.html", status_code=status_of(rejected), exercise=exercise,
                         before=data.before, error=rejected.message)

@@ -18,7 +18,7 @@ from server.engagement.services import ingest
 from server.lib import charts
 from server.lib.errors import NotFound, Problem, status_of
 from server.lib.forms import FormOf, Parsed, read_form
-from server.lib.guards import requires_device
+from server.lib.guards import requires_kind
 from server.lib.i18n import N_
 from server.lib.paths import route_path
 from server.lib.templates import page
@@ -77,7 +77,7 @@ async def _answer(request: Request, participant: Enrolled, slug: str,
     event = EventIn(id=uuid.uuid4(), type="questionnaire_answered", occurred_at=datetime.now(UTC),
                     questionnaire_version=answered.version_id, answers=answered.scores())
     try:
-        await ingest([event], participant.id, get_catalog())
+        await ingest([event], participant.id, get_catalog(), kind=participant.kind)
     except Problem as rejected:
         chosen = dict(enumerate(str(score) for score in answered.scores()))
         return _form(request, slug, status_code=status_of(rejected), chosen=chosen, error=rejected.message)
@@ -85,8 +85,11 @@ async def _answer(request: Request, participant: Enrolled, slug: str,
 
 
 class WellbeingController(Controller):
+    """Patients' own questionnaires: a member of staff's cookie gets 404 here (and the events API refuses her
+    answers), so no staff answer is ever read as a patient's wellbeing."""
+
     path = "/wellbeing"
-    guards = [requires_device]
+    guards = [requires_kind("patient")]
     dependencies = DEPENDENCIES
 
     @get("/checkin", name="wellbeing:checkin")

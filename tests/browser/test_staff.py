@@ -263,3 +263,50 @@ def test_a_nurse_sets_her_shift_and_turns_reminders_on_and_off(context, page, li
     assert page.evaluate("localStorage.getItem('test:push-unsubscribed')") == "1", "this browser unsubscribed"
     assert read(live_server, "SELECT count(*) FROM push_subscription WHERE participant = ?", participant) == [(0,)]
     assert plan_row(live_server, participant)[4] == 0
+
+
+PUSH_STUB_TWO = """
+(() => {
+  if (typeof PushManager === "undefined") return;
+  const SUBS = %s;  // the browser's subscription, then the fresh one it makes after unsubscribing
+  const AT = "test:push-at";  // which of SUBS this browser holds now ("" for none)
+  const make = (i) => ({
+    endpoint: SUBS[i].endpoint, expirationTime: null, toJSON: () => SUBS[i],
+    unsubscribe: async () => { localStorage.setItem(AT, ""); localStorage.setItem("test:push-ended", String(i));
+                               return true; },
+  });
+  PushManager.prototype.getSubscription = async function () {
+    const at = localStorage.getItem(AT);
+    return at ? make(Number(at)) : null;
+  };
+  PushManager.prototype.subscribe = async function () {
+    const next = localStorage.getItem("test:push-ended") === null ? 0 : 1;
+    localStorage.setItem(AT, String(next));
+    return make(next);
+  };
+})();
+"""
+
+
+def test_a_phone_joined_again_gets_a_fresh_subscription_of_its_own(context, page, live_server):
+    """The server never moves a subscription to another participant (409): a nurse who joined again on the
+    same phone gets reminders through a fresh subscription, and the old one is ended in the browser."""
+    public_key = ensure_push_keys(live_server)
+    with PushDouble(public_key) as push:
+        first, fresh = push.new_subscription(), push.new_subscription()
+        context.grant_permissions(["notifications"], origin=live_server.url)
+        context.add_init_script(script=PUSH_STUB_TWO % json.dumps([first, fresh]))
+        before = enrol_staff_in_danish(page, live_server)
+        page.goto(f"{live_server.url}/reminders")
+        page.click("[data-reminders-on]")
+        page.wait_for_url("**/reminders?saved=1")
+        context.clear_cookies()  # her cookie is gone (a cleared browser); the push subscription stays
+        again = enrol_staff_in_danish(page, live_server)
+        page.goto(f"{live_server.url}/reminders")
+        page.click("[data-reminders-on]")
+        page.wait_for_url("**/reminders?saved=1")
+        assert page.is_hidden("[data-reminders-error]")
+    assert page.evaluate("localStorage.getItem('test:push-ended')") == "0", "the old subscription was ended"
+    assert read(live_server, "SELECT participant, endpoint FROM push_subscription WHERE participant IN (?, ?) "
+                             "ORDER BY id", before, again) == [(before, first["endpoint"]),
+                                                                (again, fresh["endpoint"])]

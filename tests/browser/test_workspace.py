@@ -343,3 +343,69 @@ def test_a_stale_draft_is_refused_for_the_second_editor(new_page, live_server):
     (stored,) = live_server.query("SELECT json_extract(data, '$.summary.da'), json_extract(data, '$.title.en') "
                                   "FROM content_draft WHERE slug = ?", slug)
     assert stored == ("Annas ændring.", ""), "her save did not overwrite theirs"
+
+
+def test_she_changes_her_password_and_moves_her_second_factor_and_an_admin_sends_a_reset_link(new_page,
+                                                                                           live_server):
+    """Her account page in Danish, without a script needed: a wrong current password is explained; her second
+    factor moves only after her password and a code; an admin's reset link ends her session and works once."""
+    tag = uuid.uuid4().hex[:8]
+    admin_email, editor_email = f"admin-{tag}@example.org", f"editor-{tag}@example.org"
+    create_account(live_server, admin_email, "admin")
+    create_account(live_server, editor_email, "editor")
+    page = new_page()
+    sign_in(page, live_server, editor_email)
+    page.wait_for_url(f"{live_server.url}/workspace")
+    page.click("a[href='/workspace/account']")
+    page.wait_for_url("**/workspace/account")
+    assert h1(page) == "Din konto"
+    assert_accessible(page)
+
+    page.fill("#current_password", "ikke min adgangskode")
+    page.fill("#new_password", "green tea in the garden")
+    with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/account/password")) as answer:
+        page.click("form[action='/workspace/account/password'] button[type=submit]")
+    assert answer.value.status == 400
+    assert page.text_content("#password-error").strip() == "Det er ikke din nuværende adgangskode."
+    assert_accessible(page)
+    page.fill("#current_password", PASSWORD)
+    page.fill("#new_password", "green tea in the garden")
+    page.click("form[action='/workspace/account/password'] button[type=submit]")
+    page.wait_for_url("**/workspace/account?done=password")
+    assert "Din nye adgangskode er gemt" in page.text_content("p.notice[role=status]")
+
+    page.click("a[href='/workspace/account/code']")  # her first second factor needs no confirmation
+    secret = page.text_content("[data-totp-secret]").strip()
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.click("form[action='/workspace/account/code'] button[type=submit]")
+    page.wait_for_selector("[data-recovery-codes]")
+    page.goto(f"{live_server.url}/workspace/account/code")  # moving it does
+    page.wait_for_url("**/workspace/account?confirm=1")
+    assert_accessible(page)
+    page.fill("#replace-password", "green tea in the garden")
+    page.fill("#replace-code", pyotp.TOTP(secret).at(time.time() + 30))
+    page.click("form[action='/workspace/account/code/replace'] button[type=submit]")
+    page.wait_for_url("**/workspace/account/code")
+    assert h1(page) == "Ekstra kode" and page.locator("[data-totp-secret]").count() == 1
+
+    admin = new_page()
+    sign_in(admin, live_server, admin_email)
+    admin.wait_for_url(f"{live_server.url}/workspace")
+    admin.goto(f"{live_server.url}/workspace/admin/accounts")
+    ((editor_id,),) = live_server.query("SELECT id FROM account WHERE email = ?", editor_email)
+    admin.click(f"form[action='/workspace/admin/accounts/{editor_id}/password-reset'] button[type=submit]")
+    admin.wait_for_selector("[data-reset-link]")
+    link = admin.text_content("[data-reset-link]").strip()
+    assert re.fullmatch(rf"{re.escape(live_server.url)}/workspace/reset/[A-Za-z0-9_-]{{40,}}", link), link
+    assert_accessible(admin)
+
+    page.goto(f"{live_server.url}/workspace")
+    page.wait_for_url("**/workspace/login")  # her session ended with the link
+    page.goto(link)
+    assert h1(page) == "Vælg en ny adgangskode"
+    assert_accessible(page)
+    page.fill("#password", "a lantern by the door")
+    page.click("form[action^='/workspace/reset/'] button[type=submit]")
+    page.wait_for_url("**/workspace/login?reset=1")
+    assert "Din nye adgangskode er gemt" in page.text_content("p.notice[role=status]")
+    assert new_page().goto(link).status == 410

@@ -1,6 +1,7 @@
 """Run by ``test_migrations.py`` in a process of its own, on a database of its own (the schema is global to a
 process): builds the schema as it stood before the event columns were split, writes events in that old
-shape, applies the remaining migrations, refreshes the rollups and prints what the rows hold now, as JSON."""
+shape, applies the remaining migrations, refreshes the rollups and prints what the rows hold now (and the keys
+the migrations stored), as JSON."""
 
 from __future__ import annotations
 
@@ -81,9 +82,12 @@ async def main() -> None:
         undated = f"refused: {type(exc).__name__}"
     await rollups.refresh()
     readings = await QuestionnaireReading.select(QuestionnaireReading.score, QuestionnaireReading.answers)
-    keys = [r["record_key"] for r in await Participant.select(Participant.record_key)]
+    from server.reports.tables import StoredKey
+
+    stored = {r["name"]: r["value"] for r in await StoredKey.select(StoredKey.name, StoredKey.value)}
+    record_keys = [r["record_key"] for r in await Participant.select(Participant.record_key)]
     print(json.dumps({"events": {e["type"]: e for e in events}, "undated": undated, "readings": readings,
-                      "record_keys": keys}, default=str))
+                      "stored_keys": stored, "record_keys": record_keys}, default=str))
 
 
 if __name__ == "__main__":

@@ -36,11 +36,11 @@ def test_it_runs_migrations_a_second_time_without_changing_anything():
     asyncio.run(migrate())
 
 
-def _carried_over(env: dict[str, str]) -> dict:
+def _carried_over(env: dict[str, str], script: str = "tests.db.carry_over") -> dict:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "tests.db.carry_over"], env=env, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", script], env=env, capture_output=True, text=True,
                           timeout=180, cwd=Path(__file__).resolve().parents[2], check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -97,3 +97,34 @@ def test_people_who_joined_before_record_keys_each_get_a_random_one(fresh_databa
     keys = _carried_over(fresh_database)["record_keys"]
     assert len(keys) == 3 and len(set(keys)) == 3  # one each, not one default for all
     assert all(0 <= k < RECORD_KEY_SPACE for k in keys)
+
+
+@pytest.mark.usefixtures("database")
+def test_annual_notes_are_rekeyed_by_site_ids_and_the_notes_about_every_site_stay_the_admins(fresh_database):
+    carried = _carried_over(fresh_database, "tests.db.notes_carry_over")
+    ids = carried["ids"]
+    scopes = [note["scope"] for note in carried["notes"]]  # in the order they were written
+    assert scopes == [
+        "all",  # the notes about every site: still the admins' key, which no coordinator's choice makes
+        str(ids["east"]),
+        ",".join(str(i) for i in sorted((ids["east"], ids["west"]))),
+        str(ids["12"]),  # "12" was a slug, not an id
+        "slugs:east,gone-site",  # a site that no longer exists: kept, under a key no page asks for
+    ]
+    assert [note["body"] for note in carried["notes"]] == [f"note {n}" for n in range(5)]
+    # A code made before codes were kept has no sealed copy (its sheet says so); long keys fit.
+    assert carried["invites"] == [{"label": "Old poster", "code_sealed": None}]
+    assert carried["long_key_kept"]
+
+
+@pytest.mark.usefixtures("database")
+def test_the_research_pseudonyms_key_is_carried_over_from_the_secret_key_of_the_day(fresh_database):
+    """The migration that gave pseudonyms a key of their own stored the one they were made with until then
+    (HMAC of their purpose under SECRET_KEY), so no pseudonym changed with the move (ASVS 1.6.3)."""
+    import hashlib
+    import hmac
+
+    secret = "the-key-this-installation-had-when-it-upgraded-0123456789"
+    carried = _carried_over({**fresh_database, "SECRET_KEY": secret})
+    expected = hmac.new(secret.encode(), b"research-pseudonym", hashlib.sha256).hexdigest()
+    assert carried["stored_keys"] == {"research-pseudonym": expected}

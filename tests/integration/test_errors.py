@@ -9,6 +9,7 @@ from tests.support import app_client, make_invite
 
 
 async def test_an_unexpected_error_shows_a_kind_page_and_logs_no_invite_code(app, db, monkeypatch, caplog):
+    """ASVS 7.4.1, 7.1.1: a generic, kind page and a log line with a request id, but no code or token."""
     code = await make_invite()
 
     async def broken(*_args, **_kwargs):

@@ -117,6 +117,7 @@ async def test_it_links_support_and_says_it_is_not_monitored_on_every_page(app, 
 
 
 async def test_it_sends_strict_security_headers(app, db):
+    """ASVS 14.4.3, 14.4.4, 14.4.6, 14.4.7: a strict CSP, nosniff, no referrer, no framing, on every answer."""
     async with app_client(app) as client:
         page = await client.get("/")
         missing = await client.get("/no/such/page")
@@ -129,6 +130,7 @@ async def test_it_sends_strict_security_headers(app, db):
 
 
 async def test_it_has_no_inline_scripts_or_styles(app, db):
+    """ASVS 14.4.3: nothing inline, so the CSP needs no unsafe-inline."""
     async with app_client(app) as client:
         await enrol(client)
         for path in ("/", "/home", "/library", "/exercises/one-minute-landing/play", "/support"):

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import asyncio
 
-import aiohttp
-
 from server.app import create_app
 from server.lib import paths
+from server.reminders.endpoints import push_session
 from server.reminders.sender import Sender
 from server.reminders.vapid import Signer, load_key
 from server.settings import get_settings
@@ -20,7 +19,7 @@ from server.settings import get_settings
 async def main() -> None:
     paths.bind(create_app())  # as in the app: a reminder names the page it opens by its route
     claimed, idle = 0, 0
-    async with aiohttp.ClientSession() as session:
+    async with push_session() as session:
         sender = Sender(session, Signer(load_key(), get_settings().push_contact))
         while idle < 5:
             n = await sender.run_once(limit=25)  # small claims, so the two processes interleave

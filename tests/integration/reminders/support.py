@@ -6,10 +6,9 @@ import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import aiohttp
-
 from server.participants import services
 from server.participants.tables import Participant
+from server.reminders.endpoints import push_session
 from server.reminders.sender import Sender
 from server.reminders.tables import PushSubscription, ReminderPlan
 from server.reminders.vapid import Signer
@@ -20,7 +19,7 @@ async def run_sender(vapid_key, now: datetime | None = None, *, send_timeout: fl
     """One round of a newly started sender (as after a restart: nothing carried over in memory) at ``now``;
     returns when every send has an answer and is recorded. ``send_timeout``: seconds for one send."""
     options = {} if send_timeout is None else {"timeout": send_timeout}
-    async with aiohttp.ClientSession() as session:
+    async with push_session() as session:
         return await Sender(session, Signer(vapid_key, get_settings().push_contact), **options).run_once(now)
 
 

@@ -39,7 +39,8 @@ async def test_a_coordinator_writes_commentary_that_is_printed_with_the_figures(
     assert 'class="note-text"' in again and "Your notes are saved." in again
     assert "Et godt år" in all_hers.split('id="notes"')[0]
     notes = await AnnualNote.select(AnnualNote.section, AnnualNote.scope).where(AnnualNote.year == year)
-    assert sorted((n["section"], n["scope"]) for n in notes) == [("ahead", "east"), ("summary", "east")]
+    east = str(await site_id("east"))  # notes are keyed by the ids of the sites they are about
+    assert sorted((n["section"], n["scope"]) for n in notes) == [("ahead", east), ("summary", east)]
     assert await AuditEntry.count().where(AuditEntry.action == "report.notes_saved") == 1
 
 
@@ -94,7 +95,7 @@ async def test_coordinators_of_different_sites_keep_their_own_notes(actors):
     east_page = (await east_coordinator.get(URL, params={"year": year})).text
     assert "Øst havde et roligt år." in east_page
     assert "Øst havde et roligt år." not in west_page
-    assert [n["scope"] for n in await AnnualNote.select(AnnualNote.scope)] == ["east"]
+    assert [n["scope"] for n in await AnnualNote.select(AnnualNote.scope)] == [str(await site_id("east"))]
 
 
 NUL = "\x00"
@@ -120,3 +121,40 @@ async def test_hostile_notes_come_back_with_her_words_and_change_nothing(coordin
     assert 'id="notes-error"' in response.text and re.search(r'<form method="post" action="[^"]*#notes"', response.text)
     assert ">Et travlt år.</textarea>" in response.text  # what she wrote is in the form again
     assert await AnnualNote.select(AnnualNote.section, AnnualNote.body, AnnualNote.updated_at) == saved
+
+
+async def test_saving_one_note_leaves_the_other_sections_as_they_are(actors):
+    """A form that sends one section (an old tab, a script, another person's page) replaces that section
+    only: the admin's other sections about every site stay."""
+    year = date.today().year
+    admin = await actors.admin()
+    page = await admin.get(URL, params={"year": year})
+    sections = {"summary": "Kort fortalt.", "activity": "Aktiviteten.", "quality": "Oplevelsen.",
+                "wellbeing": "Trivslen.", "ahead": "Næste år."}
+    assert (await admin.post(f"{URL}?year={year}", data={"_csrf_token": csrf_token(page.text),
+                                                          **sections})).status_code == 303
+    one = await admin.post(f"{URL}?year={year}", data={"_csrf_token": csrf_token(page.text),
+                                                        "summary": "Kort og godt."})
+    emptied = await admin.post(f"{URL}?year={year}", data={"_csrf_token": csrf_token(page.text), "ahead": ""})
+    assert one.status_code == 303 and emptied.status_code == 303
+    notes = {n["section"]: n["body"] for n in await AnnualNote.select(AnnualNote.section, AnnualNote.body)}
+    assert notes == {**{k: v for k, v in sections.items() if k != "ahead"}, "summary": "Kort og godt."}
+    assert {n["scope"] for n in await AnnualNote.select(AnnualNote.scope)} == {"all"}
+
+
+async def test_notes_about_many_sites_are_saved(actors):
+    """However many sites an admin ticks (here 40, with long names), their notes are saved and read back:
+    the key is their ids, in a column long enough for any choice (a 200-character key failed on PostgreSQL)."""
+    year = date.today().year
+    slugs = [f"klinikken-for-gravide-og-deres-familier-i-kommunen-{n:02d}" for n in range(40)]
+    for slug in slugs:
+        await make_invite(site_slug=slug, group_started_weeks_ago=None)
+    admin = await actors.admin()
+    query = f"year={year}&" + "&".join(f"site={slug}" for slug in slugs)
+    page = await admin.get(f"{URL}?{query}")
+    saved = await admin.post(f"{URL}?{query}", data={"_csrf_token": csrf_token(page.text),
+                                                       "summary": "Et år i hele regionen."})
+    assert saved.status_code == 303, saved.text[-500:]
+    assert "Et år i hele regionen." in (await admin.get(f"{URL}?{query}")).text
+    ids = sorted([await site_id(slug) for slug in slugs])
+    assert [n["scope"] for n in await AnnualNote.select(AnnualNote.scope)] == [",".join(map(str, ids))]

@@ -168,7 +168,8 @@ async def test_each_file_holds_what_the_codebook_says_and_nothing_that_points_at
         # Days only: no time of day anywhere.
         assert not re.search(r"\d{4}-\d{2}-\d{2}[t ]\d", body) and not re.search(r"\d{1,2}:\d{2}", body), name
 
-    pseudonym = {who: exports.pseudonym(pid) for who, pid in s.ids.items()}
+    key = await exports.pseudonym_key()
+    pseudonym = {who: exports.pseudonym(pid, key) for who, pid in s.ids.items()}
     assert len(set(pseudonym.values())) == len(pseudonym) and all(len(p) == 16 for p in pseudonym.values())
 
     people = {r["pseudonym"]: r for r in rows_of(got["participants.csv"])}
@@ -228,7 +229,7 @@ async def test_each_file_holds_what_the_codebook_says_and_nothing_that_points_at
         assert {(name, column) for column in HEADERS[name]} <= documented, name
     assert all(r["meaning"] for r in codebook)
     notes = " ".join(r["meaning"] for r in codebook if r["file"] == "*")
-    assert "secret key" in notes and "time of day" in notes
+    assert "key" in notes and "time of day" in notes
 
     entries = await audit_entries()
     assert [e["target"] for e in entries] == [*FILES, "events.csv"]
@@ -252,7 +253,7 @@ async def test_the_period_and_the_sites_narrow_the_rows(app, researcher):
     assert all(r["day"] >= recent["from"] for r in events_recent) and len(events_recent) >= 7
     assert [r["type"] for r in events_old] == ["app_opened"]  # anna's, 40 days ago
     assert people_old == []  # everyone joined today, after the period
-    cira = exports.pseudonym(s.ids["cira"])
+    cira = exports.pseudonym(s.ids["cira"], await exports.pseudonym_key())
     assert [r["pseudonym"] for r in other["participants.csv"]] == [cira]
     assert {r["pseudonym"] for r in other["events.csv"]} == {cira}
     assert other["comments.csv"] == []

@@ -1,9 +1,13 @@
-"""A coordinator answers for her own sites only: the coordination pages keep every other site from her.
+"""A coordinator answers for her own sites only: the coordination pages keep every other site from her
+(ASVS 4.1.1 access enforced on the server, 4.1.2 not by anything she can change, 4.1.3 least privilege,
+4.1.5 failing closed, 4.2.1 no direct object reference to another site's records).
 
 An admin links a coordinator to sites (AccountSite). Under /workspace/coordinate she may see and change
 those sites, their units, course groups and invite codes, and no others: any page or action about
 another site answers 404, shows nothing of it (not even its name or participant counts) and changes no
-row. An admin still reaches every site; a site she creates herself becomes hers.
+row. An admin still reaches every site; a site she creates herself becomes hers. The annual report's
+commentary is keyed by exactly the sites it is about: she writes only notes about sites that are all
+hers, never the admins' notes about every site, and saving one note never removes another.
 
 Each POST carries a valid CSRF token and a form that works for someone allowed to send it: the same
 cases run as an admin and succeed, so a refusal here is about the site, not about the form.
@@ -49,7 +53,7 @@ async def scene(actors) -> Scene:
     invite = await coordination.create_site_invite(None, site, InviteForm(kind="patient", group=group,
                                                                           label="Fjord poster"))
     await actors.patient(await participants.create_invite(kind="patient", site_id=site, course_group_id=group))
-    return Scene(own, site, unit, group, invite.id, coordination.sheet_token(invite))
+    return Scene(own, site, unit, group, invite.id, coordination.sheet_token(invite.id))
 
 
 @pytest.fixture
@@ -115,6 +119,7 @@ def filled(fields: dict[str, str], scene: Scene) -> dict[str, str]:
 
 @pytest.mark.parametrize("path", PAGES)
 async def test_it_refuses_to_show_her_another_sites_page(coordinator, scene, path):
+    """ASVS 4.2.1: another site's pages (and its sheets) are 404, with nothing of it on them."""
     response = await send(coordinator, "GET", BASE + fill(path, scene), None)
     assert response.status_code == 404, response.status_code
     assert OTHER_NAME not in response.text and "Fjord" not in response.text
@@ -122,6 +127,8 @@ async def test_it_refuses_to_show_her_another_sites_page(coordinator, scene, pat
 
 @pytest.mark.parametrize(("path", "fields"), ACTIONS)
 async def test_it_refuses_to_let_her_change_another_site(coordinator, scene, path, fields):
+    """ASVS 4.1.1, 4.2.1: creating, renaming, revoking or moving anything of another site is 404 and
+    changes no row."""
     before = await rows()
     response = await send(coordinator, "POST", BASE + fill(path, scene), filled(fields, scene))
     after = await rows()
@@ -130,6 +137,7 @@ async def test_it_refuses_to_let_her_change_another_site(coordinator, scene, pat
 
 
 async def test_it_refuses_to_list_another_site_on_her_index(coordinator):
+    """ASVS 4.1.3: her index lists her sites only."""
     index = await coordinator.get(BASE)
     assert index.status_code == 200
     assert OWN_NAME in index.text
@@ -137,6 +145,7 @@ async def test_it_refuses_to_list_another_site_on_her_index(coordinator):
 
 
 async def test_it_refuses_every_site_to_a_coordinator_with_none_linked(actors, scene):
+    """ASVS 4.1.5: no sites linked means no site, not every site."""
     coordinator = await actors.coordinator(sites=[])
     index = await coordinator.get(BASE)
     own = await coordinator.get(f"{BASE}/sites/{scene.own}")
@@ -148,6 +157,7 @@ async def test_it_refuses_every_site_to_a_coordinator_with_none_linked(actors, s
 # --- what she and an admin still reach ---
 
 async def test_she_reaches_and_changes_her_own_site(coordinator, scene):
+    """ASVS 4.1.1: the refusals above are about the site, not about her: her own site works."""
     page = await coordinator.get(f"{BASE}/sites/{scene.own}")
     renamed = await send(coordinator, "POST", f"{BASE}/sites/{scene.own}", {**SITE_FORM, "name": "Klinikken Nord"})
     assert page.status_code == 200 and OWN_NAME in page.text
@@ -156,6 +166,7 @@ async def test_she_reaches_and_changes_her_own_site(coordinator, scene):
 
 
 async def test_she_can_open_a_site_she_creates_herself(coordinator):
+    """ASVS 4.1.1: a site she makes is hers from then on."""
     created = await send(coordinator, "POST", f"{BASE}/sites", {"name": "Min Nye Klinik", "kind": "clinic",
                                                                 "municipality": "0101"})
     assert created.status_code == 303, created.text
@@ -168,6 +179,7 @@ async def test_she_can_open_a_site_she_creates_herself(coordinator):
 
 
 async def test_a_site_she_creates_herself_is_linked_to_her(coordinator, scene):
+    """ASVS 4.1.3: making a site links her to that site, and to no other."""
     created = await send(coordinator, "POST", f"{BASE}/sites", {"name": "Min Nye Klinik", "kind": "clinic",
                                                                 "municipality": "0101"})
     assert created.status_code == 303, created.text
@@ -177,6 +189,7 @@ async def test_a_site_she_creates_herself_is_linked_to_her(coordinator, scene):
 
 
 async def test_an_admin_sees_every_site_on_the_index(admin, scene):
+    """ASVS 4.1.1: an admin's reach is every site."""
     index = await admin.get(BASE)
     assert index.status_code == 200
     assert OWN_NAME in index.text and OTHER_NAME in index.text
@@ -184,6 +197,7 @@ async def test_an_admin_sees_every_site_on_the_index(admin, scene):
 
 @pytest.mark.parametrize("path", PAGES)
 async def test_an_admin_still_sees_every_sites_page(admin, scene, path):
+    """ASVS 4.1.1: the same pages open for an admin, so the refusals are about the site."""
     response = await send(admin, "GET", BASE + fill(path, scene), None)
     assert response.status_code == 200, response.text
     assert OTHER_NAME in response.text
@@ -191,6 +205,7 @@ async def test_an_admin_still_sees_every_sites_page(admin, scene, path):
 
 @pytest.mark.parametrize(("path", "fields"), ACTIONS)
 async def test_an_admin_still_changes_every_site(admin, scene, path, fields):
+    """ASVS 4.1.1: the same actions work for an admin, so the refusals are about the site."""
     before = await rows()
     response = await send(admin, "POST", BASE + fill(path, scene), filled(fields, scene))
     after = await rows()
@@ -210,6 +225,7 @@ async def _write_notes(client, query: str, text: str):
 
 
 async def test_a_site_she_names_all_does_not_reach_the_notes_about_every_site(actors):
+    """ASVS 4.1.2, 4.2.1: naming a site "All" does not make its notes the notes about every site."""
     from server.reports.tables import AnnualNote
 
     year = date.today().year
@@ -229,6 +245,7 @@ async def test_a_site_she_names_all_does_not_reach_the_notes_about_every_site(ac
 
 
 async def test_a_coordinator_with_no_sites_neither_reads_nor_writes_the_notes_about_every_site(actors):
+    """ASVS 4.1.5: with no sites she has no notes to read or write, least of all the admins'."""
     from server.reports.tables import AnnualNote
 
     year = date.today().year
@@ -238,3 +255,85 @@ async def test_a_coordinator_with_no_sites_neither_reads_nor_writes_the_notes_ab
     assert THEIRS not in (await coordinator.get(f"{ANNUAL}?year={year}")).text
     assert (await _write_notes(coordinator, f"year={year}", "TAKEN OVER")).status_code == 403
     assert [r["body"] for r in await AnnualNote.select(AnnualNote.body)] == [THEIRS]
+
+
+async def test_her_new_code_form_takes_nothing_from_another_sites_code(coordinator, scene):
+    """ASVS 4.2.1: the site page fills the new-code form from a code of hers (``?like=``) only; another
+    site's code id there fills nothing, tells nothing of it, and a value that is no id is a 400."""
+    page = await coordinator.get(f"{BASE}/sites/{scene.own}", params={"like": scene.invite})
+    assert page.status_code == 200
+    assert "Fjord" not in page.text and OTHER_NAME not in page.text
+    assert 'id="invite-kind-patient" name="kind" value="patient" checked' in page.text
+    assert (await coordinator.get(f"{BASE}/sites/{scene.own}", params={"like": "x"})).status_code == 400
+
+
+async def test_she_neither_reads_nor_writes_notes_about_sites_that_are_not_all_hers(actors, scene):
+    """ASVS 4.1.1, 4.2.1: notes about two sites belong to those two sites together: a coordinator of one of
+    them cannot ask for them (400), reads none of them, and her own notes about her one site are others."""
+    from server.reports.tables import AnnualNote
+
+    year = date.today().year
+    both = f"year={year}&site=own-site&site=other-site"
+    of_both = await actors.coordinator(sites=[scene.own, scene.site])
+    assert (await _write_notes(of_both, both, THEIRS)).status_code == 303
+    of_one = await actors.coordinator(sites=[scene.own])
+    read = await of_one.get(f"{ANNUAL}?{both}")
+    page = await of_one.get(f"{ANNUAL}?year={year}&site=own-site")
+    written = await of_one.post(f"{ANNUAL}?{both}", data={"_csrf_token": csrf_token(page.text), "summary": "MINE"})
+    assert read.status_code == 400 and THEIRS not in read.text
+    assert written.status_code == 400
+    assert THEIRS not in page.text
+    assert (await _write_notes(of_one, f"year={year}&site=own-site", "Om vores klinik")).status_code == 303
+    notes = await AnnualNote.select(AnnualNote.scope, AnnualNote.body).order_by(AnnualNote.scope)
+    assert sorted((n["scope"], n["body"]) for n in notes) == sorted([
+        (",".join(map(str, sorted((scene.own, scene.site)))), THEIRS), (str(scene.own), "Om vores klinik")])
+
+
+async def test_a_coordinator_of_every_site_still_does_not_reach_the_notes_about_every_site(actors, scene):
+    """ASVS 4.1.3: the notes about every site ("all") are the admins', also for a coordinator who happens to
+    be linked to every site: hers are keyed by her sites."""
+    from server.reports.tables import AnnualNote
+
+    year = date.today().year
+    admin = await actors.admin()
+    assert (await _write_notes(admin, f"year={year}", THEIRS)).status_code == 303
+    everywhere = await actors.coordinator(sites=[scene.own, scene.site])
+    assert THEIRS not in (await everywhere.get(f"{ANNUAL}?year={year}")).text
+    assert (await _write_notes(everywhere, f"year={year}", "TAKEN OVER")).status_code == 303
+    kept = await AnnualNote.select(AnnualNote.body).where(AnnualNote.scope == "all")
+    assert [r["body"] for r in kept] == [THEIRS]
+
+
+NO_ROW = "99999999999999"  # more than an INTEGER id column holds on PostgreSQL
+
+
+@pytest.mark.parametrize(("method", "path", "fields"), [
+    pytest.param("GET", f"/sites/{NO_ROW}", None, id="a site page"),
+    pytest.param("GET", f"/units/{NO_ROW}", None, id="a unit page"),
+    pytest.param("GET", f"/groups/{NO_ROW}", None, id="a course group page"),
+    pytest.param("POST", f"/sites/{NO_ROW}", SITE_FORM, id="renaming a site"),
+    pytest.param("POST", f"/units/{NO_ROW}", {"name": "Omdøbt"}, id="renaming a unit"),
+    pytest.param("POST", f"/groups/{NO_ROW}", GROUP_FORM, id="changing a course group"),
+    pytest.param("POST", f"/sites/{{own}}/codes/{NO_ROW}/revoke", {}, id="revoking a code"),
+])
+async def test_an_id_that_cannot_be_a_row_is_not_found_and_changes_nothing(coordinator, scene, method, path, fields):
+    """ASVS 4.1.5, 5.1.3: a number too large for an id names nothing: 404 (never a 5xx from the database),
+    nothing changed."""
+    before = await rows()
+    response = await send(coordinator, method, BASE + path.format(own=scene.own), fields)
+    assert response.status_code in ((303, 404) if path.endswith("/revoke") else (404,)), response.status_code
+    assert await rows() == before
+
+
+@pytest.mark.parametrize("fields", [
+    pytest.param({"kind": "staff", "unit": NO_ROW}, id="a staff code for a unit that cannot be"),
+    pytest.param({"kind": "patient", "group": NO_ROW}, id="a patient code for a group that cannot be"),
+])
+async def test_a_code_for_a_unit_or_group_that_cannot_be_is_explained(coordinator, scene, fields):
+    """ASVS 5.1.3: the form's ids are bounded like the rows they name: 400 with a message, nothing made."""
+    before = await rows()
+    response = await send(coordinator, "POST", f"{BASE}/sites/{scene.own}/codes", fields)
+    assert response.status_code == 400 and 'role="alert"' in response.text
+    assert await rows() == before
+    page = await coordinator.get(f"{BASE}/sites/{scene.own}", params={"like": NO_ROW})
+    assert page.status_code == 200
