@@ -191,8 +191,9 @@ async def _by_month(f: Filters) -> list[dict[str, Any]]:
 
 
 def _merge(cell: Cell, row: dict[str, Any], sums: tuple[str, ...]) -> None:
-    cell.merge(row["n"], int(row["record_keys"]), {name: row[name] for name in sums},
-               {name: row[f"top_{name}"] for name in sums})
+    """PostgreSQL sums integers as numeric (Decimal): every number becomes an int here."""
+    cell.merge(int(row["n"]), int(row["record_keys"]), {name: int(row[name] or 0) for name in sums},
+               {name: int(row[f"top_{name}"] or 0) for name in sums})
 
 
 def _figure_of(f: Filters, levels: list[tuple[date, date]], rows: Iterable[dict[str, Any]],
@@ -203,8 +204,9 @@ def _figure_of(f: Filters, levels: list[tuple[date, date]], rows: Iterable[dict[
     inside = masks[0]
     for row in rows:
         months = int(row["months"])
-        figure.lattice.add(row["mask"], sum(1 << j for j, m in enumerate(masks) if months & m), row["n"])
-        if row["mask"] == figure.lattice.full and months & inside:
+        mask = int(row["mask"])
+        figure.lattice.add(mask, sum(1 << j for j, m in enumerate(masks) if months & m), int(row["n"]))
+        if mask == figure.lattice.full and months & inside:
             _merge(figure.cell, row, sums)
     return figure
 
@@ -377,7 +379,7 @@ def _month_rows(f: Filters, usage: list[dict[str, Any]], months: list[dict[str, 
         figure = _figure_of(one, one.levels(), usage, ())  # who is where: people only
         figure.cell = Cell()
         for row in by_month.get(month.month - 1, ()):
-            if row["mask"] == figure.lattice.full:
+            if int(row["mask"]) == figure.lattice.full:
                 _merge(figure.cell, row, SUMS)
         if figure.cell.people:
             rows.append(figure.row(month, month.isoformat()[:7], f"month:{month.isoformat()}"))
