@@ -40,7 +40,7 @@ SUMS = ("started", "completed", "pauses", "seconds", "ratings", "rating_sum", "s
         "stress_after_sum")
 EXERCISE_SUMS = ("started", "completed", "seconds", "ratings", "rating_sum")
 STRESS_SUMS = ("stress_pairs", "stress_before_sum", "stress_after_sum")
-_PERSON = "u.kind, u.site, u.unit, u.course_group, u.municipality_code, p.record_key"
+_PERSON = "u.kind, u.site, u.unit, u.course_group, u.municipality_code, u.record_key"
 
 
 def add_months(first: date, months: int) -> date:
@@ -140,11 +140,12 @@ class _Sql:
 
 def _month_index(column: str) -> str:
     """SQL for a date's month, 0 for January."""
-    return (f"(CAST(strftime('%m', {column}) AS INTEGER) - 1)" if is_sqlite()
+    # SQLite holds a date as 'YYYY-MM-DD' text: its characters 6-7 are the month (strftime parses each row).
+    return (f"(CAST(substr({column}, 6, 2) AS INTEGER) - 1)" if is_sqlite()
             else f"(CAST(EXTRACT(MONTH FROM {column}) AS INTEGER) - 1)")
 
 
-_PERSON_COLUMNS = "u.participant, p.record_key, u.kind, u.site, u.unit, u.course_group, u.municipality_code"
+_PERSON_COLUMNS = "u.participant, u.record_key, u.kind, u.site, u.unit, u.course_group, u.municipality_code"
 
 
 def _groups(table: str, f: Filters, sums: tuple[str, ...], by: tuple[str, ...], where: str) -> tuple[str, list[Any]]:
@@ -159,7 +160,7 @@ def _groups(table: str, f: Filters, sums: tuple[str, ...], by: tuple[str, ...], 
     keep = ", ".join(f"u.{column}" for column in by)
     # Built from constants and column names; values travel as arguments.
     inner = (f"SELECT {keep + ', ' if keep else ''}{sql.mask(f, 'u')} AS mask, sum(1 << {index}) AS months, "  # noqa: S608
-             f"p.record_key, {person_sums} FROM {table} u JOIN participant p ON p.id = u.participant ")
+             f"u.record_key, {person_sums} FROM {table} u ")
     span_first, span_end = f.span()
     inner += (f"WHERE u.month >= {sql.arg(span_first)} AND u.month < {sql.arg(span_end)}{sql.scope(f, 'u')}"
               f"{' AND ' + where if where else ''} ")
@@ -184,8 +185,7 @@ async def _by_month(f: Filters) -> list[dict[str, Any]]:
     totals = ", ".join(f"sum(u.{name}) AS {name}, max(u.{name}) AS top_{name}" for name in SUMS)
     first, end = f.span()
     query = (f"SELECT {index} AS month, {sql.mask(f, 'u')} AS mask, count(*) AS n, "  # noqa: S608 — constants
-             f"sum(p.record_key) AS record_keys, {totals} "
-             "FROM usage_month u JOIN participant p ON p.id = u.participant "
+             f"sum(u.record_key) AS record_keys, {totals} FROM usage_month u "
              f"WHERE u.month >= {sql.arg(first)} AND u.month < {sql.arg(end)}{sql.scope(f, 'u')} GROUP BY 1, 2")
     return await fetch(query, *sql.args)
 
@@ -435,7 +435,7 @@ async def _active(f: Filters, period_end: date) -> dict[str, list[tuple[Person, 
     scope, args = _scope(f, "u")
     rows = await fetch(
         f"SELECT u.participant, max(u.day) AS last_day, {_PERSON} FROM active_day u "  # noqa: S608 — constants
-        f"JOIN participant p ON p.id = u.participant WHERE u.day > {{}} AND u.day <= {{}}{scope} "
+        f"WHERE u.day > {{}} AND u.day <= {{}}{scope} "
         f"GROUP BY u.participant, {_PERSON}", period_end - timedelta(days=30), period_end, *args)
     since7 = period_end - timedelta(days=7)
     out: dict[str, list[tuple[Person, list[date]]]] = {"active7": [], "active30": []}
@@ -466,7 +466,7 @@ async def _readings(f: Filters) -> list[dict[str, Any]]:
     scope, args = _scope(f, "u")
     return await fetch(
         f"SELECT u.participant, u.questionnaire, u.at, u.day, u.score, u.answers, {_PERSON} "  # noqa: S608
-        f"FROM questionnaire_reading u JOIN participant p ON p.id = u.participant WHERE u.day < {{}}{scope}",
+        f"FROM questionnaire_reading u WHERE u.day < {{}}{scope}",
         end, *args)
 
 

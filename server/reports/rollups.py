@@ -28,6 +28,11 @@ _ATTR_COLUMNS = ", ".join(ATTRIBUTES)
 _PAIRED = "e.type = 'pause_completed' AND e.stress_before IS NOT NULL AND e.stress_after IS NOT NULL"
 
 
+def _positions(n: int) -> str:
+    """GROUP BY the first ``n`` columns (the keys, then who she is)."""
+    return ", ".join(str(i) for i in range(1, n + 1))
+
+
 def _count(condition: str, value: str = "1") -> str:
     return f"sum(CASE WHEN {condition} THEN {value} ELSE 0 END)"
 
@@ -46,7 +51,7 @@ _STATEMENTS = (
      f"{_count(_RATED)}, {_count(_RATED, 'COALESCE(e.rating, 0)')}, {_count(_PAIRED)}, "
      f"{_count(_PAIRED, 'e.stress_before')}, {_count(_PAIRED, 'e.stress_after')} "
      "FROM event e JOIN participant p ON p.id = e.participant "
-     "WHERE e.type <> 'reminder_sent' {where} GROUP BY 1, 2, 3, 4, 5, 6, 7"),
+     f"WHERE e.type <> 'reminder_sent' {{where}} GROUP BY {_positions(2 + len(ATTRIBUTES))}"),
     ("usage_exercise", f"month, participant, exercise, {_ATTR_COLUMNS}, started, completed, seconds, ratings, "
                        "rating_sum",
      f"SELECT {{month}}, e.participant, ci.slug, {_ATTRS}, {_count(_STARTED)}, "  # noqa: S608
@@ -55,7 +60,7 @@ _STATEMENTS = (
      "FROM event e JOIN participant p ON p.id = e.participant JOIN content_version cv ON cv.id = e.content_version "
      "JOIN content_item ci ON ci.id = cv.item AND ci.kind = 'exercise' "
      "WHERE e.type IN ('exercise_started', 'exercise_completed', 'exercise_left', "
-     "'rating_given') {where} GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"),
+     f"'rating_given') {{where}} GROUP BY {_positions(3 + len(ATTRIBUTES))}"),
     ("questionnaire_reading", f"participant, questionnaire, at, day, score, answers, {_ATTR_COLUMNS}",
      f"SELECT e.participant, ci.slug, e.occurred_at, e.day, e.score, e.answers, {_ATTRS} "  # noqa: S608
      "FROM event e JOIN participant p ON p.id = e.participant JOIN content_version cv ON cv.id = e.content_version "

@@ -25,6 +25,8 @@ class PersonAttributes:
     unit = Integer(null=True, default=None)
     course_group = Integer(null=True, default=None)
     municipality_code = Varchar(length=4, null=True, default=None)
+    # Her record key (``participant.record_key``): the follow-up's figures sum it per cell without a join.
+    record_key = Integer(default=0)
 
 
 ATTRIBUTES = tuple(name for name, value in vars(PersonAttributes).items() if isinstance(value, Column))
