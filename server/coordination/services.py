@@ -293,6 +293,13 @@ def seal(code: str, typed: str | None = None) -> str:
     return encrypt(f"{_SEALED}:t:{typed}" if typed else f"{_SEALED}:l:{code}")
 
 
+async def keep_sealed(code: str) -> None:
+    """A code made where only its hash was kept (``pusterum demo``'s) gets its sealed copy too, so its site's
+    coordinators can print its sheet like any other code's."""
+    await InviteCode.update({InviteCode.code_sealed: seal(code)}).where(
+        (InviteCode.code_hash == participants.hash_code(code)) & InviteCode.code_sealed.is_null())
+
+
 @dataclass(frozen=True, slots=True)
 class Unsealed:
     code: str  # the link code
