@@ -105,6 +105,10 @@ class WorkspaceAuthController(Controller):
             return _too_many(page(request, "workspace/code.html", status_code=429, error=_(
                 "Too many attempts. Please wait %(wait)s and try again.", wait=wait_words(wait))), wait)
         if not await services.check_second_factor(session.account.id, data.code):
+            # Someone who has her password is guessing at her second factor, or she mistyped: worth a line for
+            # the admins (never the code). Failed passwords are not written: that would tell, by the time it
+            # takes, which addresses have an account.
+            await services.audit(session.account.id, "session.second_factor_failed", session.account.email)
             return page(request, "workspace/code.html", status_code=400, error=_(WRONG_CODE))
         await throttle.passed(keys)
         token = await services.pass_second_factor(session.id, session.account.id)

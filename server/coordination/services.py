@@ -293,6 +293,13 @@ def seal(code: str, typed: str | None = None) -> str:
     return encrypt(f"{_SEALED}:t:{typed}" if typed else f"{_SEALED}:l:{code}")
 
 
+async def keep_sealed(code: str) -> None:
+    """A code made where only its hash was kept (``pusterum demo``'s) gets its sealed copy too, so its site's
+    coordinators can print its sheet like any other code's."""
+    await InviteCode.update({InviteCode.code_sealed: seal(code)}).where(
+        (InviteCode.code_hash == participants.hash_code(code)) & InviteCode.code_sealed.is_null())
+
+
 @dataclass(frozen=True, slots=True)
 class Unsealed:
     code: str  # the link code
@@ -311,8 +318,10 @@ def unseal(sealed: str | None, code_hash: str) -> Unsealed | None:
         return None
     if purpose != _SEALED or fmt not in _FORMATS:
         return None
-    code = typed_link_code(value) if fmt == "t" else value
-    if participants.hash_code(code) != code_hash:
+    # A typed code's link code follows from it under a key: the row's may be a former key's (SECRET_KEY_FALLBACKS).
+    candidates = typed_link_codes(value) if fmt == "t" else (value,)
+    code = next((c for c in candidates if participants.hash_code(c) == code_hash), None)
+    if code is None:
         return None
     return Unsealed(code, value if fmt == "t" else None)
 

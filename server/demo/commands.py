@@ -29,11 +29,14 @@ class Day(click.ParamType):
 def demo() -> None:
     """Ensure the demo clinic with a course group that started three weeks ago and its patient invite, and a
     demo hospital unit with its staff code; print both links. Running it again finds the same ones."""
-    from server.coordination.services import invite_link
+    from server.coordination.services import invite_link, keep_sealed
     from server.participants.services import ensure_demo, ensure_demo_staff
 
     async def both() -> tuple[str, str]:
-        return await ensure_demo(course_slug="mbsr-8-weeks"), await ensure_demo_staff()
+        codes = await ensure_demo(course_slug="mbsr-8-weeks"), await ensure_demo_staff()
+        for code in codes:  # kept sealed like a coordinator's codes, so the demo sheets print too
+            await keep_sealed(code)
+        return codes
 
     patient, staff = asyncio.run(both())
     bind_routes()  # the links are built from the app's route table, like every other link

@@ -188,3 +188,17 @@ async def test_state_changes_need_the_csrf_token(app, db):
         refused = await client.post("/workspace/login", data={"email": "admin@example.org", "password": PASSWORD})
         assert refused.status_code == 403
     assert await AccountSession.count() == 0
+
+
+async def test_a_wrong_second_factor_code_is_in_the_audit_log_without_the_code(app, db):
+    """Someone with her password guessing at her second factor leaves a trace the admins read (not the code)."""
+    account_id = await make_account()
+    async with app_client(app) as client:
+        await login(client)
+        await set_up_totp(client)
+        await client.post("/workspace/logout", data={"_csrf_token": csrf_token((await client.get("/workspace")).text)})
+        await login(client)
+        assert (await send_code(client, "000000")).status_code == 400
+    entries = await AuditEntry.select(AuditEntry.action, AuditEntry.detail).where(
+        (AuditEntry.actor == account_id) & (AuditEntry.action == "session.second_factor_failed"))
+    assert len(entries) == 1 and "000000" not in str(entries[0])

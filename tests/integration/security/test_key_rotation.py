@@ -181,6 +181,22 @@ async def test_a_typed_code_printed_before_a_key_change_still_works(db, settings
         assert sent.status_code == 303 and sent.headers["location"].endswith(f"/{link}")
 
 
+async def test_a_typed_codes_sheet_still_shows_its_code_after_a_key_change(db, settings_env):
+    """ASVS 1.6.3: a typed code sealed before the change opens with the fallback, and is recognised as its
+    row's code although its link code was derived under the old key: its sheet can still be printed."""
+    from server.coordination.schemas import InviteForm
+    from server.participants.tables import InviteCode
+
+    async with running_with(settings_env, OLD):
+        site = await participants.ensure_site("rotation-sheet", "Rotation clinic", "0101")
+        made = await coordination.create_site_invite(None, site, InviteForm(kind="patient", format="typed"))
+    async with running_with(settings_env, NEW, OLD):
+        row = await InviteCode.select(InviteCode.code_hash, InviteCode.code_sealed).where(
+            InviteCode.id == made.id).first()
+        opened = coordination.unseal(row["code_sealed"], row["code_hash"])
+        assert opened is not None and opened.typed == made.typed and opened.code == made.code
+
+
 async def test_research_pseudonyms_stay_the_same_after_a_key_change(db, settings_env):
     """ASVS 1.6.3: pseudonyms in files exported before the change and after it join: the pseudonyms' key is
     stored once, as it was derived from the old SECRET_KEY, and no longer follows SECRET_KEY."""
