@@ -26,13 +26,14 @@ from server.reports.tables import (
     RollupState,
     StoredKey,
     UsageExercise,
+    UsageExerciseYear,
     UsageMonth,
 )
 
 TABLES = [ContentItem, ContentVersion, Site, Unit, CourseGroup, InviteCode, Participant, Event, PushSubscription,
           ReminderPlan, Account, AccountSession, AccountInvite, LoginThrottle, AuditEntry, ContentDraft,
-          AccountSite, UsageMonth, UsageExercise, QuestionnaireReading, ActiveDay, RollupState, AnnualNote,
-          RateCount, PasswordReset, StoredKey]
+          AccountSite, UsageMonth, UsageExercise, UsageExerciseYear, QuestionnaireReading, ActiveDay, RollupState,
+          AnnualNote, RateCount, PasswordReset, StoredKey]
 
 APP_CONFIG = PiccoloAppConfig(
     app_name="server",

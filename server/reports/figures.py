@@ -148,7 +148,8 @@ def _month_index(column: str) -> str:
 _PERSON_COLUMNS = "u.participant, u.record_key, u.kind, u.site, u.unit, u.course_group, u.municipality_code"
 
 
-def _groups(table: str, f: Filters, sums: tuple[str, ...], by: tuple[str, ...], where: str) -> tuple[str, list[Any]]:
+def _groups(table: str, f: Filters, sums: tuple[str, ...], by: tuple[str, ...], where: str,
+            within: tuple[date, date] | None = None) -> tuple[str, list[Any]]:
     """Per person (her sums in the period and her months, as bits), then per (``by``, mask, months): how many,
     the sum of their record keys, the sums and the largest one person contributed."""
     sql = _Sql()
@@ -161,7 +162,7 @@ def _groups(table: str, f: Filters, sums: tuple[str, ...], by: tuple[str, ...], 
     # Built from constants and column names; values travel as arguments.
     inner = (f"SELECT {keep + ', ' if keep else ''}{sql.mask(f, 'u')} AS mask, sum(1 << {index}) AS months, "  # noqa: S608
              f"u.record_key, {person_sums} FROM {table} u ")
-    span_first, span_end = f.span()
+    span_first, span_end = within or f.span()
     inner += (f"WHERE u.month >= {sql.arg(span_first)} AND u.month < {sql.arg(span_end)}{sql.scope(f, 'u')}"
               f"{' AND ' + where if where else ''} ")
     inner += f"GROUP BY {keep + ', ' if keep else ''}{_PERSON_COLUMNS}"
@@ -173,9 +174,34 @@ def _groups(table: str, f: Filters, sums: tuple[str, ...], by: tuple[str, ...], 
 
 
 async def _grouped(table: str, f: Filters, sums: tuple[str, ...], by: tuple[str, ...] = (),
-                   where: str = "") -> list[dict[str, Any]]:
-    query, args = _groups(table, f, sums, by, where)
+                   where: str = "", within: tuple[date, date] | None = None) -> list[dict[str, Any]]:
+    """``within``: read only these months (the view's period), not the whole span."""
+    query, args = _groups(table, f, sums, by, where, within)
     return await fetch(query, *args)
+
+
+async def _exercise_years(f: Filters) -> list[dict[str, Any]]:
+    """Per (exercise, mask, months) for the span's calendar year, from the per-person yearly rollup: who used
+    which exercise in which months (for every wider view) and the year's sums, with no grouping per person."""
+    sql = _Sql()
+    totals = ", ".join(f"sum(u.{name}) AS {name}, max(u.{name}) AS top_{name}" for name in EXERCISE_SUMS)
+    # The levels a person's months meet, as bits (the view's period first): grouped by those, not by every
+    # combination of months, a region's year is a few hundred groups rather than some ten thousand.
+    levels = " + ".join(f"CASE WHEN u.months & {month_bits(first, end)} <> 0 THEN {1 << j} ELSE 0 END"
+                        for j, (first, end) in enumerate(f.levels()))
+    query = (f"SELECT u.exercise, {sql.mask(f, 'u')} AS mask, {levels} AS levels, count(*) AS n, "  # noqa: S608
+             f"sum(u.record_key) AS record_keys, {totals} FROM usage_exercise_year u "
+             f"WHERE u.year = {sql.arg(f.span()[0].year)}{sql.scope(f, 'u')} GROUP BY 1, 2, 3")
+    return await fetch(query, *sql.args)
+
+
+async def _exercise_rows(f: Filters) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """The yearly groups, and for a view shorter than its year the period's own groups (whose sums it shows)."""
+    whole_year = f.levels()[0] == (date(f.first_month.year, 1, 1), date(f.first_month.year + 1, 1, 1))
+    if whole_year:
+        return await _exercise_years(f), None
+    return await asyncio.gather(_exercise_years(f), _grouped("usage_exercise", f, EXERCISE_SUMS, by=("exercise",),
+                                                             within=f.levels()[0]))
 
 
 async def _by_month(f: Filters) -> list[dict[str, Any]]:
@@ -201,12 +227,15 @@ def _figure_of(f: Filters, levels: list[tuple[date, date]], rows: Iterable[dict[
     """One figure from grouped rows: the lattice of every row, the cell of those in the view's period."""
     figure = _Figure(Lattice(f.active(), len(levels)))
     masks = [month_bits(first, end) for first, end in levels]
-    inside = masks[0]
     for row in rows:
-        months = int(row["months"])
+        if "levels" in row:  # already as level bits (the view's own levels)
+            bits = int(row["levels"])
+        else:
+            months = int(row["months"])
+            bits = sum(1 << j for j, m in enumerate(masks) if months & m)
         mask = int(row["mask"])
-        figure.lattice.add(mask, sum(1 << j for j, m in enumerate(masks) if months & m), int(row["n"]))
-        if mask == figure.lattice.full and months & inside:
+        figure.lattice.add(mask, bits, int(row["n"]))
+        if mask == figure.lattice.full and bits & 1:
             _merge(figure.cell, row, sums)
     return figure
 
@@ -326,7 +355,7 @@ async def build(f: Filters, catalog: Catalog, *, today: date, labels: dict[str, 
     board = Dashboard(filters=f, period_end=period_end, shown=True)
     usage, months, exercises, stress, readings, joined, active = await asyncio.gather(
         _grouped("usage_month", f, SUMS, by=("site", "municipality_code")), _by_month(f),
-        _grouped("usage_exercise", f, EXERCISE_SUMS, by=("exercise",)),
+        _exercise_rows(f),
         _grouped("usage_month", f, STRESS_SUMS, where="u.stress_pairs > 0"),
         _readings(f), _joined(f), _active(f, period_end))
     levels = f.levels()
@@ -343,9 +372,15 @@ async def build(f: Filters, catalog: Catalog, *, today: date, labels: dict[str, 
                     **{name: _count(f, [levels[0]], rows, name) for name, rows in active.items()}}
     board.stress = _stress(_figure_of(f, levels, stress, STRESS_SUMS))
     board.months = _finish(_month_rows(f, usage, months), by_size=False)
-    board.exercises = _finish([
-        figure.row(slug, _title(catalog, slug, language), f"exercise:{slug}")
-        for slug, figure in _by_key(f, levels, exercises, "exercise", EXERCISE_SUMS).items()])
+    years, period = exercises
+    by_exercise = _by_key(f, levels, years, "exercise", EXERCISE_SUMS)
+    if period is not None:  # the figures are the period's; who is in each wider view comes from the year
+        cells = _by_key(f, levels[:1], period, "exercise", EXERCISE_SUMS)
+        for slug, figure in by_exercise.items():
+            figure.cell = cells[slug].cell if slug in cells else Cell()
+        by_exercise = {slug: figure for slug, figure in by_exercise.items() if figure.cell.people}
+    board.exercises = _finish([figure.row(slug, _title(catalog, slug, language), f"exercise:{slug}")
+                               for slug, figure in by_exercise.items()])
     for attribute, column, names in (("municipalities", "municipality_code", labels["municipality"]),
                                      ("sites", "site", labels["site"])):
         setattr(board, attribute, _finish([

@@ -16,7 +16,15 @@ from datetime import UTC, datetime, timedelta
 from server import db
 from server.engagement.tables import Event
 from server.participants.tables import Participant
-from server.reports.tables import ATTRIBUTES, ActiveDay, QuestionnaireReading, RollupState, UsageExercise, UsageMonth
+from server.reports.tables import (
+    ATTRIBUTES,
+    ActiveDay,
+    QuestionnaireReading,
+    RollupState,
+    UsageExercise,
+    UsageExerciseYear,
+    UsageMonth,
+)
 
 MARGIN = timedelta(minutes=2)
 CHUNK = 400  # participants rebuilt per statement (SQLite allows 32,766 parameters; PostgreSQL more)
@@ -70,11 +78,31 @@ _STATEMENTS = (
      f"SELECT DISTINCT e.day, e.participant, {_ATTRS} FROM event e JOIN participant p ON p.id = e.participant "  # noqa: S608
      "WHERE e.type <> 'reminder_sent' {where}"),
 )
-ROLLUPS = tuple(table for table, _columns, _select in _STATEMENTS)
+_EXERCISE_SUMS = "started, completed, seconds, ratings, rating_sum"
+# Derived from usage_exercise (rebuilt just before it, for the same people): {year} and {month_index} are the
+# engine's expressions on u.month, {where} narrows to some participants.
+_DERIVED = (
+    ("usage_exercise_year", f"year, participant, exercise, {_ATTR_COLUMNS}, months, {_EXERCISE_SUMS}",
+     f"SELECT {{year}}, u.participant, u.exercise, {', '.join(f'u.{a}' for a in ATTRIBUTES)}, "  # noqa: S608
+     f"sum(1 << {{month_index}}), {', '.join(f'sum(u.{n})' for n in _EXERCISE_SUMS.split(', '))} "
+     f"FROM usage_exercise u WHERE 1 = 1 {{where}} GROUP BY {_positions(3 + len(ATTRIBUTES))}"),
+)
+ROLLUPS = tuple(table for table, _columns, _select in (*_STATEMENTS, *_DERIVED))
 
 
 def _sqlite() -> bool:
     return db.is_sqlite()
+
+
+def year_of(column: str) -> str:
+    """SQL for a date column's year, in this engine's dialect (SQLite holds 'YYYY-MM-DD' text)."""
+    return f"CAST(substr({column}, 1, 4) AS INTEGER)" if _sqlite() else f"CAST(EXTRACT(YEAR FROM {column}) AS INTEGER)"
+
+
+def month_index_of(column: str) -> str:
+    """SQL for a date column's month, 0 for January."""
+    return (f"(CAST(substr({column}, 6, 2) AS INTEGER) - 1)" if _sqlite()
+            else f"(CAST(EXTRACT(MONTH FROM {column}) AS INTEGER) - 1)")
 
 
 def month_of(column: str) -> str:
@@ -94,6 +122,13 @@ async def _rebuild(participants: list | None) -> None:
             await db.raw(f"DELETE FROM {table}" + (f" WHERE participant IN ({marks})" if chunk else ""),  # noqa: S608
                             *args)
             insert = f"INSERT INTO {table} ({columns}) " + select.format(month=month_of("e.day"), where=where)
+            await db.raw(insert, *args)
+        for table, columns, select in _DERIVED:
+            await db.raw(f"DELETE FROM {table}" + (f" WHERE participant IN ({marks})" if chunk else ""),  # noqa: S608
+                         *args)
+            insert = f"INSERT INTO {table} ({columns}) " + select.format(
+                year=year_of("u.month"), month_index=month_index_of("u.month"),
+                where=where.replace("e.participant", "u.participant"))
             await db.raw(insert, *args)
 
 
@@ -138,7 +173,7 @@ async def refresh(*, full: bool = False, now: datetime | None = None, fresh_for:
 
 async def forget(participant_id: uuid.UUID) -> None:
     """Her rows go with her events (withdrawal with deletion), in the caller's transaction."""
-    for table in (UsageMonth, UsageExercise, QuestionnaireReading, ActiveDay):
+    for table in (UsageMonth, UsageExercise, UsageExerciseYear, QuestionnaireReading, ActiveDay):
         await table.delete().where(table.participant == participant_id)
 
 

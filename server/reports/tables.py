@@ -62,6 +62,22 @@ class UsageExercise(PersonAttributes, Table, tablename="usage_exercise"):
     rating_sum = Integer(default=0)
 
 
+class UsageExerciseYear(PersonAttributes, Table, tablename="usage_exercise_year"):
+    """Per participant, calendar year and exercise: the months she used it (bit 0 is January) and the year's
+    sums. Derived from ``usage_exercise`` at each rebuild, so the dashboard's exercise table for a year reads
+    one row per person and exercise instead of grouping every month of a region's year."""
+
+    year = Integer(index=True)
+    participant = ForeignKey(references=Participant, index=True, on_delete=OnDelete.cascade)
+    exercise = Varchar(length=60)
+    months = Integer(default=0)
+    started = Integer(default=0)
+    completed = Integer(default=0)
+    seconds = Integer(default=0)
+    ratings = Integer(default=0)
+    rating_sum = Integer(default=0)
+
+
 class QuestionnaireReading(PersonAttributes, Table, tablename="questionnaire_reading"):
     """Every scored questionnaire answer (WHO-5, app satisfaction), with the day and the score."""
 
