@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from piccolo.query.functions.aggregate import Count
+from piccolo.query.functions.aggregate import Count, Sum
 
 from server import db
 from server.accounts.secrets import decrypt, encrypt
@@ -107,17 +107,29 @@ def _course(slug: str, current: str | None = None) -> str:
 
 # --- sites ---
 
-async def _active_counts(column, where) -> dict[int | None, int]:
-    rows = await Participant.select(column, Count()).where(where & Participant.withdrawn_at.is_null()).group_by(
-        column)
-    return {r[column._meta.name]: r["count"] for r in rows}
+# The figure's name for "people taking part" on the coordination pages (the follow-up's disclosure control:
+# the same people give the same number on every page, with its noise).
+ENROLLED = "enrolled:people"
 
 
-def _counted(item: dict[str, Any], people: int, hidden: disclosure.Hidden = None) -> dict[str, Any]:
-    """``people``: how many are shown (None when hidden); ``hidden``: why not ("small", "complement")."""
-    if hidden is None and disclosure.too_few(people):
-        hidden = "small"
-    return {**item, "participants": None if hidden else people, "hidden": hidden}
+async def _active_counts(column, where) -> dict[int | None, disclosure.Cell]:
+    """Per value of ``column``: the participants taking part (not withdrawn) as a cell (how many, their keys)."""
+    rows = await Participant.select(column, Count(), Sum(Participant.record_key).as_alias("keys")).where(
+        where & Participant.withdrawn_at.is_null()).group_by(column)
+    return {r[column._meta.name]: disclosure.Cell(people=r["count"], keys=int(r["keys"] or 0)) for r in rows}
+
+
+def _shown(cell: disclosure.Cell | None) -> disclosure.Row:
+    """How a count may be shown: the protected number, or hidden as small (kept true for ``protect``)."""
+    cell = cell or disclosure.Cell()
+    shown = cell.count(ENROLLED)
+    return disclosure.Row(None, "", cell.people if shown is None else shown,
+                          hidden="small" if shown is None and cell.people else None)
+
+
+def _counted(item: dict[str, Any], row: disclosure.Row) -> dict[str, Any]:
+    """The item with its count as it may be shown (None when hidden) and why not ("small", "complement")."""
+    return {**item, "participants": None if row.hidden else row.people, "hidden": row.hidden}
 
 
 async def list_sites(within: frozenset[int] | None = None) -> list[dict[str, Any]]:
@@ -132,7 +144,7 @@ async def list_sites(within: frozenset[int] | None = None) -> list[dict[str, Any
     groups = {r["site"]: r["count"] for r in await CourseGroup.select(CourseGroup.site, Count()).group_by(
         CourseGroup.site)}
     return [_counted({**s, "units": units.get(s["id"], 0), "groups": groups.get(s["id"], 0)},
-                     people.get(s["id"], 0)) for s in sites]
+                     _shown(people.get(s["id"]))) for s in sites]
 
 
 async def site_contents(site_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -146,13 +158,18 @@ async def site_contents(site_id: int) -> tuple[list[dict[str, Any]], list[dict[s
     staff = await _active_counts(Participant.unit, (Participant.site == site_id) & (Participant.kind == "staff"))
     patients = await _active_counts(Participant.course_group,
                                     (Participant.site == site_id) & (Participant.kind != "staff"))
-    rows = disclosure.protect(
-        [disclosure.Row(("unit", u["id"]), u["name"], staff.get(u["id"], 0)) for u in units]
-        + [disclosure.Row(("group", g["id"]), g["name"], patients.get(g["id"], 0)) for g in groups]
-        + [disclosure.Row(("group", None), "", patients.get(None, 0) + staff.get(None, 0))])
-    hidden = {row.key: row for row in rows}
-    return ([_counted(u, hidden[("unit", u["id"])].people, hidden[("unit", u["id"])].hidden) for u in units],
-            [_counted(g, hidden[("group", g["id"])].people, hidden[("group", g["id"])].hidden) for g in groups])
+    outside = disclosure.Cell()  # patients in no group and staff in no unit: the table's last, unlabelled row
+    for cell in (patients.get(None), staff.get(None)):
+        if cell is not None:
+            outside.merge(cell.people, cell.keys, {}, {})
+    rows = {("unit", u["id"]): _shown(staff.get(u["id"])) for u in units}
+    rows |= {("group", g["id"]): _shown(patients.get(g["id"])) for g in groups}
+    rows[("group", None)] = _shown(outside)
+    for key, row in rows.items():
+        row.key, row.label = key, str(key)
+    disclosure.protect(list(rows.values()))
+    return ([_counted(u, rows[("unit", u["id"])]) for u in units],
+            [_counted(g, rows[("group", g["id"])]) for g in groups])
 
 
 async def get_site(site_id: int) -> dict[str, Any] | None:

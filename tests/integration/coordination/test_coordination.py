@@ -159,18 +159,20 @@ async def test_counts_of_fewer_than_five_people_are_not_shown(coordinator):
                                                                                           "Stort afsnit")
     group = await make_group(coordinator, site_id, "Holdet")
     await _people(site_id, 2, unit=small)
-    await _people(site_id, 6, unit=large)
-    await _people(site_id, 7, group=group)
+    await _people(site_id, 8, unit=large)  # shown as 6 to 10: the smaller of the two rows shown
+    await _people(site_id, 20, group=group)
     made = await make_code(coordinator, site_id, kind="patient", label="Tre brugte")
     await InviteCode.update({InviteCode.uses: 3}).where(InviteCode.label == "Tre brugte")
     page = (await coordinator.get(f"{BASE}/sites/{site_id}")).text
     index = (await coordinator.get(BASE)).text
     assert count_in(page, "Lille afsnit") == "<5"
     assert count_in(page, "Stort afsnit") == "·"
-    assert count_in(page, "Holdet") == "7"
+    assert abs(int(count_in(page, "Holdet")) - 20) <= 2  # moved by at most 2, the same way every time
     assert uses_of(page, "Tre brugte") == "&lt;5" and made["code"] not in page
     assert "fewer than five people" in page and "cannot be worked out from the total" in page
-    assert re.search(r"<td>15</td>\s*</tr>", index)
+    total = re.search(r"<td>(\d+)</td>\s*</tr>", index)
+    assert total and abs(int(total.group(1)) - 30) <= 2
+    assert (await coordinator.get(BASE)).text == index  # consistent: the same people, the same numbers
 
 
 async def test_sites_units_and_groups_can_be_changed_and_the_changes_are_logged(coordinator):
