@@ -28,12 +28,13 @@ from server.reports.tables import (
     UsageExercise,
     UsageExerciseYear,
     UsageMonth,
+    UsageYear,
 )
 
 TABLES = [ContentItem, ContentVersion, Site, Unit, CourseGroup, InviteCode, Participant, Event, PushSubscription,
           ReminderPlan, Account, AccountSession, AccountInvite, LoginThrottle, AuditEntry, ContentDraft,
-          AccountSite, UsageMonth, UsageExercise, UsageExerciseYear, QuestionnaireReading, ActiveDay, RollupState,
-          AnnualNote, RateCount, PasswordReset, StoredKey]
+          AccountSite, UsageMonth, UsageYear, UsageExercise, UsageExerciseYear, QuestionnaireReading, ActiveDay,
+          RollupState, AnnualNote, RateCount, PasswordReset, StoredKey]
 
 APP_CONFIG = PiccoloAppConfig(
     app_name="server",

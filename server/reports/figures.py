@@ -180,6 +180,38 @@ async def _grouped(table: str, f: Filters, sums: tuple[str, ...], by: tuple[str,
     return await fetch(query, *args)
 
 
+async def _usage_years(f: Filters) -> list[dict[str, Any]]:
+    """Per (site, municipality, mask, months) for the span's calendar year, from the per-person yearly rollup:
+    who was active in which months (for every wider view and each month's row) and the year's sums."""
+    sql = _Sql()
+    totals = ", ".join(f"sum(u.{name}) AS {name}, max(u.{name}) AS top_{name}" for name in SUMS)
+    query = (f"SELECT u.site, u.municipality_code, {sql.mask(f, 'u')} AS mask, u.months, count(*) AS n, "  # noqa: S608
+             f"sum(u.record_key) AS record_keys, {totals} FROM usage_year u "
+             f"WHERE u.year = {sql.arg(f.span()[0].year)}{sql.scope(f, 'u')} GROUP BY 1, 2, 3, 4")
+    return await fetch(query, *sql.args)
+
+
+async def _usage_rows(f: Filters) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """The yearly groups, and for a view shorter than its year the period's own groups (whose sums it shows)."""
+    if _whole_year(f):
+        return await _usage_years(f), None
+    return await asyncio.gather(_usage_years(f), _grouped("usage_month", f, SUMS, by=("site", "municipality_code"),
+                                                          within=f.levels()[0]))
+
+
+def _whole_year(f: Filters) -> bool:
+    return f.levels()[0] == (date(f.first_month.year, 1, 1), date(f.first_month.year + 1, 1, 1))
+
+
+def _with_period(figures: dict[Any, _Figure], period: dict[Any, _Figure] | None) -> dict[Any, _Figure]:
+    """Each figure's cell from the period's own rows (its sums), its lattice kept from the year's."""
+    if period is None:
+        return figures
+    for key, figure in figures.items():
+        figure.cell = period[key].cell if key in period else Cell()
+    return {key: figure for key, figure in figures.items() if figure.cell.people}
+
+
 async def _exercise_years(f: Filters) -> list[dict[str, Any]]:
     """Per (exercise, mask, months) for the span's calendar year, from the per-person yearly rollup: who used
     which exercise in which months (for every wider view) and the year's sums, with no grouping per person."""
@@ -197,8 +229,7 @@ async def _exercise_years(f: Filters) -> list[dict[str, Any]]:
 
 async def _exercise_rows(f: Filters) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
     """The yearly groups, and for a view shorter than its year the period's own groups (whose sums it shows)."""
-    whole_year = f.levels()[0] == (date(f.first_month.year, 1, 1), date(f.first_month.year + 1, 1, 1))
-    if whole_year:
+    if _whole_year(f):
         return await _exercise_years(f), None
     return await asyncio.gather(_exercise_years(f), _grouped("usage_exercise", f, EXERCISE_SUMS, by=("exercise",),
                                                              within=f.levels()[0]))
@@ -354,12 +385,15 @@ async def build(f: Filters, catalog: Catalog, *, today: date, labels: dict[str, 
     period_end = min(today, f.end - timedelta(days=1))
     board = Dashboard(filters=f, period_end=period_end, shown=True)
     usage, months, exercises, stress, readings, joined, active = await asyncio.gather(
-        _grouped("usage_month", f, SUMS, by=("site", "municipality_code")), _by_month(f),
+        _usage_rows(f), _by_month(f),
         _exercise_rows(f),
         _grouped("usage_month", f, STRESS_SUMS, where="u.stress_pairs > 0"),
         _readings(f), _joined(f), _active(f, period_end))
     levels = f.levels()
-    total = _figure_of(f, levels, usage, SUMS)
+    usage, usage_period = usage
+    total = _with_period({None: _figure_of(f, levels, usage, SUMS)},
+                         None if usage_period is None else {None: _figure_of(f, levels[:1], usage_period, SUMS)}
+                         ).get(None) or _Figure(Lattice(f.active(), len(levels)))
     shown = total.cell.count("total:people")
     if too_few(total.cell.people) or not total.cell.people or shown is None:
         board.shown = False
@@ -372,20 +406,18 @@ async def build(f: Filters, catalog: Catalog, *, today: date, labels: dict[str, 
                     **{name: _count(f, [levels[0]], rows, name) for name, rows in active.items()}}
     board.stress = _stress(_figure_of(f, levels, stress, STRESS_SUMS))
     board.months = _finish(_month_rows(f, usage, months), by_size=False)
-    years, period = exercises
-    by_exercise = _by_key(f, levels, years, "exercise", EXERCISE_SUMS)
-    if period is not None:  # the figures are the period's; who is in each wider view comes from the year
-        cells = _by_key(f, levels[:1], period, "exercise", EXERCISE_SUMS)
-        for slug, figure in by_exercise.items():
-            figure.cell = cells[slug].cell if slug in cells else Cell()
-        by_exercise = {slug: figure for slug, figure in by_exercise.items() if figure.cell.people}
+    years, period = exercises  # the figures are the period's; who is in each wider view comes from the year
+    by_exercise = _with_period(_by_key(f, levels, years, "exercise", EXERCISE_SUMS),
+                               None if period is None else _by_key(f, levels[:1], period, "exercise", EXERCISE_SUMS))
     board.exercises = _finish([figure.row(slug, _title(catalog, slug, language), f"exercise:{slug}")
                                for slug, figure in by_exercise.items()])
     for attribute, column, names in (("municipalities", "municipality_code", labels["municipality"]),
                                      ("sites", "site", labels["site"])):
         setattr(board, attribute, _finish([
             figure.row(key, names.get(key, str(key)) if key is not None else "", f"{column}:{key}")
-            for key, figure in _by_key(f, levels, usage, column, SUMS).items()]))
+            for key, figure in _with_period(
+                _by_key(f, levels, usage, column, SUMS),
+                None if usage_period is None else _by_key(f, levels[:1], usage_period, column, SUMS)).items()]))
     board.who5 = _who5(f, levels, readings, catalog)
     board.satisfaction = _satisfaction(f, levels, readings, catalog, language)
     return board

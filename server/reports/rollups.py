@@ -24,6 +24,7 @@ from server.reports.tables import (
     UsageExercise,
     UsageExerciseYear,
     UsageMonth,
+    UsageYear,
 )
 
 MARGIN = timedelta(minutes=2)
@@ -81,7 +82,13 @@ _STATEMENTS = (
 _EXERCISE_SUMS = "started, completed, seconds, ratings, rating_sum"
 # Derived from usage_exercise (rebuilt just before it, for the same people): {year} and {month_index} are the
 # engine's expressions on u.month, {where} narrows to some participants.
+_USAGE_SUMS = ("started, completed, pauses, seconds, ratings, rating_sum, stress_pairs, stress_before_sum, "
+               "stress_after_sum")
 _DERIVED = (
+    ("usage_year", f"year, participant, {_ATTR_COLUMNS}, months, {_USAGE_SUMS}",
+     f"SELECT {{year}}, u.participant, {', '.join(f'u.{a}' for a in ATTRIBUTES)}, "  # noqa: S608
+     f"sum(1 << {{month_index}}), {', '.join(f'sum(u.{n})' for n in _USAGE_SUMS.split(', '))} "
+     f"FROM usage_month u WHERE 1 = 1 {{where}} GROUP BY {_positions(2 + len(ATTRIBUTES))}"),
     ("usage_exercise_year", f"year, participant, exercise, {_ATTR_COLUMNS}, months, {_EXERCISE_SUMS}",
      f"SELECT {{year}}, u.participant, u.exercise, {', '.join(f'u.{a}' for a in ATTRIBUTES)}, "  # noqa: S608
      f"sum(1 << {{month_index}}), {', '.join(f'sum(u.{n})' for n in _EXERCISE_SUMS.split(', '))} "
@@ -123,13 +130,23 @@ async def _rebuild(participants: list | None) -> None:
                             *args)
             insert = f"INSERT INTO {table} ({columns}) " + select.format(month=month_of("e.day"), where=where)
             await db.raw(insert, *args)
-        for table, columns, select in _DERIVED:
-            await db.raw(f"DELETE FROM {table}" + (f" WHERE participant IN ({marks})" if chunk else ""),  # noqa: S608
-                         *args)
-            insert = f"INSERT INTO {table} ({columns}) " + select.format(
-                year=year_of("u.month"), month_index=month_index_of("u.month"),
-                where=where.replace("e.participant", "u.participant"))
-            await db.raw(insert, *args)
+        await _derive(chunk, args, marks)
+
+
+async def derive() -> None:
+    """The derived rollups (per person and year) made again from the monthly ones, for everybody: what a
+    rebuild does after the monthly rollups, for a caller that wrote those itself (the privacy tests' world)."""
+    await _derive(None, [], "")
+
+
+async def _derive(chunk: list | None, args: list, marks: str) -> None:
+    where = f"AND u.participant IN ({marks})" if chunk else ""
+    for table, columns, select in _DERIVED:
+        await db.raw(f"DELETE FROM {table}" + (f" WHERE participant IN ({marks})" if chunk else ""),  # noqa: S608
+                     *args)
+        insert = f"INSERT INTO {table} ({columns}) " + select.format(
+            year=year_of("u.month"), month_index=month_index_of("u.month"), where=where)
+        await db.raw(insert, *args)
 
 
 async def refresh(*, full: bool = False, now: datetime | None = None, fresh_for: timedelta = timedelta(0)) -> int:
@@ -173,7 +190,7 @@ async def refresh(*, full: bool = False, now: datetime | None = None, fresh_for:
 
 async def forget(participant_id: uuid.UUID) -> None:
     """Her rows go with her events (withdrawal with deletion), in the caller's transaction."""
-    for table in (UsageMonth, UsageExercise, UsageExerciseYear, QuestionnaireReading, ActiveDay):
+    for table in (UsageMonth, UsageYear, UsageExercise, UsageExerciseYear, QuestionnaireReading, ActiveDay):
         await table.delete().where(table.participant == participant_id)
 
 

@@ -49,6 +49,24 @@ class UsageMonth(PersonAttributes, Table, tablename="usage_month"):
     stress_after_sum = Integer(default=0)
 
 
+class UsageYear(PersonAttributes, Table, tablename="usage_year"):
+    """Per participant and calendar year: the months she did anything (bit 0 is January) and the year's sums.
+    Derived from ``usage_month`` at each rebuild, so the dashboard reads one row per person for a year."""
+
+    year = Integer(index=True)
+    participant = ForeignKey(references=Participant, index=True, on_delete=OnDelete.cascade)
+    months = Integer(default=0)
+    started = Integer(default=0)
+    completed = Integer(default=0)
+    pauses = Integer(default=0)
+    seconds = Integer(default=0)
+    ratings = Integer(default=0)
+    rating_sum = Integer(default=0)
+    stress_pairs = Integer(default=0)
+    stress_before_sum = Integer(default=0)
+    stress_after_sum = Integer(default=0)
+
+
 class UsageExercise(PersonAttributes, Table, tablename="usage_exercise"):
     """One row per participant, month and exercise she used: completion and ratings per exercise."""
 

@@ -3,8 +3,9 @@ units (staff) and course groups (patients), people in a handful of municipalitie
 one calendar year. Many groups are small on purpose (a site of two, a unit of one, a municipality with three
 people at one site): what the attacker wants to single out.
 
-It is written straight into the participant table and the monthly rollup that the figures read (the rollups'
-own correctness is tested with the event log in ``tests/integration/reports``).
+It is written straight into the participant table and the monthly rollup (with each person's record key), and
+the yearly rollups are derived from that as a rebuild would (the rollups' own correctness is tested with the
+event log in ``tests/integration/reports``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import UTC, date, datetime
 from server.lib.disclosure import new_record_key
 from server.participants.services import ensure_group, ensure_site, ensure_unit
 from server.participants.tables import Participant
+from server.reports import rollups
 from server.reports.figures import SUMS, Filters
 from server.reports.tables import UsageMonth
 
@@ -89,12 +91,15 @@ async def make_world(seed: int, *, sizes: tuple[int, ...] = (48, 30, 16, 7, 3, 2
             world.people.append(Person(uuid.UUID(int=rng.getrandbits(128), version=4), "staff" if staff else "patient",
                                        site, unit, group, municipality, months))
     joined = datetime(YEAR, 1, 1, 12, tzinfo=UTC)
+    keys = {p.id: new_record_key() for p in world.people}
     await Participant.insert(*[Participant(
         id=p.id, kind=p.kind, site=p.site, unit=p.unit, course_group=p.group, municipality_code=p.municipality,
-        consent_version="1", consented_at=joined, created_at=joined, record_key=new_record_key())
+        consent_version="1", consented_at=joined, created_at=joined, record_key=keys[p.id])
         for p in world.people])
     await UsageMonth.insert(*[UsageMonth(
         month=month, participant=p.id, kind=p.kind, site=p.site, unit=p.unit, course_group=p.group,
-        municipality_code=p.municipality, events=sums["started"], **{s: sums[s] for s in SUMS})
+        municipality_code=p.municipality, record_key=keys[p.id], events=sums["started"],
+        **{s: sums[s] for s in SUMS})
         for p in world.people for month, sums in p.months.items()])
+    await rollups.derive()  # the yearly rollups, as a rebuild would make them from these
     return world
