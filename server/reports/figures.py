@@ -199,6 +199,27 @@ async def _usage_rows(f: Filters) -> tuple[list[dict[str, Any]], list[dict[str, 
                                                           within=f.levels()[0]))
 
 
+def _collapse(rows: list[dict[str, Any]], sums: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Groups that differ only in a table's key (site, municipality) merged into one per (mask, months): the
+    total and the month rows need no more, and read far fewer groups."""
+    merged: dict[tuple[int, int], dict[str, Any]] = {}
+    for row in rows:
+        key = (int(row["mask"]), int(row["months"]))
+        into = merged.get(key)
+        if into is None:
+            merged[key] = {"mask": key[0], "months": key[1], "n": int(row["n"]),
+                           "record_keys": int(row["record_keys"]),
+                           **{name: int(row[name] or 0) for name in sums},
+                           **{f"top_{name}": int(row[f"top_{name}"] or 0) for name in sums}}
+            continue
+        into["n"] += int(row["n"])
+        into["record_keys"] += int(row["record_keys"])
+        for name in sums:
+            into[name] += int(row[name] or 0)
+            into[f"top_{name}"] = max(into[f"top_{name}"], int(row[f"top_{name}"] or 0))
+    return list(merged.values())
+
+
 def _whole_year(f: Filters) -> bool:
     return f.levels()[0] == (date(f.first_month.year, 1, 1), date(f.first_month.year + 1, 1, 1))
 
@@ -391,7 +412,8 @@ async def build(f: Filters, catalog: Catalog, *, today: date, labels: dict[str, 
         _readings(f), _joined(f), _active(f, period_end))
     levels = f.levels()
     usage, usage_period = usage
-    total = _with_period({None: _figure_of(f, levels, usage, SUMS)},
+    everyone = _collapse(usage, SUMS)  # the total and the month rows need no site or municipality
+    total = _with_period({None: _figure_of(f, levels, everyone, SUMS)},
                          None if usage_period is None else {None: _figure_of(f, levels[:1], usage_period, SUMS)}
                          ).get(None) or _Figure(Lattice(f.active(), len(levels)))
     shown = total.cell.count("total:people")
@@ -405,7 +427,7 @@ async def build(f: Filters, catalog: Catalog, *, today: date, labels: dict[str, 
                     "enrolled": _count(f, levels, joined, "joined"),
                     **{name: _count(f, [levels[0]], rows, name) for name, rows in active.items()}}
     board.stress = _stress(_figure_of(f, levels, stress, STRESS_SUMS))
-    board.months = _finish(_month_rows(f, usage, months), by_size=False)
+    board.months = _finish(_month_rows(f, everyone, months), by_size=False)
     years, period = exercises  # the figures are the period's; who is in each wider view comes from the year
     by_exercise = _with_period(_by_key(f, levels, years, "exercise", EXERCISE_SUMS),
                                None if period is None else _by_key(f, levels[:1], period, "exercise", EXERCISE_SUMS))
