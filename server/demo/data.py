@@ -757,7 +757,8 @@ async def generate(*, patients: int = DEFAULT_PATIENTS, staff: int = DEFAULT_STA
     await rollups.refresh(full=True)
     if get_settings().is_postgres:
         # Autovacuum would do this soon after; the dashboards should not be planned on empty statistics.
-        await db.raw("ANALYZE event, participant, usage_month, usage_exercise, questionnaire_reading, active_day")
+        await db.raw("ANALYZE event, participant, usage_month, usage_exercise, usage_year, usage_exercise_year, "
+                     "questionnaire_reading, active_day")
     finished = time.perf_counter()
     return Summary(patients=patients, staff=staff, seed=seed, sites=len(layout.site_ids), events=events,
                    first_day=period.days[0], last_day=end, removed_events=removed, seconds=finished - began,

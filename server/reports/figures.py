@@ -40,7 +40,6 @@ SUMS = ("started", "completed", "pauses", "seconds", "ratings", "rating_sum", "s
         "stress_after_sum")
 EXERCISE_SUMS = ("started", "completed", "seconds", "ratings", "rating_sum")
 STRESS_SUMS = ("stress_pairs", "stress_before_sum", "stress_after_sum")
-_PERSON = "u.kind, u.site, u.unit, u.course_group, u.municipality_code, u.record_key"
 
 
 def add_months(first: date, months: int) -> date:
@@ -70,15 +69,6 @@ class Filters:
 
     def active(self) -> list[str]:
         return [name for name in ATTRIBUTES if getattr(self, name) is not None]
-
-    def mask(self, person: dict[str, Any]) -> int:
-        """Bit i set when she meets the i-th active filter."""
-        bits = 0
-        for i, name in enumerate(self.active()):
-            wanted, value = getattr(self, name), person[ATTRIBUTES[name]]
-            if (value is None) if wanted == "none" else (value == wanted):
-                bits |= 1 << i
-        return bits
 
     def levels(self) -> list[tuple[date, date]]:
         """The period (first month, the first day after it), then each wider calendar period around it that
@@ -148,8 +138,7 @@ def _month_index(column: str) -> str:
 _PERSON_COLUMNS = "u.participant, u.record_key, u.kind, u.site, u.unit, u.course_group, u.municipality_code"
 
 
-def _groups(table: str, f: Filters, sums: tuple[str, ...], by: tuple[str, ...], where: str,
-            within: tuple[date, date] | None = None) -> tuple[str, list[Any]]:
+def _groups(table: str, f: Filters, sums: tuple[str, ...], by: tuple[str, ...], where: str) -> tuple[str, list[Any]]:
     """Per person (her sums in the period and her months, as bits), then per (``by``, mask, months): how many,
     the sum of their record keys, the sums and the largest one person contributed."""
     sql = _Sql()
@@ -162,7 +151,7 @@ def _groups(table: str, f: Filters, sums: tuple[str, ...], by: tuple[str, ...], 
     # Built from constants and column names; values travel as arguments.
     inner = (f"SELECT {keep + ', ' if keep else ''}{sql.mask(f, 'u')} AS mask, sum(1 << {index}) AS months, "  # noqa: S608
              f"u.record_key, {person_sums} FROM {table} u ")
-    span_first, span_end = within or f.span()
+    span_first, span_end = f.span()
     inner += (f"WHERE u.month >= {sql.arg(span_first)} AND u.month < {sql.arg(span_end)}{sql.scope(f, 'u')}"
               f"{' AND ' + where if where else ''} ")
     inner += f"GROUP BY {keep + ', ' if keep else ''}{_PERSON_COLUMNS}"
@@ -174,29 +163,54 @@ def _groups(table: str, f: Filters, sums: tuple[str, ...], by: tuple[str, ...], 
 
 
 async def _grouped(table: str, f: Filters, sums: tuple[str, ...], by: tuple[str, ...] = (),
-                   where: str = "", within: tuple[date, date] | None = None) -> list[dict[str, Any]]:
-    """``within``: read only these months (the view's period), not the whole span."""
-    query, args = _groups(table, f, sums, by, where, within)
+                   where: str = "") -> list[dict[str, Any]]:
+    query, args = _groups(table, f, sums, by, where)
     return await fetch(query, *args)
 
 
-async def _usage_years(f: Filters) -> list[dict[str, Any]]:
-    """Per (site, municipality, mask, months) for the span's calendar year, from the per-person yearly rollup:
-    who was active in which months (for every wider view and each month's row) and the year's sums."""
+async def _usage_years(f: Filters, quarter: int = 0) -> list[dict[str, Any]]:
+    """Per (site, municipality, mask, months) for the span's calendar year (or one quarter of it), from the
+    per-person yearly rollup: who was active in which months (for every wider view and each month's row) and
+    the sums."""
     sql = _Sql()
     totals = ", ".join(f"sum(u.{name}) AS {name}, max(u.{name}) AS top_{name}" for name in SUMS)
     query = (f"SELECT u.site, u.municipality_code, {sql.mask(f, 'u')} AS mask, u.months, count(*) AS n, "  # noqa: S608
              f"sum(u.record_key) AS record_keys, {totals} FROM usage_year u "
-             f"WHERE u.year = {sql.arg(f.span()[0].year)}{sql.scope(f, 'u')} GROUP BY 1, 2, 3, 4")
+             f"WHERE u.year = {sql.arg(f.span()[0].year)} AND u.quarter = {sql.arg(quarter)}{sql.scope(f, 'u')} "
+             f"GROUP BY 1, 2, 3, 4")
+    return await fetch(query, *sql.args)
+
+
+def _quarter(f: Filters) -> int | None:
+    """The view's quarter (1-4) when its period is one, else None."""
+    first, end = f.levels()[0]
+    if first.month % 3 == 1 and add_months(first, 3) == end:
+        return (first.month - 1) // 3 + 1
+    return None
+
+
+async def _one_month(table: str, f: Filters, sums: tuple[str, ...], by: tuple[str, ...]) -> list[dict[str, Any]]:
+    """A one-month view's own groups: a monthly rollup holds one row per person (and ``by``) and month, so
+    its sums per person are its rows, with no grouping per person first."""
+    sql = _Sql()
+    totals = ", ".join(f"sum(u.{name}) AS {name}, max(u.{name}) AS top_{name}" for name in sums)
+    keep = "".join(f"u.{column}, " for column in by)
+    query = (f"SELECT {keep}{sql.mask(f, 'u')} AS mask, 1 AS levels, count(*) AS n, "  # noqa: S608
+             f"sum(u.record_key) AS record_keys, {totals} FROM {table} u "
+             f"WHERE u.month = {sql.arg(f.first_month)}{sql.scope(f, 'u')} "
+             f"GROUP BY {', '.join(str(i + 1) for i in range(len(by) + 1))}")
     return await fetch(query, *sql.args)
 
 
 async def _usage_rows(f: Filters) -> tuple[list[dict[str, Any]], list[dict[str, Any]] | None]:
-    """The yearly groups, and for a view shorter than its year the period's own groups (whose sums it shows)."""
+    """The yearly groups, and for a view shorter than its year the period's own groups (whose sums it shows):
+    a quarter's from the rollup's quarter rows, a month's from the monthly rollup."""
     if _whole_year(f):
         return await _usage_years(f), None
-    return await asyncio.gather(_usage_years(f), _grouped("usage_month", f, SUMS, by=("site", "municipality_code"),
-                                                          within=f.levels()[0]))
+    quarter = _quarter(f)
+    period = (_usage_years(f, quarter) if quarter
+              else _one_month("usage_month", f, SUMS, ("site", "municipality_code")))
+    return await asyncio.gather(_usage_years(f), period)
 
 
 def _collapse(rows: list[dict[str, Any]], sums: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -233,9 +247,10 @@ def _with_period(figures: dict[Any, _Figure], period: dict[Any, _Figure] | None)
     return {key: figure for key, figure in figures.items() if figure.cell.people}
 
 
-async def _exercise_years(f: Filters) -> list[dict[str, Any]]:
-    """Per (exercise, mask, months) for the span's calendar year, from the per-person yearly rollup: who used
-    which exercise in which months (for every wider view) and the year's sums, with no grouping per person."""
+async def _exercise_years(f: Filters, quarter: int = 0) -> list[dict[str, Any]]:
+    """Per (exercise, mask, levels) for the span's calendar year (or one quarter of it), from the per-person
+    yearly rollup: who used which exercise in which of the view's levels and the sums, with no grouping per
+    person."""
     sql = _Sql()
     totals = ", ".join(f"sum(u.{name}) AS {name}, max(u.{name}) AS top_{name}" for name in EXERCISE_SUMS)
     # The levels a person's months meet, as bits (the view's period first): grouped by those, not by every
@@ -244,7 +259,8 @@ async def _exercise_years(f: Filters) -> list[dict[str, Any]]:
                         for j, (first, end) in enumerate(f.levels()))
     query = (f"SELECT u.exercise, {sql.mask(f, 'u')} AS mask, {levels} AS levels, count(*) AS n, "  # noqa: S608
              f"sum(u.record_key) AS record_keys, {totals} FROM usage_exercise_year u "
-             f"WHERE u.year = {sql.arg(f.span()[0].year)}{sql.scope(f, 'u')} GROUP BY 1, 2, 3")
+             f"WHERE u.year = {sql.arg(f.span()[0].year)} AND u.quarter = {sql.arg(quarter)}{sql.scope(f, 'u')} "
+             f"GROUP BY 1, 2, 3")
     return await fetch(query, *sql.args)
 
 
@@ -252,8 +268,10 @@ async def _exercise_rows(f: Filters) -> tuple[list[dict[str, Any]], list[dict[st
     """The yearly groups, and for a view shorter than its year the period's own groups (whose sums it shows)."""
     if _whole_year(f):
         return await _exercise_years(f), None
-    return await asyncio.gather(_exercise_years(f), _grouped("usage_exercise", f, EXERCISE_SUMS, by=("exercise",),
-                                                             within=f.levels()[0]))
+    quarter = _quarter(f)
+    period = (_exercise_years(f, quarter) if quarter
+              else _one_month("usage_exercise", f, EXERCISE_SUMS, ("exercise",)))
+    return await asyncio.gather(_exercise_years(f), period)
 
 
 async def _by_month(f: Filters) -> list[dict[str, Any]]:
@@ -302,11 +320,10 @@ def levels_of(months: Iterable[date], levels: list[tuple[date, date]]) -> int:
     return bits
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Person:
-    key: int
-    attributes: dict[str, Any]
-    months: dict[date, dict[str, int]] = field(default_factory=dict)  # her sums per month of the span
+    key: int  # her record key
+    mask: int  # the view's filters she meets (bit i: the i-th active filter), worked out in SQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,12 +360,6 @@ class Dashboard:
 
 def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
-def _scope(f: Filters, alias: str) -> tuple[str, list[Any]]:
-    if f.scope is None:
-        return "", []
-    return f" AND {alias}.site IN ({', '.join('{}' for _ in f.scope) or 'NULL'})", list(f.scope)
 
 
 def _values(cell: Cell, figure: str) -> dict[str, float | int | None]:
@@ -391,7 +402,7 @@ def _collect(f: Filters, levels: list[tuple[date, date]],
     figure = _Figure(Lattice(f.active(), len(levels)))
     full = figure.lattice.full
     for person, months, values in members:
-        mask, bits = f.mask(person.attributes), levels_of(months, levels)
+        mask, bits = person.mask, levels_of(months, levels)
         if not bits:
             continue
         figure.lattice.add(mask, bits)
@@ -493,47 +504,46 @@ def _finish(rows: list[Row], *, by_size: bool = True) -> list[Row]:
     return rows
 
 
-def _count(f: Filters, levels: list[tuple[date, date]], members: list[tuple[Person, list[date]]],
-           figure: str) -> int | None:
+def _count(f: Filters, levels: list[tuple[date, date]], rows: list[dict[str, Any]], figure: str) -> int | None:
     """A count of people (joined, active lately), or None where it is small or a wider view singles out a few."""
-    collected = _collect(f, levels, ((p, months, {}) for p, months in members))
+    collected = _figure_of(f, levels, rows, ())
     if collected.lattice.gap() is not None:
         return None
     return collected.cell.count(f"{figure}:people")
 
 
-async def _joined(f: Filters) -> list[tuple[Person, list[date]]]:
-    """Who joined in the span (and was not withdrawn with deletion), with the month she joined."""
+async def _joined(f: Filters) -> list[dict[str, Any]]:
+    """Who joined in the span (and was not withdrawn with deletion): per (mask, the month she joined), how
+    many and the sum of their record keys. The month is Copenhagen's, so it is found here, not in SQL."""
     first, end = f.span()
-    scope, args = _scope(f, "p")
+    sql = _Sql()
     rows = await fetch(
-        f"SELECT p.created_at, {_PERSON.replace('u.', 'p.')} FROM participant p "  # noqa: S608 — constants
-        f"WHERE p.created_at >= {{}} AND p.created_at < {{}} "
-        f"AND (p.withdrawal IS NULL OR p.withdrawal <> 'delete'){scope}",
-        start_of_day(first), start_of_day(end), *args)
-    out = []
+        f"SELECT p.created_at, p.record_key, {sql.mask(f, 'p')} AS mask FROM participant p "  # noqa: S608
+        f"WHERE p.created_at >= {sql.arg(start_of_day(first))} AND p.created_at < {sql.arg(start_of_day(end))} "
+        f"AND (p.withdrawal IS NULL OR p.withdrawal <> 'delete'){sql.scope(f, 'p')}", *sql.args)
+    groups: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
     for r in rows:
         moment = r["created_at"]  # text on SQLite
-        day = local(moment if isinstance(moment, datetime) else datetime.fromisoformat(moment)).date()
-        out.append((Person(r["record_key"], {a: r[a] for a in ATTRIBUTES.values()}), [day.replace(day=1)]))
-    return out
+        month = local(moment if isinstance(moment, datetime) else datetime.fromisoformat(moment)).month
+        group = groups[(int(r["mask"]), 1 << (month - 1))]
+        group[0] += 1
+        group[1] += int(r["record_key"])
+    return [{"mask": mask, "months": months, "n": n, "record_keys": keys}
+            for (mask, months), (n, keys) in groups.items()]
 
 
-async def _active(f: Filters, period_end: date) -> dict[str, list[tuple[Person, list[date]]]]:
-    """Who was active in the 7 and in the 30 days up to the period's end (as if in its first month)."""
-    scope, args = _scope(f, "u")
-    rows = await fetch(
-        f"SELECT u.participant, max(u.day) AS last_day, {_PERSON} FROM active_day u "  # noqa: S608 — constants
-        f"WHERE u.day > {{}} AND u.day <= {{}}{scope} "
-        f"GROUP BY u.participant, {_PERSON}", period_end - timedelta(days=30), period_end, *args)
-    since7 = period_end - timedelta(days=7)
-    out: dict[str, list[tuple[Person, list[date]]]] = {"active7": [], "active30": []}
-    for r in rows:
-        person = Person(r["record_key"], {a: r[a] for a in ATTRIBUTES.values()})
-        out["active30"].append((person, [f.first_month]))
-        if _as_date(r["last_day"]) > since7:
-            out["active7"].append((person, [f.first_month]))
-    return out
+async def _active(f: Filters, period_end: date) -> dict[str, list[dict[str, Any]]]:
+    """Who was active in the 30 and in the 7 days up to the period's end (counted in the period itself): per
+    mask, how many and the sum of their record keys."""
+    sql = _Sql()
+    since30, since7 = sql.arg(period_end - timedelta(days=30)), sql.arg(period_end - timedelta(days=7))
+    person = (f"SELECT {sql.mask(f, 'u')} AS mask, u.record_key, "  # noqa: S608 — constants
+              f"CASE WHEN max(u.day) > {since7} THEN 1 ELSE 0 END AS lately FROM active_day u "
+              f"WHERE u.day > {since30} AND u.day <= {sql.arg(period_end)}{sql.scope(f, 'u')} "
+              f"GROUP BY {_PERSON_COLUMNS}")
+    rows = await fetch(f"SELECT mask, lately, 1 AS levels, count(*) AS n, sum(record_key) AS record_keys "  # noqa: S608
+                       f"FROM ({person}) person GROUP BY mask, lately", *sql.args)
+    return {"active30": rows, "active7": [r for r in rows if r["lately"]]}
 
 
 def _stress(figure: _Figure) -> dict[str, Any]:
@@ -549,20 +559,22 @@ def _stress(figure: _Figure) -> dict[str, Any]:
             "after": round(after, 1), "change": round(after - before, 1)}
 
 
-async def _readings(f: Filters) -> list[dict[str, Any]]:
-    """Every scored answer up to the span's end by people in scope (first check-ins can be years back)."""
+async def _readings(f: Filters) -> dict[Any, dict[str, list[dict[str, Any]]]]:
+    """Every scored answer up to the span's end by people in scope (first check-ins can be years back), per
+    person and questionnaire (``_by_person``)."""
     _first, end = f.span()
-    scope, args = _scope(f, "u")
-    return await fetch(
-        f"SELECT u.participant, u.questionnaire, u.at, u.day, u.score, u.answers, {_PERSON} "  # noqa: S608
-        f"FROM questionnaire_reading u WHERE u.day < {{}}{scope}",
-        end, *args)
+    sql = _Sql()
+    mask = sql.mask(f, "u")
+    return _by_person(await fetch(
+        f"SELECT u.participant, u.questionnaire, u.at, u.day, u.score, u.answers, u.record_key, {mask} AS mask "  # noqa: S608
+        f"FROM questionnaire_reading u WHERE u.day < {sql.arg(end)}{sql.scope(f, 'u')} "
+        f"ORDER BY u.participant, u.questionnaire, u.at", *sql.args))
 
 
 def _by_person(readings: list[dict[str, Any]]) -> dict[Any, dict[str, list[dict[str, Any]]]]:
     """Per person and questionnaire: her readings in time order (the same moment twice counts once)."""
     out: dict[Any, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
-    for r in sorted(readings, key=lambda r: str(r["at"])):
+    for r in readings:
         found = out[r["participant"]][r["questionnaire"]]
         if found and str(found[-1]["at"]) == str(r["at"]):
             continue
@@ -571,10 +583,10 @@ def _by_person(readings: list[dict[str, Any]]) -> dict[Any, dict[str, list[dict[
 
 
 def _person_of(r: dict[str, Any]) -> Person:
-    return Person(r["record_key"], {a: r[a] for a in ATTRIBUTES.values()})
+    return Person(int(r["record_key"]), int(r["mask"]))
 
 
-def _who5(f: Filters, levels: list[tuple[date, date]], readings: list[dict[str, Any]],
+def _who5(f: Filters, levels: list[tuple[date, date]], readings: dict[Any, dict[str, list[dict[str, Any]]]],
           catalog: Catalog) -> Change | None:
     """Each person's first check-in ever against her latest in the period (a pair needs two readings)."""
     instrument = catalog.questionnaires.get(INSTRUMENT)
@@ -583,7 +595,7 @@ def _who5(f: Filters, levels: list[tuple[date, date]], readings: list[dict[str, 
     threshold = instrument.scoring.meaningful_change or 10
     first, end = levels[0]
     pairs: list[tuple[Person, list[date], dict[str, float] | None]] = []
-    for by_questionnaire in _by_person(readings).values():
+    for by_questionnaire in readings.values():
         found = [r for r in by_questionnaire.get(INSTRUMENT, []) if r["score"] is not None]
         if len(found) < 2:
             continue
@@ -602,7 +614,7 @@ def _who5(f: Filters, levels: list[tuple[date, date]], readings: list[dict[str, 
     if cell.people < MIN_PEOPLE_FOR_MEANS or collected.lattice.gap() is not None:
         return None
     full = collected.lattice.full
-    changes = [values["change"] for person, _months, values in pairs if values and f.mask(person.attributes) == full]
+    changes = [values["change"] for person, _months, values in pairs if values and person.mask == full]
     n = cell.people
     mean = cell.magnitude("change", "who5") / n
     half = t95(len(changes) - 1) * statistics.stdev(changes) / math.sqrt(len(changes))
@@ -610,7 +622,7 @@ def _who5(f: Filters, levels: list[tuple[date, date]], readings: list[dict[str, 
     def share(name: str) -> float | None:
         subset = Cell()
         for person, _months, values in pairs:
-            if values and values[name] and f.mask(person.attributes) == collected.lattice.full:
+            if values and values[name] and person.mask == collected.lattice.full:
                 subset.add(person.key)
         shown = subset.count(f"who5:{name}")
         return None if shown is None else min(1.0, shown / n)
@@ -622,7 +634,7 @@ def _who5(f: Filters, levels: list[tuple[date, date]], readings: list[dict[str, 
                   share_worsened=share("worsened"))
 
 
-def _satisfaction(f: Filters, levels: list[tuple[date, date]], readings: list[dict[str, Any]],
+def _satisfaction(f: Filters, levels: list[tuple[date, date]], readings: dict[Any, dict[str, list[dict[str, Any]]]],
                   catalog: Catalog, language: str) -> list[Row]:
     """Per statement: the share agreeing (the top two answers) among each person's latest answers in the
     period. Each statement is answered by the same people, so all are shown or all are hidden."""
@@ -633,7 +645,7 @@ def _satisfaction(f: Filters, levels: list[tuple[date, date]], readings: list[di
     first, end = levels[0]
     members: list[tuple[Person, list[date], dict[str, float] | None]] = []
     answers: list[tuple[Person, list[int]]] = []
-    for by_questionnaire in _by_person(readings).values():
+    for by_questionnaire in readings.values():
         found = [r for r in by_questionnaire.get(SATISFACTION, []) if r["answers"]]
         if not found:
             continue
@@ -650,7 +662,7 @@ def _satisfaction(f: Filters, levels: list[tuple[date, date]], readings: list[di
     for i, item in enumerate(instrument.items):
         answered, agreeing = Cell(), Cell()
         for person, given in answers:
-            if f.mask(person.attributes) != full or len(given) <= i:
+            if person.mask != full or len(given) <= i:
                 continue
             answered.add(person.key)
             if given[i] in agree:

@@ -80,19 +80,20 @@ _STATEMENTS = (
      "WHERE e.type <> 'reminder_sent' {where}"),
 )
 _EXERCISE_SUMS = "started, completed, seconds, ratings, rating_sum"
-# Derived from usage_exercise (rebuilt just before it, for the same people): {year} and {month_index} are the
-# engine's expressions on u.month, {where} narrows to some participants.
+# Derived from the monthly rollups (rebuilt just before them, for the same people): {year} and {month_index} are
+# the engine's expressions on u.month, {quarter} is 0 (a row for the year) or the month's quarter (a row per
+# quarter), {where} narrows to some participants.
 _USAGE_SUMS = ("started, completed, pauses, seconds, ratings, rating_sum, stress_pairs, stress_before_sum, "
                "stress_after_sum")
 _DERIVED = (
-    ("usage_year", f"year, participant, {_ATTR_COLUMNS}, months, {_USAGE_SUMS}",
-     f"SELECT {{year}}, u.participant, {', '.join(f'u.{a}' for a in ATTRIBUTES)}, "  # noqa: S608
+    ("usage_year", f"year, quarter, participant, {_ATTR_COLUMNS}, months, {_USAGE_SUMS}",
+     f"SELECT {{year}}, {{quarter}}, u.participant, {', '.join(f'u.{a}' for a in ATTRIBUTES)}, "  # noqa: S608
      f"sum(1 << {{month_index}}), {', '.join(f'sum(u.{n})' for n in _USAGE_SUMS.split(', '))} "
-     f"FROM usage_month u WHERE 1 = 1 {{where}} GROUP BY {_positions(2 + len(ATTRIBUTES))}"),
-    ("usage_exercise_year", f"year, participant, exercise, {_ATTR_COLUMNS}, months, {_EXERCISE_SUMS}",
-     f"SELECT {{year}}, u.participant, u.exercise, {', '.join(f'u.{a}' for a in ATTRIBUTES)}, "  # noqa: S608
+     f"FROM usage_month u WHERE 1 = 1 {{where}} GROUP BY {_positions(3 + len(ATTRIBUTES))}"),
+    ("usage_exercise_year", f"year, quarter, participant, exercise, {_ATTR_COLUMNS}, months, {_EXERCISE_SUMS}",
+     f"SELECT {{year}}, {{quarter}}, u.participant, u.exercise, {', '.join(f'u.{a}' for a in ATTRIBUTES)}, "  # noqa: S608
      f"sum(1 << {{month_index}}), {', '.join(f'sum(u.{n})' for n in _EXERCISE_SUMS.split(', '))} "
-     f"FROM usage_exercise u WHERE 1 = 1 {{where}} GROUP BY {_positions(3 + len(ATTRIBUTES))}"),
+     f"FROM usage_exercise u WHERE 1 = 1 {{where}} GROUP BY {_positions(4 + len(ATTRIBUTES))}"),
 )
 ROLLUPS = tuple(table for table, _columns, _select in (*_STATEMENTS, *_DERIVED))
 
@@ -144,9 +145,11 @@ async def _derive(chunk: list | None, args: list, marks: str) -> None:
     for table, columns, select in _DERIVED:
         await db.raw(f"DELETE FROM {table}" + (f" WHERE participant IN ({marks})" if chunk else ""),  # noqa: S608
                      *args)
-        insert = f"INSERT INTO {table} ({columns}) " + select.format(
-            year=year_of("u.month"), month_index=month_index_of("u.month"), where=where)
-        await db.raw(insert, *args)
+        month_index = month_index_of("u.month")
+        for quarter in ("0", f"({month_index} / 3 + 1)"):  # the whole year, then each quarter
+            insert = f"INSERT INTO {table} ({columns}) " + select.format(
+                year=year_of("u.month"), quarter=quarter, month_index=month_index, where=where)
+            await db.raw(insert, *args)
 
 
 async def refresh(*, full: bool = False, now: datetime | None = None, fresh_for: timedelta = timedelta(0)) -> int:

@@ -50,10 +50,12 @@ class UsageMonth(PersonAttributes, Table, tablename="usage_month"):
 
 
 class UsageYear(PersonAttributes, Table, tablename="usage_year"):
-    """Per participant and calendar year: the months she did anything (bit 0 is January) and the year's sums.
-    Derived from ``usage_month`` at each rebuild, so the dashboard reads one row per person for a year."""
+    """Per participant and calendar year: the months she did anything (bit 0 is January) and the year's sums;
+    and the same per quarter she did anything in. Derived from ``usage_month`` at each rebuild, so the
+    dashboard reads one row per person for a year or a quarter."""
 
     year = Integer(index=True)
+    quarter = Integer(default=0)  # 0: the whole year; 1-4: that quarter only
     participant = ForeignKey(references=Participant, index=True, on_delete=OnDelete.cascade)
     months = Integer(default=0)
     started = Integer(default=0)
@@ -83,9 +85,10 @@ class UsageExercise(PersonAttributes, Table, tablename="usage_exercise"):
 class UsageExerciseYear(PersonAttributes, Table, tablename="usage_exercise_year"):
     """Per participant, calendar year and exercise: the months she used it (bit 0 is January) and the year's
     sums. Derived from ``usage_exercise`` at each rebuild, so the dashboard's exercise table for a year reads
-    one row per person and exercise instead of grouping every month of a region's year."""
+    one row per person and exercise instead of grouping every month of a region's year. Per quarter too."""
 
     year = Integer(index=True)
+    quarter = Integer(default=0)  # 0: the whole year; 1-4: that quarter only
     participant = ForeignKey(references=Participant, index=True, on_delete=OnDelete.cascade)
     exercise = Varchar(length=60)
     months = Integer(default=0)
