@@ -104,7 +104,8 @@ def level_bits(months: int, levels: list[tuple[date, date]]) -> int:
 
 
 class _Sql:
-    """A query's text and its arguments, in the order Piccolo's ``{}`` placeholders take them."""
+    """A query's text and its arguments, in the order Piccolo's ``{}`` placeholders take them: build the text
+    in reading order, each placeholder where its value goes."""
 
     def __init__(self) -> None:
         self.args: list[Any] = []
@@ -286,12 +287,6 @@ async def _by_month(f: Filters) -> list[dict[str, Any]]:
     return await fetch(query, *sql.args)
 
 
-def _merge(cell: Cell, row: dict[str, Any], sums: tuple[str, ...]) -> None:
-    """PostgreSQL sums integers as numeric (Decimal): every number becomes an int here."""
-    cell.merge(int(row["n"]), int(row["record_keys"]), {name: int(row[name] or 0) for name in sums},
-               {name: int(row[f"top_{name}"] or 0) for name in sums})
-
-
 def _figure_of(f: Filters, levels: list[tuple[date, date]], rows: Iterable[dict[str, Any]],
                sums: tuple[str, ...]) -> _Figure:
     """One figure from grouped rows: the lattice of every row, the cell of those in the view's period."""
@@ -306,7 +301,7 @@ def _figure_of(f: Filters, levels: list[tuple[date, date]], rows: Iterable[dict[
         mask = int(row["mask"])
         figure.lattice.add(mask, bits, int(row["n"]))
         if mask == figure.lattice.full and bits & 1:
-            _merge(figure.cell, row, sums)
+            figure.cell.merge_group(row, sums)
     return figure
 
 
@@ -480,7 +475,7 @@ def _month_rows(f: Filters, usage: list[dict[str, Any]], months: list[dict[str, 
         figure.cell = Cell()
         for row in by_month.get(month.month - 1, ()):
             if int(row["mask"]) == figure.lattice.full:
-                _merge(figure.cell, row, SUMS)
+                figure.cell.merge_group(row, SUMS)
         if figure.cell.people:
             rows.append(figure.row(month, month.isoformat()[:7], f"month:{month.isoformat()}"))
         month = add_months(month, 1)
@@ -535,12 +530,11 @@ async def _joined(f: Filters) -> list[dict[str, Any]]:
 async def _active(f: Filters, period_end: date) -> dict[str, list[dict[str, Any]]]:
     """Who was active in the 30 and in the 7 days up to the period's end (counted in the period itself): per
     mask, how many and the sum of their record keys."""
-    sql = _Sql()
-    since30, since7 = sql.arg(period_end - timedelta(days=30)), sql.arg(period_end - timedelta(days=7))
+    sql = _Sql()  # its arguments are taken in the order the text names them
     person = (f"SELECT {sql.mask(f, 'u')} AS mask, u.record_key, "  # noqa: S608 — constants
-              f"CASE WHEN max(u.day) > {since7} THEN 1 ELSE 0 END AS lately FROM active_day u "
-              f"WHERE u.day > {since30} AND u.day <= {sql.arg(period_end)}{sql.scope(f, 'u')} "
-              f"GROUP BY {_PERSON_COLUMNS}")
+              f"CASE WHEN max(u.day) > {sql.arg(period_end - timedelta(days=7))} THEN 1 ELSE 0 END AS lately "
+              f"FROM active_day u WHERE u.day > {sql.arg(period_end - timedelta(days=30))} "
+              f"AND u.day <= {sql.arg(period_end)}{sql.scope(f, 'u')} GROUP BY {_PERSON_COLUMNS}")
     rows = await fetch(f"SELECT mask, lately, 1 AS levels, count(*) AS n, sum(record_key) AS record_keys "  # noqa: S608
                        f"FROM ({person}) person GROUP BY mask, lately", *sql.args)
     return {"active30": rows, "active7": [r for r in rows if r["lately"]]}

@@ -44,6 +44,17 @@ async def test_the_figures_count_people_practices_and_minutes(app, researcher):
     assert 'role="img"' in html and "<svg" in html  # a chart, with the table beside it
 
 
+async def test_the_counts_of_people_who_joined_or_were_active_lately_are_of_the_filtered_people(app, researcher):
+    copenhagen = await practise(app, 12, municipality="0101")
+    await practise(app, 9, municipality="0147")
+    html = (await researcher.get(URL, params={"municipality": "0101"})).text
+    theirs = await cell(copenhagen)  # the twelve only: the nine elsewhere are not in these figures
+    for label, name in (("Joined in the period", "joined"), ("Active in the last 7 days", "active7"),
+                        ("Active in the last 30 days", "active30")):
+        shown = int(figure(html, label))
+        assert shown == theirs.count(f"{name}:people") and abs(shown - 12) <= 2, label
+
+
 async def test_a_municipality_with_fewer_than_five_is_hidden_and_cannot_be_worked_out(app, researcher):
     copenhagen = await practise(app, 12, municipality="0101")  # shown as 10 to 14
     await practise(app, 7, municipality="0147")  # 5 to 9: shown, and the smaller, so the complement
