@@ -366,7 +366,10 @@ def _values(cell: Cell, figure: str) -> dict[str, float | int | None]:
 
     started, ratings = cell.sums.get("started", 0), cell.sums.get("ratings", 0)
     means = cell.people >= MIN_PEOPLE_FOR_MEANS
-    return {"started": round(magnitude("started")), "completed": round(magnitude("completed")),
+    # Each sum has its own noise; more practices completed than started would read as an error, and capping
+    # one published number by another tells nothing new.
+    shown_started = round(magnitude("started"))
+    return {"started": shown_started, "completed": min(round(magnitude("completed")), shown_started),
             "pauses": round(magnitude("pauses")), "minutes": round(magnitude("seconds") / 60),
             "ratings": round(magnitude("ratings")),
             "rating": round(min(5.0, max(1.0, magnitude("rating_sum") / ratings)), 1) if means and ratings else None,

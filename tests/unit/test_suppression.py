@@ -137,3 +137,21 @@ def test_no_small_group_can_be_shown_or_worked_out_in_thousands_of_random_tables
             for name in ("started", "minutes"):
                 worked_out = sum(r.values[name] for r in rows) - safe_total(rows, name)
                 assert not [r for r in rows if not r.shown and r.values[name] == worked_out], (name, context)
+
+
+def test_more_practices_completed_than_started_is_never_shown():
+    """Started and completed each carry their own noise: where every practice was completed, the noise alone
+    could show more completed than started, which a reader would take for an error in the figures."""
+    from server.lib.disclosure import Cell
+    from server.reports.figures import _values
+
+    for key in range(2000):
+        cell = Cell()
+        cell.merge(20, key, {"started": 40, "completed": 40}, {"started": 5, "completed": 5})
+        if round(cell.magnitude("completed", "total")) > round(cell.magnitude("started", "total")):
+            break
+    else:
+        raise AssertionError("no cell key where the noise alone would show more completed than started")
+    values = _values(cell, "total")
+    assert values["completed"] <= values["started"]
+    assert values["started"] == round(cell.magnitude("started", "total"))  # started itself as published
