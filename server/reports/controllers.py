@@ -204,6 +204,10 @@ class ReportsController(Controller):
         except BadFilter as problem:
             return page(request, "reports/dashboard.html", status_code=400, error=str(problem), board=None,
                         period=None, **context)
+        # A unit or a course group brings its site and role: the form shows them, as the view uses them.
+        site = next((s["slug"] for s in options["sites"] if s["id"] == f.site), None)
+        context["chosen"] = {**request.query_params, **({"site": site} if site else {}),
+                             **({"kind": f.kind} if f.kind else {})}
         board, drawn = await _board(f, options, today)
         return page(request, "reports/dashboard.html", board=board, charts=drawn, error=None,
                     period=(f.first_month, f.last_month), described=describe(f, options), **context)

@@ -169,3 +169,12 @@ async def test_a_filtered_row_that_differs_from_the_unfiltered_one_by_a_few_peop
     # East's 7 in Frederiksberg against everyone's 9 would give away west's 2: hidden, and København with it.
     assert narrow["Frederiksberg"] == "·" and narrow["København"] == "·"
     assert abs(int(figure(at_east, "Used Pusterum in the period")) - 14) <= 2
+
+
+async def test_a_unit_view_shows_in_the_form_the_site_and_role_it_stands_for(app, researcher):
+    """A unit is staff at its site: the form says so, rather than "all sites" and "everyone" beside the unit."""
+    await make_staff_code("test-unit")
+    html = (await researcher.get(URL, params={"unit": "test-unit"})).text
+    assert re.search(r'<option value="test-hospital" selected>', html)
+    assert re.search(r'<option value="staff" selected>', html)
+    assert re.search(r'<option value="test-unit" selected>', html)
