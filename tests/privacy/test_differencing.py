@@ -16,7 +16,9 @@ sites, one site, one unit or one course group; everyone, patients or staff; all 
   thousand small groups she is exactly right no more often than guessing, give or take one percentage
   point: an informed estimate beats a guess (the noise is at most 2), so the protection lies in how
   rarely a pair of shown views isolates a small group at all (the share is checked too).
-* **Consistency**: the same view gives the same figures when asked again.
+
+That the noise is consistent (the same view gives the same figures again, in another process and on either
+engine), which this attack takes for granted, is tested in ``test_consistency``.
 """
 
 from __future__ import annotations

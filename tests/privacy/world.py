@@ -3,9 +3,11 @@ units (staff) and course groups (patients), people in a handful of municipalitie
 one calendar year. Many groups are small on purpose (a site of two, a unit of one, a municipality with three
 people at one site): what the attacker wants to single out.
 
-It is written straight into the participant table and the monthly rollup (with each person's record key), and
-the yearly rollups are derived from that as a rebuild would (the rollups' own correctness is tested with the
-event log in ``tests/integration/reports``).
+It is written straight into the participant table, the monthly rollup (with each person's record key) and, if
+asked, the questionnaire readings (WHO-5 and app satisfaction, so those figures have something to protect); the
+yearly rollups are derived from that as a rebuild would (the rollups' own correctness is tested with the event
+log in ``tests/integration/reports``). The world keeps each person's record key, so a test can work out what the
+disclosure rules give for a view from the truth alone (``World.cell``), without asking the database.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from server.lib.disclosure import new_record_key
+from server.lib.disclosure import Cell, new_record_key
 from server.participants.services import ensure_group, ensure_site, ensure_unit
 from server.participants.tables import Participant
 from server.reports import rollups
 from server.reports.figures import SUMS, Filters
-from server.reports.tables import UsageMonth
+from server.reports.tables import QuestionnaireReading, UsageMonth
+from server.wellbeing.services import INSTRUMENT, SATISFACTION
 
 MUNICIPALITIES = ("0101", "0147", "0151", "0153")
 YEAR = date.today().year - 1  # a whole year in the past: every month of it can be asked for
@@ -43,6 +46,7 @@ class World:
     sites: list[int] = field(default_factory=list)
     units: dict[int, int] = field(default_factory=dict)  # unit -> its site
     groups: dict[int, int] = field(default_factory=dict)  # course group -> its site
+    record_keys: dict[uuid.UUID, int] = field(default_factory=dict)  # each person's, as stored
 
     def members(self, f: Filters) -> frozenset[uuid.UUID]:
         """Who a view is about, worked out from the truth (not by the code under test)."""
@@ -56,8 +60,24 @@ class World:
 
         return frozenset(p.id for p in self.people if meets(p))
 
+    def cell(self, f: Filters, *, stress: bool = False) -> Cell:
+        """The cell a view's people make, from the truth: their record keys and their sums over the period's
+        months. With ``stress``: only the months in which they rated a pause before and after, and only people
+        who did (the dashboard's staff stress)."""
+        chosen = self.members(f)
+        collected = Cell()
+        for p in self.people:
+            if p.id not in chosen:
+                continue
+            months = [sums for month, sums in p.months.items()
+                      if f.first_month <= month < f.end and (sums["stress_pairs"] or not stress)]
+            if months:
+                collected.add(self.record_keys[p.id], {name: sum(m[name] for m in months) for name in SUMS})
+        return collected
 
-async def make_world(seed: int, *, sizes: tuple[int, ...] = (48, 30, 16, 7, 3, 2)) -> World:
+
+async def make_world(seed: int, *, sizes: tuple[int, ...] = (48, 30, 16, 7, 3, 2), readings: bool = False) -> World:
+    """``readings``: questionnaire answers too (the attacker's thousands of views are quicker without)."""
     rng = random.Random(seed)
     world = World()
     for s, size in enumerate(sizes):
@@ -91,7 +111,7 @@ async def make_world(seed: int, *, sizes: tuple[int, ...] = (48, 30, 16, 7, 3, 2
             world.people.append(Person(uuid.UUID(int=rng.getrandbits(128), version=4), "staff" if staff else "patient",
                                        site, unit, group, municipality, months))
     joined = datetime(YEAR, 1, 1, 12, tzinfo=UTC)
-    keys = {p.id: new_record_key() for p in world.people}
+    keys = world.record_keys = {p.id: new_record_key() for p in world.people}
     await Participant.insert(*[Participant(
         id=p.id, kind=p.kind, site=p.site, unit=p.unit, course_group=p.group, municipality_code=p.municipality,
         consent_version="1", consented_at=joined, created_at=joined, record_key=keys[p.id])
@@ -101,5 +121,30 @@ async def make_world(seed: int, *, sizes: tuple[int, ...] = (48, 30, 16, 7, 3, 2
         municipality_code=p.municipality, record_key=keys[p.id], events=sums["started"],
         **{s: sums[s] for s in SUMS})
         for p in world.people for month, sums in p.months.items()])
+    if readings:  # drawn apart, so the people are the same either way
+        await QuestionnaireReading.insert(*_readings(world, random.Random(f"{seed}:readings")))
     await rollups.derive()  # the yearly rollups, as a rebuild would make them from these
     return world
+
+
+def _readings(world: World, rng: random.Random) -> list[QuestionnaireReading]:
+    """Most people check in with WHO-5 in their first active month and again in a later one, and rate the app
+    (four statements, 0-4) in one of their months."""
+    out = []
+    for p in world.people:
+        months = sorted(p.months)
+        taken: list[tuple[str, date, int | None, list[int] | None]] = []
+        if len(months) > 1 and rng.random() < 0.7:
+            first = rng.randint(6, 18)
+            taken += [(INSTRUMENT, months[0], 4 * first, None),
+                      (INSTRUMENT, rng.choice(months[1:]), 4 * max(0, min(25, first + rng.randint(-5, 8))), None)]
+        if rng.random() < 0.6:
+            taken.append((SATISFACTION, rng.choice(months), None, [rng.randint(0, 4) for _ in range(4)]))
+        for questionnaire, month, score, answers in taken:
+            day = month.replace(day=10 + len(out) % 10)
+            at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+            out.append(QuestionnaireReading(
+                participant=p.id, questionnaire=questionnaire, at=at, day=day, score=score, answers=answers,
+                kind=p.kind, site=p.site, unit=p.unit, course_group=p.group, municipality_code=p.municipality,
+                record_key=world.record_keys[p.id]))
+    return out
