@@ -107,11 +107,6 @@ def _course(slug: str, current: str | None = None) -> str:
 
 # --- sites ---
 
-# The figure's name for "people taking part" on the coordination pages (the follow-up's disclosure control:
-# the same people give the same number on every page, with its noise).
-ENROLLED = "enrolled:people"
-
-
 async def _active_counts(column, where) -> dict[int | None, disclosure.Cell]:
     """Per value of ``column``: the participants taking part (not withdrawn) as a cell (how many, their keys)."""
     rows = await Participant.select(column, Count(), Sum(Participant.record_key).as_alias("keys")).where(
@@ -122,7 +117,7 @@ async def _active_counts(column, where) -> dict[int | None, disclosure.Cell]:
 def _shown(cell: disclosure.Cell | None) -> disclosure.Row:
     """How a count may be shown: the protected number, or hidden as small (kept true for ``protect``)."""
     cell = cell or disclosure.Cell()
-    shown = cell.count(ENROLLED)
+    shown = cell.count()
     return disclosure.Row(None, "", cell.people if shown is None else shown,
                           hidden="small" if shown is None and cell.people else None)
 

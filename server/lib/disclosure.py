@@ -97,14 +97,17 @@ def cell_key(record_keys: Iterable[int]) -> int:
     return sum(record_keys) % RECORD_KEY_SPACE
 
 
-def draw(key: int, figure: str) -> float:
-    """A number in [0, 1) fixed by the cell key and the figure's name (not secret: the record keys are)."""
-    digest = hashlib.blake2b(f"{key}:{figure}".encode(), digest_size=8).digest()
+def draw(key: int, what: str) -> float:
+    """A number in [0, 1) fixed by the cell key and ``what`` is drawn for (not secret: the record keys are)."""
+    digest = hashlib.blake2b(f"{key}:{what}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
 
 
-def count_adjustment(key: int, figure: str = "people") -> int:
-    u, below = draw(key, figure), 0.0
+def count_adjustment(key: int) -> int:
+    """By the cell key alone, as in the ABS's TableBuilder: the same people get the same count in every table
+    and under every heading (joined, active, per exercise, per site …). Were the figure's name part of it, one
+    page would hold a dozen independent readings of one group, and their average would wear the noise away."""
+    u, below = draw(key, "people"), 0.0
     for adjustment, p in COUNT_ADJUSTMENTS:
         below += p
         if u < below:
@@ -112,20 +115,26 @@ def count_adjustment(key: int, figure: str = "people") -> int:
     return COUNT_ADJUSTMENTS[-1][0]
 
 
-def published_count(n: int, key: int, figure: str = "people") -> int | None:
+def published_count(n: int, key: int) -> int | None:
     """What a page may show for ``n`` people (None: "fewer than five"). Nobody stays 0: it reveals nobody."""
     if n == 0:
         return 0
     if too_few(n):
         return None
-    shown = n + count_adjustment(key, figure)
+    shown = n + count_adjustment(key)
     return None if shown < MIN_PEOPLE else shown
 
 
-def published_magnitude(total: float, largest: float, key: int, figure: str) -> float:
+def published_magnitude(total: float, largest: float, key: int, measure: str) -> float:
     """``total`` moved by up to MAGNITUDE_SHARE of ``largest`` (the largest one person contributed, by
-    size). Never below zero for a total that is not."""
-    moved = total + abs(largest) * MAGNITUDE_SHARE * (2 * draw(key, figure) - 1)
+    size). Never below zero for a total that is not.
+
+    The draw is fixed by the cell key, the measure and the true total: the same people's same sum reads the
+    same wherever it is shown (no averaging), while the same people's different sums (a quarter and its last
+    month, where one of them did something in another month) get unrelated noise, so their difference does
+    not give that one person's part exactly."""
+    plain = str(int(total)) if float(total).is_integer() else repr(float(total))  # 7, 7.0 and Decimal(7) alike
+    moved = total + abs(largest) * MAGNITUDE_SHARE * (2 * draw(key, f"{measure}:{plain}") - 1)
     return max(moved, 0.0) if total >= 0 else moved
 
 
@@ -167,12 +176,12 @@ class Cell:
     def key(self) -> int:
         return self.keys % RECORD_KEY_SPACE
 
-    def count(self, figure: str = "people") -> int | None:
-        return published_count(self.people, self.key, figure)
+    def count(self) -> int | None:
+        return published_count(self.people, self.key)
 
-    def magnitude(self, name: str, figure: str) -> float:
+    def magnitude(self, name: str) -> float:
         """The protected sum of ``name`` (0 when nobody contributed)."""
-        return published_magnitude(self.sums.get(name, 0), self.largest.get(name, 0), self.key, f"{figure}:{name}")
+        return published_magnitude(self.sums.get(name, 0), self.largest.get(name, 0), self.key, name)
 
 
 # --- Layer 2: views that differ by a few people -------------------------------------------------------

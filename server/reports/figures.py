@@ -357,12 +357,12 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _values(cell: Cell, figure: str) -> dict[str, float | int | None]:
+def _values(cell: Cell) -> dict[str, float | int | None]:
     """A cell's protected sums, and the means that may be shown for it: a protected sum over the true
     number it is shared by (a protected denominator too would only add error; the number shown beside a
     mean is the protected one)."""
     def magnitude(name: str) -> float:
-        return cell.magnitude(name, figure)
+        return cell.magnitude(name)
 
     started, ratings = cell.sums.get("started", 0), cell.sums.get("ratings", 0)
     means = cell.people >= MIN_PEOPLE_FOR_MEANS
@@ -383,9 +383,9 @@ class _Figure:
     lattice: Lattice
     cell: Cell = field(default_factory=Cell)
 
-    def row(self, key: Any, label: str, figure: str) -> Row:
-        people = self.cell.count(f"{figure}:people")
-        row = Row(key, label, people if people is not None else self.cell.people, _values(self.cell, figure))
+    def row(self, key: Any, label: str) -> Row:
+        people = self.cell.count()
+        row = Row(key, label, people if people is not None else self.cell.people, _values(self.cell))
         if people is None and self.cell.people:
             row.hidden = "small"
         elif self.lattice.gap() is not None:
@@ -425,27 +425,27 @@ async def build(f: Filters, catalog: Catalog, *, today: date, labels: dict[str, 
     total = _with_period({None: _figure_of(f, levels, everyone, SUMS)},
                          None if usage_period is None else {None: _figure_of(f, levels[:1], usage_period, SUMS)}
                          ).get(None) or _Figure(Lattice(f.active(), len(levels)))
-    shown = total.cell.count("total:people")
+    shown = total.cell.count()
     if too_few(total.cell.people) or not total.cell.people or shown is None:
         board.shown = False
         return board
     if (reason := total.lattice.gap()) is not None:
         board.shown, board.withheld_by = False, reason
         return board
-    board.totals = {"people": shown, **_values(total.cell, "total"),
-                    "enrolled": _count(f, levels, joined, "joined"),
-                    **{name: _count(f, [levels[0]], rows, name) for name, rows in active.items()}}
+    board.totals = {"people": shown, **_values(total.cell),
+                    "enrolled": _count(f, levels, joined),
+                    **{name: _count(f, [levels[0]], rows) for name, rows in active.items()}}
     board.stress = _stress(_figure_of(f, levels, stress, STRESS_SUMS))
     board.months = _finish(_month_rows(f, everyone, months), by_size=False)
     years, period = exercises  # the figures are the period's; who is in each wider view comes from the year
     by_exercise = _with_period(_by_key(f, levels, years, "exercise", EXERCISE_SUMS),
                                None if period is None else _by_key(f, levels[:1], period, "exercise", EXERCISE_SUMS))
-    board.exercises = _finish([figure.row(slug, _title(catalog, slug, language), f"exercise:{slug}")
+    board.exercises = _finish([figure.row(slug, _title(catalog, slug, language))
                                for slug, figure in by_exercise.items()])
     for attribute, column, names in (("municipalities", "municipality_code", labels["municipality"]),
                                      ("sites", "site", labels["site"])):
         setattr(board, attribute, _finish([
-            figure.row(key, names.get(key, str(key)) if key is not None else "", f"{column}:{key}")
+            figure.row(key, names.get(key, str(key)) if key is not None else "")
             for key, figure in _with_period(
                 _by_key(f, levels, usage, column, SUMS),
                 None if usage_period is None else _by_key(f, levels[:1], usage_period, column, SUMS)).items()]))
@@ -480,7 +480,7 @@ def _month_rows(f: Filters, usage: list[dict[str, Any]], months: list[dict[str, 
             if int(row["mask"]) == figure.lattice.full:
                 figure.cell.merge_group(row, SUMS)
         if figure.cell.people:
-            rows.append(figure.row(month, month.isoformat()[:7], f"month:{month.isoformat()}"))
+            rows.append(figure.row(month, month.isoformat()[:7]))
         month = add_months(month, 1)
     return rows
 
@@ -502,12 +502,12 @@ def _finish(rows: list[Row], *, by_size: bool = True) -> list[Row]:
     return rows
 
 
-def _count(f: Filters, levels: list[tuple[date, date]], rows: list[dict[str, Any]], figure: str) -> int | None:
+def _count(f: Filters, levels: list[tuple[date, date]], rows: list[dict[str, Any]]) -> int | None:
     """A count of people (joined, active lately), or None where it is small or a wider view singles out a few."""
     collected = _figure_of(f, levels, rows, ())
     if collected.lattice.gap() is not None:
         return None
-    return collected.cell.count(f"{figure}:people")
+    return collected.cell.count()
 
 
 async def _joined(f: Filters) -> list[dict[str, Any]]:
@@ -549,10 +549,10 @@ def _stress(figure: _Figure) -> dict[str, Any]:
     if cell.people < MIN_PEOPLE_FOR_MEANS or figure.lattice.gap() is not None:
         return {"people": cell.people, "shown": False}
     pairs = cell.sums.get("stress_pairs", 0)
-    before = min(10.0, max(0.0, cell.magnitude("stress_before_sum", "stress") / pairs))
-    after = min(10.0, max(0.0, cell.magnitude("stress_after_sum", "stress") / pairs))
-    return {"people": cell.count("stress:people"), "shown": True,
-            "pauses": round(cell.magnitude("stress_pairs", "stress")), "before": round(before, 1),
+    before = min(10.0, max(0.0, cell.magnitude("stress_before_sum") / pairs))
+    after = min(10.0, max(0.0, cell.magnitude("stress_after_sum") / pairs))
+    return {"people": cell.count(), "shown": True,
+            "pauses": round(cell.magnitude("stress_pairs")), "before": round(before, 1),
             "after": round(after, 1), "change": round(after - before, 1)}
 
 
@@ -613,7 +613,7 @@ def _who5(f: Filters, levels: list[tuple[date, date]], readings: dict[Any, dict[
     full = collected.lattice.full
     changes = [values["change"] for person, _months, values in pairs if values and person.mask == full]
     n = cell.people
-    mean = cell.magnitude("change", "who5") / n
+    mean = cell.magnitude("change") / n
     half = t95(len(changes) - 1) * statistics.stdev(changes) / math.sqrt(len(changes))
 
     def share(name: str) -> float | None:
@@ -621,12 +621,12 @@ def _who5(f: Filters, levels: list[tuple[date, date]], readings: dict[Any, dict[
         for person, _months, values in pairs:
             if values and values[name] and person.mask == collected.lattice.full:
                 subset.add(person.key)
-        shown = subset.count(f"who5:{name}")
+        shown = subset.count()
         return None if shown is None else min(1.0, shown / n)
 
-    return Change(n=cell.count("who5:people") or n,
-                  mean_before=min(100.0, max(0.0, cell.magnitude("before", "who5") / n)),
-                  mean_after=min(100.0, max(0.0, cell.magnitude("after", "who5") / n)), mean_change=mean,
+    return Change(n=cell.count() or n,
+                  mean_before=min(100.0, max(0.0, cell.magnitude("before") / n)),
+                  mean_after=min(100.0, max(0.0, cell.magnitude("after") / n)), mean_change=mean,
                   ci_low=mean - half, ci_high=mean + half, share_improved=share("improved"),
                   share_worsened=share("worsened"))
 
@@ -664,7 +664,7 @@ def _satisfaction(f: Filters, levels: list[tuple[date, date]], readings: dict[An
             answered.add(person.key)
             if given[i] in agree:
                 agreeing.add(person.key)
-        n, yes = answered.count(f"satisfaction:{i}"), agreeing.count(f"satisfaction:{i}:agree")
+        n, yes = answered.count(), agreeing.count()
         share = round(100 * min(1.0, yes / answered.people)) if n and yes is not None else None
         rows.append(Row(i, item.get(language) or item["da"], n or answered.people, {"agree": share}, hidden))
     return rows

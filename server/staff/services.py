@@ -94,7 +94,7 @@ def totals(rows: list[dict[str, Any]], keys: dict[Any, int]) -> UnitTotals:
     everyone = Cell()
     for person, values in by_person.items():
         everyone.add(keys[person], values)
-    shown = everyone.count("unit:people")
+    shown = everyone.count()
     if shown is None or not shown:
         return UnitTotals(enough=False)
     change = None
@@ -103,9 +103,9 @@ def totals(rows: list[dict[str, Any]], keys: dict[Any, int]) -> UnitTotals:
         for person, changes in rated.items():
             rating.add(keys[person], {"change": sum(changes)})
         pairs = sum(len(changes) for changes in rated.values())
-        change = round(rating.magnitude("change", "unit") / pairs, 1)
-    return UnitTotals(enough=True, colleagues=shown, pauses=round(everyone.magnitude("pauses", "unit")),
-                      minutes=round(everyone.magnitude("seconds", "unit") / 60), mean_change=change)
+        change = round(rating.magnitude("change") / pairs, 1)
+    return UnitTotals(enough=True, colleagues=shown, pauses=round(everyone.magnitude("pauses")),
+                      minutes=round(everyone.magnitude("seconds") / 60), mean_change=change)
 
 
 async def unit_totals(unit_id: int, now: datetime | None = None) -> dict[str, UnitTotals]:

@@ -152,7 +152,7 @@ async def test_unit_totals_show_protected_colleagues_pauses_and_minutes_for_thei
     html = (await _unit_page(app, code)).text
     month = await cell(ours)
     assert "Not enough colleagues yet" not in html
-    assert _figures(html, "Colleagues")[1] == str(month.count("unit:people"))
+    assert _figures(html, "Colleagues")[1] == str(month.count())
     # This month: two pauses of 3 minutes each (one on the first of a month), the other unit's not counted;
     # moved by at most half of each of the two largest colleagues' parts.
     now = datetime.now(UTC)
