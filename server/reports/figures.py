@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
-import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -30,7 +28,7 @@ from server.db import is_sqlite
 from server.db.readers import fetch
 from server.lib.disclosure import MIN_PEOPLE, MIN_PEOPLE_FOR_MEANS, Cell, Lattice, Row, protect, too_few
 from server.lib.localtime import local, start_of_day
-from server.reports.stats import t95
+from server.reports.stats import half_width
 from server.wellbeing.services import INSTRUMENT, SATISFACTION
 
 # Filter name -> the column (in the participant table and in every rollup) it tests.
@@ -614,7 +612,7 @@ def _who5(f: Filters, levels: list[tuple[date, date]], readings: dict[Any, dict[
     changes = [values["change"] for person, _months, values in pairs if values and person.mask == full]
     n = cell.people
     mean = cell.magnitude("change") / n
-    half = t95(len(changes) - 1) * statistics.stdev(changes) / math.sqrt(len(changes))
+    half = half_width(changes)
 
     def share(name: str) -> float | None:
         subset = Cell()
