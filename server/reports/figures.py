@@ -96,11 +96,6 @@ def month_bits(first: date, end: date) -> int:
     return bits
 
 
-def level_bits(months: int, levels: list[tuple[date, date]]) -> int:
-    """Bit j set when the months (bits, January is bit 0) meet level j."""
-    return sum(1 << j for j, (first, end) in enumerate(levels) if months & month_bits(first, end))
-
-
 class _Sql:
     """A query's text and its arguments, in the order Piccolo's ``{}`` placeholders take them: build the text
     in reading order, each placeholder where its value goes."""
