@@ -184,9 +184,11 @@ async def refresh(*, full: bool = False, now: datetime | None = None, fresh_for:
             if participants:
                 await _rebuild(participants)
             rebuilt = len(participants)
+        # Moved even when nothing was rebuilt: "up to date at ``now``" is as true then, and a dashboard
+        # opened within ``fresh_for`` of it need not take the write lock just to find nothing again.
         if state is None:
             await RollupState.insert(RollupState(name=STATE, watermark=now))
-        elif rebuilt:
+        else:
             await RollupState.update({RollupState.watermark: now}).where(RollupState.name == STATE)
     return rebuilt
 

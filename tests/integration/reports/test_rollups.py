@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from server.journeys.withdrawal import withdraw
 from server.reports import rollups
-from server.reports.tables import ActiveDay, QuestionnaireReading, UsageExercise, UsageMonth
+from server.reports.tables import ActiveDay, QuestionnaireReading, RollupState, UsageExercise, UsageMonth
 from tests.integration.reports.pages import cell, figure, practise
 from tests.support import app_client, event, exercise_version, post_events
 
@@ -149,3 +149,17 @@ async def test_rollups_refreshed_moments_ago_are_not_rebuilt_again(app, db):
     later = datetime.now(UTC) + timedelta(seconds=11)
     assert await rollups.refresh(fresh_for=timedelta(seconds=10), now=later) >= 1  # stale: brought up to date
     assert await UsageMonth.count() == 6
+
+
+async def test_a_refresh_that_found_nothing_new_still_counts_as_fresh(app, db):
+    """An idle night: the background refresh finds nothing, and the morning's dashboards must not each take
+    the write lock (which phones syncing need) only to find nothing again: "fresh" is measured from the
+    last refresh, not from the last one that rebuilt someone."""
+    await practise(app, 5)
+    start = datetime.now(UTC)
+    assert await rollups.refresh(now=start) != 0
+    await rollups.refresh(now=start + timedelta(minutes=5))  # the safety margin still looks back at them
+    quiet = start + timedelta(minutes=10)
+    assert await rollups.refresh(now=quiet) == 0  # nothing new since: nobody rebuilt
+    state = await RollupState.select(RollupState.watermark).where(RollupState.name == rollups.STATE).first()
+    assert state["watermark"] == quiet
