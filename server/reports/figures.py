@@ -20,14 +20,14 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from server.content.catalog import Catalog
 from server.db import is_sqlite
 from server.db.readers import fetch
 from server.lib.disclosure import MIN_PEOPLE, MIN_PEOPLE_FOR_MEANS, Cell, Lattice, Row, protect, too_few
-from server.lib.localtime import local, start_of_day
+from server.lib.localtime import start_of_day
 from server.reports.stats import half_width
 from server.wellbeing.services import INSTRUMENT, SATISFACTION
 
@@ -505,22 +505,26 @@ def _count(f: Filters, levels: list[tuple[date, date]], rows: list[dict[str, Any
 
 async def _joined(f: Filters) -> list[dict[str, Any]]:
     """Who joined in the span (and was not withdrawn with deletion): per (mask, the month she joined), how
-    many and the sum of their record keys. The month is Copenhagen's, so it is found here, not in SQL."""
+    many and the sum of their record keys. The month is Copenhagen's: each month's start is found here (local
+    midnight, in UTC) and SQL sorts every participant into hers, so only the groups leave the database."""
     first, end = f.span()
     sql = _Sql()
+    starts = []  # (month bit, local start of the following month) for each month of the span
+    month = first
+    while month < end:
+        following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+        starts.append((1 << (month.month - 1), following))
+        month = following
+    which = " ".join(f"WHEN p.created_at < {sql.arg(start_of_day(following))} THEN {bit}"
+                     for bit, following in starts)
+    mask = sql.mask(f, "p")
     rows = await fetch(
-        f"SELECT p.created_at, p.record_key, {sql.mask(f, 'p')} AS mask FROM participant p "  # noqa: S608
+        f"SELECT CASE {which} END AS months, {mask} AS mask, count(*) AS n, "  # noqa: S608 — constants
+        f"sum(p.record_key) AS record_keys FROM participant p "
         f"WHERE p.created_at >= {sql.arg(start_of_day(first))} AND p.created_at < {sql.arg(start_of_day(end))} "
-        f"AND (p.withdrawal IS NULL OR p.withdrawal <> 'delete'){sql.scope(f, 'p')}", *sql.args)
-    groups: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
-    for r in rows:
-        moment = r["created_at"]  # text on SQLite
-        month = local(moment if isinstance(moment, datetime) else datetime.fromisoformat(moment)).month
-        group = groups[(int(r["mask"]), 1 << (month - 1))]
-        group[0] += 1
-        group[1] += int(r["record_key"])
-    return [{"mask": mask, "months": months, "n": n, "record_keys": keys}
-            for (mask, months), (n, keys) in groups.items()]
+        f"AND (p.withdrawal IS NULL OR p.withdrawal <> 'delete'){sql.scope(f, 'p')} GROUP BY 1, 2", *sql.args)
+    return [{"mask": int(r["mask"]), "months": int(r["months"]), "n": int(r["n"]),
+             "record_keys": int(r["record_keys"])} for r in rows]
 
 
 async def _active(f: Filters, period_end: date) -> dict[str, list[dict[str, Any]]]:
