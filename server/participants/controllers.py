@@ -17,7 +17,7 @@ from server.lib.web import device_cookie, language_cookie, use_language
 from server.participants import services
 from server.participants.guards import DEPENDENCIES, Enrolled
 from server.participants.municipalities import municipalities
-from server.participants.schemas import ConsentForm, LanguageForm, MunicipalityForm
+from server.participants.schemas import ConsentForm, LanguageForm, MunicipalityForm, RenewConsentForm
 from server.participants.services import DOOR
 from server.settings import get_settings
 
@@ -35,7 +35,9 @@ def _code_problem(request: Request, problem: services.CodeProblem) -> Template:
 # Patients join at /j/<code>, staff at /u/<code> (a unit's code, e.g. from a QR code on the break-room wall).
 _DOORS = [f"{DOOR['patient']}/{{code:str}}", f"{DOOR['staff']}/{{code:str}}"]
 START = {"patient": "journeys:home", "staff": "staff:home"}  # where each kind of participant begins
-_AFTER_JOIN = {"patient": "participants:municipality", "staff": "staff:home"}
+# Gives before it asks: a patient is first offered a short practice; her municipality and the WHO-5 come later
+# (home asks for them once she has practised, or at her next visit).
+_AFTER_JOIN = {"patient": "journeys:welcome", "staff": "staff:home"}
 
 
 def _kind(request: Request) -> str:
@@ -136,6 +138,21 @@ class SettingsController(Controller):
                                           welcome=not from_settings)
             await services.set_municipality(participant.id, data.municipality or None)
         return Redirect(safe_next(data.next, route_path(request.app, "journeys:home")), status_code=303)
+
+    @get("/consent", name="participants:reconsent")
+    async def reconsent(self, request: Request, participant: Enrolled) -> Template | Redirect:
+        """The consent text changed since she agreed: she reads the new one once, and goes on or stops."""
+        if participant.consent_is_current:
+            return redirect_to(request, START.get(participant.kind, "journeys:home"))
+        return page(request, "participants/reconsent.html", kind=participant.kind, error=False)
+
+    @post("/consent", name="participants:renew_consent", status_code=303)
+    async def renew_consent(self, request: Request, participant: Enrolled,
+                            data: Annotated[RenewConsentForm, Form]) -> Template | Redirect:
+        if data.consent != "yes":
+            return page(request, "participants/reconsent.html", status_code=400, kind=participant.kind, error=True)
+        await services.renew_consent(participant.id)
+        return redirect_to(request, START.get(participant.kind, "journeys:home"))
 
     @get("/settings", name="participants:settings")
     async def settings(self, request: Request, participant: Enrolled) -> Template:

@@ -14,6 +14,10 @@ class ConsentForm(msgspec.Struct, frozen=True):
     consent: Annotated[str, msgspec.Meta(max_length=10)] = ""
 
 
+class RenewConsentForm(msgspec.Struct, frozen=True):
+    consent: Annotated[str, msgspec.Meta(max_length=10)] = ""
+
+
 class LanguageForm(msgspec.Struct, frozen=True):
     lang: Language
     next: Annotated[str, msgspec.Meta(max_length=200)] = "/"

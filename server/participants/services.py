@@ -17,8 +17,19 @@ from server.lib.signing import fingerprint, keyed_digest
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
 from server.settings import get_settings
 
-# Bump when the consent text changes: each participant keeps the version she agreed to.
-CONSENT_VERSION = "2026-11-v1"
+# Bump when the consent text changes: each participant keeps the version she agreed to. A new version that
+# changes what is recorded about a kind of participant is asked for again at her next visit; earlier versions
+# listed here under her kind still hold (a change of wording only, nothing new recorded about her).
+CONSENT_VERSION = "2026-12-v2"  # v2 names the WHO-5 answers and who sees them (for the DPO's review)
+CONSENT_STILL_VALID: dict[str, frozenset[str]] = {
+    "patient": frozenset(),
+    "staff": frozenset({"2026-11-v1"}),  # nothing new is recorded about staff: v2 only changes the wording
+}
+
+
+def consent_is_current(kind: str, version: str) -> bool:
+    """Whether the consent she gave still covers what we record about her kind of participant."""
+    return version == CONSENT_VERSION or version in CONSENT_STILL_VALID.get(kind, frozenset())
 DEMO_SITE_SLUG = "demo-familieambulatoriet"
 DEMO_GROUP_SLUG = "demo-hold"
 DEMO_HOSPITAL_SLUG = "demo-hospital"
@@ -151,13 +162,26 @@ class ParticipantView:
     course_starts_on: date | None
     withdrawn: bool
     joined_at: datetime | None = None
+    consent_version: str = CONSENT_VERSION
+
+    @property
+    def consent_is_current(self) -> bool:
+        return consent_is_current(self.kind, self.consent_version)
+
+    @property
+    def first_visit(self) -> bool:
+        """Her first visit is the day she joined (in Copenhagen): "Welcome" then, "Welcome back" after."""
+        if self.joined_at is None:
+            return False
+        joined = self.joined_at if self.joined_at.tzinfo else self.joined_at.replace(tzinfo=UTC)
+        return localtime.local(joined).date() == localtime.today()
 
 
 async def get_participant(participant_id: uuid.UUID) -> ParticipantView | None:
     row = await Participant.select(
         Participant.id, Participant.kind, Participant.language, Participant.municipality_code,
         Participant.withdrawn_at, Participant.course_group.course_slug, Participant.course_group.starts_on,
-        Participant.created_at,
+        Participant.created_at, Participant.consent_version,
     ).where(Participant.id == participant_id).first()
     if row is None:
         return None
@@ -165,8 +189,17 @@ async def get_participant(participant_id: uuid.UUID) -> ParticipantView | None:
         id=row["id"], kind=row["kind"], language=row["language"],
         municipality_code=row["municipality_code"], course_slug=row["course_group.course_slug"],
         course_starts_on=row["course_group.starts_on"], withdrawn=row["withdrawn_at"] is not None,
-        joined_at=row["created_at"],
+        joined_at=row["created_at"], consent_version=row["consent_version"],
     )
+
+
+async def renew_consent(participant_id: uuid.UUID, *, now: datetime | None = None) -> bool:
+    """She agreed to the current consent text: that version and its time replace the earlier ones (her join
+    date stays). Returns False when she has withdrawn meanwhile (nothing is changed then)."""
+    changed = await Participant.update({Participant.consent_version: CONSENT_VERSION,
+                                        Participant.consented_at: now or datetime.now(UTC)}).where(
+        (Participant.id == participant_id) & Participant.withdrawn_at.is_null()).returning(Participant.id)
+    return bool(changed)
 
 
 async def set_language(participant_id: uuid.UUID, language: str) -> None:

@@ -53,6 +53,21 @@ async def checkin_due(participant_id: uuid.UUID, now: datetime | None = None,
     return last is None or now - last >= timedelta(days=every)
 
 
+# What counts as her having practised: she finished a practice, or left one part-way (the phone says so).
+PRACTISED = ("exercise_completed", "exercise_left")
+
+
+async def has_practised(participant_id: uuid.UUID) -> bool:
+    """The WHO-5 is offered after her first practice, never before it (on her first visit)."""
+    return await Event.exists().where((Event.participant == participant_id) & Event.type.is_in(list(PRACTISED)))
+
+
+async def first_checkin_may_be_offered(participant_id: uuid.UUID, *, first_visit: bool) -> bool:
+    """Onboarding gives before it asks: on the day she joined, the check-in waits until she has practised;
+    from her next visit on it is offered whether or not she has."""
+    return not first_visit or await has_practised(participant_id)
+
+
 async def _last_answer(participant_id: uuid.UUID, slug: str) -> datetime | None:
     versions = get_catalog().versions_of_questionnaire(slug)
     row = await Event.select(Event.occurred_at).where(

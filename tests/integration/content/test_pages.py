@@ -105,7 +105,7 @@ async def test_it_shows_support_to_anyone_with_112_first(app, db):
     assert page.text.index('href="tel:112"') < page.text.index("res-crisis")
 
 
-async def test_it_links_support_and_says_it_is_not_monitored_on_every_page(app, db):
+async def test_it_links_support_and_says_no_one_follows_along_on_every_page(app, db):
     async with app_client(app) as client:
         await enrol(client, lang="en")
         for path in ("/home", "/library", "/exercises/one-minute-landing", "/exercises/one-minute-landing/play",
@@ -113,7 +113,9 @@ async def test_it_links_support_and_says_it_is_not_monitored_on_every_page(app, 
             page = await client.get(path)
             assert page.status_code == 200, path
             assert 'href="/support"' in page.text, path
-            assert "not monitored" in page.text, path
+            assert "No one at the hospital follows along while you use Pusterum" in page.text, path
+            words = re.sub(r"<[^>]+>", " ", page.text).replace("not monitored. Nobody sees", "")  # support: i15-support
+            assert "monitored" not in words, path  # no surveillance words in what she reads
 
 
 async def test_it_sends_strict_security_headers(app, db):

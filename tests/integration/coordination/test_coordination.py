@@ -463,7 +463,8 @@ async def test_the_sheet_has_a_qr_code_and_instructions_in_both_languages(coordi
     assert "Scan the code with your phone&#39;s camera" in sheet.text or \
         "Scan the code with your phone's camera" in sheet.text
     assert 'lang="da"' in sheet.text and 'lang="en"' in sheet.text
-    assert "not monitored" in sheet.text and "ikke overvåget" in sheet.text
+    assert "No one at the hospital follows along while you use Pusterum" in sheet.text
+    assert "Ingen fra hospitalet følger med, mens du bruger Pusterum" in sheet.text and "overvåget" not in sheet.text
     assert "css/sheet.css" in sheet.text and "no-store" in sheet.headers["cache-control"]
     css = (await coordinator.get("/static/css/sheet.css")).text
     assert "@page { size: A4; margin: 15mm; }" in css and "@media print" in css

@@ -41,6 +41,9 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "participants:settings"): PARTICIPANTS, ("GET", "participants:change_municipality"): PARTICIPANTS,
     ("POST", "participants:language"): EVERYONE,
     ("GET", "journeys:data_json"): PARTICIPANTS, ("GET", "journeys:data_csv"): PARTICIPANTS,
+    ("GET", "journeys:data_page"): PARTICIPANTS,
+    ("GET", "journeys:welcome"): PARTICIPANTS,  # staff are sent on to /pause
+    ("GET", "participants:reconsent"): PARTICIPANTS, ("POST", "participants:renew_consent"): PARTICIPANTS,
     ("GET", "journeys:withdraw_form"): PARTICIPANTS,
     # Patients' own questionnaires: never a member of staff's (tests/integration/security/test_questionnaires.py).
     ("GET", "wellbeing:checkin"): {"patient"}, ("POST", "wellbeing:checkin_post"): {"patient"},

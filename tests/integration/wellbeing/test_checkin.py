@@ -1,4 +1,5 @@
-"""The WHO-5 check-in: offered at enrolment and every 14 days, scored on the server, read back kindly."""
+"""The WHO-5 check-in: offered after her first practice and every 14 days, scored on the server, read back
+kindly (kind words first, the score after them)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from server.content.catalog import get_catalog
 from server.engagement.tables import Event
-from tests.support import app_client, csrf_token, enrol, event, post_events
+from tests.support import app_client, csrf_token, enrol, event, exercise_version, post_events
 
 
 def who5_version() -> int:
@@ -23,19 +24,21 @@ async def answer(client, values: list[str]):
     return await client.post("/wellbeing/checkin", data=form)
 
 
-async def test_it_is_offered_right_after_joining_with_the_published_wording(app, db):
-    async with app_client(app) as client:
-        from tests.support import make_invite
+async def practise(client) -> None:
+    """She finishes a practice (her phone tells the server, as the player does)."""
+    sent = await post_events(client, [event("exercise_completed", exercise_version=exercise_version(
+        "breathing-space-3"), seconds=180)])
+    assert sent.status_code == 200
 
-        code = await make_invite()
-        consent = await client.get(f"/j/{code}/consent", params={"lang": "da"})
-        await client.post(f"/j/{code}", data={"_csrf_token": csrf_token(consent.text), "lang": "da", "consent": "yes"})
-        page = await client.get("/welcome/municipality")
-        next_page = re.search(r'name="next" value="([^"]+)"', page.text).group(1)  # as the browser sends it
-        after = await client.post("/welcome/municipality", data={"_csrf_token": csrf_token(page.text),
-                                                                 "municipality": "0101", "next": next_page})
-        assert after.headers["location"] == "/wellbeing/checkin?first=1"
-        checkin = await client.get(after.headers["location"])
+
+async def test_it_is_offered_after_her_first_practice_with_the_published_wording(app, db):
+    async with app_client(app) as client:
+        await enrol(client, lang="da")
+        assert 'href="/wellbeing/checkin"' not in (await client.get("/home")).text  # not before she practised
+        await practise(client)
+        home = await client.get("/home")
+        link = re.search(r'href="(/wellbeing/checkin[^"]*)"', home.text).group(1)  # as the browser follows it
+        checkin = await client.get(link)
     assert "I de sidste 2 uger har jeg været glad og i godt humør" in checkin.text
     assert "Lidt mere end halvdelen af tiden" in checkin.text
     assert "Psychother Psychosom 2015" in checkin.text and 'href="/home"' in checkin.text  # skippable
@@ -54,6 +57,20 @@ async def test_answers_are_scored_on_the_server_and_shown_with_a_kind_reading(ap
     assert "talking to your midwife" not in page.text
 
 
+async def test_her_wellbeing_page_leads_with_kind_words_and_the_score_comes_second(app, db):
+    async with app_client(app) as client:
+        await enrol(client, lang="da")
+        await answer(client, ["2", "1", "2", "1", "1"])  # 28 of 100: supportive words
+        low = (await client.get("/wellbeing")).text
+        await answer(client, ["4", "4", "4", "4", "4"])  # 80 of 100
+        high = (await client.get("/wellbeing")).text
+    for text, kind, score in ((low, "Det lyder, som om de sidste to uger har været svære", "28 ud af 100"),
+                              (high, "Tak, fordi du tog et øjeblik til at mærke, hvordan du har det", "80 ud af 100")):
+        heading = re.search(r'<h2 id="reading-title">(.*?)</h2>', text).group(1)
+        assert heading == kind  # the headline is kind words, never the number
+        assert text.index(kind) < text.index(score)
+
+
 async def test_a_low_score_offers_support_never_alarm(app, db):
     async with app_client(app) as client:
         await enrol(client, lang="en")
@@ -61,7 +78,7 @@ async def test_a_low_score_offers_support_never_alarm(app, db):
         page = await client.get("/wellbeing")
     assert "28 of 100" in page.text
     assert "talking to your midwife or your doctor" in page.text and 'href="/support"' in page.text
-    assert "not monitored" in page.text
+    assert "No one at the hospital follows along while you use Pusterum" in page.text
     for word in ("depress", "alarm", "danger", "warning", "risk"):
         assert word not in page.text.lower()
 
@@ -104,6 +121,7 @@ async def test_the_outbox_path_stores_the_same_and_the_phone_cannot_set_the_scor
 async def test_home_offers_it_again_after_14_days(app, db):
     async with app_client(app) as client:
         await enrol(client, lang="en")
+        await practise(client)
         assert "How have the last two weeks been?" in (await client.get("/home")).text
         await answer(client, ["3", "3", "3", "3", "3"])
         assert "How have the last two weeks been?" not in (await client.get("/home")).text
