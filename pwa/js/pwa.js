@@ -54,8 +54,19 @@ function installHelp() {
   });
 }
 
+// A page answered from the phone while there is no network says so, so an older copy is not taken for news.
+function offlineNote() {
+  const note = document.querySelector("[data-offline-note]");
+  if (!note) return;
+  const show = () => { note.hidden = navigator.onLine; };
+  show();
+  window.addEventListener("online", show);
+  window.addEventListener("offline", show);
+}
+
 export function initPwa() {
   installHelp();
+  offlineNote();
   if (!("serviceWorker" in navigator)) return;
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     if (updateRequested) window.location.reload();
