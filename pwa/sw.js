@@ -210,6 +210,10 @@ self.addEventListener("message", (event) => {
     // A page that loaded while this worker was still activating asks to be controlled now, so the
     // first visit already works offline (claim() at activation can miss a page that was mid-navigation).
     event.waitUntil(self.clients.claim());
+  } else if (data.type === "PAGES_STALE") {
+    // She finished a practice: the library's "done" mark and "recently used" change, so kept pages are
+    // fetched again at her next navigation (the copies stay for offline use).
+    event.waitUntil(markPagesStale());
   } else if (data.type === "SKIP_WAITING") {
     // Only the page decides when: between practices, never in the middle of one.
     self.skipWaiting();

@@ -68,6 +68,10 @@ export function initPwa() {
   installHelp();
   offlineNote();
   if (!("serviceWorker" in navigator)) return;
+  // A finished practice changes her library ("done", "recently used"): the worker's kept pages go stale.
+  window.addEventListener("pusterum:practice-finished", () => {
+    if (navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage({ type: "PAGES_STALE" });
+  });
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     if (updateRequested) window.location.reload();
   });

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, assert_fits, poll
+from tests.browser.conftest import assert_accessible, assert_fits
 from tests.browser.test_offline import wait_for_controller, wait_until_cached
 from tests.browser.test_patient_flow import enrol_in_danish
 
@@ -41,6 +41,30 @@ def test_a_filter_the_phone_has_not_kept_says_it_needs_the_network_offline(page,
         assert page.locator(".card").count() == mindfulness
     finally:
         page.context.set_offline(False)
+
+
+def test_a_practice_she_finishes_is_marked_done_in_the_library_she_opens_next(page, live_server):
+    slug = "sixty-second-breath"
+    enrol_in_danish(page, live_server)
+    wait_for_controller(page)
+    page.goto(f"{live_server.url}/library")
+    wait_until_cached(page, f"{live_server.url}/library")  # kept and fresh on the phone
+    assert page.locator(".done-mark").count() == 0 and page.locator(".recent-link").count() == 0
+    participant = live_server.query("SELECT id FROM participant ORDER BY created_at DESC LIMIT 1")[0][0]
+    page.goto(f"{live_server.url}/exercises/{slug}/play")
+    page.click("[data-action=toggle]")
+    page.wait_for_selector("[data-end]:not([hidden])", timeout=15000)
+    deadline = time.monotonic() + 15
+    while not live_server.query("SELECT 1 FROM event WHERE participant = ? AND type = 'exercise_completed'",
+                                participant):
+        assert time.monotonic() < deadline, "the completed practice never arrived"
+        time.sleep(0.2)
+    page.click(".topnav a[href='/library']")  # the next page she opens
+    page.wait_for_url("**/library")
+    title = page.locator(".recent-link").first.text_content()
+    card = page.locator(".card", has_text=title)
+    assert card.locator(".done-mark").text_content() == "Lavet"
+    assert page.locator(".done-mark").count() == 1
 
 
 def test_her_wellbeing_page_opens_offline_from_the_phone(page, live_server):

@@ -15,7 +15,8 @@ from tests.browser.test_patient_flow import SHORT, enrol_in_danish
 
 pytestmark = pytest.mark.browser
 # The service worker's allowlist (given to it by server/pwa/assets.py): the only pages it may keep.
-PARTICIPANT_PAGES = r"/(home|library|support|about|settings|wellbeing|course|exercises/[a-z0-9-]+(/(play|done|thanks))?)?"
+PARTICIPANT_PAGES = (r"/(home|library|support|about|settings|wellbeing|course"
+                     r"|exercises/[a-z0-9-]+(/(play|done|thanks))?)?")
 
 
 def png_size(url: str) -> tuple[int, int]:

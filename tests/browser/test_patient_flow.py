@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, assert_fits, poll
+from tests.browser.conftest import assert_accessible, assert_fits
 
 pytestmark = pytest.mark.browser
 SHORT = "one-minute-landing"
