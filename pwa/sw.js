@@ -2,8 +2,9 @@
    when the network is gone, exercise audio as whole files with range support, and updates that wait
    until she is between practices. Served at /sw.js with its configuration filled in by the server, which
    also gives it the app's paths, built from the routes' names (server/pwa/assets.py). */
-const CONFIG = /*CONFIG*/ { version: "dev", precache: [], modules: {}, offline: "",
-                            paths: { pages: "^$", audio: "^$", events: "", reminderAction: "", start: "" } } /*END*/;
+const CONFIG = /*CONFIG*/ { version: "dev", precache: [], modules: {}, offline: "", offlineFilters: "",
+                            paths: { pages: "^$", audio: "^$", events: "", reminderAction: "", start: "",
+                                     library: "", revision: "" } } /*END*/;
 
 // Read by the scripts imported below (outbox-core.js sends events there, sw-push.js reports taps there).
 self.PusterumPaths = CONFIG.paths;
@@ -87,9 +88,56 @@ async function freshCopy(request) {
   return cached;
 }
 
+// A publish reaches her at her next visit. Before a page is answered from the phone, the worker asks the
+// server for the content revision (a few bytes) when she opens the app (no window of ours is open) or at
+// most once a minute while she moves around in it; a new revision makes every kept page stale, so this
+// navigation and the next ones fetch the new text. Offline, or no answer within two seconds: the kept
+// copy, as before. Nothing open is ever reloaded, so a practice in progress runs on untouched.
+const REVISION_MARK = "/__pusterum/content-revision";
+const REVISION_CHECK_MS = 60 * 1000;
+let revisionCheckedAt = 0;
+let revisionChangedAt = null;  // when this worker last saw a new revision (kept in the pages cache)
+
+async function knownRevision() {
+  const mark = await (await caches.open(PAGES)).match(REVISION_MARK);
+  const known = mark ? await mark.json().catch(() => null) : null;
+  revisionChangedAt = known ? Number(known.at) || 0 : 0;
+  return known;
+}
+
+async function lastRevisionChange() {
+  if (revisionChangedAt === null) await knownRevision();
+  return revisionChangedAt;
+}
+
+async function checkRevision() {
+  const open = await self.clients.matchAll({ type: "window" });
+  if (open.length && Date.now() - revisionCheckedAt < REVISION_CHECK_MS) return;
+  revisionCheckedAt = Date.now();
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 2000);
+  try {
+    const response = await fetch(CONFIG.paths.revision, { cache: "no-store", signal: abort.signal });
+    if (!response.ok) return;
+    const { revision } = await response.json();
+    const known = await knownRevision();
+    if (known && known.revision === revision) return;
+    // The first revision this phone learns only starts the record: its pages are recent (a new worker).
+    const at = known ? Date.now() : 0;
+    if (known) await markPagesStale();
+    revisionChangedAt = at;
+    await (await caches.open(PAGES)).put(REVISION_MARK, new Response(JSON.stringify({ revision, at })));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 routing.registerRoute(
   ({ request, url }) => request.mode === "navigate" && isParticipantPage(url),
-  async (options) => (await freshCopy(options.request).catch(() => null)) || pages.handle(options),
+  async (options) => {
+    if (await freshCopy(options.request).catch(() => null)) await checkRevision().catch(() => {});
+    return (await freshCopy(options.request).catch(() => null)) || pages.handle(options);
+  },
 );
 
 // Anything she sends (a form: language, municipality, consent, a rating) may change what her pages
@@ -119,10 +167,14 @@ routing.registerRoute(
   }),
 );
 
-// A page we never saw, while offline: the offline page, which says what still works.
-routing.setCatchHandler(async ({ request }) => {
+// A page we never saw, while offline: the offline page, which says what still works. A filtered library
+// list the phone has not kept gets its own version of it, saying that filters need the network (rather
+// than another list standing in for the one she chose).
+routing.setCatchHandler(async ({ request, url }) => {
   if (request.mode === "navigate") {
-    const offline = await precaching.matchPrecache(CONFIG.offline);
+    const filtered = url && url.pathname === CONFIG.paths.library && url.search;
+    const offline = (filtered && await precaching.matchPrecache(CONFIG.offlineFilters))
+      || await precaching.matchPrecache(CONFIG.offline);
     if (offline) return offline;
   }
   return Response.error();
@@ -137,7 +189,9 @@ async function cacheUrls(urls) {
       const audio = isAudio(target);
       if (!audio && !isParticipantPage(target)) return;  // the allowlist holds here too
       const cache = audio ? audioCache : pagesCache;
-      if (await cache.match(url)) return;
+      const kept = await cache.match(url);
+      // A kept page is fetched again once newer content was published (audio files never change in place).
+      if (kept && (audio || Number(kept.headers.get(FETCHED_AT)) >= await lastRevisionChange())) return;
       const fetchedAt = Date.now();
       const response = await fetch(url, { credentials: "same-origin" });
       if (response.status !== 200) return;
@@ -156,6 +210,10 @@ self.addEventListener("message", (event) => {
     // A page that loaded while this worker was still activating asks to be controlled now, so the
     // first visit already works offline (claim() at activation can miss a page that was mid-navigation).
     event.waitUntil(self.clients.claim());
+  } else if (data.type === "PAGES_STALE") {
+    // She finished a practice: the library's "done" mark and "recently used" change, so kept pages are
+    // fetched again at her next navigation (the copies stay for offline use).
+    event.waitUntil(markPagesStale());
   } else if (data.type === "SKIP_WAITING") {
     // Only the page decides when: between practices, never in the middle of one.
     self.skipWaiting();

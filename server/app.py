@@ -18,6 +18,8 @@ from server.coordination.join import TypedCodeController
 from server.editor.controllers import EditorController
 from server.engagement.controllers import EngagementController
 from server.journeys.controllers import JourneysController
+from server.journeys.course_controller import CourseController
+from server.journeys.library_controller import LibraryController
 from server.lib import paths
 from server.lib.api_docs import COMPONENTS
 from server.lib.logs import logging_overrides
@@ -40,6 +42,7 @@ def create_app() -> Litestar:
             RemindersController, WorkspaceAuthController, AdminController, EditorController,
             CoordinationController, TypedCodeController, WellbeingController, ReportsController,
             ExportController, JourneysController, OwnAccountController, PasswordResetController,
+            LibraryController, CourseController,
             audio, service_worker, manifest, offline, plugins.static_router(), plugins.health, plugins.ready,
         ],
         lifespan=[plugins.database_lifespan],

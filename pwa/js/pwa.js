@@ -54,9 +54,24 @@ function installHelp() {
   });
 }
 
+// A page answered from the phone while there is no network says so, so an older copy is not taken for news.
+function offlineNote() {
+  const note = document.querySelector("[data-offline-note]");
+  if (!note) return;
+  const show = () => { note.hidden = navigator.onLine; };
+  show();
+  window.addEventListener("online", show);
+  window.addEventListener("offline", show);
+}
+
 export function initPwa() {
   installHelp();
+  offlineNote();
   if (!("serviceWorker" in navigator)) return;
+  // A finished practice changes her library ("done", "recently used"): the worker's kept pages go stale.
+  window.addEventListener("pusterum:practice-finished", () => {
+    if (navigator.serviceWorker.controller) navigator.serviceWorker.controller.postMessage({ type: "PAGES_STALE" });
+  });
   navigator.serviceWorker.addEventListener("controllerchange", () => {
     if (updateRequested) window.location.reload();
   });

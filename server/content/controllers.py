@@ -1,22 +1,20 @@
-"""What a participant reads: start page, home, library, an exercise, its player, and the support page."""
+"""What a participant reads: start page, an exercise, its player, and the support page (the library, which
+also shows what she has done, is in server/journeys/library_controller.py)."""
 
 from __future__ import annotations
 
-from litestar import Controller, Litestar, Request, get
+from litestar import Controller, Litestar, Request, Response, get
+from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
-from litestar.types import ASGIApp
 
 from server.content.catalog import get_catalog
-from server.content.schemas import DURATIONS, KINDS, TAGS, PublishedExercise, stress_value
+from server.content.schemas import PublishedExercise, stress_value
 from server.lib.guards import DEVICE, ThisDevice, requires_device
-from server.lib.pagecache import PageCache, cached_response
 from server.lib.paths import redirect_to, route_path
-from server.lib.templates import page, render_page
+from server.lib.templates import page
 from server.settings import get_settings
-
-_library_pages = PageCache()
 
 
 def offline_urls(app: Litestar, exercises: list[PublishedExercise]) -> list[str]:
@@ -55,28 +53,6 @@ class ContentController(Controller):
             return redirect_to(request, "staff:home" if device.kind == "staff" else "journeys:home")
         return page(request, "content/start.html")
 
-    @get("/library", name="content:library", opt={"skip_compression": True}, exclude_from_csrf=True,
-         guards=[requires_device])
-    async def library(self, request: Request, device: ThisDevice, kind: FromQuery[str] = "",
-                      duration: FromQuery[str] = "", tag: FromQuery[str] = "") -> ASGIApp:
-        catalog = get_catalog()
-        # Unknown filter values are ignored rather than refused: they come from old links and bookmarks.
-        chosen = {"kind": kind if kind in KINDS else "",
-                  "duration": duration if duration in {d[0] for d in DURATIONS} else "",
-                  "tag": tag if tag in TAGS else ""}
-        fragment = bool(request.headers.get("hx-request"))
-        key = (catalog.revision, device.language, device.kind, fragment, *chosen.values())
-
-        def render() -> str:
-            exercises = catalog.library(device.kind, device.language, kind=chosen["kind"] or None,
-                                        duration=chosen["duration"] or None, tag=chosen["tag"] or None)
-            kinds = sorted({e.kind for e in catalog.for_audience(device.kind)}, key=list(KINDS).index)
-            return render_page(request, "content/_exercise_list.html" if fragment else "content/library.html",
-                               exercises=exercises, kinds=kinds, durations=DURATIONS,
-                               tags=catalog.tags_in_use(device.kind), chosen=chosen)
-
-        return cached_response(request.scope, _library_pages.get(key, render), vary="HX-Request, Cookie")
-
     @get("/exercises/{slug:str}", name="content:exercise", guards=[requires_device])
     async def exercise(self, request: Request, device: ThisDevice, slug: FromPath[str]) -> Template:
         exercise = _exercise(slug, device.kind)
@@ -102,6 +78,14 @@ class ContentController(Controller):
     @get("/exercises/{slug:str}/thanks", name="content:thanks", guards=[requires_device])
     async def thanks(self, request: Request, device: ThisDevice, slug: FromPath[str]) -> Template:
         return page(request, "content/thanks.html", exercise=_exercise(slug, device.kind))
+
+    @get("/api/content-revision", name="content:revision", exclude_from_csrf=True,
+         cache_control=CacheControlHeader(no_cache=True))
+    async def revision(self) -> Response:
+        """The published content's revision, for the service worker: a few bytes it asks for when she opens
+        the app, so that pages kept on her phone are fetched again once an editor has published (a correction
+        reaches her at her next visit). Public: it is one number, the same for everyone."""
+        return Response(content=b'{"revision":%d}' % get_catalog().revision, media_type="application/json")
 
     @get("/support", name="content:support")
     async def support(self, request: Request) -> Template:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from server.content.catalog import Catalog
 from server.content.scoring import NotScorable, score
 from server.db.limits import Limit
+from server.engagement import history
 from server.engagement.schemas import REQUIRED, EventIn
 from server.engagement.store import Row, write_batch
 from server.lib.errors import Conflict, Gone, NotYours, Problem, Refused, TooMany, Unrecognised
@@ -154,6 +155,8 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
     if outcome.status == "conflict":
         raise Conflict(_("Some activity was already saved with different content."),
                             f"{len(outcome.clashes)} event id(s) already hold other content", outcome.clashes)
+    if outcome.stored:
+        history.forget(participant_id)  # her library's marks read her events again
     return [r.id for r in rows], outcome.stored
 
 

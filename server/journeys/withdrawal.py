@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from server import db
+from server.engagement import history
 from server.engagement.tables import Event
 from server.participants.tables import Participant
 from server.reminders import services as reminders
@@ -39,5 +40,6 @@ async def withdraw(participant_id: uuid.UUID, choice: Choice, *, now: datetime |
             await Event.delete().where(Event.participant == participant_id)
             await forget_rollups(participant_id)
             await Participant.update({Participant.municipality_code: None}).where(Participant.id == participant_id)
+    history.forget(participant_id)  # after the commit: nothing read before it is kept
     return True
 

@@ -113,8 +113,8 @@ def render_page(request: Request, template: str, **context: Any) -> str:
                                                 request=request, csrf_input="", **context)
 
 
-def render_for_everyone(app: Litestar, template: str) -> str:
+def render_for_everyone(app: Litestar, template: str, **context: Any) -> str:
     """Render a page that is the same for every visitor and request (the offline page, which the service
     worker keeps before anyone has chosen a language): no request, no language, links by route name from the
     app's own routes."""
-    return app.template_engine.get_template(template).render(url_for=partial(route_path, app))  # type: ignore[union-attr]
+    return app.template_engine.get_template(template).render(url_for=partial(route_path, app), **context)  # type: ignore[union-attr]

@@ -34,6 +34,7 @@ OFFLINE_PAGES = (
     "content:start", "journeys:home", "content:library", "content:support", "content:about",
     "participants:settings", "staff:home", "staff:mine", "staff:unit", "staff:pause",
     "content:exercise", "content:play", "content:done", "content:thanks",
+    "wellbeing:history", "journeys:course",
 )
 _ANY = "ANY"  # stands for a path parameter while a route's path becomes a pattern (paths are lower case)
 _SLUG = "[a-z0-9-]+"
@@ -53,10 +54,14 @@ def _digest_of(content: bytes) -> str:
 
 
 @cache
-def offline_page(app: Litestar) -> bytes:
+def offline_page(app: Litestar, filters: bool = False) -> bytes:
     """The page shown for a page never saved, while offline; once per app, so its precache revision is a
-    digest of the very bytes served."""
-    return render_for_everyone(app, "pwa/offline.html").encode()
+    digest of the very bytes served. ``filters``: its version for a filtered library list the phone has not
+    kept, which says that filters need the network."""
+    return render_for_everyone(app, "pwa/offline.html", filters=filters).encode()
+
+
+FILTERS_QUERY = "?filters=1"  # the offline page's address for its filters version
 
 
 def _module_path(name: str) -> str:
@@ -77,6 +82,8 @@ def worker_paths(app: Litestar) -> dict[str, str]:
         "events": app.route_reverse("engagement:events"),
         "reminderAction": app.route_reverse("reminders:action"),
         "start": app.route_reverse("content:start"),
+        "library": app.route_reverse("content:library"),
+        "revision": app.route_reverse("content:revision"),
     }
 
 
@@ -87,6 +94,7 @@ def service_worker(app: Litestar) -> ServiceWorker:
     precache = [{"url": manifest if p == "manifest.webmanifest" else f"/static/{p}", "revision": _digest(p)}
                 for p in SHELL]
     precache.append({"url": offline, "revision": _digest_of(offline_page(app))})
+    precache.append({"url": offline + FILTERS_QUERY, "revision": _digest_of(offline_page(app, filters=True))})
     # Under the same ?v= as every page's links, so that they are served immutable (server.plugins).
     modules = {name: static_url(_module_path(name)) for name in WORKBOX}
     for name in ("outbox-core", "sw-push"):
@@ -94,6 +102,7 @@ def service_worker(app: Litestar) -> ServiceWorker:
     paths = worker_paths(app)
     template = (PWA_DIR / "sw.js").read_text()
     version = hashlib.blake2b(json.dumps([precache, modules, paths, template]).encode(), digest_size=6).hexdigest()
-    config = {"version": version, "precache": precache, "modules": modules, "offline": offline, "paths": paths}
+    config = {"version": version, "precache": precache, "modules": modules, "offline": offline,
+              "offlineFilters": offline + FILTERS_QUERY, "paths": paths}
     start, end = template.index("/*CONFIG*/"), template.index("/*END*/") + len("/*END*/")
     return ServiceWorker(version, (template[:start] + json.dumps(config) + template[end:]).encode())

@@ -8,6 +8,7 @@ from functools import cache
 
 from litestar import Litestar, Request, get
 from litestar.datastructures import CacheControlHeader
+from litestar.params import FromQuery
 from litestar.response import Response
 
 from server.lib.paths import route_path
@@ -39,10 +40,11 @@ async def manifest(request: Request) -> Response:
 
 @get("/offline", name="pwa:offline", include_in_schema=False, exclude_from_csrf=True,
      cache_control=CacheControlHeader(no_cache=True))
-async def offline(request: Request) -> Response:
+async def offline(request: Request, filters: FromQuery[str] = "") -> Response:
     """Fetched by the worker when it installs and kept in its precache; the same bytes for everyone (no
-    cookie, no language), so the worker's revision of it is theirs."""
-    return Response(content=offline_page(request.app), media_type="text/html; charset=utf-8")
+    cookie, no language), so the worker's revision of it is theirs. ``?filters=1``: the version shown for a
+    filtered library list the phone has not kept."""
+    return Response(content=offline_page(request.app, filters=filters == "1"), media_type="text/html; charset=utf-8")
 
 
 @cache

@@ -15,7 +15,8 @@ from tests.browser.test_patient_flow import SHORT, enrol_in_danish
 
 pytestmark = pytest.mark.browser
 # The service worker's allowlist (given to it by server/pwa/assets.py): the only pages it may keep.
-PARTICIPANT_PAGES = r"/(home|library|support|about|settings|exercises/[a-z0-9-]+(/(play|done|thanks))?)?"
+PARTICIPANT_PAGES = (r"/(home|library|support|about|settings|wellbeing|course"
+                     r"|exercises/[a-z0-9-]+(/(play|done|thanks))?)?")
 
 
 def png_size(url: str) -> tuple[int, int]:
@@ -313,7 +314,7 @@ def test_a_fresh_page_opens_from_the_phone_and_what_she_changes_is_fetched_at_on
     # Only her own pages are ever kept: nothing else in the pages cache.
     kept = page.evaluate("async () => (await (await caches.open('pusterum-pages')).keys())"
                          ".map(r => new URL(r.url).pathname)")
-    assert kept and all(re.fullmatch(PARTICIPANT_PAGES, p) or p == "/__pusterum/pages-stale-before" for p in kept), kept
+    assert kept and all(re.fullmatch(PARTICIPANT_PAGES, p) or p.startswith("/__pusterum/") for p in kept), kept
 
 
 def test_a_page_never_saved_opens_the_offline_page_whose_links_work_offline(page, live_server):

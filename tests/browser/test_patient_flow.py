@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, assert_fits, poll
+from tests.browser.conftest import assert_accessible, assert_fits
 
 pytestmark = pytest.mark.browser
 SHORT = "one-minute-landing"
@@ -130,15 +130,21 @@ def test_every_patient_page_fits_320px_at_200_percent_text_in_dark_mode(context,
         assert_accessible(page)
 
 
-def test_the_library_filters_without_reloading_and_every_page_links_support(page, live_server):
+def test_the_library_filters_by_chips_and_every_page_links_support(page, live_server):
     enrol_in_danish(page, live_server)
     page.goto(f"{live_server.url}/library")
     assert_accessible(page)
     before = page.locator(".card").count()
-    page.select_option("#f-kind", "pain_coping")
-    poll(page, f"document.querySelectorAll('.card').length !== {before}")
-    assert page.locator(".card").count() < before
-    assert "kind=pain_coping" in page.url
+    assert page.is_hidden(".more-filters .filter-heading")  # length and situation are folded away
+    page.click(".filter-chip:text-is('Smertemestring')")
+    page.wait_for_url("**/library?kind=pain_coping")
+    assert 0 < page.locator(".card").count() < before
+    assert page.get_attribute(".filter-chip:text-is('Smertemestring')", "aria-current") == "true"
+    page.click(".more-filters summary")
+    page.click(".filter-chip:text-is('Op til 5 minutter')")
+    page.wait_for_url("**/library?kind=pain_coping&duration=short")
+    assert page.is_visible(".more-filters .filter-heading")  # open while one of its filters is chosen
+    assert_accessible(page)
     assert page.locator("a[href='/support']").first.is_visible()
     page.click(".topnav .support-link")
     page.wait_for_url("**/support")

@@ -37,16 +37,6 @@ async def test_it_filters_the_library_by_kind_duration_and_situation(app, db):
                                if "sleep" in e.tags and "patient" in e.audience}
 
 
-async def test_it_answers_htmx_with_the_list_fragment_only(app, db):
-    async with app_client(app) as client:
-        await enrol(client)
-        fragment = await client.get("/library", params={"kind": "mindfulness"}, headers={"HX-Request": "true"})
-    assert fragment.status_code == 200
-    assert fragment.text.lstrip().startswith('<div id="exercise-list"')
-    assert "<html" not in fragment.text
-    assert "HX-Request" in fragment.headers["vary"]
-
-
 async def test_it_ignores_unknown_filter_values(app, db):
     async with app_client(app) as client:
         await enrol(client)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import replace
 
-from tests.support import app_client
+from server.content import catalog as content_catalog
+from tests.support import app_client, enrol
 
 
 async def test_an_unchanged_worker_is_answered_with_304(app, db):
@@ -29,13 +31,15 @@ async def test_it_is_given_the_app_paths_it_needs_by_route_name(app, db):
     assert paths["events"] == app.route_reverse("engagement:events")
     assert paths["reminderAction"] == app.route_reverse("reminders:action")
     assert paths["start"] == app.route_reverse("content:start")
+    assert paths["library"] == app.route_reverse("content:library")
+    assert paths["revision"] == app.route_reverse("content:revision")
     assert {p["url"] for p in config["precache"]} >= {app.route_reverse("pwa:manifest")}
     # Her own pages may be kept for offline use; nothing else is.
     kept = ["/", "/home", "/library", "/support", "/about", "/settings", "/pause", "/pauses/mine", "/pauses/unit",
             "/pauses/a-pause", "/exercises/a-practice", "/exercises/a-practice/play", "/exercises/a-practice/done",
-            "/exercises/a-practice/thanks"]
+            "/exercises/a-practice/thanks", "/wellbeing", "/course"]
     never = ["/workspace", "/workspace/content", "/settings/withdraw", "/settings/my-data.json", "/reminders",
-             "/wellbeing", "/wellbeing/checkin", "/pause/go", "/exercises/a-practice/rating", "/j/a-code", "/homes"]
+             "/wellbeing/checkin", "/pause/go", "/exercises/a-practice/rating", "/j/a-code", "/homes"]
     assert [p for p in kept if not re.fullmatch(paths["pages"], p)] == []
     assert [p for p in never if re.fullmatch(paths["pages"], p)] == []
     assert re.fullmatch(paths["audio"], "/audio/calm.wav") and not re.fullmatch(paths["audio"], "/audio/")
@@ -64,3 +68,33 @@ async def test_the_offline_page_is_precached_from_its_route_with_links_by_name(a
     assert f'href="{app.route_reverse("journeys:home")}"' in page.text
     assert f'href="{app.route_reverse("content:library")}"' in page.text
     assert "Ingen forbindelse lige nu" in page.text and "No connection right now" in page.text
+
+
+async def test_a_filtered_list_never_kept_offline_gets_a_page_saying_filters_need_the_network(app, db):
+    offline = app.route_reverse("pwa:offline")
+    async with app_client(app) as client:
+        source = (await client.get("/sw.js")).text
+        page = await client.get(offline, params={"filters": "1"})
+        plain = await client.get(offline)
+    config, _ = json.JSONDecoder().raw_decode(source, source.index("const CONFIG = ") + len("const CONFIG = "))
+    assert config["offlineFilters"] == f"{offline}?filters=1"
+    revision = hashlib.blake2b(page.content, digest_size=8).hexdigest()
+    assert {"url": config["offlineFilters"], "revision": revision} in config["precache"]
+    assert "Filtrene kræver net" in page.text and "Filters need the network" in page.text
+    assert f'href="{app.route_reverse("content:library")}"' in page.text
+    assert "Filtrene kræver net" not in plain.text
+
+
+async def test_it_tells_the_worker_the_published_content_revision_in_a_few_bytes(app, db):
+    current = content_catalog.get_catalog()
+    async with app_client(app) as client:
+        await enrol(client)
+        first = await client.get(app.route_reverse("content:revision"))
+        content_catalog.set_catalog(replace(current, revision=current.revision + 7))  # an editor published
+        try:
+            after = await client.get(app.route_reverse("content:revision"))
+        finally:
+            content_catalog.set_catalog(current)
+    assert first.status_code == 200 and first.headers["cache-control"] == "no-cache"
+    assert first.json() == {"revision": current.revision} and len(first.content) < 40
+    assert after.json() == {"revision": current.revision + 7}

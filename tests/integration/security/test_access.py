@@ -35,6 +35,8 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "content:library"): PARTICIPANTS, ("GET", "content:exercise"): PARTICIPANTS,
     ("GET", "content:play"): PARTICIPANTS, ("GET", "content:done"): PARTICIPANTS,
     ("GET", "content:thanks"): PARTICIPANTS, ("GET", "content:audio"): EVERYONE,
+    ("GET", "content:revision"): EVERYONE,  # one number, the same for everyone (the service worker asks)
+    ("GET", "journeys:course"): {"patient"},
     ("GET", "participants:join"): EVERYONE, ("POST", "participants:enrol"): EVERYONE,
     ("GET", "participants:consent"): EVERYONE,
     ("GET", "participants:municipality"): PARTICIPANTS, ("POST", "participants:set_municipality"): PARTICIPANTS,
