@@ -20,6 +20,8 @@ const AUDIO = "pusterum-audio";
 
 // The shell. Pages from an older deploy ask for ?v=<old hash>; they get the current file rather than
 // nothing, so every page she saved keeps working offline after an update.
+// The player's bells are precached too; an <audio> element asks for a byte range, answered from the copy.
+precaching.addPlugins([new rangeRequests.RangeRequestsPlugin()]);
 precaching.precacheAndRoute(CONFIG.precache, { ignoreURLParametersMatching: [/^v$/] });
 precaching.cleanupOutdatedCaches();
 

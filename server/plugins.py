@@ -33,6 +33,7 @@ from server.lib.errors import NotFound, Problem, Unavailable, headers_of, status
 from server.lib.guards import NotEnrolled
 from server.lib.i18n import _
 from server.lib.paths import redirect_to
+from server.lib.ranges import StaticRangeMiddleware
 from server.lib.templates import PWA_DIR, build_environment, page, static_digest
 from server.lib.web import clear_device_cookie
 from server.reminders.sender import reminder_loop
@@ -180,8 +181,9 @@ def _versioned(scope: Scope) -> bool:
 
 
 def static_router():
+    # Ranges inside the cache header: a 206 is cached like the whole file.
     return create_static_files_router(path="/static", directories=[PWA_DIR], name="static",
-                                      middleware=[StaticCacheMiddleware])
+                                      middleware=[StaticCacheMiddleware, StaticRangeMiddleware])
 
 
 @get("/healthz", name="ops:health", include_in_schema=False, cache_control=CacheControlHeader(no_store=True))

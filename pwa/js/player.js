@@ -1,5 +1,7 @@
 // The guided player: steps advance on their timers; pause, resume, back and skip; a breathing guide;
-// optional read-aloud. It only enhances the server-rendered step list, which works without JavaScript.
+// optional read-aloud in her language; bells, a screen kept awake and lock-screen controls (guidance.js).
+// It only enhances the server-rendered step list, which works without JavaScript.
+import { createGuidance, pickVoice } from "./guidance.js";
 import { newEventId } from "./outbox.js";
 import { ACTIVE_KEY } from "./recovery.js";
 
@@ -30,6 +32,7 @@ export function initPlayer(root, { record, flush }) {
   let last = 0;
   let timer = null;
   let breathTimer = null;
+  let speakTimer = null;
 
   $("[data-step-list]").hidden = true;
   stage.hidden = false;
@@ -38,16 +41,42 @@ export function initPlayer(root, { record, flush }) {
 
   const speech = "speechSynthesis" in window && typeof SpeechSynthesisUtterance !== "undefined";
   const readAloud = $("[data-read-aloud]");
+  const voiceNote = $("[data-voice-note]");
+  let voice = null;
   if (speech) $("[data-read-aloud-wrap]").hidden = false;
+
+  // The phone's voices arrive late in some browsers: the choice is made again when the list changes.
+  function findVoice() {
+    voice = pickVoice(window.speechSynthesis.getVoices(), cfg.lang);
+    voiceNote.hidden = !(readAloud.checked && !voice);
+  }
+  if (speech) {
+    findVoice();
+    window.speechSynthesis.addEventListener?.("voiceschanged", () => {
+      const had = voice;
+      findVoice();
+      if (!had && voice && running) speak(cfg.texts[index]);
+    });
+  }
 
   function speak(text) {
     if (!speech || !readAloud.checked) return;
     window.speechSynthesis.cancel();
+    if (!voice) { voiceNote.hidden = false; return; }  // never her text in another language's voice
     const u = new SpeechSynthesisUtterance(text);
-    u.lang = cfg.lang === "da" ? "da-DK" : "en-GB";
+    u.voice = voice;
+    u.lang = voice.lang;
     u.rate = 0.9;
     window.speechSynthesis.speak(u);
   }
+
+  const guidance = createGuidance(root, {
+    title: cfg.title,
+    artwork: cfg.artwork,
+    actions: { play: () => { if (!finished) play(); }, pause: () => { if (running) pause(); }, next: () => skip(),
+               previous: () => back() },
+    wantsCarrier: (sound) => sound || Boolean(speech && readAloud.checked),
+  });
 
   function totalRemaining() {
     return remaining + durations.slice(index + 1).reduce((a, b) => a + b, 0);
@@ -64,11 +93,14 @@ export function initPlayer(root, { record, flush }) {
     root.classList.toggle("is-paused", started && !running);
   }
 
-  function showStep() {
+  function showStep(rang = false) {
     $("[data-step-text]").textContent = cfg.texts[index];
     startBreathing(cfg.breathing[index]);
     render();
-    speak(cfg.texts[index]);
+    // After a bell, the voice waits for it to fade a little.
+    clearTimeout(speakTimer);
+    const text = cfg.texts[index];
+    if (rang) speakTimer = setTimeout(() => speak(text), 1200); else speak(text);
   }
 
   function startBreathing(pattern) {
@@ -117,7 +149,7 @@ export function initPlayer(root, { record, flush }) {
     if (index + 1 >= durations.length) { finish(); return; }
     index += 1;
     remaining = durations[index];
-    showStep();
+    showStep(guidance.stepChanged());
   }
 
   function play() {
@@ -132,6 +164,7 @@ export function initPlayer(root, { record, flush }) {
     clearInterval(timer);
     timer = setInterval(tick, TICK_MS);
     startBreathing(cfg.breathing[index]);
+    guidance.playing();
     render();
   }
 
@@ -140,7 +173,9 @@ export function initPlayer(root, { record, flush }) {
     running = false;
     clearInterval(timer);
     clearTimeout(breathTimer);
+    clearTimeout(speakTimer);
     if (speech) window.speechSynthesis.cancel();
+    guidance.paused();
     render();
   }
 
@@ -152,6 +187,8 @@ export function initPlayer(root, { record, flush }) {
     window.dispatchEvent(new Event("pusterum:practice-finished"));
     clearInterval(timer);
     clearTimeout(breathTimer);
+    clearTimeout(speakTimer);
+    guidance.ended();
     record("exercise_completed", { exercise_version: version, seconds: Math.round(practisedMs / 1000) });
     stage.hidden = true;
     const end = $("[data-end]");
@@ -159,19 +196,27 @@ export function initPlayer(root, { record, flush }) {
     end.focus();
   }
 
-  toggle.addEventListener("click", () => (running ? pause() : play()));
-  $('[data-action="skip"]').addEventListener("click", () => {
+  function skip() {
+    if (finished) return;
     if (!started) play();
     completeStep();
-  });
-  $('[data-action="back"]').addEventListener("click", () => {
+  }
+
+  function back() {
+    if (finished) return;
     // Back restarts the current step, or goes to the previous one if it has only just begun.
     if (durations[index] - remaining < 2000 && index > 0) index -= 1;
     remaining = durations[index];
     showStep();
-  });
+  }
+
+  toggle.addEventListener("click", () => (running ? pause() : play()));
+  $('[data-action="skip"]').addEventListener("click", skip);
+  $('[data-action="back"]').addEventListener("click", back);
   if (readAloud) readAloud.addEventListener("change", () => {
+    if (speech) findVoice();
     if (readAloud.checked) speak(cfg.texts[index]); else if (speech) window.speechSynthesis.cancel();
+    guidance.refresh();
   });
 
   window.addEventListener("pagehide", () => {

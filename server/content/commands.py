@@ -91,3 +91,23 @@ def export(path: str | None) -> None:
         click.echo(f"pusterum: warning: audio/{name} is named by published content but exists neither in "
                    f"{get_settings().content_dir / 'audio'} nor in {root / 'audio'}", err=True)
     click.echo(report.summary())
+
+
+@content.command(short_help="print the recording script of exercises (content/RECORDING.md)")
+@click.argument("slugs", nargs=-1, metavar="[SLUG]...")
+@click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True,
+              help="the language to record")
+@click.option("--from", "path", metavar="PATH", help="the content folder (default: PUSTERUM_CONTENT_DIR or content/)")
+def script(slugs: tuple[str, ...], lang: str, path: str | None) -> None:
+    """Print, for each exercise named (every exercise when none is), what to say in each step, when it starts,
+    and how long to leave quiet, from the content files; nothing is changed."""
+    from server.content.recording import script as recording_script
+    from server.content.schemas import Exercise
+
+    root, result = _load(path)
+    exercises = {d.slug: d.content for d in result.documents if isinstance(d.content, Exercise)}
+    unknown = [slug for slug in slugs if slug not in exercises]
+    if unknown:
+        raise Failure(f"no exercise {', '.join(unknown)} in {root}.")
+    chosen = slugs or tuple(sorted(exercises))
+    click.echo("\n".join(recording_script(exercises[slug], lang) for slug in chosen), nl=False)

@@ -24,6 +24,8 @@ SHELL = (
     "css/app.css", "js/app.js", "js/outbox.js", "js/outbox-core.js", "js/recovery.js",
     "js/player.js", "js/pwa.js", "js/forget.js", "js/reminders.js", "js/sw-push.js",
     "js/vendor/htmx.min.js", "icons/icon.svg", "icons/icon-192.png", "manifest.webmanifest",
+    # The player's guidance by sound (≈ 29 KB of sound, made by tools/make_sounds.py): bells offline too.
+    "js/guidance.js", "sounds/bell.mp3", "sounds/bell-end.mp3", "sounds/carrier.mp3",
 )
 WORKBOX = ("workbox-sw", "workbox-core", "workbox-routing", "workbox-strategies", "workbox-precaching",
            "workbox-range-requests", "workbox-cacheable-response", "workbox-expiration")
