@@ -21,8 +21,19 @@ from server.lib.paths import redirect_to
 from server.lib.templates import page
 from server.participants.guards import DEPENDENCIES, Enrolled
 from server.reminders import sender, services
-from server.reminders.schemas import (INTERVALS, ActionIn, Done, Enabled, LaterForm, ReminderForm, RenewalIn,
-                                      Renewed, Sent, SubscriptionIn, TestIn)
+from server.reminders.schemas import (
+    INTERVALS,
+    ActionIn,
+    Done,
+    Enabled,
+    LaterForm,
+    ReminderForm,
+    RenewalIn,
+    Renewed,
+    Sent,
+    SubscriptionIn,
+    TestIn,
+)
 from server.reminders.vapid import public_key_b64
 
 DAY_NAMES = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
