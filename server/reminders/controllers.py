@@ -104,14 +104,17 @@ class RemindersController(Controller):
     dependencies = DEPENDENCIES
 
     @get("/reminders", name="reminders:page", guards=[requires_device])
-    async def show(self, request: Request, participant: Enrolled, saved: FromQuery[str] = "") -> Template:
-        return await self._page(request, participant, saved=bool(saved))
+    async def show(self, request: Request, participant: Enrolled, saved: FromQuery[str] = "",
+                   on: FromQuery[str] = "") -> Template:
+        """``on``: the page's script has just turned reminders on; the page says what comes next."""
+        return await self._page(request, participant, saved=bool(saved), turned_on=bool(on))
 
     async def _page(self, request: Request, participant: Enrolled, *, status_code: int = 200,
-                    error: str | None = None, saved: bool = False, form: dict[str, Any] | None = None) -> Template:
+                    error: str | None = None, saved: bool = False, turned_on: bool = False,
+                    form: dict[str, Any] | None = None) -> Template:
         plan = await services.get_plan(participant.id, participant.kind)
         return page(request, "reminders/page.html", status_code=status_code, plan=plan, form=form or _shown(plan),
-                    vapid_key=public_key_b64(), error=error, saved=saved, day_names=DAY_NAMES,
+                    vapid_key=public_key_b64(), error=error, saved=saved, turned_on=turned_on, day_names=DAY_NAMES,
                     intervals=INTERVALS, lock_screen=sender.lock_screen(participant.kind, participant.language))
 
     @get("/reminders/now", name="reminders:now", guards=[requires_device])
