@@ -75,17 +75,24 @@ export function initReminders(root) {
   const problem = root.querySelector("[data-reminders-problem]");
   const say = (word) => { progress.textContent = words[word]; problem.hidden = true; };
   const refuse = (word) => { progress.textContent = ""; problem.textContent = words[word]; problem.hidden = false; };
+  // Not an error but the way on: this browser or phone cannot do it here, and the button would only disappoint.
+  const note = (word) => {
+    const where = root.querySelector("[data-reminders-note]");
+    where.textContent = words[word];
+    where.hidden = false;
+  };
 
   const on = root.querySelector("[data-reminders-on]");
   const supported = "serviceWorker" in navigator && "PushManager" in window && "Notification" in window
     && root.dataset.vapidKey;
   if (on) {
     if (iosOutsideHomeScreen()) {
-      refuse("ios");
+      note("ios");
     } else if (!supported) {
-      refuse("unsupported");
+      note("unsupported");
     } else {
       on.hidden = false;
+      root.querySelector("[data-reminders-explain]").hidden = false;
       on.addEventListener("click", async () => {
         on.disabled = true;
         try {

@@ -81,8 +81,8 @@ def test_it_tells_an_iphone_to_use_the_home_screen_app(browser, live_server):
         page = context.new_page()
         join_in_danish(page, live_server)
         page.goto(f"{live_server.url}/reminders")
-        page.wait_for_selector("[data-reminders-problem]:not([hidden])")
-        assert "Føj til hjemmeskærm" in page.text_content("[data-reminders-problem]")
+        page.wait_for_selector("[data-reminders-note]:not([hidden])")
+        assert "Føj til hjemmeskærm" in page.text_content("[data-reminders-note]")
         assert page.is_hidden("[data-reminders-on]")
     finally:
         context.close()

@@ -94,7 +94,7 @@ async def test_it_offers_in_30_minutes_and_not_today_on_the_page_a_reminder_open
     due = (await _plan(patient.participant_id))["next_due_at"]
     assert timedelta(minutes=29) <= due - before <= timedelta(minutes=31)
     said = await patient.get(snoozed.headers["location"])
-    assert "Godt. Vi minder dig om det igen" in said.text and due.astimezone(TZ).strftime("%H:%M") in said.text
+    assert "Godt. Næste påmindelse:" in said.text and due.astimezone(TZ).strftime("%H:%M") in said.text
 
     await patient.post("/reminders/now", data={"_csrf_token": token, "action": "not_today"})
     due = (await _plan(patient.participant_id))["next_due_at"]
