@@ -3,8 +3,8 @@ takes the place of her own old one and her reminders go on; nobody can replace, 
 
 ASVS 4.0.3 checked here: 4.1.2 and 4.2.1 (a participant cannot replace another's subscription by naming its
 endpoint, nor take an endpoint that is another's: no insecure direct object reference), 4.1.3 (a renewal
-cannot turn reminders on that she turned off), 5.1.3 and 5.1.4 (the body is strictly typed and checked; what
-is refused changes nothing, with a 4xx and never a 5xx), 13.2.1 (the API answers only a known phone: 401).
+cannot turn reminders on that she turned off), 5.1.3 (the body is strictly typed and checked; what is refused
+changes nothing, with a 4xx and never a 5xx). The API answers only a known phone (401) and only the app (400).
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ BAD_RENEWALS = [
 
 @pytest.mark.parametrize(("wrong", "body"), BAD_RENEWALS, ids=[w for w, _ in BAD_RENEWALS])
 async def test_it_refuses_a_bad_renewal_with_a_4xx_and_changes_nothing(patient, push, wrong, body):
-    """ASVS 5.1.3, 5.1.4: refused before anything is stored; her subscription is as it was."""
+    """ASVS 5.1.3: refused before anything is stored; her subscription is as it was."""
     old, new = push.new_subscription(), push.new_subscription()
     await patient.post(SUBSCRIBE, json=old, headers=API_HEADERS)
     before = await _rows()
@@ -145,7 +145,7 @@ async def test_it_refuses_a_bad_renewal_with_a_4xx_and_changes_nothing(patient, 
 
 
 async def test_it_answers_only_a_phone_it_knows_and_only_the_app(app, patient, push):
-    """ASVS 13.2.1: no device cookie is a 401; no ``X-Pusterum`` header (not our app) is a 400."""
+    """No device cookie is a 401; no ``X-Pusterum`` header (not our app) is a 400."""
     from tests.support import phone
 
     body = {"subscription": push.new_subscription()}
