@@ -86,3 +86,33 @@ def test_it_tells_an_iphone_to_use_the_home_screen_app(browser, live_server):
         assert page.is_hidden("[data-reminders-on]")
     finally:
         context.close()
+
+
+def test_the_worker_renews_a_subscription_the_browser_replaced(context, page, live_server):
+    """``pushsubscriptionchange``, dispatched in the real service worker (Chromium fires it only when its push
+    service rotates a subscription): the worker tells the server, and the new subscription takes the old one's
+    place."""
+    public_key = ensure_push_keys(live_server)
+    with PushDouble(public_key) as push:
+        old, new = push.new_subscription(), push.new_subscription()
+        context.grant_permissions(["notifications"], origin=live_server.url)
+        context.add_init_script(script=PUSH_STUB % json.dumps(old))
+        join_in_danish(page, live_server)
+        page.goto(f"{live_server.url}/reminders")
+        page.click("[data-reminders-on]")
+        page.wait_for_url("**/reminders?on=1")
+        [(participant,)] = live_server.query("SELECT participant FROM push_subscription WHERE endpoint = ?",
+                                             old["endpoint"])
+        poll(page, "!!(navigator.serviceWorker && navigator.serviceWorker.controller)")
+        worker = context.service_workers[0]
+        worker.evaluate("""async ([oldEndpoint, fresh]) => {
+            const event = new Event("pushsubscriptionchange");
+            let done = null;
+            event.waitUntil = (promise) => { done = promise; };  // an untrusted event may not extend itself
+            event.oldSubscription = { endpoint: oldEndpoint, options: {} };
+            event.newSubscription = { toJSON: () => fresh };
+            self.dispatchEvent(event);
+            await done;
+        }""", [old["endpoint"], new])
+        assert live_server.query("SELECT endpoint, p256dh FROM push_subscription WHERE participant = ?",
+                                 participant) == [(new["endpoint"], new["keys"]["p256dh"])]
