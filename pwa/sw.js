@@ -4,9 +4,10 @@
    also gives it the app's paths, built from the routes' names (server/pwa/assets.py). */
 const CONFIG = /*CONFIG*/ { version: "dev", precache: [], modules: {}, offline: "", offlineFilters: "",
                             paths: { pages: "^$", audio: "^$", events: "", reminderAction: "", start: "",
-                                     library: "", revision: "" } } /*END*/;
+                                     library: "", revision: "", renew: "", pushKey: "" } } /*END*/;
 
-// Read by the scripts imported below (outbox-core.js sends events there, sw-push.js reports taps there).
+// Read by the scripts imported below (outbox-core.js sends events there, sw-push.js reports taps and renews
+// the push subscription there).
 self.PusterumPaths = CONFIG.paths;
 importScripts(CONFIG.modules["workbox-sw"], CONFIG.modules["outbox-core"], CONFIG.modules["sw-push"]);
 workbox.setConfig({ debug: false, modulePathCb: (name) => CONFIG.modules[name] });

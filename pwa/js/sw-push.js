@@ -7,14 +7,54 @@
     try { message = event.data ? event.data.json() : {}; } catch { message = {}; }
     const title = message.title || "Pusterum";
     const actions = message.actions || {};
+    // Where the phone shows no buttons on a notification (iPhone; Notification.maxActions is missing or 0),
+    // a tap opens the page that offers the buttons' choices ("in 30 minutes", "not today") instead.
+    const buttons = typeof Notification !== "undefined" && Notification.maxActions >= 2;
+    const url = (!buttons && message.later_url) || message.url || global.PusterumPaths.start;
     event.waitUntil(global.registration.showNotification(title, {
       body: message.body || "",
-      tag: message.tag || "pusterum-reminder",  // a newer reminder replaces an older one on the lock screen
+      // One reminder on the lock screen at a time: a newer one takes the older one's place (they say the
+      // same), and renotify makes the phone sound and show it again, so an unseen first one is not replaced
+      // silently; a pile of unread reminders would nag, which a gentle nudge should not.
+      tag: message.tag || "pusterum-reminder",
+      renotify: true,
       icon: "/static/icons/icon-192.png",
       badge: "/static/icons/icon-192.png",
-      data: { url: message.url || global.PusterumPaths.start },
-      actions: Object.entries(actions).map(([action, label]) => ({ action, title: label })),
+      data: { url },
+      actions: buttons ? Object.entries(actions).map(([action, label]) => ({ action, title: label })) : [],
     }));
+  });
+
+  // The push service replaced or ended her subscription (rotation, expiry): subscribe again with the same
+  // VAPID key and tell the server, which puts the new one in the old one's place. Without this her
+  // reminders would stop silently. The key is the old subscription's; if the browser gives none, the server's.
+  function keyBytes(base64url) {
+    const padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
+  }
+
+  async function applicationServerKey(old) {
+    if (old && old.options && old.options.applicationServerKey) return old.options.applicationServerKey;
+    const response = await fetch(global.PusterumPaths.pushKey, { credentials: "same-origin" });
+    const { key } = await response.json();
+    if (!key) throw new Error("the server has no VAPID key");
+    return keyBytes(key);
+  }
+
+  async function renew(event) {
+    const old = event.oldSubscription || null;
+    const fresh = event.newSubscription || await global.registration.pushManager.subscribe({
+      userVisibleOnly: true, applicationServerKey: await applicationServerKey(old),
+    });
+    await fetch(global.PusterumPaths.renew, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-Pusterum": "1" },
+      body: JSON.stringify({ old_endpoint: old ? old.endpoint : null, subscription: fresh.toJSON() }),
+    });
+  }
+
+  global.addEventListener("pushsubscriptionchange", (event) => {
+    event.waitUntil(renew(event).catch((error) => console.warn("pusterum: renewing reminders", error)));
   });
 
   async function tell(action) {

@@ -83,6 +83,8 @@ def worker_paths(app: Litestar) -> dict[str, str]:
         "audio": f"^{_pattern(app, 'content:audio', '[^/]+', name=_ANY)}$",
         "events": app.route_reverse("engagement:events"),
         "reminderAction": app.route_reverse("reminders:action"),
+        "renew": app.route_reverse("reminders:renew"),
+        "pushKey": app.route_reverse("reminders:key"),
         "start": app.route_reverse("content:start"),
         "library": app.route_reverse("content:library"),
         "revision": app.route_reverse("content:revision"),

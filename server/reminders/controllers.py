@@ -1,5 +1,7 @@
-"""The reminders page (a plain form, usable without JavaScript) and the small JSON API the page and the
-service worker use for what only JavaScript can do: subscribing a browser, and the notification's buttons."""
+"""The reminders page (a plain form, usable without JavaScript), the page a reminder opens on a phone that shows
+no notification buttons, and the small JSON API the page and the service worker use for what only JavaScript
+can do: subscribing a browser, a test reminder, renewing a subscription the browser replaced, and the
+notification's buttons."""
 
 from __future__ import annotations
 
@@ -18,8 +20,20 @@ from server.lib.i18n import N_
 from server.lib.paths import redirect_to
 from server.lib.templates import page
 from server.participants.guards import DEPENDENCIES, Enrolled
-from server.reminders import services
-from server.reminders.schemas import INTERVALS, ActionIn, Done, Enabled, ReminderForm, SubscriptionIn
+from server.reminders import sender, services
+from server.reminders.schemas import (
+    INTERVALS,
+    ActionIn,
+    Done,
+    Enabled,
+    LaterForm,
+    ReminderForm,
+    RenewalIn,
+    Renewed,
+    Sent,
+    SubscriptionIn,
+    TestIn,
+)
 from server.reminders.vapid import public_key_b64
 
 DAY_NAMES = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"),
@@ -29,6 +43,7 @@ DAY_NAMES = (N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("F
 # P-256's base point: an example key the API accepts (a subscription's key must be a point on the curve).
 EXAMPLE_KEY = "BGsX0fLhLEJH-Lzm5WOkQPJ3A32BLeszoPShOUXYmMKWT-NC4v4af5uO5-tKfA-eFivOM1drMV7Oy7ZAaDe_UfU"
 API_BODY_BYTES = 8 * 1024  # a subscription or an action is a few hundred bytes
+RENEWAL_BODY_BYTES = 2 * API_BODY_BYTES  # two endpoints: each may be 1,024 characters of up to 4 bytes
 _NOT_APP_OR_JSON = "Not from the app (no `X-Pusterum: 1` header), or the body is not JSON."
 _SUBSCRIBE_DOC = api_route(
     body=inline_schema(SubscriptionIn), ok=Enabled,
@@ -47,7 +62,29 @@ _ACTION_DOC = api_route(body=inline_schema(ActionIn), ok=Done,
                         description="The button she pressed on a reminder.", example={"action": "snooze"})
 
 
+_RENEW_DOC = api_route(
+    body=inline_schema(RenewalIn), ok=Renewed,
+    errors={400: _NOT_APP_OR_JSON, 401: None, 413: None,
+            404: "The old endpoint is not one of hers, or there is nothing to renew (her reminders are off).",
+            409: "The new endpoint is already subscribed by another participant.", 410: None,
+            422: "Not a subscription we can use (as for the subscription itself)."},
+    description="Sent by the service worker after `pushsubscriptionchange`: the browser's new subscription "
+                "replaces the old one (her own only), keeping any reminder waiting for it.",
+    example={"old_endpoint": "https://fcm.googleapis.com/fcm/send/abc123",
+             "subscription": {"endpoint": "https://fcm.googleapis.com/fcm/send/def456",
+                              "keys": {"p256dh": EXAMPLE_KEY, "auth": "A" * 22}}})
+_TEST_DOC = api_route(
+    body=inline_schema(TestIn), ok=Sent,
+    errors={400: _NOT_APP_OR_JSON, 401: None, 413: None, 404: "This endpoint is not one of hers.",
+            410: "The push service says the subscription has ended (it is deleted).",
+            422: "Not an endpoint.", 429: "A test or a reminder went to it seconds ago.",
+            503: "The push service did not take it."},
+    description="A reminder at once to this browser's subscription, so she sees what a reminder looks like.",
+    example={"endpoint": "https://fcm.googleapis.com/fcm/send/abc123"})
+
+
 REMINDER_FORM = form_of(ReminderForm)
+LATER_FORM = form_of(LaterForm)
 
 
 def _shown(plan: services.PlanView) -> dict[str, Any]:
@@ -67,15 +104,42 @@ class RemindersController(Controller):
     dependencies = DEPENDENCIES
 
     @get("/reminders", name="reminders:page", guards=[requires_device])
-    async def show(self, request: Request, participant: Enrolled, saved: FromQuery[str] = "") -> Template:
-        return await self._page(request, participant, saved=bool(saved))
+    async def show(self, request: Request, participant: Enrolled, saved: FromQuery[str] = "",
+                   on: FromQuery[str] = "") -> Template:
+        """``on``: the page's script has just turned reminders on; the page says what comes next."""
+        return await self._page(request, participant, saved=bool(saved), turned_on=bool(on))
 
     async def _page(self, request: Request, participant: Enrolled, *, status_code: int = 200,
-                    error: str | None = None, saved: bool = False, form: dict[str, Any] | None = None) -> Template:
+                    error: str | None = None, saved: bool = False, turned_on: bool = False,
+                    form: dict[str, Any] | None = None) -> Template:
         plan = await services.get_plan(participant.id, participant.kind)
         return page(request, "reminders/page.html", status_code=status_code, plan=plan, form=form or _shown(plan),
-                    vapid_key=public_key_b64(), error=error, saved=saved, day_names=DAY_NAMES,
-                    intervals=INTERVALS)
+                    vapid_key=public_key_b64(), error=error, saved=saved, turned_on=turned_on, day_names=DAY_NAMES,
+                    intervals=INTERVALS, lock_screen=sender.lock_screen(participant.kind, participant.language))
+
+    @get("/reminders/now", name="reminders:now", guards=[requires_device])
+    async def now(self, request: Request, participant: Enrolled, done: FromQuery[str] = "") -> Template:
+        """What a reminder opens where the phone shows no buttons on it (iPhone): start now, or the buttons'
+        two choices. ``done`` says which she chose, so the page can tell her when the next one comes."""
+        return await self._now(request, participant, done=done if done in ("snooze", "not_today") else "")
+
+    async def _now(self, request: Request, participant: Enrolled, *, done: str = "", status_code: int = 200,
+                   error: str | None = None) -> Template:
+        plan = await services.get_plan(participant.id, participant.kind)
+        return page(request, "reminders/now.html", status_code=status_code, plan=plan, done=done, error=error,
+                    lock_screen=sender.lock_screen(participant.kind, participant.language),
+                    start_route="staff:home" if participant.kind == "staff" else "journeys:home")
+
+    @post("/reminders/now", name="reminders:later", status_code=303, guards=[requires_device],
+          dependencies={"form": LATER_FORM})
+    async def later(self, request: Request, participant: Enrolled, form: FormOf[LaterForm]) -> Redirect | Template:
+        """"In 30 minutes" or "not today", from the page: the same as the notification's own buttons."""
+        try:
+            chosen = valid(form)
+        except Refused as problem:
+            return await self._now(request, participant, status_code=400, error=str(problem))
+        await (services.snooze if chosen.action == "snooze" else services.not_today)(participant.id)
+        return redirect_to(request, "reminders:now", query=f"?done={chosen.action}")
 
     @post("/reminders", name="reminders:save", status_code=303, guards=[requires_device],
           dependencies={"form": REMINDER_FORM})
@@ -110,6 +174,40 @@ class RemindersController(Controller):
         except Problem as refused:  # 422 unusable, 409 someone else's, 410 withdrawn
             return problem_response(refused)
         return Response({"enabled": True})
+
+    @get("/api/push/key", name="reminders:key")
+    async def key(self) -> Response:
+        """The server's public VAPID key (public by nature), for the service worker when it must subscribe again
+        and the browser no longer tells it the key it used (``pushsubscriptionchange`` without an old one)."""
+        return Response({"key": public_key_b64()})  # null until `pusterum push keys` has made one
+
+    @post("/api/push/subscription/renew", name="reminders:renew", status_code=200, exclude_from_csrf=True,
+          guards=[requires_app()], request_max_body_size=RENEWAL_BODY_BYTES,
+          opt=body_words(invalid=N_("This browser gave an address for reminders that we cannot use."),
+                         unreadable=N_("This browser gave an address for reminders that we cannot use.")),
+          **_RENEW_DOC)
+    async def renew(self, device: ThisDevice, data: JSONBody[RenewalIn]) -> Response:
+        """The service worker's ``pushsubscriptionchange``: the browser's new subscription in the old one's place."""
+        new = data.subscription
+        try:
+            await services.renew(device.participant_id, data.old_endpoint, new.endpoint, new.keys.p256dh,
+                                 new.keys.auth)
+        except Problem as refused:  # 422 unusable, 404 not hers, 409 someone else's new one, 410 withdrawn
+            return problem_response(refused)
+        return Response({"renewed": True})
+
+    @post("/api/reminders/test", name="reminders:test", status_code=200, exclude_from_csrf=True,
+          guards=[requires_app()], request_max_body_size=API_BODY_BYTES,
+          opt=body_words(invalid=N_("This phone is not set up for reminders yet. Turn them on first."),
+                         unreadable=N_("This phone is not set up for reminders yet. Turn them on first.")),
+          **_TEST_DOC)
+    async def test(self, device: ThisDevice, data: JSONBody[TestIn]) -> Response:
+        """A reminder now, to this browser: the last step of turning reminders on."""
+        try:
+            await sender.send_test(device.participant_id, data.endpoint, device.kind, device.language)
+        except Problem as refused:
+            return problem_response(refused)
+        return Response({"sent": True})
 
     @post("/api/reminders/action", name="reminders:action", status_code=200, exclude_from_csrf=True,
           guards=[requires_app()], request_max_body_size=API_BODY_BYTES,

@@ -70,6 +70,21 @@ def _moment(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=TZ).astimezone(UTC)
 
 
+def outside_quiet_hours(moment: datetime, quiet_start: str, quiet_end: str) -> datetime:
+    """``moment`` itself, or, when it falls in her quiet hours, the end of those quiet hours (the first
+    ``quiet_end`` on the clock after it). A snooze at 20:45 with quiet hours from 21:00 to 07:00 comes at
+    07:00 the next morning, never at 21:15."""
+    at = local(moment)
+    if not in_quiet_hours(at.time().replace(tzinfo=None), quiet_start, quiet_end):
+        return moment
+    end = parse_hhmm(quiet_end)
+    for offset in (0, 1):  # today's end, or tomorrow's when today's has passed (quiet hours across midnight)
+        candidate = _moment(at.date() + timedelta(days=offset), end)
+        if candidate > moment:
+            return candidate
+    return moment  # unreachable: an end of quiet hours always comes within a day
+
+
 def next_due(plan: Plan, after: datetime) -> datetime | None:
     """The first moment strictly after ``after`` (and not before a pause ends) that the plan allows."""
     if not plan.slots or not plan.days:

@@ -70,6 +70,41 @@ class SubscriptionIn(msgspec.Struct, frozen=True):
     keys: Keys
 
 
+Endpoint = Annotated[str, msgspec.Meta(max_length=1024, pattern=ENDPOINT, extra={
+    "error": N_("This browser gave an address for reminders that we cannot use.")})]
+
+
+class RenewalIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What the service worker sends after ``pushsubscriptionchange``: the subscription the browser made in
+    place of the old one, and the old one's endpoint where the browser still knows it."""
+
+    subscription: SubscriptionIn
+    old_endpoint: Endpoint | None = None
+
+
+class TestIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Which browser the test goes to: this one's endpoint (it must be hers)."""
+
+    endpoint: Endpoint
+
+
+class Sent(msgspec.Struct, frozen=True):
+    sent: Literal[True]
+
+
+class Renewed(msgspec.Struct, frozen=True):
+    renewed: Literal[True]
+
+
+Later = Literal["snooze", "not_today"]
+
+
+class LaterForm(msgspec.Struct, frozen=True):
+    """The page a reminder opens where the phone shows no buttons: the buttons' two choices, as a plain form."""
+
+    action: Annotated[Later, msgspec.Meta(extra={"error": N_("That is not something a reminder can do.")})]
+
+
 class ActionIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     action: Literal["snooze", "not_today"]
 

@@ -54,7 +54,8 @@ from pywebpush import WebPusher
 
 from server import db
 from server.engagement.store import Row, write_batch
-from server.lib.i18n import N_, translations
+from server.lib import errors
+from server.lib.i18n import N_, _, translations
 from server.lib.localtime import local
 from server.lib.paths import path_for
 from server.reminders.endpoints import NotAPushService, endpoint_problem, push_session
@@ -114,11 +115,21 @@ ACTIONS = {"snooze": N_("In 30 minutes"), "not_today": N_("Not today")}
 
 
 def payload(kind: str, language: str) -> bytes:
-    """What the lock screen shows: an invitation, never a name, a condition or anything clinical."""
-    t = translations(language if language in LANGUAGES else "da").ugettext
+    """What the lock screen shows: an invitation, never a name, a condition or anything clinical. The
+    reminders page shows these same words (``lock_screen``), so what it promises is what she sees.
+
+    ``url`` opens the app where a practice starts; ``later_url`` is opened instead on a phone that shows no
+    buttons on a notification (iPhone): a page with the buttons' choices, "in 30 minutes" and "not today"."""
     url = path_for("staff:home" if kind == "staff" else "journeys:home")
-    return json.dumps({"title": t(TITLE), "body": t(BODY.get(kind, BODY["patient"])), "url": url, "tag": TOPIC,
-                       "actions": {key: t(label) for key, label in ACTIONS.items()}}).encode()
+    return json.dumps({**lock_screen(kind, language), "url": url, "later_url": path_for("reminders:now"),
+                       "tag": TOPIC}).encode()
+
+
+def lock_screen(kind: str, language: str) -> dict:
+    """Everything a reminder shows on the phone: its title, its one line and its buttons, in her language."""
+    t = translations(language if language in LANGUAGES else "da").ugettext
+    return {"title": t(TITLE), "body": t(BODY.get(kind, BODY["patient"])),
+            "actions": {key: t(label) for key, label in ACTIONS.items()}}
 
 
 _CLAIM_COLUMNS = (ReminderPlan.id, ReminderPlan.participant, ReminderPlan.slots, ReminderPlan.days,
@@ -333,6 +344,46 @@ def _origin(endpoint: str) -> str:
 def _host(endpoint: str) -> str:
     """The push service's host: enough for an operator, without the subscription's secret path."""
     return urlparse(endpoint).netloc or "?"
+
+
+TEST_GAP = timedelta(seconds=10)  # one test at a time per browser: a tap, not a way to flood a push service
+TEST_TTL = 120  # seconds: a test that arrives later than this would only confuse
+
+
+async def send_test(participant_id: uuid.UUID, endpoint: str, kind: str, language: str,
+                    now: datetime | None = None) -> None:
+    """A reminder at once, to this browser only, so she sees on her own screen what a reminder looks like and
+    knows that it works. Sent right here rather than by the loop, so the page can say at once whether the push
+    service took it. Not a ``reminder_sent`` event: she asked for it. Raises ``NotFound`` when this browser
+    is not hers or not subscribed, ``TooMany`` for a second test within seconds, ``Gone`` when the push service
+    says the subscription has ended (it is deleted), and ``Unavailable`` when the push service cannot take it.
+    """
+    now = now or datetime.now(UTC)
+    row = await PushSubscription.select(PushSubscription.id, PushSubscription.endpoint, PushSubscription.p256dh,
+                                        PushSubscription.auth, PushSubscription.last_sent_at).where(
+        (PushSubscription.endpoint == endpoint) & (PushSubscription.participant == participant_id)).first()
+    if row is None:
+        raise errors.NotFound(_("This phone is not set up for reminders yet. Turn them on first."))
+    if row["last_sent_at"] is not None and now - row["last_sent_at"] < TEST_GAP:
+        raise errors.TooMany(_("A reminder was just sent. Wait a few seconds before you try again."),
+                             retry_after=int(TEST_GAP.total_seconds()))
+    vapid = load_key()
+    subscription = Subscription(row["id"], participant_id, row["endpoint"], row["p256dh"], row["auth"])
+    status: int | None = None
+    if vapid is not None:
+        try:
+            async with push_session() as session:
+                sender = Sender(session, Signer(vapid, get_settings().push_contact))
+                status, _retry = await sender.send(subscription, payload(kind, language), ttl=TEST_TTL)
+        except Exception as exc:  # no answer: said to her as "not now", logged without the address
+            log.warning("test push to %s failed (%s)", _host(endpoint), type(exc).__name__)
+    if status in GONE:
+        await PushSubscription.delete().where(PushSubscription.id == row["id"])
+        raise errors.Gone(_("Reminders on this phone have stopped. Turn them on again."))
+    if status is None or status >= 300:
+        raise errors.Unavailable(_("The test could not be sent just now. Try again in a moment."),
+                                 f"push service answered {status}", retry_after=30)
+    await PushSubscription.update({PushSubscription.last_sent_at: now}).where(PushSubscription.id == row["id"])
 
 
 async def reminder_loop(stop: asyncio.Event) -> None:

@@ -18,7 +18,7 @@ from server.lib.i18n import _
 from server.lib.localtime import next_midnight
 from server.participants.tables import Participant
 from server.reminders.endpoints import endpoint_problem
-from server.reminders.schedule import HHMM, MAX_SLOTS, Plan, next_due, plan_of, window_slots
+from server.reminders.schedule import HHMM, MAX_SLOTS, Plan, next_due, outside_quiet_hours, plan_of, window_slots
 from server.reminders.schemas import INTERVALS
 from server.reminders.tables import PushSubscription, ReminderPlan
 
@@ -112,17 +112,20 @@ async def _upsert(participant_id: uuid.UUID, values: dict) -> None:
 
 
 async def _reschedule(participant_id: uuid.UUID, now: datetime, *, paused_until: datetime | None = None,
-                      due: datetime | None = None) -> None:
+                      snooze: bool = False) -> datetime | None:
+    """Moves her next reminder (a pause until ``paused_until``, or a snooze) and returns when it now comes."""
     async with db.transaction():
         await still_taking_part(participant_id)
         row = await ReminderPlan.select().where(ReminderPlan.participant == participant_id).output(
             load_json=True).first()
         if row is None:
-            return
+            return None
         plan = plan_of(row, paused_until=paused_until)
-        await ReminderPlan.update({ReminderPlan.paused_until: paused_until,
-                                   ReminderPlan.next_due_at: due or next_due(plan, now),
+        # A snooze is one reminder more, at a moment she did not choose: it still keeps out of her quiet hours.
+        due = outside_quiet_hours(now + SNOOZE, plan.quiet_start, plan.quiet_end) if snooze else next_due(plan, now)
+        await ReminderPlan.update({ReminderPlan.paused_until: paused_until, ReminderPlan.next_due_at: due,
                                    ReminderPlan.updated_at: now}).where(ReminderPlan.participant == participant_id)
+        return due
 
 
 async def still_taking_part(participant_id: uuid.UUID) -> None:
@@ -142,15 +145,17 @@ async def still_taking_part(participant_id: uuid.UUID) -> None:
         raise errors.Gone(_("You have withdrawn from Pusterum, so nothing more is saved."))
 
 
-async def not_today(participant_id: uuid.UUID, now: datetime | None = None) -> None:
+async def not_today(participant_id: uuid.UUID, now: datetime | None = None) -> datetime | None:
+    """No more reminders today; returns when the next one comes."""
     now = now or datetime.now(UTC)
-    await _reschedule(participant_id, now, paused_until=next_midnight(now))
+    return await _reschedule(participant_id, now, paused_until=next_midnight(now))
 
 
-async def snooze(participant_id: uuid.UUID, now: datetime | None = None) -> None:
-    """Once more in 30 minutes; after that the plan goes on as before."""
+async def snooze(participant_id: uuid.UUID, now: datetime | None = None) -> datetime | None:
+    """Once more in 30 minutes, or at the end of her quiet hours if those 30 minutes end in them; after that
+    the plan goes on as before. Returns when it comes."""
     now = now or datetime.now(UTC)
-    await _reschedule(participant_id, now, due=now + SNOOZE)
+    return await _reschedule(participant_id, now, snooze=True)
 
 
 # --- subscriptions ---
@@ -221,11 +226,69 @@ async def subscribe(participant_id: uuid.UUID, kind: str, endpoint: str, p256dh:
         if not stored:
             raise errors.Conflict(_("This browser is already set up for reminders to someone else."),
                                   "endpoint is already subscribed by another participant")
-        plan = await get_plan(participant_id, kind)
-        if not plan.slots:  # first time: the defaults, so turning on is one tap
-            default = DEFAULTS[kind]
-            await save_plan(participant_id, kind, default, default["days"], "21:00", "07:00", now)
-        await ReminderPlan.update({ReminderPlan.enabled: True}).where(ReminderPlan.participant == participant_id)
+        await _turn_on(participant_id, kind, now)
+
+
+async def _turn_on(participant_id: uuid.UUID, kind: str, now: datetime) -> None:
+    """Reminders on, counted from now. The first time with the defaults, so turning on is one tap. Turned on
+    again, the next reminder is her plan's next time after now, and a pause ("not today") is over: the moment
+    stored when she turned them off may have passed meanwhile, and sending it at once would be a reminder at
+    a time she never chose."""
+    row = await ReminderPlan.select().where(ReminderPlan.participant == participant_id).output(
+        load_json=True).first()
+    if row is None or not row["slots"]:
+        default = DEFAULTS[kind]
+        await save_plan(participant_id, kind, default, default["days"], "21:00", "07:00", now)
+    elif not row["enabled"]:
+        await ReminderPlan.update({ReminderPlan.paused_until: None, ReminderPlan.updated_at: now,
+                                   ReminderPlan.next_due_at: next_due(plan_of(row, paused_until=None), now)}
+                                  ).where(ReminderPlan.participant == participant_id)
+    await ReminderPlan.update({ReminderPlan.enabled: True}).where(ReminderPlan.participant == participant_id)
+
+
+async def renew(participant_id: uuid.UUID, old_endpoint: str | None, endpoint: str, p256dh: str, auth: str,
+                now: datetime | None = None) -> None:
+    """The browser replaced her subscription by itself (``pushsubscriptionchange``: the push service rotated
+    it, or it expired): the new one takes the old one's place, so her reminders go on without her doing
+    anything. The old row keeps its id and any reminder still waiting for it.
+
+    Only her own subscription can be replaced: an old endpoint that is someone else's is ``NotFound`` and
+    nothing changes; a new endpoint that is someone else's is a ``Conflict``, as for ``subscribe``. When the
+    old one is not stored any more (the push service said "gone" before the browser did, or the browser did
+    not say which it replaced), the new one is stored as long as her reminders are on; with reminders off
+    there is nothing to renew (``NotFound``), and a renewal never turns them on.
+    """
+    check_subscription(endpoint, p256dh, auth)
+    now = now or datetime.now(UTC)
+    async with db.transaction():
+        await still_taking_part(participant_id)
+        old = None
+        if old_endpoint:
+            old = await PushSubscription.select(PushSubscription.id, PushSubscription.participant).where(
+                PushSubscription.endpoint == old_endpoint).first()
+            if old is not None and old["participant"] != participant_id:
+                raise errors.NotFound(_("This phone is not set up for reminders."),
+                                      "the old endpoint is not one of this participant's subscriptions")
+        new = await PushSubscription.select(PushSubscription.id, PushSubscription.participant).where(
+            PushSubscription.endpoint == endpoint).first()
+        if new is not None and new["participant"] != participant_id:
+            raise errors.Conflict(_("This browser is already set up for reminders to someone else."),
+                                  "endpoint is already subscribed by another participant")
+        keys = {PushSubscription.p256dh: p256dh, PushSubscription.auth: auth}
+        if new is not None:  # already hers (the page subscribed it first): its keys, and the old one goes
+            await PushSubscription.update(keys).where(PushSubscription.id == new["id"])
+            if old is not None and old["id"] != new["id"]:
+                await PushSubscription.delete().where(PushSubscription.id == old["id"])
+        elif old is not None:
+            await PushSubscription.update({**keys, PushSubscription.endpoint: endpoint}).where(
+                PushSubscription.id == old["id"])
+        elif await ReminderPlan.exists().where((ReminderPlan.participant == participant_id)
+                                               & (ReminderPlan.enabled == True)):  # noqa: E712 — SQL
+            await PushSubscription.insert(PushSubscription(participant=participant_id, endpoint=endpoint,
+                                                           p256dh=p256dh, auth=auth, created_at=now))
+        else:
+            raise errors.NotFound(_("This phone is not set up for reminders."),
+                                  "no subscription to renew, and reminders are off")
 
 
 async def turn_off(participant_id: uuid.UUID) -> None:

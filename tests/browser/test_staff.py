@@ -216,9 +216,9 @@ def test_a_nurse_sets_her_shift_and_turns_reminders_on_and_off(context, page, li
         page.wait_for_selector("[data-reminders-on]:not([hidden])")
         assert page.is_hidden("[data-reminders-unsupported]")
         page.click("[data-reminders-on]")
-        page.wait_for_url("**/reminders?saved=1")
+        page.wait_for_url("**/reminders?on=1")
         assert page.text_content("[data-reminder-status]").strip().startswith("Påmindelser er slået til.")
-        assert page.is_hidden("[data-reminders-error]")
+        assert page.is_hidden("[data-reminders-problem]")
         options = json.loads(page.evaluate("localStorage.getItem('test:push-options')"))
         assert options["userVisibleOnly"] is True
         given_key = base64.b64decode(options["key"])
@@ -299,13 +299,13 @@ def test_a_phone_joined_again_gets_a_fresh_subscription_of_its_own(context, page
         before = enrol_staff_in_danish(page, live_server)
         page.goto(f"{live_server.url}/reminders")
         page.click("[data-reminders-on]")
-        page.wait_for_url("**/reminders?saved=1")
+        page.wait_for_url("**/reminders?on=1")
         context.clear_cookies()  # her cookie is gone (a cleared browser); the push subscription stays
         again = enrol_staff_in_danish(page, live_server)
         page.goto(f"{live_server.url}/reminders")
         page.click("[data-reminders-on]")
-        page.wait_for_url("**/reminders?saved=1")
-        assert page.is_hidden("[data-reminders-error]")
+        page.wait_for_url("**/reminders?on=1")
+        assert page.is_hidden("[data-reminders-problem]")
     assert page.evaluate("localStorage.getItem('test:push-ended')") == "0", "the old subscription was ended"
     assert read(live_server, "SELECT participant, endpoint FROM push_subscription WHERE participant IN (?, ?) "
                              "ORDER BY id", before, again) == [(before, first["endpoint"]),

@@ -18,7 +18,8 @@ def test_each_documented_body_is_the_type_its_handler_decodes():
             if route.path in paths and data is not None:
                 body = paths[route.path]["post"]["requestBody"]["content"]["application/json"]["schema"]
                 documented[route.path] = body == inline_schema(data.annotation)
-    assert documented == {"/api/events": True, "/api/push/subscription": True, "/api/reminders/action": True}
+    assert documented == {"/api/events": True, "/api/push/subscription": True, "/api/reminders/action": True,
+                          "/api/push/subscription/renew": True, "/api/reminders/test": True}
 
 
 def test_the_subscription_contract_is_on_the_type_itself():

@@ -91,3 +91,15 @@ def test_impossible_windows_are_refused(start, end, every):
 def test_no_days_or_no_times_means_no_reminders():
     assert next_due(Plan(slots=(), days="1234567"), utc(2027, 1, 1)) is None
     assert next_due(Plan(slots=("08:00",), days=""), utc(2027, 1, 1)) is None
+
+
+def test_a_moment_in_quiet_hours_moves_to_their_end_also_across_a_summer_time_change():
+    from server.reminders.schedule import outside_quiet_hours
+
+    # 2027-03-27 22:40 local (UTC+1): in quiet hours 21:00-07:00, so 07:00 the next morning, by then
+    # summer time (UTC+2).
+    assert outside_quiet_hours(utc(2027, 3, 27, 21, 40), "21:00", "07:00") == utc(2027, 3, 28, 5)
+    assert outside_quiet_hours(utc(2027, 3, 27, 12), "21:00", "07:00") == utc(2027, 3, 27, 12)  # not quiet
+    assert outside_quiet_hours(utc(2027, 3, 27, 10, 30), "12:00", "13:00") == utc(2027, 3, 27, 10, 30)  # 11:30
+    assert outside_quiet_hours(utc(2027, 3, 27, 11, 15), "12:00", "13:00") == utc(2027, 3, 27, 12)  # 12:15 → 13:00
+    assert outside_quiet_hours(utc(2027, 3, 27, 11, 15), "00:00", "00:00") == utc(2027, 3, 27, 11, 15)  # none

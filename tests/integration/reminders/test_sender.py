@@ -19,8 +19,10 @@ async def test_a_due_reminder_arrives_once_encrypted_with_a_neutral_text(db, pus
     message = delivery.json()
     assert message["title"] == "Tid til et pusterum?"
     assert message["url"] == "/home"
-    # Nothing personal or clinical on the lock screen: only these words and the two buttons.
-    assert set(message) == {"title", "body", "url", "tag", "actions"}
+    # Nothing personal or clinical on the lock screen: only these words and the two buttons (and, for a phone
+    # without buttons, the page that offers their choices).
+    assert set(message) == {"title", "body", "url", "later_url", "tag", "actions"}
+    assert message["later_url"] == "/reminders/now"
     for word in ("gravid", "smerte", "angst", "depression", "pregnan", "pain"):
         assert word not in delivery.payload.decode().lower()
     assert 3500 <= delivery.ttl < 3600  # its hour counts from when it fell due, a minute ago

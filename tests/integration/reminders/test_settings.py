@@ -115,6 +115,9 @@ async def test_the_notifications_snooze_button_brings_it_back_in_30_minutes(app,
     async with app_client(app) as client:
         participant_id = await enrol(client)
         await client.post("/api/push/subscription", json=push.new_subscription(), headers=API_HEADERS)
+        # No quiet hours, so that the next 30 minutes are never in them, whenever the test runs.
+        await ReminderPlan.update({ReminderPlan.quiet_start: "00:00", ReminderPlan.quiet_end: "00:00"}).where(
+            ReminderPlan.participant == participant_id)
         before = datetime.now(UTC)
         response = await client.post("/api/reminders/action", json={"action": "snooze"}, headers=API_HEADERS)
         assert response.status_code == 200

@@ -59,6 +59,9 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "reminders:page"): PARTICIPANTS, ("POST", "reminders:save"): PARTICIPANTS,
     ("POST", "reminders:off"): PARTICIPANTS, ("POST", "reminders:not_today"): PARTICIPANTS,
     ("POST", "reminders:subscribe"): PARTICIPANTS, ("POST", "reminders:action"): PARTICIPANTS,
+    ("GET", "reminders:now"): PARTICIPANTS, ("POST", "reminders:later"): PARTICIPANTS,
+    ("POST", "reminders:renew"): PARTICIPANTS, ("POST", "reminders:test"): PARTICIPANTS,
+    ("GET", "reminders:key"): EVERYONE,  # the server's public VAPID key: public by nature
     ("GET", "workspace:login"): EVERYONE, ("POST", "workspace:login_post"): EVERYONE,
     ("GET", "workspace:code"): ACCOUNTS, ("POST", "workspace:code_post"): ACCOUNTS,
     ("POST", "workspace:logout"): EVERYONE,
