@@ -30,10 +30,13 @@ function offerUpdate(registration) {
   });
 }
 
-function prefetch(registration) {
+function prefetch(registration, uncontrolled) {
   const urls = [...document.querySelectorAll("[data-prefetch]")].flatMap((el) => {
     try { return JSON.parse(el.dataset.prefetch); } catch { return []; }
   });
+  // A page loaded before the worker took over (her first visit) never passed through it: kept now, so the
+  // page she is on opens offline too (the worker keeps only her own pages).
+  if (uncontrolled) urls.push(location.pathname + location.search);
   if (urls.length && registration.active) registration.active.postMessage({ type: "CACHE_URLS", urls });
 }
 
@@ -88,8 +91,9 @@ export function initPwa() {
       });
     });
     navigator.serviceWorker.ready.then((ready) => {
-      if (!navigator.serviceWorker.controller && ready.active) ready.active.postMessage({ type: "CLAIM" });
-      prefetch(ready);
+      const uncontrolled = !navigator.serviceWorker.controller;
+      if (uncontrolled && ready.active) ready.active.postMessage({ type: "CLAIM" });
+      prefetch(ready, uncontrolled);
     });
   }).catch((error) => console.warn("pusterum: no service worker", error));
   if (navigator.storage && navigator.storage.persist) {
