@@ -103,7 +103,8 @@ def test_a_tricky_course_round_trips_exactly(tmp_path):
 ])
 def test_a_tricky_resource_round_trips_exactly(tmp_path, changes):
     meta = {"kind": "crisis", "audience": ["patient", "staff"], "serves": {"country": "DK"}, "order": 0,
-            "name": {"da": "Linjen: æøå", "en": "- The line"}, "description": {"da": TRICKY[0], "en": TRICKY[1]}, "phone": "112", **changes}
+            "name": {"da": "Linjen: æøå", "en": "- The line"}, "description": {"da": TRICKY[0], "en": TRICKY[1]},
+            "phone": "112", **changes}
     data, problems = validate_resource("tricky-resource", meta)
     assert problems == []
     text = resource_file(data)
