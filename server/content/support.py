@@ -53,10 +53,12 @@ class Section:
     resources: tuple[Resource, ...]
 
 
-def sections(resources: tuple[Resource, ...] | list[Resource], audience: str, place: Place) -> list[Section]:
-    """Her resources, grouped by kind in the order of ``RESOURCE_KINDS``; empty kinds are left out. The catalog
+def sections(resources: tuple[Resource, ...] | list[Resource], audience: str, place: Place,
+             lead: tuple[str, ...] = ("emergency",)) -> list[Section]:
+    """Her resources, grouped by kind in the order of ``RESOURCE_KINDS`` after the kinds in ``lead`` (staff
+    see their workplace's support right after the emergency number); empty kinds are left out. The catalog
     keeps resources sorted by kind, level (local first) and order already."""
-    chosen: dict[str, list[Resource]] = {kind: [] for kind in RESOURCE_KINDS}
+    chosen: dict[str, list[Resource]] = {kind: [] for kind in (*lead, *RESOURCE_KINDS)}
     for resource in resources:
         if audience in resource.audience and serves(resource, place):
             chosen[resource.kind].append(resource)

@@ -109,5 +109,6 @@ class StaffController(Controller):
         that fit staff; the acute number of her site's region. Nothing about the ward or a pregnancy record."""
         found = await whereabouts(device.participant_id)
         place = place_of(None, found.site_municipality_code) if found else place_of(None)
-        return page(request, "staff/support.html", sections=sections(get_catalog().resources, "staff", place),
-                    place=place, site_phones={}, regions=regions())
+        found_here = sections(get_catalog().resources, "staff", place, lead=("emergency", "workplace"))
+        return page(request, "staff/support.html", sections=found_here, place=place, site_phones={},
+                    regions=regions())
