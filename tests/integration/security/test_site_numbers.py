@@ -1,7 +1,8 @@
 """The ward's and the clinic's numbers a coordinator keeps become ``tel:`` links on her patients' phones, so
-only a phone number gets through (ASVS 5.1.3 positive input validation, 5.1.4 structured data checked
-against a defined pattern, 5.2.1 nothing a browser would read as markup or another link scheme reaches the
-page, 4.2.1 only her own site's numbers).
+only a phone number gets through (ASVS 5.1.3: input checked against what it may be, an allow-list of digits,
+spaces and a leading +; nothing a browser would read as markup or another link scheme reaches the page).
+That only her own site's numbers can be set is held with the rest of her scope, in
+``test_coordinator_scope.py``.
 
 A number that is not digits and spaces (with an optional leading +) is refused with a message in her
 language (400) and nothing changes; the page never turns what she typed into a link of another kind.
@@ -36,7 +37,7 @@ async def save(coordinator, **fields: str):
 ])
 @pytest.mark.parametrize("field", ["ward_phone", "clinic_phone"])
 async def test_it_refuses_a_number_that_is_not_a_phone_number_and_changes_nothing(coordinator, field, typed):
-    """ASVS 5.1.3, 5.1.4: refused with a message she can act on; the site keeps its numbers."""
+    """ASVS 5.1.3: refused with a message she can act on; the site keeps its numbers."""
     kept = await save(coordinator, ward_phone="38 63 50 00", clinic_phone="38 63 50 10")
     assert kept.status_code == 303
     before = await numbers(coordinator.site_id)
@@ -48,7 +49,7 @@ async def test_it_refuses_a_number_that_is_not_a_phone_number_and_changes_nothin
 
 
 async def test_an_accepted_number_reaches_the_page_only_as_a_tel_link_of_digits(actors, coordinator):
-    """ASVS 5.2.1: the link holds the digits (and a leading +) and nothing else."""
+    """ASVS 5.1.3: the link holds the digits (and a leading +) and nothing else."""
     mother = await actors.patient(await make_invite())
     assert (await save(coordinator, ward_phone="+45 38 63 50 00", clinic_phone="")).status_code == 303
     assert await numbers(coordinator.site_id) == {"ward_phone": "+45 38 63 50 00", "clinic_phone": None}
