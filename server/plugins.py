@@ -23,7 +23,7 @@ from server import db
 from server.accounts import throttle
 from server.accounts.guards import Forbidden, NotSignedIn
 from server.content.catalog import get_catalog
-from server.content.schemas import KINDS, RESOURCE_CATEGORIES, TAGS
+from server.content.schemas import KINDS, RESOURCE_KINDS, SITE_PHONES, TAGS
 from server.content.services import content_revision, load_catalog
 from server.db import limits
 from server.engagement.store import event_store
@@ -110,8 +110,8 @@ async def _refresh_rollups(every: float) -> None:
 
 def template_config() -> TemplateConfig:
     env = build_environment()
-    env.globals.update(kind_labels=KINDS, tag_labels=TAGS, category_labels=RESOURCE_CATEGORIES,
-                       catalog=get_catalog)
+    env.globals.update(kind_labels=KINDS, tag_labels=TAGS, resource_kinds=RESOURCE_KINDS,
+                       site_phone_labels=SITE_PHONES, catalog=get_catalog)
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
 
 

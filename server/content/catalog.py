@@ -14,12 +14,14 @@ import msgspec
 
 from server.content.schemas import (
     DURATIONS,
+    RESOURCE_KINDS,
     Course,
     Exercise,
     PublishedExercise,
     PublishedQuestionnaire,
     Questionnaire,
     Resource,
+    upgrade_resource,
 )
 from server.lib.markdown import render_markdown
 from server.settings import LANGUAGES
@@ -76,18 +78,16 @@ def build_catalog(revision: int, published: list[tuple[int, int, str, dict[str, 
             course = msgspec.convert(doc, Course)
             courses[course.slug] = course
         elif kind == "resource":
-            resources.append(msgspec.convert(doc, Resource))
+            resources.append(msgspec.convert(upgrade_resource(doc), Resource))
         elif kind == "questionnaire":
             instrument = msgspec.convert(doc, Questionnaire)
             questionnaires[instrument.slug] = PublishedQuestionnaire(
                 **msgspec.structs.asdict(instrument), version_id=version_id, version=number)
-    resources.sort(key=lambda r: (list(_CATEGORY_ORDER).index(r.category), r.order, r.slug))
+    resources.sort(key=lambda r: (list(RESOURCE_KINDS).index(r.kind), r.serves.level, r.order, r.slug))
     return Catalog(revision=revision, exercises=exercises, courses=courses, resources=tuple(resources),
                    questionnaires=questionnaires,
                    exercise_versions=exercise_versions, questionnaire_versions=questionnaire_versions or {})
 
-
-_CATEGORY_ORDER = ("emergency", "crisis", "clinic", "support")
 _current = Catalog()
 
 

@@ -11,9 +11,12 @@ from litestar.response import Redirect, Template
 
 from server.content.catalog import get_catalog
 from server.content.schemas import PublishedExercise, stress_value
+from server.content.support import place_of, sections
 from server.lib.guards import DEVICE, ThisDevice, requires_device
 from server.lib.paths import redirect_to, route_path
 from server.lib.templates import page
+from server.participants.municipalities import regions
+from server.participants.services import whereabouts
 from server.settings import get_settings
 
 
@@ -88,8 +91,17 @@ class ContentController(Controller):
         return Response(content=b'{"revision":%d}' % get_catalog().revision, media_type="application/json")
 
     @get("/support", name="content:support")
-    async def support(self, request: Request) -> Template:
-        return page(request, "content/support.html")
+    async def support(self, request: Request) -> Template | Redirect:
+        """Open to everyone (a visitor with no code needs the numbers too); a patient's page fits where she
+        is and carries her site's own numbers. Staff have their own page."""
+        device = request.state.device
+        if device is not None and device.kind == "staff":
+            return redirect_to(request, "staff:support")
+        found = await whereabouts(device.participant_id) if device is not None else None
+        place = place_of(found.municipality_code, found.site_municipality_code) if found else place_of(None)
+        site_phones = {"ward": found.ward_phone, "clinic": found.clinic_phone} if found else {}
+        return page(request, "content/support.html", sections=sections(get_catalog().resources, "patient", place),
+                    place=place, site_phones=site_phones, regions=regions())
 
     @get("/about", name="content:about")
     async def about(self, request: Request) -> Template:

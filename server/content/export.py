@@ -170,11 +170,17 @@ def course_file(data: Course) -> str:
 
 
 def resource_file(data: Resource) -> str:
-    out: dict[str, Any] = {"category": data.category, "order": data.order,
-                           "name": _text(data.name, flow_key="name"),
+    where = data.serves
+    serves = (_Flow({"country": where.country}) if where.country else
+              _Flow({"regions": _FlowList(_Quoted(c) for c in where.regions)}) if where.regions else
+              _Flow({"municipalities": _FlowList(_Quoted(c) for c in where.municipalities)}))
+    out: dict[str, Any] = {"kind": data.kind, "audience": _FlowList(data.audience), "serves": serves,
+                           "order": data.order, "name": _text(data.name, flow_key="name"),
                            "description": _text(data.description)}
     if data.phone is not None:
         out["phone"] = _Quoted(data.phone)
+    if data.site_phone is not None:
+        out["site_phone"] = data.site_phone
     if data.url is not None:
         out["url"] = data.url
     if data.hours is not None:

@@ -64,12 +64,28 @@ TAGS = {
     "standing": N_("Standing up"),
     "course": N_("Course"),
 }
-RESOURCE_CATEGORIES = {
+# What kind of help a support resource is: the sections of the support pages, in the order shown. A closed set,
+# so that the pages can rely on it (the emergency number first, crisis lines apart from advice lines).
+RESOURCE_KINDS = {
     "emergency": N_("In an emergency"),
-    "crisis": N_("When everything feels too much"),
+    "acute": N_("Acute illness or injury"),
     "clinic": N_("Your clinic and the maternity ward"),
-    "support": N_("Support and advice"),
+    "crisis": N_("When everything feels too much"),
+    "violence": N_("Violence in a close relationship"),
+    "advice": N_("Advice and someone to talk to"),
+    "substance": N_("Alcohol and drugs"),
+    "community": N_("Help from organisations and volunteers"),
+    "workplace": N_("Support at work"),
 }
+# Kinds whose number is shown whatever else is true of it (unconfirmed, or the page cannot tell where she lives):
+# a place to call in a crisis must never be hidden. Every kind must have a phone number here.
+NEVER_HIDDEN = ("emergency", "crisis")
+# Who a resource is for: the participant kinds (partners come with issue 18).
+RESOURCE_AUDIENCES = ("patient", "staff", "partner")
+# The numbers a site's coordinator keeps (``Site.ward_phone``, ``Site.clinic_phone``), which a resource can show
+# as its call button instead of a number of its own.
+SITE_PHONES = {"ward": N_("Call the ward"), "clinic": N_("Call the clinic")}
+COUNTRY = "DK"
 
 # Duration filters on the library page: (key, label, lowest minutes, highest minutes).
 DURATIONS = (
@@ -168,18 +184,51 @@ class Course(_Shape):
     weeks: tuple[Week, ...]
 
 
+class Places(_Shape):
+    """Where a resource serves: the whole country, some regions (codes 1081–1085) or some municipalities
+    (four-digit kommunekoder, ``server/participants/municipalities.csv``); the most local that applies wins."""
+
+    country: str | None  # "DK": everywhere
+    regions: tuple[str, ...]
+    municipalities: tuple[str, ...]
+
+    @property
+    def level(self) -> int:
+        """0 for a municipal offer, 1 for a regional one, 2 for a national one: local help is shown first."""
+        return 0 if self.municipalities else 1 if self.regions else 2
+
+
 class Resource(_Shape):
-    """A place to get support; how to reach it (phone, web address, opening hours) is optional."""
+    """A place to get support: what kind of help it is, for whom, where, and how to reach it (a phone number
+    shown as a call button, or the site's own ward or clinic number; a web address; opening hours)."""
 
     slug: str
-    category: str  # a key of RESOURCE_CATEGORIES
+    kind: str  # a key of RESOURCE_KINDS
+    audience: tuple[str, ...]  # of RESOURCE_AUDIENCES
+    serves: Places
     order: int
     name: Text
     description: Text
     hours: Text | None
     phone: str | None
+    site_phone: str | None  # a key of SITE_PHONES: the number comes from her site's settings
     url: str | None  # https only
-    verify: bool  # an editor must check the number or address before launch
+    verify: bool  # an editor must check the number or address before launch; shown as "being checked"
+
+
+def upgrade_resource(data: dict[str, Any]) -> dict[str, Any]:
+    """A resource stored before it had a kind, an audience and places (``category`` instead): read as the
+    nearest new shape, so old published versions and drafts keep working until they are published again.
+    Versions stay immutable; this is how they are read, not a rewrite."""
+    if "category" not in data or "kind" in data:
+        return data
+    data = dict(data)
+    category = data.pop("category")
+    data["kind"] = {"support": "advice"}.get(category, category)
+    data.setdefault("audience", ["patient"])
+    data.setdefault("serves", {"country": COUNTRY, "regions": [], "municipalities": []})
+    data.setdefault("site_phone", None)
+    return data
 
 
 class Option(_Shape):
@@ -215,7 +264,7 @@ CONTENT_TYPES: dict[str, type[Content]] = {"exercise": Exercise, "course": Cours
 
 def typed(kind: str, data: dict[str, Any]) -> Content:
     """A validated document read back from its JSON (a stored version) as its Struct."""
-    return msgspec.convert(data, CONTENT_TYPES[kind])
+    return msgspec.convert(upgrade_resource(data) if kind == "resource" else data, CONTENT_TYPES[kind])
 
 
 class PublishedExercise(Exercise, kw_only=True):

@@ -20,11 +20,15 @@ import msgspec
 
 from server.content.schemas import (
     AUDIENCES,
+    COUNTRY,
     KINDS,
     LIMITS,
+    NEVER_HIDDEN,
     PHONE_RE,
     POSITIONS,
-    RESOURCE_CATEGORIES,
+    RESOURCE_AUDIENCES,
+    RESOURCE_KINDS,
+    SITE_PHONES,
     SLUG_RE,
     TAGS,
     Breathing,
@@ -38,6 +42,7 @@ from server.content.schemas import (
     Week,
 )
 from server.lib.i18n import _
+from server.participants.municipalities import municipalities, regions
 from server.settings import LANGUAGES
 
 
@@ -295,13 +300,53 @@ def validate_course(slug: str, data: dict[str, Any]) -> tuple[Course | None, lis
     return msgspec.convert({"slug": slug, "title": title, "summary": summary, "weeks": weeks}, Course), []
 
 
+def _places(c: _Checker) -> dict[str, Any] | None:
+    """``serves``: ``{country: DK}``, ``{regions: ["1084"]}`` or ``{municipalities: ["0101", …]}`` (codes
+    from the list of municipalities the app keeps). Each code is checked, so a typo is not a resource
+    that silently reaches no one."""
+    value = c.data.get("serves")
+    if not isinstance(value, dict):
+        c.fail("serves", _("missing: say where it serves, e.g. {country: DK} or {regions: [\"1084\"]}"))
+        return None
+    c.unknown_fields({"country", "regions", "municipalities"}, "serves.", value)
+    country = value.get("country")
+    if country is not None and country != COUNTRY:
+        c.fail("serves.country", _("only %(country)s is known", country=COUNTRY))
+    found: dict[str, list[str]] = {}
+    for name, known in (("regions", regions()), ("municipalities", municipalities())):
+        codes = value.get(name) or []
+        if isinstance(codes, str):
+            codes = [codes]
+        if not isinstance(codes, list):
+            c.fail(f"serves.{name}", _("must be a list of codes"))
+            codes = []
+        found[name] = []
+        for code in map(str, codes):
+            if code in found[name]:
+                continue
+            if code in known:
+                found[name].append(code)
+            elif name == "regions":
+                c.fail("serves.regions", _("unknown region code %(code)r (known: %(known)s)", code=code,
+                                           known=", ".join(f"{k} {v}" for k, v in known.items())))
+            else:
+                c.fail("serves.municipalities", _("unknown municipality code %(code)r (see the four-digit codes in "
+                                                  "server/participants/municipalities.csv)", code=code))
+    if sum(1 for given in (country, found["regions"], found["municipalities"]) if given) != 1:
+        c.fail("serves", _("give exactly one of country, regions or municipalities"))
+    return {"country": country, "regions": found["regions"], "municipalities": found["municipalities"]}
+
+
 def validate_resource(slug: str, data: dict[str, Any]) -> tuple[Resource | None, list[Problem]]:
     c = _Checker(data)
     _check_slug(slug, c.problems)
     c.unknown_fields(_fields(Resource))
-    category = data.get("category")
-    if category not in RESOURCE_CATEGORIES:
-        c.fail("category", _("must be one of %(values)s", values=", ".join(RESOURCE_CATEGORIES)))
+    kind = data.get("kind")
+    if kind not in RESOURCE_KINDS:
+        c.fail("kind", _("unknown kind %(value)r (allowed: %(allowed)s)", value=kind,
+                         allowed=", ".join(RESOURCE_KINDS)))
+    audience = c.choices("audience", RESOURCE_AUDIENCES)
+    serves = _places(c)
     order = c.integer("order", 0, 1000, default=100)
     name = c.text("name", LIMITS["name"])
     description = c.text("description", LIMITS["description"])
@@ -311,6 +356,14 @@ def validate_resource(slug: str, data: dict[str, Any]) -> tuple[Resource | None,
         phone = str(phone).strip()
         if not PHONE_RE.match(phone):
             c.fail("phone", _("digits and spaces only, optionally starting with +45"))
+    site_phone = data.get("site_phone")
+    if site_phone is not None and site_phone not in SITE_PHONES:
+        c.fail("site_phone", _("unknown value %(value)r (allowed: %(allowed)s)", value=site_phone,
+                               allowed=", ".join(SITE_PHONES)))
+    if site_phone is not None and phone is not None:
+        c.fail("site_phone", _("give either a phone number or the site's number, not both"))
+    if kind in NEVER_HIDDEN and phone is None:
+        c.fail("phone", _("an emergency or crisis line needs its phone number"))
     url = data.get("url")
     if url is not None and (not isinstance(url, str) or urlparse(url).scheme != "https"
                             or not urlparse(url).netloc):
@@ -320,9 +373,9 @@ def validate_resource(slug: str, data: dict[str, Any]) -> tuple[Resource | None,
         c.fail("verify", _("must be true or false"))
     if c.problems:
         return None, c.problems
-    return msgspec.convert({"slug": slug, "category": category, "order": order, "name": name,
-                            "description": description, "hours": hours, "phone": phone, "url": url,
-                            "verify": verify}, Resource), []
+    return msgspec.convert({"slug": slug, "kind": kind, "audience": audience, "serves": serves, "order": order,
+                            "name": name, "description": description, "hours": hours, "phone": phone,
+                            "site_phone": site_phone, "url": url, "verify": verify}, Resource), []
 
 
 def validate_references(exercises: Mapping[str, Exercise], courses: Mapping[str, Course]

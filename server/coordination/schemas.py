@@ -19,6 +19,11 @@ DEFAULT_CHECKIN_EVERY = 14  # what WHO-5 asks about: the last two weeks
 MAX_EXPIRY_DAYS = 366
 MAX_USES = 100_000
 
+# A ward's or clinic's switchboard number as dialled in Denmark: digits and spaces, an optional leading +,
+# 3–20 characters; empty when the site has none. Shown to its patients as a call button (a tel: link).
+SitePhone = Annotated[str, msgspec.Meta(max_length=20, pattern=r"^(\+?[0-9][0-9 ]{1,17}[0-9])?$", extra={
+    "error": N_("Please give the phone number as digits and spaces, for example 38 63 50 00.")})]
+
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX, extra={
     "missing": N_("Please give a name."), "error": N_("Please keep the name to %(max)d characters or fewer.")})]
 
@@ -32,6 +37,8 @@ class SiteForm(msgspec.Struct, frozen=True):
     checkin_every: Annotated[int, msgspec.Meta(ge=CHECKIN_EVERY[0], le=CHECKIN_EVERY[1], extra={
         "error": N_("Please give the days between check-ins as a whole number from %(low)d to %(high)d.")})] = \
         DEFAULT_CHECKIN_EVERY
+    ward_phone: SitePhone = ""
+    clinic_phone: SitePhone = ""
 
 
 class NameForm(msgspec.Struct, frozen=True):

@@ -90,7 +90,13 @@ def _site_fields(form: SiteForm) -> dict[Any, Any]:
     if form.municipality and form.municipality not in municipalities():
         raise CoordinationError(_("Please choose a municipality from the list."))
     return {Site.name: _name(form.name), Site.kind: form.kind, Site.municipality_code: form.municipality or None,
-            Site.checkin_every_days: form.checkin_every}
+            Site.checkin_every_days: form.checkin_every, Site.ward_phone: _phone(form.ward_phone),
+            Site.clinic_phone: _phone(form.clinic_phone)}
+
+
+def _phone(number: str) -> str | None:
+    """As she typed it, spaces tidied (the form has checked the characters); None for none."""
+    return " ".join(number.split()) or None
 
 
 def _start_date(starts_on: date, today: date | None = None) -> date:
@@ -179,6 +185,7 @@ async def create_site(actor: int, form: SiteForm, *, link_to_actor: bool = False
         row = await Site.insert(Site(slug=slug, name=fields[Site.name], kind=form.kind,
                                      municipality_code=fields[Site.municipality_code],
                                      checkin_every_days=fields[Site.checkin_every_days],
+                                     ward_phone=fields[Site.ward_phone], clinic_phone=fields[Site.clinic_phone],
                                      created_at=datetime.now(UTC))).returning(Site.id)
         if link_to_actor:
             await AccountSite.insert(AccountSite(account=actor, site=row[0]["id"]))
@@ -191,7 +198,8 @@ async def update_site(actor: int, site: dict[str, Any], form: SiteForm) -> None:
     fields = _site_fields(form)
     await Site.update(fields).where(Site.id == site["id"])  # the slug stays: the command line knows it
     await audit(actor, "site.changed", site["slug"], name=fields[Site.name], kind=form.kind,
-                municipality=fields[Site.municipality_code], checkin_every_days=fields[Site.checkin_every_days])
+                municipality=fields[Site.municipality_code], checkin_every_days=fields[Site.checkin_every_days],
+                ward_phone=fields[Site.ward_phone], clinic_phone=fields[Site.clinic_phone])
 
 
 # --- units ---

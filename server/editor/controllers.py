@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from server import db
 from server.accounts.guards import SESSION, SignedIn, requires_role
 from server.content.catalog import get_catalog
-from server.content.schemas import AUDIENCES, KINDS, POSITIONS, RESOURCE_CATEGORIES, TAGS
+from server.content.schemas import AUDIENCES, KINDS, POSITIONS, RESOURCE_AUDIENCES, TAGS
 from server.editor import audio, services
 from server.editor.forms import (
     apply_step_action,
@@ -28,6 +28,7 @@ from server.lib.i18n import N_, _
 from server.lib.markdown import render_markdown
 from server.lib.paths import redirect_to
 from server.lib.templates import page
+from server.participants.municipalities import regions
 from server.settings import LANGUAGES, get_settings
 
 TEMPLATES = {"exercise": "editor/edit.html", "course": "editor/edit_course.html",
@@ -52,7 +53,7 @@ def _edit_page(request: Request, account, draft: services.Draft, *, data: dict[s
     practices = sorted(((slug, e.title[request.state.language]) for slug, e in get_catalog().exercises.items()
                         if "patient" in e.audience), key=lambda p: p[1])
     return page(request, TEMPLATES[draft.kind], status_code=status_code, account=account, draft=draft, data=data,
-                categories=RESOURCE_CATEGORIES, practices=practices,
+                resource_audiences=RESOURCE_AUDIENCES, regions=regions(), practices=practices,
                 problems=[describe(p) for p in problems], missing=services.missing_translations(data), stale=stale,
                 their_text=services.readable(stale.data) if stale else "",
                 published=published, saved=saved, kinds=KINDS, audiences=AUDIENCES, tags=TAGS, positions=POSITIONS,

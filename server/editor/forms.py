@@ -106,16 +106,29 @@ def apply_week_action(data: dict[str, Any], action: str) -> bool:
 
 
 def read_resource_form(form: Any) -> tuple[dict[str, Any], str]:
-    """A support resource: where it belongs, what it is, how to reach it."""
-    from server.content.schemas import RESOURCE_CATEGORIES
+    """A support resource: what kind of help, for whom, where, and how to reach it. Kept as she typed it (an
+    unknown code stays, so the validator can name it); the rules are the import's (``validate_resource``)."""
+    from server.content.schemas import COUNTRY, RESOURCE_AUDIENCES, RESOURCE_KINDS, SITE_PHONES
 
-    category = _text(form, "category")
+    kind = _text(form, "kind", 40)
+    scope = _text(form, "serves", 20)
+    if scope == "regions":
+        serves: dict[str, Any] = {"regions": [r[:4] for r in form.getall("regions", [])][:10]}
+    elif scope == "municipalities":
+        serves = {"municipalities": _text(form, "municipalities", 600).replace(",", " ").split()[:100]}
+    else:
+        serves = {"country": COUNTRY}
+    site_phone = _text(form, "site_phone", 20)
     data = {
-        "category": category if category in RESOURCE_CATEGORIES else "support",
+        "kind": kind if kind in RESOURCE_KINDS else "advice",
+        "audience": [a for a in form.getall("audience", []) if a in RESOURCE_AUDIENCES],
+        "serves": serves,
         "order": _int(_text(form, "order"), 100),
         "name": _pair(form, "name", 200), "description": _pair(form, "description", 800),
         "hours": _pair(form, "hours", 200),
-        "phone": _text(form, "phone", 40).strip() or None, "url": _text(form, "url", 400).strip() or None,
+        "phone": _text(form, "phone", 40).strip() or None,
+        "site_phone": site_phone if site_phone in SITE_PHONES else None,
+        "url": _text(form, "url", 400).strip() or None,
         "verify": _text(form, "verify") == "yes",
     }
     return data, _text(form, "action", 40) or "save"

@@ -16,7 +16,7 @@ from server import db
 from server.accounts.services import audit
 from server.content.catalog import get_catalog
 from server.content.loader import Document
-from server.content.schemas import Content, Exercise, typed
+from server.content.schemas import COUNTRY, Content, Exercise, typed, upgrade_resource
 from server.content.services import import_documents, load_catalog
 from server.content.tables import ContentItem, ContentVersion
 from server.content.validation import (
@@ -49,8 +49,9 @@ def empty_course() -> dict[str, Any]:
 
 def empty_resource() -> dict[str, Any]:
     blank = {lang: "" for lang in LANGUAGES}
-    return {"category": "support", "order": 100, "name": dict(blank), "description": dict(blank),
-            "hours": dict(blank), "phone": None, "url": None, "verify": True}
+    return {"kind": "advice", "audience": ["patient"], "serves": {"country": COUNTRY}, "order": 100,
+            "name": dict(blank), "description": dict(blank), "hours": dict(blank), "phone": None, "site_phone": None,
+            "url": None, "verify": True}
 
 
 EMPTY = {"exercise": empty_exercise, "course": empty_course, "resource": empty_resource}
@@ -152,7 +153,7 @@ async def _published(slug: str) -> tuple[int | None, dict[str, Any] | None, str 
 
 
 def _editable(published: dict[str, Any], kind: str) -> dict[str, Any]:
-    data = copy.deepcopy(published)
+    data = copy.deepcopy(upgrade_resource(published) if kind == "resource" else published)
     data.pop("slug", None)
     blank = {lang: "" for lang in LANGUAGES}
     if kind == "exercise" and data.get("why") is None:
@@ -168,7 +169,8 @@ async def get_draft(slug: str) -> Draft:
         ContentDraft.slug == slug).output(load_json=True).first()
     published_id, published, kind = await _published(slug)
     if row is not None:
-        return Draft(slug, row["kind"], row["data"], row["revision"], row["base_version"], published_id,
+        data = upgrade_resource(row["data"]) if row["kind"] == "resource" else row["data"]  # a draft from before kinds
+        return Draft(slug, row["kind"], data, row["revision"], row["base_version"], published_id,
                      row["updated_at"], row["updated_by.email"])
     if published is None or kind not in DOCUMENT_KINDS:
         raise NotFound(slug)

@@ -202,6 +202,30 @@ async def renew_consent(participant_id: uuid.UUID, *, now: datetime | None = Non
     return bool(changed)
 
 
+@dataclass(frozen=True, slots=True)
+class Whereabouts:
+    """What the support page needs to know about where she is: the municipality she gave (if any), her
+    site's municipality, and the numbers her site's coordinator keeps. Nothing else about her."""
+
+    municipality_code: str | None
+    site_municipality_code: str | None
+    ward_phone: str | None
+    clinic_phone: str | None
+
+
+async def whereabouts(participant_id: uuid.UUID) -> Whereabouts | None:
+    """None for a participant who is unknown or has withdrawn: the page then shows what it shows a stranger."""
+    row = await Participant.select(
+        Participant.municipality_code, Participant.withdrawn_at, Participant.site.municipality_code,
+        Participant.site.ward_phone, Participant.site.clinic_phone,
+    ).where(Participant.id == participant_id).first()
+    if row is None or row["withdrawn_at"] is not None:
+        return None
+    return Whereabouts(municipality_code=row["municipality_code"],
+                      site_municipality_code=row["site.municipality_code"],
+                      ward_phone=row["site.ward_phone"], clinic_phone=row["site.clinic_phone"])
+
+
 async def set_language(participant_id: uuid.UUID, language: str) -> None:
     await Participant.update({Participant.language: language}).where(Participant.id == participant_id)
 

@@ -16,6 +16,11 @@ class Site(Table, tablename="site"):
     kind = Varchar(length=20, default="clinic")  # hospital | clinic
     municipality_code = Varchar(length=4, null=True, default=None)
     checkin_every_days = Integer(default=14)  # how often the wellbeing check-in (WHO-5) is offered
+    # The site's own numbers, kept by its coordinator and shown as call buttons on its patients' support page:
+    # the ward she calls when something is wrong, the outpatient clinic for everything else. A switchboard
+    # number, never a person's.
+    ward_phone = Varchar(length=20, null=True, default=None)
+    clinic_phone = Varchar(length=20, null=True, default=None)
     created_at = Timestamptz()
 
 

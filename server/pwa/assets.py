@@ -34,7 +34,7 @@ WORKBOX = ("workbox-sw", "workbox-core", "workbox-routing", "workbox-strategies"
 # are never cached. By route name; a slug stands for any exercise or pause.
 OFFLINE_PAGES = (
     "content:start", "journeys:home", "content:library", "content:support", "content:about",
-    "participants:settings", "staff:home", "staff:mine", "staff:unit", "staff:pause",
+    "participants:settings", "staff:home", "staff:mine", "staff:unit", "staff:pause", "staff:support",
     "content:exercise", "content:play", "content:done", "content:thanks",
     "wellbeing:history", "journeys:course",
 )

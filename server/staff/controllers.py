@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 
 from server.content.catalog import get_catalog
 from server.content.schemas import PublishedExercise, stress_value
+from server.content.support import place_of, sections
 from server.engagement.schemas import EventIn
 from server.engagement.services import ingest
 from server.lib.disclosure import MIN_PEOPLE
@@ -23,6 +24,8 @@ from server.lib.guards import DEVICE, ThisDevice, requires_kind
 from server.lib.i18n import N_, _
 from server.lib.paths import redirect_to
 from server.lib.templates import page
+from server.participants.municipalities import regions
+from server.participants.services import whereabouts
 from server.staff import services
 from server.staff.schemas import PauseDoneForm
 
@@ -99,3 +102,13 @@ class StaffController(Controller):
         unit_id = await services.unit_of(device.participant_id)
         totals = await services.unit_totals(unit_id) if unit_id is not None else None
         return page(request, "staff/unit.html", totals=totals, min_people=MIN_PEOPLE)
+
+    @get("/support/staff", name="staff:support")
+    async def support(self, request: Request, device: ThisDevice) -> Template:
+        """Her own support page: the hospital's staff support and occupational health, and the national lines
+        that fit staff; the acute number of her site's region. Nothing about the ward or a pregnancy record."""
+        found = await whereabouts(device.participant_id)
+        place = place_of(None, found.site_municipality_code) if found else place_of(None)
+        found_here = sections(get_catalog().resources, "staff", place, lead=("emergency", "workplace"))
+        return page(request, "staff/support.html", sections=found_here, place=place, site_phones={},
+                    regions=regions())

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.browser.conftest import assert_accessible, poll
+from tests.browser.conftest import assert_accessible, assert_fits, poll
 from tests.pushdouble import PushDouble
 
 pytestmark = pytest.mark.browser
@@ -310,3 +310,19 @@ def test_a_phone_joined_again_gets_a_fresh_subscription_of_its_own(context, page
     assert read(live_server, "SELECT participant, endpoint FROM push_subscription WHERE participant IN (?, ?) "
                              "ORDER BY id", before, again) == [(before, first["endpoint"]),
                                                                 (again, fresh["endpoint"])]
+
+
+def test_a_nurses_find_help_opens_her_own_page_with_call_buttons_she_can_hit(page, live_server):
+    """Her "Find hjælp" is the staff page: her workplace's support and the lines that fit staff, each number a
+    call button of at least 44 × 44 px, readable at 320 px."""
+    enrol_staff_in_danish(page, live_server)
+    page.click(".topnav .support-link")
+    page.wait_for_url("**/support/staff")
+    assert "Hospitalets personalestøtte" in page.text_content("main")
+    assert "vandrejournal" not in page.text_content("main")
+    page.set_viewport_size({"width": 320, "height": 640})
+    assert_fits(page, 320)
+    assert_accessible(page)
+    sizes = page.eval_on_selector_all("a[href^='tel:']", "els => els.map(e => [e.offsetWidth, e.offsetHeight])")
+    assert len(sizes) >= 5 and all(w >= 44 and h >= 44 for w, h in sizes), sizes
+

@@ -92,8 +92,28 @@ def test_titles_and_steps_are_short_enough_to_read_on_a_phone():
 def test_the_support_page_has_emergency_and_crisis_lines():
     phones = {r.phone for r in RESOURCES.values()}
     assert "112" in phones and "1813" in phones
-    categories = {r.category for r in RESOURCES.values()}
-    assert {"emergency", "crisis", "clinic", "support"} <= categories
+    kinds = {r.kind for r in RESOURCES.values()}
+    assert {"emergency", "acute", "crisis", "clinic", "violence", "advice", "workplace"} <= kinds
+
+
+def test_every_region_has_its_own_acute_line_and_1813_serves_only_region_hovedstaden():
+    acute = {r.slug: r for r in RESOURCES.values() if r.kind == "acute"}
+    assert sorted(code for r in acute.values() for code in r.serves.regions) == ["1081", "1082", "1083", "1084", "1085"]
+    assert acute["akuttelefonen-1813"].serves.regions == ("1084",)
+    assert all(r.verify for r in acute.values() if r.slug != "akuttelefonen-1813")  # looked up, not yet confirmed
+
+
+def test_lev_uden_vold_is_help_with_violence_and_psykiatrifonden_is_advice_not_crisis():
+    assert (RESOURCES["lev-uden-vold"].kind, RESOURCES["lev-uden-vold"].phone) == ("violence", "1888")
+    assert RESOURCES["psykiatrifonden"].kind == "advice"
+    assert RESOURCES["livslinien"].kind == "crisis"
+    assert RESOURCES["livslinien"].hours and RESOURCES["psykiatrifonden"].hours
+
+
+def test_the_ward_and_the_clinic_take_their_numbers_from_the_site_and_are_for_patients_only():
+    for slug, source in (("maternity-ward", "ward"), ("clinic", "clinic")):
+        assert (RESOURCES[slug].site_phone, RESOURCES[slug].phone, RESOURCES[slug].audience) == (
+            source, None, ("patient",))
 
 
 def test_the_suggestions_on_home_exist():

@@ -128,3 +128,13 @@ def test_the_research_pseudonyms_key_is_carried_over_from_the_secret_key_of_the_
     carried = _carried_over({**fresh_database, "SECRET_KEY": secret})
     expected = hmac.new(secret.encode(), b"research-pseudonym", hashlib.sha256).hexdigest()
     assert carried["stored_keys"] == {"research-pseudonym": expected}
+
+
+@pytest.mark.usefixtures("database")
+def test_a_site_from_before_keeps_everything_and_gains_a_ward_and_a_clinic_number(fresh_database):
+    """Sites made before the numbers existed have none (their patients' page points to the pregnancy record)
+    until a coordinator gives them; a number of 20 characters fits."""
+    carried = _carried_over(fresh_database, "tests.db.site_numbers_carry_over")
+    assert carried["before"] == {"slug": "old-clinic", "municipality_code": "0751", "ward_phone": None,
+                                 "clinic_phone": None}
+    assert carried["after"] == {"ward_phone": "+45 38 63 50 00 1234", "clinic_phone": "38 63 50 10"}

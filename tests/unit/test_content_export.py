@@ -97,12 +97,16 @@ def test_a_tricky_course_round_trips_exactly(tmp_path):
     {"name": {"da": "Et meget langt navn, som ikke kan stå på én linje sammen med det engelske navn",
               "en": "A very long name: it cannot share one line with the Danish name at all, # really"},
      "hours": {"da": "Man–fre: 8–16", "en": "{Mon-Fri}"}, "phone": "1813"},
+    {"kind": "clinic", "phone": None, "site_phone": "ward", "audience": ["patient", "partner"],
+     "serves": {"municipalities": ["0101", "0751"]}},
+    {"kind": "acute", "serves": {"regions": ["1084", "1085"]}},
 ])
 def test_a_tricky_resource_round_trips_exactly(tmp_path, changes):
-    meta = {"category": "crisis", "order": 0, "name": {"da": "Linjen: æøå", "en": "- The line"},
-            "description": {"da": TRICKY[0], "en": TRICKY[1]}, "phone": "112", **changes}
+    meta = {"kind": "crisis", "audience": ["patient", "staff"], "serves": {"country": "DK"}, "order": 0,
+            "name": {"da": "Linjen: æøå", "en": "- The line"}, "description": {"da": TRICKY[0], "en": TRICKY[1]},
+            "phone": "112", **changes}
     data, problems = validate_resource("tricky-resource", meta)
     assert problems == []
     text = resource_file(data)
-    assert f'phone: "{data.phone}"' in text
+    assert f'phone: "{data.phone}"' in text if data.phone else "site_phone: ward" in text
     assert _load(tmp_path, "resource", "resources", "tricky-resource", ".yaml", text) == data

@@ -377,6 +377,8 @@ BAD = [
     ("/sites", {"name": "Klinik", "kind": "castle"}, "hospital or a clinic"),
     ("/sites", {"name": "Klinik", "kind": "clinic", "municipality": "9999"}, "municipality from the list"),
     ("/sites/{site}", {"name": "Klinik", "kind": "clinic", "municipality": "abc"}, "municipality from the list"),
+    ("/sites/{site}", {"name": "Klinik", "kind": "clinic", "ward_phone": "ring mig"}, "digits and spaces"),
+    ("/sites", {"name": "Klinik", "kind": "clinic", "clinic_phone": "javascript:alert(1)"}, "digits and spaces"),
     ("/sites/{site}/units", {"name": ""}, "Please give a name"),
     ("/sites/{site}/groups", {"name": "Hold", "course": "mbsr-8-weeks", "starts_on": "next tuesday"},
      "as a date"),

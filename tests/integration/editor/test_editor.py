@@ -198,7 +198,11 @@ async def test_it_refuses_the_editor_to_a_coordinator(coordinator, path):
 
 
 def resource_form(data: dict, token: str, revision: int, action: str = "save") -> dict:
-    form = {"_csrf_token": token, "revision": str(revision), "action": action, "category": data["category"],
+    serves = data["serves"]
+    scope = "regions" if serves.get("regions") else "municipalities" if serves.get("municipalities") else "country"
+    form = {"_csrf_token": token, "revision": str(revision), "action": action, "kind": data["kind"],
+            "audience": list(data["audience"]), "serves": scope, "regions": list(serves.get("regions") or []),
+            "municipalities": " ".join(serves.get("municipalities") or []), "site_phone": data.get("site_phone") or "",
             "order": str(data["order"]), "phone": data.get("phone") or "", "url": data.get("url") or ""}
     if data.get("verify"):
         form["verify"] = "yes"
@@ -223,6 +227,24 @@ async def test_a_support_resource_is_edited_checked_and_shown_on_the_support_pag
     await editor.post(f"/workspace/content/{slug}", data=resource_form(good, token, 2, "publish"))
     support = await patient.get("/support")
     assert "Call if it gets too heavy." in support.text
+
+
+async def test_an_editor_sets_where_a_resource_helps_and_an_unknown_code_is_named(editor, patient):
+    """The resource form carries the kind, the audience and the places; a typo in a code is refused by name."""
+    slug = "alkolinjen"
+    data = plain(next(r for r in get_catalog().resources if r.slug == slug))
+    page = await editor.get(f"/workspace/content/{slug}")
+    assert all(f'name="{field}"' in page.text for field in ("kind", "audience", "serves", "regions", "site_phone"))
+    token = csrf_token(page.text)
+    typo = {**data, "serves": {"municipalities": ["0101", "0999"]}}
+    refused = await editor.post(f"/workspace/content/{slug}", data=resource_form(typo, token, 0, "publish"))
+    assert refused.status_code == 400 and "0999" in refused.text
+    assert any(r.slug == slug for r in get_catalog().resources if r.serves.country)  # nothing published
+    hovedstaden = {**data, "serves": {"regions": ["1084"]}, "description": {"da": "Kun i hovedstaden.",
+                                                                           "en": "Only in the capital."}}
+    await editor.post(f"/workspace/content/{slug}", data=resource_form(hovedstaden, token, 1, "publish"))
+    published = next(r for r in get_catalog().resources if r.slug == slug)
+    assert (published.kind, published.serves.regions) == ("substance", ("1084",))
 
 
 async def test_a_course_names_only_patient_practices_and_weeks_can_be_added(actors):

@@ -37,7 +37,7 @@ async def test_it_is_given_the_app_paths_it_needs_by_route_name(app, db):
     # Her own pages may be kept for offline use; nothing else is.
     kept = ["/", "/home", "/library", "/support", "/about", "/settings", "/pause", "/pauses/mine", "/pauses/unit",
             "/pauses/a-pause", "/exercises/a-practice", "/exercises/a-practice/play", "/exercises/a-practice/done",
-            "/exercises/a-practice/thanks", "/wellbeing", "/course"]
+            "/exercises/a-practice/thanks", "/wellbeing", "/course", "/support/staff"]
     never = ["/workspace", "/workspace/content", "/settings/withdraw", "/settings/my-data.json", "/reminders",
              "/wellbeing/checkin", "/pause/go", "/exercises/a-practice/rating", "/j/a-code", "/homes"]
     assert [p for p in kept if not re.fullmatch(paths["pages"], p)] == []

@@ -56,6 +56,7 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("POST", "engagement:events"): PARTICIPANTS, ("POST", "engagement:rate"): PARTICIPANTS,
     ("GET", "staff:home"): {"staff"}, ("GET", "staff:go"): {"staff"}, ("GET", "staff:pause"): {"staff"},
     ("POST", "staff:done"): {"staff"}, ("GET", "staff:mine"): {"staff"}, ("GET", "staff:unit"): {"staff"},
+    ("GET", "staff:support"): {"staff"},
     ("GET", "reminders:page"): PARTICIPANTS, ("POST", "reminders:save"): PARTICIPANTS,
     ("POST", "reminders:off"): PARTICIPANTS, ("POST", "reminders:not_today"): PARTICIPANTS,
     ("POST", "reminders:subscribe"): PARTICIPANTS, ("POST", "reminders:action"): PARTICIPANTS,

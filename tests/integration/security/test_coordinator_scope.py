@@ -71,8 +71,8 @@ async def send(client, method: str, path: str, fields: dict[str, str] | None):
 
 async def rows() -> tuple:
     """Everything a coordinator could change about sites, units, groups, invite codes and participants."""
-    return (await Site.select(Site.id, Site.name, Site.kind, Site.municipality_code, Site.checkin_every_days)
-            .order_by(Site.id),
+    return (await Site.select(Site.id, Site.name, Site.kind, Site.municipality_code, Site.checkin_every_days,
+                              Site.ward_phone, Site.clinic_phone).order_by(Site.id),
             await Unit.select(Unit.id, Unit.site, Unit.name).order_by(Unit.id),
             await CourseGroup.select(CourseGroup.id, CourseGroup.site, CourseGroup.name, CourseGroup.course_slug,
                                      CourseGroup.starts_on).order_by(CourseGroup.id),
@@ -92,6 +92,8 @@ PAGES = [
 ACTIONS = [
     pytest.param("/sites/{site}", {**SITE_FORM, "name": "Taken over"}, id="renaming the site"),
     pytest.param("/sites/{site}", {**SITE_FORM, "checkin_every": "28"}, id="changing the check-in interval"),
+    pytest.param("/sites/{site}", {**SITE_FORM, "ward_phone": "70 00 00 00", "clinic_phone": "70 00 00 01"},
+                 id="setting the numbers her patients call (ward and clinic)"),
     pytest.param("/sites/{site}/units", {"name": "Indtrængerafsnittet"}, id="adding a unit"),
     pytest.param("/sites/{site}/groups", {**GROUP_FORM, "name": "Indtrængerholdet"}, id="adding a course group"),
     pytest.param("/sites/{site}/codes", {"kind": "patient", "group": "{group}", "label": "Mine now",
