@@ -9,7 +9,8 @@ at without anyone adding it here. Each page is saved as a screenshot under tests
 * buttons and form controls at least 44 × 44 px (a checkbox or radio button counts with its label, which is
   what she taps); links inside running text are not counted;
 * body text at least 16 px (secondary text marked ``.muted``, ``.small`` or ``.eyebrow`` is allowed smaller);
-* nothing cut off: no block of text that hides part of itself (overflow hidden and wider inside than out).
+* nothing cut off: no block of text that hides part of itself (overflow hidden and wider inside than out);
+* no word broken over two lines in a button, a table header, a heading or a chip.
 
 One browser and one phone per person for all pages, so the whole walk takes about a minute.
 """
@@ -111,6 +112,22 @@ LOOK = """() => {
     if (!own) continue;
     const size = parseFloat(getComputedStyle(el).fontSize);
     if (size < 15.95) problems.push(`body text at ${size}px, under 16: ${name(el)}`);
+  }
+  // A word split over two lines ("minutte-r") in a button, a header or a heading: short texts that must read
+  // at a glance. (Running text may break a word that is wider than the line; these may not.)
+  const whole = 'th, button, a.button, .chip label, .topnav a, h1, h2, h3, dt, legend';
+  for (const el of document.querySelectorAll(whole)) {
+    if (!visible(el)) continue;
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const word of node.textContent.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+        if (lines.size > 1) problems.push(`a word is broken over two lines: "${word[0]}" in ${name(el)}`);
+      }
+    }
   }
   for (const el of document.querySelectorAll('main *, header *, footer *')) {
     if (!visible(el)) continue;

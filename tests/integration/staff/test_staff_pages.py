@@ -63,7 +63,7 @@ async def test_her_pauses_show_minutes_with_a_decimal_comma(actors):
                                                seconds=200, stress_before=6, stress_after=4)])
     assert response.status_code == 200
     page = (await nurse.get("/pauses/mine")).text
-    assert "<td>3,3</td>" in page and "3.3" not in page
+    assert "3,3 min." in page and "3.3" not in page
 
 
 async def test_the_units_stress_change_has_a_decimal_comma_and_a_real_minus(app, actors):
