@@ -21,6 +21,7 @@ from litestar.response import Redirect, Template
 from server.accounts.guards import SESSION, SignedIn, requires_role
 from server.accounts.services import AccountView
 from server.content.catalog import get_catalog
+from server.content.schemas import PublishedExercise
 from server.coordination import scope, services
 from server.coordination.schemas import GroupForm, InviteForm, NameForm, SiteForm
 from server.coordination.scope import Reach, ReachOf, Row
@@ -47,7 +48,7 @@ def _courses() -> dict[str, Any]:
 SINK_TAG = "hand_washing"
 
 
-def _sink_pause() -> Any:
+def _sink_pause() -> PublishedExercise | None:
     """The published staff pause for the sink, or None (an editor may unpublish it)."""
     return next((e for e in sorted(get_catalog().for_audience("staff"), key=lambda e: e.slug)
                  if SINK_TAG in e.tags), None)

@@ -19,7 +19,8 @@ def has_control(text: str) -> bool:
     return CONTROL.search(text) is not None
 
 
-# A real minus sign (U+2212): a hyphen-minus reads as a dash in running text, and screen readers skip it.
+# A real minus sign (U+2212): a hyphen-minus looks like a dash in running text, and some screen readers
+# read it as "dash" or not at all.
 MINUS = "\u2212"
 
 
