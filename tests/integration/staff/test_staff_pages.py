@@ -96,3 +96,11 @@ async def test_a_coordinator_prints_the_sink_poster_for_her_own_units_only(actor
     assert washing.steps[0].text["en"] in english.text
     other = await actors.coordinator(sites=[await participants.ensure_site("else-site", "Elsewhere", "0101")])
     assert (await other.get(f"/workspace/coordinate/units/{unit}/poster")).status_code == 404
+
+
+async def test_her_reminder_intervals_read_as_danish(actors):
+    """Not "Hver 1.5. time": the half hour is said in words, whole hours as an ordinal."""
+    nurse = await actors.staff_member(lang="da")
+    page = (await nurse.get("/reminders")).text
+    assert "Hver halvanden time" in page and "Hver 2. time" in page
+    assert "1.5" not in page and "1,5" not in page
