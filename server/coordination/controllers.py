@@ -14,12 +14,14 @@ from typing import Any
 import segno
 from litestar import Controller, Request, get, post
 from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.accounts.guards import SESSION, SignedIn, requires_role
 from server.accounts.services import AccountView
 from server.content.catalog import get_catalog
+from server.content.schemas import PublishedExercise
 from server.coordination import scope, services
 from server.coordination.schemas import GroupForm, InviteForm, NameForm, SiteForm
 from server.coordination.scope import Reach, ReachOf, Row
@@ -40,6 +42,16 @@ def _qr_svg(link: str) -> str:
 
 def _courses() -> dict[str, Any]:
     return get_catalog().courses
+
+
+# The staff pause that happens at the sink: printed there, the phone stays in the pocket.
+SINK_TAG = "hand_washing"
+
+
+def _sink_pause() -> PublishedExercise | None:
+    """The published staff pause for the sink, or None (an editor may unpublish it)."""
+    return next((e for e in sorted(get_catalog().for_audience("staff"), key=lambda e: e.slug)
+                 if SINK_TAG in e.tags), None)
 
 
 class CoordinationController(Controller):
@@ -130,7 +142,19 @@ class CoordinationController(Controller):
     def _unit_page(self, request: Request, account: AccountView, unit: dict[str, Any], site: dict[str, Any], *,
                    form: dict[str, Any] | None = None, error: str | None = None, status_code: int = 200) -> Template:
         return page(request, "workspace/coordinate/unit.html", status_code=status_code, account=account,
-                    unit=unit, site=site, form=form or blank(NameForm, name=unit["name"]), error=error)
+                    unit=unit, site=site, form=form or blank(NameForm, name=unit["name"]), error=error,
+                    sink_pause=_sink_pause())
+
+    @get("/units/{unit_id:int}/poster", name="coordinate:unit_poster")
+    async def unit_poster(self, request: Request, session: SignedIn, unit: Row, lang: FromQuery[str] = "") -> Template:
+        """The hand-washing pause as an A4 poster for the unit's sinks: its steps in large type, in the
+        language chosen for the poster (the page's own by default)."""
+        exercise = _sink_pause()
+        if exercise is None:
+            raise NotFoundException()
+        poster_lang = lang if lang in ("da", "en") else request.state.language
+        return page(request, "workspace/coordinate/poster.html", account=session.account, unit=unit,
+                    site=await services.get_site(unit["site"]), exercise=exercise, poster_lang=poster_lang)
 
     @get("/units/{unit_id:int}", name="coordinate:unit")
     async def unit_page(self, request: Request, session: SignedIn, unit: Row) -> Template:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from litestar import Litestar, Request
 from litestar.response import Template
@@ -19,6 +18,7 @@ from litestar.response import Template
 from server.lib.i18n import current_language, gettext, ngettext
 from server.lib.localtime import local
 from server.lib.paths import route_path
+from server.lib.text import format_number
 from server.settings import get_settings
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -59,12 +59,9 @@ def local_datetime(moment: datetime) -> str:
     return local(moment).strftime("%d.%m. %H:%M")
 
 
-def number(value: float | int | None, digits: int = 0) -> str:
-    """Numbers as the reader writes them: 1.234,5 in Danish, 1,234.5 in English."""
-    if value is None:
-        return "–"
-    return format_decimal(round(value, digits), format=f"#,##0{'.' + '0' * digits if digits else ''}",
-                          locale=current_language.get())
+def number(value: float | None, digits: int = 0, *, signed: bool = False, trim: bool = False) -> str:
+    """``{{ x | num(1, signed=True) }}``: numbers as the reader writes them (``server.lib.text.format_number``)."""
+    return format_number(value, current_language.get(), digits, signed=signed, trim=trim)
 
 
 @pass_context

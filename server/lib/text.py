@@ -1,4 +1,4 @@
-"""Text we can store and show the same way on both engines.
+"""Text we can store and show the same way on both engines, and numbers written as people read them.
 
 PostgreSQL refuses a NUL byte in text (SQLite stores it), and the other C0 control characters have no
 business in anything a person types: they hide text on screen and in a researcher's spreadsheet. Tab,
@@ -9,6 +9,8 @@ refuse the same things.
 from __future__ import annotations
 
 import re
+
+from babel.numbers import format_decimal
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -29,3 +31,26 @@ def sort_key(text: str) -> tuple[str, str]:
     by the text itself so the order is stable."""
     folded = text.casefold().translate(_ACCENTS).translate(_AFTER_Z)
     return folded, text
+
+
+# A real minus sign (U+2212): a hyphen-minus looks like a dash in running text, and some screen readers
+# read it as "dash" or not at all.
+MINUS = "\u2212"
+
+
+def format_number(value: float | None, lang: str, digits: int = 0, *, signed: bool = False, trim: bool = False) -> str:
+    """A number as people read it in ``lang``: "1.234,5" and "−1,4" in Danish, "1,234.5" and "−1.4" in
+    English. ``signed`` writes "+1,4" for a rise (a change in stress or a score); ``trim`` leaves off the
+    decimals of a whole number ("3" minutes, "3,3" minutes). The one place numbers are formatted for people:
+    templates use it as the ``num`` filter. None (a figure not shown) is "–"."""
+    if value is None:
+        return "–"
+    rounded = round(float(value), digits)
+    if rounded == 0:
+        rounded = 0.0  # never "−0"
+    places = 0 if trim and rounded == int(rounded) else digits
+    pattern = "#,##0" + ("." + "0" * places if places else "")
+    text = format_decimal(abs(rounded), format=pattern, locale=lang if lang in ("da", "en") else "da")
+    if rounded < 0:
+        return MINUS + text
+    return ("+" + text) if signed and rounded > 0 else text

@@ -10,7 +10,7 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from server.lib.clients import client_address
-from server.lib.guards import requires_device, safe_next
+from server.lib.guards import requires_device, requires_kind, safe_next
 from server.lib.paths import redirect_to, route_path
 from server.lib.templates import page
 from server.lib.web import device_cookie, language_cookie, use_language
@@ -124,11 +124,14 @@ class SettingsController(Controller):
     guards = [requires_device]
     dependencies = DEPENDENCIES
 
-    @get("/welcome/municipality", name="participants:municipality")
+    # Where she lives matters for a patient's support and the follow-up; a member of staff is never asked,
+    # and these pages are not there for her (404).
+    @get("/welcome/municipality", name="participants:municipality", guards=[requires_kind("patient")])
     async def municipality(self, request: Request, participant: Enrolled) -> Template:
         return _municipality_page(request, participant.municipality_code, welcome=True)
 
-    @post("/welcome/municipality", name="participants:set_municipality", status_code=303)
+    @post("/welcome/municipality", name="participants:set_municipality", status_code=303,
+          guards=[requires_kind("patient")])
     async def set_municipality(self, request: Request, participant: Enrolled,
                                data: Annotated[MunicipalityForm, Form]) -> Template | Redirect:
         if not data.skip:
@@ -156,9 +159,12 @@ class SettingsController(Controller):
 
     @get("/settings", name="participants:settings")
     async def settings(self, request: Request, participant: Enrolled) -> Template:
+        """Each kind of participant her own settings: a nurse's are her language, reminders and the way out."""
+        if participant.kind == "staff":
+            return page(request, "participants/settings_staff.html", participant=participant)
         chosen = municipalities().get(participant.municipality_code or "")
         return page(request, "participants/settings.html", participant=participant, municipality=chosen)
 
-    @get("/settings/municipality", name="participants:change_municipality")
+    @get("/settings/municipality", name="participants:change_municipality", guards=[requires_kind("patient")])
     async def change_municipality(self, request: Request, participant: Enrolled) -> Template:
         return _municipality_page(request, participant.municipality_code, welcome=False)

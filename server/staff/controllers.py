@@ -31,7 +31,8 @@ from server.staff.schemas import PauseDoneForm
 
 FILTER_LABELS = {
     "standing": N_("Standing"), "sitting": N_("Sitting"), "eyes_open": N_("Eyes open"),
-    "sink": N_("By the sink"), "hard_moment": N_("After a hard moment"),
+    "sink": N_("By the sink"), "before_hard": N_("Before a hard moment"),
+    "after_hard": N_("After a hard moment"),
 }
 
 

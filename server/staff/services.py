@@ -33,7 +33,10 @@ FILTERS: dict[str, Callable[[PublishedExercise], bool]] = {
     "sitting": lambda e: "sitting" in e.position,
     "eyes_open": lambda e: e.eyes_open_ok,
     "sink": lambda e: "hand_washing" in e.tags,
-    "hard_moment": lambda e: "after_hard_moment" in e.tags or "before_hard_moment" in e.tags,
+    # Before and after something hard are different needs (gathering herself at a door, landing after an
+    # emergency): two chips, each only the pauses tagged for it.
+    "before_hard": lambda e: "before_hard_moment" in e.tags,
+    "after_hard": lambda e: "after_hard_moment" in e.tags,
 }
 
 

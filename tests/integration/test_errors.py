@@ -34,3 +34,11 @@ async def test_it_keeps_a_proxys_request_id_and_replaces_a_strange_one(app, db):
         replaced = await client.get("/support", headers={"x-request-id": "<script>"})
     assert kept.headers["x-request-id"] == "proxy-abc-12345"
     assert replaced.headers["x-request-id"] != "<script>" and len(replaced.headers["x-request-id"]) == 16
+
+
+async def test_a_page_that_does_not_exist_says_so_in_her_language(app, db):
+    """Issue 15: "Siden findes ikke", not "Det kunne vi ikke" (which reads as if she did something wrong)."""
+    async with app_client(app) as client:
+        response = await client.get("/no-such-page", headers={"accept-language": "da"})
+    assert response.status_code == 404
+    assert "<h1>Siden findes ikke</h1>" in response.text and "Det kunne vi ikke" not in response.text

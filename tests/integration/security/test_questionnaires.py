@@ -1,5 +1,6 @@
 """The questionnaires (WHO-5, app satisfaction) are patients' own: a member of staff's cookie neither opens
-them nor stores an answer, so no staff answer is ever counted as a patient's wellbeing.
+them nor stores an answer, so no staff answer is ever counted as a patient's wellbeing. The same for where
+she lives (the municipality pages): asked of patients only.
 
 ASVS 4.0.3 checked here: 4.1.3 (least privilege: each kind of participant reaches only her own functions),
 4.2.1 (a record of another kind cannot be created by sending it directly to the API).
@@ -45,3 +46,17 @@ async def test_staff_settings_do_not_offer_check_ins(staff_member, patient):
     """ASVS 4.1.3: her settings page links only to what she may open."""
     assert 'href="/wellbeing' not in (await staff_member.get("/settings")).text
     assert 'href="/wellbeing' in (await patient.get("/settings")).text
+
+
+async def test_staff_cannot_open_or_set_a_municipality(staff_member):
+    """ASVS 4.1.3: where she lives is asked of patients only; the staff phone gets 404 and nothing is stored."""
+    from server.participants.tables import Participant
+
+    for path in ("/welcome/municipality", "/settings/municipality"):
+        assert (await staff_member.get(path)).status_code == 404, path
+    token = csrf_token((await staff_member.get("/workspace/login")).text)
+    posted = await staff_member.post("/welcome/municipality", data={"_csrf_token": token, "municipality": "0101"})
+    assert posted.status_code == 404
+    row = await Participant.select(Participant.municipality_code).where(
+        Participant.id == staff_member.participant_id).first()
+    assert row["municipality_code"] is None

@@ -178,7 +178,8 @@ async def test_a_mean_change_in_stress_is_shown_for_ten_colleagues_who_rated(app
     html = (await _unit_page(app, code)).text
     changes = _figures(html, "Average change in stress")
     # Everyone went from 8 to 5: the protected sum moves by at most half of two colleagues' parts (2 × 6).
-    assert changes[1] != "Not enough ratings yet" and abs(float(changes[1]) + 3) <= 0.5 * 12 / 22 + 0.05
+    change = float(changes[1].replace("\u2212", "-"))  # written with a real minus
+    assert changes[1] != "Not enough ratings yet" and abs(change + 3) <= 0.5 * 12 / 22 + 0.05
 
 
 async def test_last_months_pauses_are_not_in_this_months_totals(app, db):
