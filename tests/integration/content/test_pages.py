@@ -91,7 +91,7 @@ async def test_it_shows_support_to_anyone_with_112_first(app, db):
     async with app_client(app) as client:
         page = await client.get("/support", headers={"accept-language": "en"})
     assert page.status_code == 200
-    assert "not monitored" in page.text
+    assert "No one at the hospital follows along" in page.text
     assert page.text.index('href="tel:112"') < page.text.index("res-crisis")
 
 
