@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
-import pytest
 from babel.messages.pofile import read_po
 
 from server.content.loader import load_content_dir
