@@ -25,10 +25,12 @@ CLOCK_TOLERANCE = timedelta(minutes=5)
 OUTBOX_RETENTION = timedelta(days=60)
 
 
-def fingerprint(event: EventIn) -> str:
-    """What the event says, so a reused id with different content can be told from a resend."""
-    parts = (event.type, event.occurred_at.astimezone(UTC).isoformat(), event.exercise_version, event.step,
-             event.seconds, event.rating, event.comment)
+def fingerprint(event: EventIn, sent_utc_iso: str | None = None) -> str:
+    """What the event says, so a reused id with different content can be told from a resend.
+
+    ``sent_utc_iso`` is ``occurred_at`` as sent, in UTC, ISO 8601, when the caller has it already (the hot path)."""
+    sent = sent_utc_iso or event.occurred_at.astimezone(UTC).isoformat()
+    parts = (event.type, sent, event.exercise_version, event.step, event.seconds, event.rating, event.comment)
     if event.stress_before is not None or event.stress_after is not None:
         parts += (event.stress_before, event.stress_after)  # appended only when set: older prints stay valid
     if event.answers is not None:
@@ -140,8 +142,7 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
     offset = clock_offset(sent_at, now)
     # The server's score, never the phone's.
     scores = check_batch(events, participant_id, catalog, now, offset, kind=kind)
-    rows = [_row(e, e.occurred_at + offset, now, scores, corrected=bool(offset))
-            for e in {e.id: e for e in events}.values()]
+    rows = [_row(e, offset, now, scores) for e in {e.id: e for e in events}.values()]
     outcome = await write_batch(participant_id, rows, now, event_limits(participant_id))
     if outcome.over is not None:
         raise TooMany(_("A lot has been sent from this phone in a short time, so this was not saved just now. "
@@ -160,14 +161,21 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
     return [r.id for r in rows], outcome.stored
 
 
-def _row(e: EventIn, occurred_at: datetime, now: datetime, scores: dict[uuid.UUID, int], *,
-         corrected: bool) -> Row:
-    """The event as stored, ``occurred_at`` already moved by the phone's clock error."""
+def _row(e: EventIn, offset: timedelta, now: datetime, scores: dict[uuid.UUID, int]) -> Row:
+    """The event as stored, ``occurred_at`` moved by the phone's clock error (``offset``).
+
+    Runs for every event of every batch: the UTC time and its text are made once and shared by the
+    fingerprint and the SQLite writer (``str(datetime)`` is its ISO form with a space for the "T")."""
+    sent = e.occurred_at.astimezone(UTC)
+    sent_iso = sent.isoformat()
+    occurred_at = sent + offset if offset else sent
     return Row(id=e.id, type=e.type, content_version=e.exercise_version or e.questionnaire_version,
                occurred_at=occurred_at, day=local(occurred_at).date(), step=e.step, seconds=e.seconds,
                rating=e.rating, comment=e.comment, stress_before=e.stress_before, stress_after=e.stress_after,
                score=scores.get(e.id), answers=None if e.answers is None else tuple(e.answers),
-               clock_suspect=_clock_flag(occurred_at, now, corrected=corrected), fingerprint=fingerprint(e))
+               clock_suspect=_clock_flag(occurred_at, now, corrected=bool(offset)),
+               fingerprint=fingerprint(e, sent_iso),
+               occurred_text=None if offset else f"{sent_iso[:10]} {sent_iso[11:]}")
 
 
 def _clock_flag(occurred_at: datetime, now: datetime, *, corrected: bool) -> str | None:

@@ -65,6 +65,8 @@ class Row(msgspec.Struct, frozen=True, gc=False):
     score: int | None = None  # the server's score of ``answers``
     answers: tuple[int, ...] | None = None
     clock_suspect: str | None = None
+    # ``received_at_str(occurred_at)`` when the ingest made it already (the SQLite writer's text).
+    occurred_text: str | None = None
 
     @property
     def answers_json(self) -> str | None:
@@ -106,12 +108,13 @@ class SQLiteEventStore:
                 return Outcome("limited", over=over)
             before = conn.total_changes
             received = received_at_str(received_at)  # once: every row of a batch shares it
+            ids = msgspec.to_builtins([r.id for r in rows])  # UUIDs as text, in C: str() is Python code
             conn.executemany(
                 _SQLITE_INSERT,
-                [(str(r.id), pid, r.type, r.content_version, received_at_str(r.occurred_at), received, r.step,
-                  r.seconds, r.rating, r.comment, r.clock_suspect, r.fingerprint, r.stress_before,
+                [(i, pid, r.type, r.content_version, r.occurred_text or received_at_str(r.occurred_at), received,
+                  r.step, r.seconds, r.rating, r.comment, r.clock_suspect, r.fingerprint, r.stress_before,
                   r.stress_after, r.score, r.answers_json, r.day.isoformat())
-                 for r in rows])
+                 for i, r in zip(ids, rows, strict=True)])
             stored = conn.total_changes - before
             clashes: list[uuid.UUID] = []
             if stored < len(rows):
