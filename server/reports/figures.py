@@ -209,23 +209,27 @@ async def _usage_rows(f: Filters) -> tuple[list[dict[str, Any]], list[dict[str, 
 
 def _collapse(rows: list[dict[str, Any]], sums: tuple[str, ...]) -> list[dict[str, Any]]:
     """Groups that differ only in a table's key (site, municipality) merged into one per (mask, months): the
-    total and the month rows need no more, and read far fewer groups."""
-    merged: dict[tuple[int, int], dict[str, Any]] = {}
+    total and the month rows need no more, and read far fewer groups. (PostgreSQL's sums are Decimals, hence
+    the ``int``s; the loop runs over every group of a year, hence the plain lists.)"""
+    merged: dict[tuple[int, int], list[int]] = {}
+    tops = [f"top_{name}" for name in sums]
     for row in rows:
         key = (int(row["mask"]), int(row["months"]))
+        values = [int(row["n"]), int(row["record_keys"]), *(int(row[name] or 0) for name in sums),
+                  *(int(row[top] or 0) for top in tops)]
         into = merged.get(key)
         if into is None:
-            merged[key] = {"mask": key[0], "months": key[1], "n": int(row["n"]),
-                           "record_keys": int(row["record_keys"]),
-                           **{name: int(row[name] or 0) for name in sums},
-                           **{f"top_{name}": int(row[f"top_{name}"] or 0) for name in sums}}
+            merged[key] = values
             continue
-        into["n"] += int(row["n"])
-        into["record_keys"] += int(row["record_keys"])
-        for name in sums:
-            into[name] += int(row[name] or 0)
-            into[f"top_{name}"] = max(into[f"top_{name}"], int(row[f"top_{name}"] or 0))
-    return list(merged.values())
+        width = 2 + len(sums)
+        for i in range(width):
+            into[i] += values[i]
+        for i in range(width, width + len(tops)):
+            if values[i] > into[i]:
+                into[i] = values[i]
+    names = ("n", "record_keys", *sums, *tops)
+    return [{"mask": mask, "months": months, **dict(zip(names, values, strict=True))}
+            for (mask, months), values in merged.items()]
 
 
 def _whole_year(f: Filters) -> bool:
@@ -285,16 +289,20 @@ def _figure_of(f: Filters, levels: list[tuple[date, date]], rows: Iterable[dict[
     """One figure from grouped rows: the lattice of every row, the cell of those in the view's period."""
     figure = _Figure(Lattice(f.active(), len(levels)))
     masks = [month_bits(first, end) for first, end in levels]
+    of_months: dict[int, int] = {}  # a set of months as level bits: the same few sets recur in many groups
+    lattice, cell, full = figure.lattice, figure.cell, figure.lattice.full
     for row in rows:
         if "levels" in row:  # already as level bits (the view's own levels)
             bits = int(row["levels"])
         else:
             months = int(row["months"])
-            bits = sum(1 << j for j, m in enumerate(masks) if months & m)
+            bits = of_months.get(months, -1)
+            if bits < 0:
+                bits = of_months[months] = sum(1 << j for j, m in enumerate(masks) if months & m)
         mask = int(row["mask"])
-        figure.lattice.add(mask, bits, int(row["n"]))
-        if mask == figure.lattice.full and bits & 1:
-            figure.cell.merge_group(row, sums)
+        lattice.add(mask, bits, int(row["n"]))
+        if mask == full and bits & 1:
+            cell.merge_group(row, sums)
     return figure
 
 
@@ -392,8 +400,15 @@ def _collect(f: Filters, levels: list[tuple[date, date]],
     if she is in the view's own period, her contribution (None: not in this period)."""
     figure = _Figure(Lattice(f.active(), len(levels)))
     full = figure.lattice.full
+    of_month: dict[date, int] = {}  # each month's level bits, worked out once
     for person, months, values in members:
-        mask, bits = person.mask, levels_of(months, levels)
+        bits = 0
+        for month in months:
+            found = of_month.get(month)
+            if found is None:
+                found = of_month[month] = levels_of((month,), levels)
+            bits |= found
+        mask = person.mask
         if not bits:
             continue
         figure.lattice.add(mask, bits)
@@ -566,13 +581,25 @@ async def _readings(f: Filters) -> dict[Any, dict[str, list[dict[str, Any]]]]:
 
 
 def _by_person(readings: list[dict[str, Any]]) -> dict[Any, dict[str, list[dict[str, Any]]]]:
-    """Per person and questionnaire: her readings in time order (the same moment twice counts once)."""
+    """Per person and questionnaire: her readings in time order (the same moment twice counts once).
+
+    The rows come sorted by person, questionnaire and time, so a repeat is the row just before. Each row's
+    ``day`` becomes a date and ``month`` its first day here, once: the figures read them many times."""
     out: dict[Any, dict[str, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+    previous: tuple[Any, Any, str] | None = None
+    dates: dict[Any, tuple[date, date]] = {}  # a year of readings falls on a few hundred days
     for r in readings:
-        found = out[r["participant"]][r["questionnaire"]]
-        if found and str(found[-1]["at"]) == str(r["at"]):
+        this = (r["participant"], r["questionnaire"], str(r["at"]))
+        if this == previous:
             continue
-        found.append(r)
+        previous = this
+        raw = r["day"]
+        known = dates.get(raw)
+        if known is None:
+            day = _as_date(raw)
+            known = dates[raw] = (day, day.replace(day=1))
+        r["day"], r["month"] = known
+        out[this[0]][this[1]].append(r)
     return out
 
 
@@ -595,8 +622,8 @@ def _who5(f: Filters, levels: list[tuple[date, date]], readings: dict[Any, dict[
             continue
         person = _person_of(found[0])
         # The levels in which she has a pair: a latest reading in it, after her first.
-        months = [_as_date(r["day"]).replace(day=1) for r in found[1:]]
-        in_period = [r for r in found[1:] if first <= _as_date(r["day"]) < end]
+        months = {r["month"] for r in found[1:]}
+        in_period = [r for r in found[1:] if first <= r["day"] < end]
         values = None
         if in_period:
             before, after = found[0]["score"], in_period[-1]["score"]
@@ -644,8 +671,8 @@ def _satisfaction(f: Filters, levels: list[tuple[date, date]], readings: dict[An
         if not found:
             continue
         person = _person_of(found[0])
-        in_period = [r for r in found if first <= _as_date(r["day"]) < end]
-        members.append((person, [_as_date(r["day"]).replace(day=1) for r in found], {} if in_period else None))
+        in_period = [r for r in found if first <= r["day"] < end]
+        members.append((person, {r["month"] for r in found}, {} if in_period else None))
         if in_period:
             latest = in_period[-1]["answers"]
             answers.append((person, json.loads(latest) if isinstance(latest, str) else latest))
