@@ -28,6 +28,7 @@ from server.content.schemas import Content, Course, Exercise, Questionnaire, Res
 from server.content.tables import ContentItem, ContentVersion
 from server.settings import LANGUAGES, get_settings
 
+EXAMPLE_AUTHOR = "pusterum demo (example)"  # the author of the demo's example offers (``server.demo``)
 FOLDER_OF = {kind: (folder, suffix) for folder, (kind, suffix) in FOLDERS.items()}
 KINDS = tuple(FOLDER_OF)  # exercise, course, resource, questionnaire
 _FLOW_WIDTH = 100  # a text mapping in flow style ({da: ..., en: ...}) only when its line fits this
@@ -215,9 +216,12 @@ async def published_documents() -> list[tuple[str, str, Content]]:
         ContentItem.published_version.is_not_null())
     if not items:
         return []
-    rows = await ContentVersion.select(ContentVersion.id, ContentVersion.data).where(
+    rows = await ContentVersion.select(ContentVersion.id, ContentVersion.data, ContentVersion.created_by).where(
         ContentVersion.id.is_in([r["published_version"] for r in items])).output(load_json=True)
     data = {r["id"]: r["data"] for r in rows}
+    # ``pusterum demo``'s example offers are the demo's, never content/'s.
+    examples = {r["id"] for r in rows if r["created_by"] == EXAMPLE_AUTHOR}
+    items = [r for r in items if r["published_version"] not in examples]
     unknown = next((r for r in items if r["kind"] not in FILE_TEXT), None)
     if unknown is not None:
         raise ExportError(f"{unknown['slug']}: unknown kind {unknown['kind']!r}")

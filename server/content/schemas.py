@@ -72,8 +72,10 @@ RESOURCE_KINDS = {
     "clinic": N_("Your clinic and the maternity ward"),
     "crisis": N_("When everything feels too much"),
     "violence": N_("Violence in a close relationship"),
+    # The bridge to the municipality: the health visitor, and family services before and after the birth.
+    "family": N_("Health visitor and the municipality's family services"),
     "advice": N_("Advice and someone to talk to"),
-    "substance": N_("Alcohol and drugs"),
+    "substance": N_("Alcohol, drugs and medicine"),
     "community": N_("Help from organisations and volunteers"),
     "workplace": N_("Support at work"),
 }

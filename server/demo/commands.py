@@ -28,14 +28,17 @@ class Day(click.ParamType):
 @click.command(short_help="ensure the demo site, course group and invite; print its link")
 def demo() -> None:
     """Ensure the demo clinic with a course group that started three weeks ago and its patient invite, and a
-    demo hospital unit with its staff code; print both links. Running it again finds the same ones."""
+    demo hospital unit with its staff code; print both links. Running it again finds the same ones. The demo
+    sites' municipality gets example local offers (marked "Eksempel"), which exist only in this database."""
     from server.coordination.services import invite_link, keep_sealed
+    from server.demo.offers import ensure_example_offers
     from server.participants.services import ensure_demo, ensure_demo_staff
 
     async def both() -> tuple[str, str]:
         codes = await ensure_demo(course_slug="mbsr-8-weeks"), await ensure_demo_staff()
         for code in codes:  # kept sealed like a coordinator's codes, so the demo sheets print too
             await keep_sealed(code)
+        await ensure_example_offers()
         return codes
 
     patient, staff = asyncio.run(both())

@@ -15,6 +15,7 @@ from server import db
 from server.accounts.guards import SESSION, SignedIn, requires_role
 from server.content.catalog import get_catalog
 from server.content.schemas import AUDIENCES, KINDS, POSITIONS, RESOURCE_AUDIENCES, TAGS
+from server.content.support import Place
 from server.editor import audio, services
 from server.editor.forms import (
     apply_step_action,
@@ -45,10 +46,15 @@ AUDIO_REFUSED = {
 def _edit_page(request: Request, account, draft: services.Draft, *, data: dict[str, Any] | None = None,
                status_code: int = 200, problems: list | None = None, stale: services.Draft | None = None,
                published: int | None = None, saved: bool = False, audio_note: str | None = None,
-               audio_error: str | None = None) -> Template:
+               audio_error: str | None = None, **extra: Any) -> Template:
+    """``extra``: what a page built on this one adds (a coordinator's local offer: ``local=True`` and her
+    municipalities)."""
     data = data if data is not None else draft.data
+    document, found = services.validate(draft.slug, data, draft.kind)
     if problems is None:
-        problems = services.validate(draft.slug, data, draft.kind)[1]
+        problems = found
+    # A resource is previewed as the support page shows it, once it is valid.
+    preview = document if draft.kind == "resource" and not found else None
     # Courses may hold practices for patients only (the import's rule), offered by title.
     practices = sorted(((slug, e.title[request.state.language]) for slug, e in get_catalog().exercises.items()
                         if "patient" in e.audience), key=lambda p: p[1])
@@ -57,7 +63,7 @@ def _edit_page(request: Request, account, draft: services.Draft, *, data: dict[s
                 problems=[describe(p) for p in problems], missing=services.missing_translations(data), stale=stale,
                 their_text=services.readable(stale.data) if stale else "",
                 published=published, saved=saved, kinds=KINDS, audiences=AUDIENCES, tags=TAGS, positions=POSITIONS,
-                audio_note=audio_note, audio_error=audio_error)
+                audio_note=audio_note, audio_error=audio_error, preview=preview, preview_place=Place(), **extra)
 
 
 class EditorController(Controller):

@@ -177,7 +177,9 @@ async def get_draft(slug: str) -> Draft:
     return Draft(slug, kind, _editable(published, kind), 0, published_id, published_id, None, None)
 
 
-async def create_draft(slug: str, account_id: int, kind: str = "exercise") -> None:
+async def create_draft(slug: str, account_id: int, kind: str = "exercise",
+                       data: dict[str, Any] | None = None) -> None:
+    """A new draft, empty or starting from ``data`` (a coordinator's local offer starts with her municipalities)."""
     from server.content.schemas import SLUG_RE
 
     if not SLUG_RE.match(slug) or kind not in DOCUMENT_KINDS:
@@ -185,7 +187,8 @@ async def create_draft(slug: str, account_id: int, kind: str = "exercise") -> No
     if await ContentItem.exists().where(ContentItem.slug == slug) or await ContentDraft.exists().where(
             ContentDraft.slug == slug):
         raise FileExistsError(slug)
-    await ContentDraft.insert(ContentDraft(kind=kind, slug=slug, data=json.dumps(EMPTY[kind]()),
+    start = data if data is not None else EMPTY[kind]()
+    await ContentDraft.insert(ContentDraft(kind=kind, slug=slug, data=json.dumps(start, ensure_ascii=False),
                                            revision=1, updated_at=datetime.now(UTC), updated_by=account_id))
     await audit(account_id, "content.created", slug)
 

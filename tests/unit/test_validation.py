@@ -58,7 +58,8 @@ def test_it_refuses_a_non_https_resource_url_and_a_bad_phone():
 def test_it_refuses_a_resource_of_an_unknown_kind_naming_the_kinds_it_knows():
     _, found = validate_resource("x-line", LINE | {"kind": "hotline"})
     assert [p.field for p in found] == ["kind"]
-    assert "'hotline'" in found[0].reason and "emergency, acute, clinic, crisis, violence, advice" in found[0].reason
+    assert "'hotline'" in found[0].reason
+    assert "emergency, acute, clinic, crisis, violence, family, advice" in found[0].reason
 
 
 def test_it_refuses_an_unknown_region_or_municipality_code_naming_the_code():

@@ -19,6 +19,8 @@ from server.accounts import services as accounts
 from server.content.tables import ContentVersion
 from server.coordination import services as coordination
 from server.coordination.schemas import InviteForm
+from server.editor import local
+from server.editor import services as editor_services
 from server.participants import services as participants
 from tests.support import WORKSPACE_PASSWORD, Actor, Actors, csrf_token, make_staff_code
 
@@ -93,6 +95,11 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("POST", "coordinate:invite_create"): {"coordinator", "admin"},
     ("POST", "coordinate:invite_revoke"): {"coordinator", "admin"},
     ("GET", "coordinate:invite_sheet"): {"coordinator", "admin"},  # a fresh token for the site's own invite
+    # Local offers: a coordinator's area is her sites' municipalities; the outside coordinator's site lies elsewhere.
+    ("GET", "local:list"): {"coordinator", "outside_coordinator", "admin"},
+    ("POST", "local:new"): {"coordinator", "outside_coordinator", "admin"},
+    ("GET", "local:edit"): {"coordinator", "admin"}, ("POST", "local:save"): {"coordinator", "admin"},
+    ("GET", "local:history"): {"coordinator", "admin"},
     ("GET", "reports:dashboard"): {"coordinator", "outside_coordinator", "researcher", "admin"},
     ("GET", "reports:annual"): {"coordinator", "outside_coordinator", "researcher", "admin"},
     ("POST", "reports:annual_notes"): {"coordinator", "outside_coordinator", "admin"},
@@ -146,6 +153,9 @@ async def _samples() -> dict[str, str]:
     # A code of the site as a coordinator makes it (kept sealed), whose id the invite routes use.
     made = await coordination.create_site_invite(None, site, InviteForm(kind="patient", label="Access poster"))
     bystander = await accounts.create_account("bystander@example.org", WORKSPACE_PASSWORD, ("editor",))
+    # A local offer for the site's municipality, drafted as its coordinator would (the local: routes use it).
+    await editor_services.create_draft("access-local-offer", bystander, "resource",
+                                       data=local.first_draft(frozenset({"0101"})))
     version = await ContentVersion.select(ContentVersion.id).where(
         ContentVersion.item.slug == "breathing-space-3").first()
     return {"slug": "breathing-space-3", "code": invite, "token": "no-such-invitation-token", "name": "missing.mp3",
@@ -157,6 +167,8 @@ async def _samples() -> dict[str, str]:
 def concrete(path: str, samples: dict[str, str], actor: str, name: str) -> str:
     def fill(match: re.Match) -> str:
         key = match.group(1)
+        if key == "slug" and name.startswith("local:"):
+            return "access-local-offer"
         if key == "slug" and name.startswith("staff:"):
             return "doorway-pause"
         if key == "slug" and actor == "staff" and name.startswith("content:"):
@@ -173,7 +185,7 @@ async def _actor(actors: Actors, actor: str, samples: dict[str, str]) -> Actor:
     if actor == "coordinator":
         return await actors.coordinator(sites=[int(samples["site_id"])])
     if actor == "outside_coordinator":
-        return await actors.coordinator(sites=[await participants.ensure_site("other-site", "Another clinic", "0101")])
+        return await actors.coordinator(sites=[await participants.ensure_site("other-site", "Another clinic", "0751")])
     return await actors.new(actor)
 
 
