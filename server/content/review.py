@@ -3,9 +3,9 @@
 - **Review state**: a document with top-level ``review: awaiting`` is imported as a new version but never
   published: ``published_version`` (what participants see, through the catalog) stays where it was until an
   editor publishes it after the review. Publishing after review stores the document *without* ``review``,
-  as a version of its own, so an export writes a file without it; the awaiting version keeps its
-  ``review`` and gets a ``published_at`` when it is published, which is how a re-import of the unchanged
-  file (still saying ``awaiting``) knows it was already reviewed and adds nothing.
+  as a version of its own, so an export writes a file without it; the awaiting version stays in the history
+  as it was (never published, ``published_at`` empty), and a re-import of the unchanged file (still saying
+  ``awaiting``) finds it there and adds nothing.
 - **Needs checking**: ``verify: true`` without ``confirmed_on`` anywhere in a document (top level on a
   resource or an exercise; on a lesson's sections and sources) is a check an editor still owes.
 

@@ -34,9 +34,9 @@ async def import_documents(documents: list[Document], *, author: str = "import")
     """Publish every changed document, all in one transaction: either all of it or nothing.
 
     A document marked ``review: awaiting`` is stored as a new version but not published: what participants
-    see stays as it was. It is unchanged (nothing is added) when it is the item's newest version already, or
-    a version an editor has since published after review (``server/content/review.py``), so importing the
-    same folder twice never adds or unpublishes anything."""
+    see stays as it was. It is unchanged (nothing is added) when any version of the item already holds it:
+    the workspace carries it on from there (published after review, a check confirmed; see
+    ``server/content/review.py``), so importing the same folder again never adds or unpublishes anything."""
     report = ImportReport()
     now = datetime.now(UTC)
     async with db.transaction():
@@ -51,15 +51,10 @@ async def import_documents(documents: list[Document], *, author: str = "import")
                 ContentVersion.id.is_in([r["published_version"] for r in existing.values()
                                          if r["published_version"]] or [0]))
         }
-        reviewed: dict[int, set[str]] = {}  # item -> hashes of its versions already published (or reviewed)
-        newest: dict[int, tuple[int, str]] = {}  # item -> (number, hash) of its newest version
+        seen: dict[int, set[str]] = {}  # item -> the hashes of all its versions
         if any(is_awaiting(doc.data) for doc in documents):
-            for v in await ContentVersion.select(ContentVersion.item, ContentVersion.number,
-                                                 ContentVersion.source_hash, ContentVersion.published_at):
-                if v["published_at"] is not None:
-                    reviewed.setdefault(v["item"], set()).add(v["source_hash"])
-                if v["number"] > newest.get(v["item"], (0, ""))[0]:
-                    newest[v["item"]] = (v["number"], v["source_hash"])
+            for v in await ContentVersion.select(ContentVersion.item, ContentVersion.source_hash):
+                seen.setdefault(v["item"], set()).add(v["source_hash"])
         for doc in documents:
             row = existing.get(doc.slug)
             awaiting = is_awaiting(doc.data)
@@ -68,8 +63,7 @@ async def import_documents(documents: list[Document], *, author: str = "import")
             if row is not None and published_hashes.get(row["published_version"]) == doc.source_hash:
                 report.unchanged += 1
                 continue
-            if row is not None and awaiting and (doc.source_hash in reviewed.get(row["id"], ())
-                                                 or newest.get(row["id"], (0, ""))[1] == doc.source_hash):
+            if row is not None and awaiting and doc.source_hash in seen.get(row["id"], ()):
                 report.unchanged += 1
                 continue
             if row is None:
@@ -100,7 +94,7 @@ async def import_documents(documents: list[Document], *, author: str = "import")
 
 async def publish_reviewed(slug: str, version_id: int, *, author: str) -> tuple[int, int]:
     """Publishes an awaiting version after review: its document without ``review`` becomes a new published
-    version, and the awaiting one gets its ``published_at`` (so a re-import of its file adds nothing).
+    version; the awaiting one stays in the history as it was (so a re-import of its file adds nothing).
     Returns (the awaiting version's number, the new version's id). Raises NotAwaiting when ``version_id`` is
     not the item's newest version still awaiting review (already published, or superseded meanwhile)."""
     async with db.transaction():
@@ -114,8 +108,6 @@ async def publish_reviewed(slug: str, version_id: int, *, author: str) -> tuple[
         content = typed(item["kind"], data)
         await import_documents([Document(kind=item["kind"], slug=slug, content=content, path=slug)],
                                author=author)
-        await ContentVersion.update({ContentVersion.published_at: datetime.now(UTC)}).where(
-            ContentVersion.id == version_id)
         published = await ContentItem.select(ContentItem.published_version).where(
             ContentItem.id == item["id"]).first()
     return pending["number"], published["published_version"]
@@ -123,6 +115,26 @@ async def publish_reviewed(slug: str, version_id: int, *, author: str) -> tuple[
 
 class NotAwaiting(errors.Conflict):
     """The version asked for is no longer the one awaiting review (published already, or a newer one came)."""
+
+
+async def pending_reviews(item_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """item id -> its version awaiting review (id, number, data), for the items that have one: each item's
+    newest version, if it was stored awaiting review and never published."""
+    newest: dict[int, dict[str, Any]] = {}
+    for row in await ContentVersion.select(ContentVersion.id, ContentVersion.item, ContentVersion.number,
+                                           ContentVersion.published_at).where(
+            ContentVersion.item.is_in(item_ids or [0])):
+        if row["item"] not in newest or row["number"] > newest[row["item"]]["number"]:
+            newest[row["item"]] = row
+    unpublished = {r["id"]: item for item, r in newest.items() if r["published_at"] is None}
+    if not unpublished:
+        return {}
+    found = {}
+    for row in await ContentVersion.select(ContentVersion.id, ContentVersion.number, ContentVersion.data).where(
+            ContentVersion.id.is_in(list(unpublished))).output(load_json=True):
+        if is_awaiting(row["data"]):
+            found[unpublished[row["id"]]] = row
+    return found
 
 
 async def pending_review(item_id: int) -> dict[str, Any] | None:
