@@ -187,10 +187,11 @@ def _editable(published: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 async def get_draft(slug: str) -> Draft:
-    """Her draft, or a fresh one from the published version (not stored until she saves)."""
+    """Her draft, or a fresh one from the version awaiting review or else the published one (not stored until
+    she saves)."""
     row = await ContentDraft.select(ContentDraft.all_columns(), ContentDraft.updated_by.email).where(
         ContentDraft.slug == slug).output(load_json=True).first()
-    published_id, published, kind = await _published(slug)
+    published_id, published, kind = await (_published(slug) if row is not None else _editable_source(slug))
     if row is not None:
         data = upgrade_resource(row["data"]) if row["kind"] == "resource" else row["data"]  # a draft from before kinds
         return Draft(slug, row["kind"], data, row["revision"], row["base_version"], published_id,
@@ -344,6 +345,7 @@ async def overview(query: str = "", kind: str = "") -> list[dict[str, Any]]:
                      "audience": shown.get("audience", []), "published": data is not None, "draft": draft is not None,
                      "missing": missing_translations(shown), "awaiting": awaiting["id"] if awaiting else None})
     q = query.strip().lower()
+    rows.sort(key=lambda r: r["awaiting"] is None)  # what awaits review first: it waits for an editor
     return [r for r in rows if (not q or q in r["slug"] or any(q in (t or "").lower() for t in r["title"].values()))
             and (not kind or r["kind"] == kind)]
 
