@@ -15,7 +15,7 @@ from server.content.controllers import ContentController
 from server.content.media import audio
 from server.coordination.controllers import CoordinationController
 from server.coordination.join import TypedCodeController
-from server.editor.controllers import EditorController
+from server.editor.controllers import ChecksController, EditorController
 from server.editor.local_controller import LocalOffersController
 from server.engagement.controllers import EngagementController
 from server.journeys.controllers import JourneysController
@@ -40,7 +40,7 @@ def create_app() -> Litestar:
     app = Litestar(
         route_handlers=[
             ContentController, JoinController, SettingsController, EngagementController, StaffController,
-            RemindersController, WorkspaceAuthController, AdminController, EditorController,
+            RemindersController, WorkspaceAuthController, AdminController, EditorController, ChecksController,
             CoordinationController, TypedCodeController, WellbeingController, ReportsController,
             ExportController, JourneysController, OwnAccountController, PasswordResetController,
             LibraryController, CourseController, LocalOffersController,

@@ -69,6 +69,8 @@ def build_catalog(revision: int, published: list[tuple[int, int, str, dict[str, 
     resources: list[Resource] = []
     questionnaires: dict[str, PublishedQuestionnaire] = {}
     for version_id, number, kind, doc in published:
+        if doc.get("review"):  # never shown before review; publishing after review stores it without the mark
+            continue
         if kind == "exercise":
             exercise = msgspec.convert(doc, Exercise)
             exercises[exercise.slug] = PublishedExercise(

@@ -70,8 +70,10 @@ def import_(path: str | None) -> None:
     status, outcome = asyncio.run(import_content(path))
     if status or isinstance(outcome, str):
         raise Failure(str(outcome))
+    awaiting = (f" ({len(outcome.awaiting)} awaiting review, not published: {', '.join(outcome.awaiting)})"
+                if outcome.awaiting else "")
     click.echo(f"Content imported: {len(outcome.created)} new, {len(outcome.updated)} new version(s), "
-               f"{outcome.unchanged} unchanged.")
+               f"{outcome.unchanged} unchanged{awaiting}.")
 
 
 @content.command(short_help="write every published document back to files", epilog=PATH_HELP)

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,8 @@ def _text(value: Text, *, flow_key: str | None = None) -> dict[str, str]:
 # --- documents to file text ---
 
 def exercise_file(data: Exercise) -> str:
-    meta: dict[str, Any] = {"kind": data.kind, "audience": _FlowList(data.audience), "minutes": data.minutes}
+    meta: dict[str, Any] = {**review(data), "kind": data.kind, "audience": _FlowList(data.audience),
+                            "minutes": data.minutes}
     if data.tags:
         meta["tags"] = _FlowList(data.tags)
     if data.position:
@@ -134,6 +136,7 @@ def exercise_file(data: Exercise) -> str:
         meta["why"] = _text(data.why)
     if data.contact_if is not None:
         meta["contact_if"] = {lang: list(data.contact_if[lang]) for lang in LANGUAGES}
+    meta.update(marks(data))
     meta["steps"] = [_step(step) for step in data.steps]
     front = _dump(meta)
     if "\n---\n" in f"\n{front}":
@@ -146,6 +149,22 @@ def exercise_file(data: Exercise) -> str:
                               "which would split the body")
         sections.append(f"<!-- {lang} -->\n{body}\n")
     return f"---\n{front}---\n" + "\n".join(sections)
+
+
+def marks(data: Any) -> dict[str, Any]:
+    """A document's (or a section's) ``verify`` and ``confirmed_on`` as a file writes them: only those that
+    are set; the date unquoted (YAML reads it back as a date, the validator as the same text)."""
+    out: dict[str, Any] = {}
+    if getattr(data, "verify", False):
+        out["verify"] = True
+    if getattr(data, "confirmed_on", None):
+        out["confirmed_on"] = date.fromisoformat(data.confirmed_on)
+    return out
+
+
+def review(data: Any) -> dict[str, Any]:
+    """``review: awaiting`` as a file's first line, where nobody can miss it; nothing once reviewed."""
+    return {"review": data.review} if getattr(data, "review", None) else {}
 
 
 def _step(step: Step) -> dict[str, Any]:
@@ -163,6 +182,7 @@ def _step(step: Step) -> dict[str, Any]:
 
 def course_file(data: Course) -> str:
     return _dump({
+        **review(data),
         "title": _text(data.title),
         "summary": _text(data.summary),
         "weeks": [{"number": week.number, "theme": _text(week.theme), "intro": _text(week.intro),
@@ -175,8 +195,8 @@ def resource_file(data: Resource) -> str:
     serves = (_Flow({"country": where.country}) if where.country else
               _Flow({"regions": _FlowList(_Quoted(c) for c in where.regions)}) if where.regions else
               _Flow({"municipalities": _FlowList(_Quoted(c) for c in where.municipalities)}))
-    out: dict[str, Any] = {"kind": data.kind, "audience": _FlowList(data.audience), "serves": serves,
-                           "order": data.order, "name": _text(data.name, flow_key="name"),
+    out: dict[str, Any] = {**review(data), "kind": data.kind, "audience": _FlowList(data.audience),
+                           "serves": serves, "order": data.order, "name": _text(data.name, flow_key="name"),
                            "description": _text(data.description)}
     if data.phone is not None:
         out["phone"] = _Quoted(data.phone)
@@ -186,8 +206,7 @@ def resource_file(data: Resource) -> str:
         out["url"] = data.url
     if data.hours is not None:
         out["hours"] = _text(data.hours, flow_key="hours")
-    if data.verify:
-        out["verify"] = True
+    out.update(marks(data))
     return _dump(out)
 
 
@@ -211,21 +230,38 @@ FILE_TEXT: dict[str, Callable[[Any], str]] = {"exercise": exercise_file, "course
 # --- writing ---
 
 async def published_documents() -> list[tuple[str, str, Content]]:
-    """``(kind, slug, document)`` of every published version, by kind and slug."""
-    items = await ContentItem.select(ContentItem.kind, ContentItem.slug, ContentItem.published_version).where(
-        ContentItem.published_version.is_not_null())
+    """``(kind, slug, document)`` of every published version, by kind and slug; where a newer version awaits
+    review, that one (with its ``review: awaiting``), so the files hold what the folder last said and an
+    import of them changes nothing."""
+    items = await ContentItem.select(ContentItem.id, ContentItem.kind, ContentItem.slug,
+                                     ContentItem.published_version)
+    if not items:
+        return []
+    newest: dict[int, dict[str, Any]] = {}
+    for row in await ContentVersion.select(ContentVersion.id, ContentVersion.item, ContentVersion.number,
+                                           ContentVersion.published_at):
+        if row["item"] not in newest or row["number"] > newest[row["item"]]["number"]:
+            newest[row["item"]] = row
+    chosen = {}
+    for item in items:
+        latest = newest.get(item["id"])
+        if latest is not None and latest["published_at"] is None and latest["id"] != item["published_version"]:
+            chosen[item["id"]] = latest["id"]  # awaiting review (only such versions are stored unpublished)
+        elif item["published_version"] is not None:
+            chosen[item["id"]] = item["published_version"]
+    items = [r for r in items if r["id"] in chosen]
     if not items:
         return []
     rows = await ContentVersion.select(ContentVersion.id, ContentVersion.data, ContentVersion.created_by).where(
-        ContentVersion.id.is_in([r["published_version"] for r in items])).output(load_json=True)
+        ContentVersion.id.is_in(list(chosen.values()))).output(load_json=True)
     data = {r["id"]: r["data"] for r in rows}
     # ``pusterum demo``'s example offers are the demo's, never content/'s.
     examples = {r["id"] for r in rows if r["created_by"] == EXAMPLE_AUTHOR}
-    items = [r for r in items if r["published_version"] not in examples]
+    items = [r for r in items if chosen[r["id"]] not in examples]
     unknown = next((r for r in items if r["kind"] not in FILE_TEXT), None)
     if unknown is not None:
         raise ExportError(f"{unknown['slug']}: unknown kind {unknown['kind']!r}")
-    return sorted(((r["kind"], r["slug"], typed(r["kind"], data[r["published_version"]])) for r in items),
+    return sorted(((r["kind"], r["slug"], typed(r["kind"], data[chosen[r["id"]]])) for r in items),
                   key=lambda d: (KINDS.index(d[0]), d[1]))
 
 

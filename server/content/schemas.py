@@ -123,13 +123,21 @@ Text = dict[str, str]
 """Text in every language, keyed by language code (``title[lang]``); the validator makes sure both are there."""
 
 
-class _Shape(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+class _Shape(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
     """Published content is shared by every request of a process: frozen, with tuples for lists.
 
-    No field has a default: the validator writes every field (``None`` where a file leaves an optional one
-    out), so a stored document converts back exactly, and a field the validator writes but the Struct
-    lacks is an error at once, not a value silently dropped.
+    No field has a default, except the review marks (``review``, ``verify``, ``confirmed_on``): the validator
+    writes every field (``None`` where a file leaves an optional one out), so a stored document converts back
+    exactly, and a field the validator writes but the Struct lacks is an error at once, not a value silently
+    dropped. The review marks came later: with a default that is left out of the stored JSON
+    (``omit_defaults``), documents stored before them read back unchanged and keep their ``source_hash``, so
+    adding the marks published nothing new.
     """
+
+
+# The one value a document's top-level ``review`` may hold: imported as a version, never shown to participants
+# until an editor publishes it after the review (``server/content/review.py``).
+REVIEW_STATES = ("awaiting",)
 
 
 class Breathing(_Shape):
@@ -164,6 +172,9 @@ class Exercise(_Shape):
     contact_if: dict[str, tuple[str, ...]] | None  # language -> "contact us if" items
     steps: tuple[Step, ...]
     body: Text  # Markdown
+    verify: bool = False  # its clinical facts (the "contact us if" list) must be checked by an editor
+    confirmed_on: str | None = None  # YYYY-MM-DD: when an editor confirmed them
+    review: str | None = None  # "awaiting": imported, not shown to participants until published after review
 
     @property
     def seconds(self) -> int:
@@ -184,6 +195,7 @@ class Course(_Shape):
     title: Text
     summary: Text
     weeks: tuple[Week, ...]
+    review: str | None = None  # see Exercise.review
 
 
 class Places(_Shape):
@@ -216,6 +228,8 @@ class Resource(_Shape):
     site_phone: str | None  # a key of SITE_PHONES: the number comes from her site's settings
     url: str | None  # https only
     verify: bool  # an editor must check the number or address before launch; shown as "being checked"
+    confirmed_on: str | None = None  # YYYY-MM-DD: when an editor confirmed them (no longer "being checked")
+    review: str | None = None  # see Exercise.review
 
 
 def upgrade_resource(data: dict[str, Any]) -> dict[str, Any]:

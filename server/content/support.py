@@ -7,8 +7,8 @@ given, a site without one, a visitor with no code) every region's line is shown,
 so no one is left without the number that applies to her. Within a kind, local help comes first, then
 regional, then national (issue 18 builds municipal offers on this order).
 
-Nothing is hidden for being unconfirmed: a ``verify: true`` resource is shown with a short "being checked" note,
-and emergency and crisis lines are shown whatever else is true.
+Nothing is hidden for being unconfirmed: a ``verify: true`` resource not yet ``confirmed_on`` a date is shown
+with a short "being checked" note, and emergency and crisis lines are shown whatever else is true.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from urllib.parse import urlparse
 
@@ -28,6 +29,7 @@ from server.content.schemas import (
     POSITIONS,
     RESOURCE_AUDIENCES,
     RESOURCE_KINDS,
+    REVIEW_STATES,
     SITE_PHONES,
     SLUG_RE,
     TAGS,
@@ -42,6 +44,7 @@ from server.content.schemas import (
     Week,
 )
 from server.lib.i18n import _
+from server.lib.localtime import today
 from server.participants.municipalities import municipalities, regions
 from server.settings import LANGUAGES
 
@@ -150,6 +153,67 @@ def _fields(shape: type[msgspec.Struct], *, without: tuple[str, ...] = ("slug",)
     return (set(shape.__struct_fields__) - set(without)) | set(plus)
 
 
+# --- the review marks every content kind shares (see server/content/review.py) ---
+
+def review_state(c: _Checker) -> str | None:
+    """A document's top-level ``review``: absent, or ``awaiting`` (imported, shown to no participant until an
+    editor publishes it after the review). Every kind but questionnaires calls this once."""
+    value = c.data.get("review")
+    if value is None:
+        return None
+    if value not in REVIEW_STATES:
+        c.fail("review", _("the only value is 'awaiting' (leave the field out once the content is reviewed)"))
+        return None
+    return value
+
+
+def check_marks(c: _Checker, where: str = "", data: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``verify`` and ``confirmed_on`` at one place of a document (``where`` is its path for the messages,
+    e.g. ``"sections[2]."``; ``data`` the mapping there, the document itself by default). Returns the two
+    fields as stored: ``{"verify": bool, "confirmed_on": "YYYY-MM-DD" | None}``; splice them into the
+    mapping given to ``msgspec.convert``, whose Struct declares them as ``verify: bool = False`` and
+    ``confirmed_on: str | None = None``."""
+    source = c.data if data is None else data
+    verify = source.get("verify", False)
+    if not isinstance(verify, bool):
+        c.fail(f"{where}verify", _("must be true or false"))
+        verify = False
+    confirmed = source.get("confirmed_on")
+    if confirmed is None:
+        return {"verify": verify, "confirmed_on": None}
+    day = confirmed_date(confirmed)
+    if day is None:
+        c.fail(f"{where}confirmed_on", _("must be a date written YYYY-MM-DD"))
+    elif day > today():
+        c.fail(f"{where}confirmed_on", _("lies in the future: give the day it was checked"))
+    elif not verify:
+        c.fail(f"{where}confirmed_on", _("only together with verify: true"))
+    return {"verify": verify, "confirmed_on": day.isoformat() if day else None}
+
+
+def confirmed_on_problem(value: Any) -> str | None:
+    """Why a date typed in the workspace cannot be a ``confirmed_on`` (``None`` if it can): the same rule as a
+    file's, in the reader's language."""
+    day = confirmed_date(value)
+    if day is None:
+        return _("must be a date written YYYY-MM-DD")
+    if day > today():
+        return _("lies in the future: give the day it was checked")
+    return None
+
+
+def confirmed_date(value: Any) -> date | None:
+    """A real calendar date from YAML (which reads ``2026-12-01`` as a date) or from text, or ``None``."""
+    if isinstance(value, date):
+        return value if not hasattr(value, "hour") else None  # a timestamp is not a day
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def _check_slug(slug: str, problems: list[Problem]) -> None:
     if not SLUG_RE.match(slug):
         problems.append(Problem("slug", _("use 3–60 lowercase letters, digits and '-' (from the file name)")))
@@ -191,13 +255,15 @@ def validate_exercise(slug: str, meta: dict[str, Any], body: dict[str, str]) -> 
         elif len(text) > LIMITS["body"]:
             c.fail(f"body.{lang}", _("too long (%(n)d characters, at most %(limit)d)", n=len(text),
                                      limit=LIMITS["body"]))
+    marks = check_marks(c)
+    review = review_state(c)
     if c.problems:
         return None, c.problems
     return msgspec.convert({
         "slug": slug, "kind": kind, "audience": audience, "minutes": minutes, "tags": tags,
         "position": position, "eyes_open_ok": eyes_open_ok, "audio": audio, "title": title,
         "summary": summary, "why": why, "contact_if": contact_if, "steps": steps,
-        "body": {lang: body[lang].strip() for lang in LANGUAGES},
+        "body": {lang: body[lang].strip() for lang in LANGUAGES}, **marks, "review": review,
     }, Exercise), []
 
 
@@ -295,9 +361,11 @@ def validate_course(slug: str, data: dict[str, Any]) -> tuple[Course | None, lis
             c.fail(f"{where}practices", _("must be a list of 1–4 exercise slugs"))
             practices = []
         weeks.append({"number": number, "theme": theme, "intro": intro, "practices": practices})
+    review = review_state(c)
     if c.problems:
         return None, c.problems
-    return msgspec.convert({"slug": slug, "title": title, "summary": summary, "weeks": weeks}, Course), []
+    return msgspec.convert({"slug": slug, "title": title, "summary": summary, "weeks": weeks, "review": review},
+                           Course), []
 
 
 def _places(c: _Checker) -> dict[str, Any] | None:
@@ -368,14 +436,13 @@ def validate_resource(slug: str, data: dict[str, Any]) -> tuple[Resource | None,
     if url is not None and (not isinstance(url, str) or urlparse(url).scheme != "https"
                             or not urlparse(url).netloc):
         c.fail("url", _("must be a full https:// address"))
-    verify = data.get("verify", False)
-    if not isinstance(verify, bool):
-        c.fail("verify", _("must be true or false"))
+    marks = check_marks(c)
+    review = review_state(c)
     if c.problems:
         return None, c.problems
     return msgspec.convert({"slug": slug, "kind": kind, "audience": audience, "serves": serves, "order": order,
                             "name": name, "description": description, "hours": hours, "phone": phone,
-                            "site_phone": site_phone, "url": url, "verify": verify}, Resource), []
+                            "site_phone": site_phone, "url": url, **marks, "review": review}, Resource), []
 
 
 def validate_references(exercises: Mapping[str, Exercise], courses: Mapping[str, Course]

@@ -14,8 +14,12 @@ from litestar.response import Redirect, Template
 from server import db
 from server.accounts.guards import SESSION, SignedIn, requires_role
 from server.content.catalog import get_catalog
+from server.content.review import Check
+from server.content.review import describe as describe_check
 from server.content.schemas import AUDIENCES, KINDS, POSITIONS, RESOURCE_AUDIENCES, TAGS
+from server.content.services import NotAwaiting
 from server.content.support import Place
+from server.content.validation import confirmed_on_problem
 from server.editor import audio, services
 from server.editor.forms import (
     apply_step_action,
@@ -25,7 +29,10 @@ from server.editor.forms import (
     read_resource_form,
 )
 from server.editor.messages import describe
+from server.editor.schemas import ConfirmForm, ReviewedForm
+from server.lib.forms import FormOf, form_of
 from server.lib.i18n import N_, _
+from server.lib.localtime import today
 from server.lib.markdown import render_markdown
 from server.lib.paths import redirect_to
 from server.lib.templates import page
@@ -34,6 +41,7 @@ from server.settings import LANGUAGES, get_settings
 
 TEMPLATES = {"exercise": "editor/edit.html", "course": "editor/edit_course.html",
              "resource": "editor/edit_resource.html"}
+REVIEWED_FORM, CONFIRM_FORM = form_of(ReviewedForm), form_of(ConfirmForm)
 READERS = {"exercise": read_form, "course": read_course_form, "resource": read_resource_form}
 
 AUDIO_REFUSED = {
@@ -46,9 +54,9 @@ AUDIO_REFUSED = {
 def _edit_page(request: Request, account, draft: services.Draft, *, data: dict[str, Any] | None = None,
                status_code: int = 200, problems: list | None = None, stale: services.Draft | None = None,
                published: int | None = None, saved: bool = False, audio_note: str | None = None,
-               audio_error: str | None = None, **extra: Any) -> Template:
-    """``extra``: what a page built on this one adds (a coordinator's local offer: ``local=True`` and her
-    municipalities)."""
+               audio_error: str | None = None, awaiting: int | None = None, **extra: Any) -> Template:
+    """``awaiting``: the version that awaits review, if any; ``extra``: what a page built on this one adds (a
+    coordinator's local offer: ``local=True`` and her municipalities)."""
     data = data if data is not None else draft.data
     document, found = services.validate(draft.slug, data, draft.kind)
     if problems is None:
@@ -63,7 +71,8 @@ def _edit_page(request: Request, account, draft: services.Draft, *, data: dict[s
                 problems=[describe(p) for p in problems], missing=services.missing_translations(data), stale=stale,
                 their_text=services.readable(stale.data) if stale else "",
                 published=published, saved=saved, kinds=KINDS, audiences=AUDIENCES, tags=TAGS, positions=POSITIONS,
-                audio_note=audio_note, audio_error=audio_error, preview=preview, preview_place=Place(), **extra)
+                audio_note=audio_note, audio_error=audio_error, awaiting=awaiting, preview=preview,
+                preview_place=Place(), **extra)
 
 
 class EditorController(Controller):
@@ -78,6 +87,28 @@ class EditorController(Controller):
         rows = await services.overview(q[:100], kind if kind in KINDS or kind in ("course", "resource") else "")
         return page(request, "editor/list.html", account=session.account, rows=rows, q=q[:100], kind=kind,
                     kinds=KINDS, error=None)
+
+    @post("/{slug:str}/reviewed", name="editor:publish_reviewed", status_code=303,
+          dependencies={"form": REVIEWED_FORM})
+    async def publish_reviewed(self, request: Request, session: SignedIn, slug: FromPath[str],
+                               form: FormOf[ReviewedForm]) -> Redirect | Template:
+        """"Publish after review": the version that awaits review, as the overview showed it, without its mark."""
+        problem, status = None, 400
+        if form.value is None:
+            problem = form.message
+        else:
+            try:
+                version = await services.publish_after_review(slug, form.value.version, session.account.id,
+                                                              session.account.email)
+            except services.DraftOpen:
+                problem, status = _(DRAFT_OPEN), 409
+            except NotAwaiting:
+                problem, status = _("This no longer awaits review: it was published, or a newer version came. "
+                                    "Look at it again before publishing."), 409
+            else:
+                return redirect_to(request, "editor:edit", query=f"?published={version}", slug=slug)
+        return page(request, "editor/list.html", status_code=status, account=session.account,
+                    rows=await services.overview(), q="", kind="", kinds=KINDS, error=None, review_error=problem)
 
     @post("/new", name="editor:new", status_code=303)
     async def new(self, request: Request, session: SignedIn) -> Redirect | Template:
@@ -97,7 +128,8 @@ class EditorController(Controller):
     async def edit(self, request: Request, session: SignedIn, slug: FromPath[str], saved: FromQuery[str] = "",
                    published: FromQuery[int | None] = None) -> Template:
         draft = await services.get_draft(slug)
-        return _edit_page(request, session.account, draft, saved=bool(saved), published=published)
+        return _edit_page(request, session.account, draft, saved=bool(saved), published=published,
+                          awaiting=await services.awaiting_version(slug))
 
     @post("/{slug:str}", name="editor:save", status_code=200)
     async def save(self, request: Request, session: SignedIn, slug: FromPath[str]) -> Response | Template | Redirect:
@@ -195,6 +227,51 @@ class EditorController(Controller):
             raise NotFoundException
         version = await services.rollback(slug, version_id, session.account.id, session.account.email)
         return redirect_to(request, "editor:edit", query=f"?published={version}", slug=slug)
+
+
+DRAFT_OPEN = N_("An editor has a saved draft of this. Open it in the editor, and publish or confirm it there.")
+
+
+class ChecksController(Controller):
+    """"Needs checking": every ``verify: true`` still without ``confirmed_on`` in what is published or awaits
+    review, and the confirmation that records the day it was checked as a new version."""
+
+    path = "/workspace/checks"
+    cache_control = CacheControlHeader(no_store=True)
+    guards = [requires_role("editor")]
+    dependencies = {"session": SESSION}
+
+    @get("/", name="editor:checks")
+    async def checks(self, request: Request, session: SignedIn, confirmed: FromQuery[str] = "") -> Template:
+        return await _checks_page(request, session, confirmed=confirmed[:60])
+
+    @post("/confirm", name="editor:confirm", status_code=303, dependencies={"form": CONFIRM_FORM})
+    async def confirm(self, request: Request, session: SignedIn, form: FormOf[ConfirmForm]) -> Redirect | Template:
+        if form.value is None:
+            return await _checks_page(request, session, error=form.message, status_code=400)
+        data = form.value
+        problem = confirmed_on_problem(data.confirmed_on)
+        if problem is not None:
+            return await _checks_page(request, session, error=f"{_('Checked on')}: {problem}", status_code=400)
+        try:
+            await services.confirm_check(data.slug, data.version, data.where, data.confirmed_on, session.account.id,
+                                         session.account.email)
+        except services.DraftOpen:
+            return await _checks_page(request, session, error=_(DRAFT_OPEN), status_code=409)
+        except services.Superseded:
+            return await _checks_page(request, session, status_code=409, error=_(
+                "Someone changed this since the page was loaded, so nothing was recorded. Here is the list as it "
+                "is now."))
+        return redirect_to(request, "editor:checks", query=f"?confirmed={data.slug}")
+
+
+async def _checks_page(request: Request, session: SignedIn, *, error: str | None = None, confirmed: str = "",
+                       status_code: int = 200) -> Template:
+    lang = request.state.language
+    rows = [{"row": row, "what": describe_check(row.kind, Check(row.where, row.node), lang)}
+            for row in await services.needs_checking()]
+    return page(request, "editor/checks.html", status_code=status_code, account=session.account, rows=rows,
+                error=error, confirmed=confirmed, today=today().isoformat(), kinds=KINDS)
 
 
 def _mmss(seconds: float) -> str:

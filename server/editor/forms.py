@@ -55,6 +55,8 @@ def read_form(form: Any) -> tuple[dict[str, Any], str]:
         "contact_if": contact if any(contact.values()) else None,
         "body": _pair(form, "body", 10000),
         "steps": steps,
+        "verify": _text(form, "verify") == "yes",
+        "confirmed_on": _text(form, "confirmed_on", 20).strip() or None,
     }
     return data, _text(form, "action", 40) or "save"
 
@@ -130,5 +132,6 @@ def read_resource_form(form: Any) -> tuple[dict[str, Any], str]:
         "site_phone": site_phone if site_phone in SITE_PHONES else None,
         "url": _text(form, "url", 400).strip() or None,
         "verify": _text(form, "verify") == "yes",
+        "confirmed_on": _text(form, "confirmed_on", 20).strip() or None,
     }
     return data, _text(form, "action", 40) or "save"

@@ -24,6 +24,7 @@ LABELS = {
     "url": N_("Web address"), "category": N_("Category"), "order": N_("Order"), "audio": N_("Recording"),
     "verify": N_("Needs checking"), "instruction": N_("Instruction"), "attribution": N_("Source"),
     "score": N_("Score"), "scoring": N_("Scoring"), "slug": N_("Address"),
+    "confirmed_on": N_("Checked on"), "review": N_("Review"),
 }
 NUMBERED = {"steps": N_("Step %(n)s"), "weeks": N_("Week %(n)s"), "items": N_("Statement %(n)s"),
             "options": N_("Answer %(n)s")}

@@ -7,7 +7,7 @@ import copy
 import difflib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import yaml
@@ -16,8 +16,15 @@ from server import db
 from server.accounts.services import audit
 from server.content.catalog import get_catalog
 from server.content.loader import Document
+from server.content.review import is_awaiting, locate, unconfirmed_checks
 from server.content.schemas import COUNTRY, Content, Exercise, typed, upgrade_resource
-from server.content.services import import_documents, load_catalog
+from server.content.services import (
+    import_documents,
+    load_catalog,
+    pending_review,
+    pending_reviews,
+    publish_reviewed,
+)
 from server.content.tables import ContentItem, ContentVersion
 from server.content.validation import (
     Problem,
@@ -63,19 +70,23 @@ def to_source(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     it judges a file: one set of rules for the import and the editor."""
     meta: dict[str, Any] = {k: data.get(k) for k in ("kind", "audience", "minutes", "tags", "position",
                                                       "eyes_open_ok", "title", "summary")}
-    for optional in ("audio", "why", "contact_if"):
+    for optional in ("audio", "why", "contact_if", "confirmed_on"):
         value = data.get(optional)
         if optional == "why" and isinstance(value, dict) and not any(value.values()):
             value = None  # an empty "why" is an absent one
         if value is not None:
             meta[optional] = value
+    if data.get("verify"):
+        meta["verify"] = True
     meta["steps"] = [{"seconds": s.get("seconds"), **({"breathing": s["breathing"]} if s.get("breathing") else {}),
                       **{lang: (s.get("text") or {}).get(lang) for lang in LANGUAGES}} for s in data.get("steps", [])]
     return meta, dict(data.get("body") or {})
 
 
 def validate(slug: str, data: dict[str, Any], kind: str = "exercise") -> tuple[Content | None, list[Problem]]:
-    """The import's own validators, given the draft in the shape a file would have."""
+    """The import's own validators, given the draft in the shape a file would have. An editor publishing is the
+    review, so a draft never carries ``review: awaiting`` into what it publishes."""
+    data = {k: v for k, v in data.items() if k != "review"}
     if kind == "course":
         fields = {k: data.get(k) for k in ("title", "summary", "weeks")}
         document, problems = validate_course(slug, fields)
@@ -142,6 +153,17 @@ class NotFound(errors.NotFound):
         super().__init__(f"no content called {slug}")
 
 
+async def _editable_source(slug: str) -> tuple[int | None, dict[str, Any] | None, str | None]:
+    """What a fresh draft starts from: the version awaiting review if there is one (the editor reviewing it
+    may correct it before publishing), else the published version."""
+    item = await ContentItem.select(ContentItem.id).where(ContentItem.slug == slug).first()
+    pending = await pending_review(item["id"]) if item else None
+    published_id, published, kind = await _published(slug)
+    if pending is not None:
+        return published_id, pending["data"], kind
+    return published_id, published, kind
+
+
 async def _published(slug: str) -> tuple[int | None, dict[str, Any] | None, str | None]:
     item = await ContentItem.select(ContentItem.kind, ContentItem.published_version).where(
         ContentItem.slug == slug).first()
@@ -155,6 +177,7 @@ async def _published(slug: str) -> tuple[int | None, dict[str, Any] | None, str 
 def _editable(published: dict[str, Any], kind: str) -> dict[str, Any]:
     data = copy.deepcopy(upgrade_resource(published) if kind == "resource" else published)
     data.pop("slug", None)
+    data.pop("review", None)  # publishing from the editor is the review
     blank = {lang: "" for lang in LANGUAGES}
     if kind == "exercise" and data.get("why") is None:
         data["why"] = dict(blank)
@@ -164,10 +187,11 @@ def _editable(published: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 async def get_draft(slug: str) -> Draft:
-    """Her draft, or a fresh one from the published version (not stored until she saves)."""
+    """Her draft, or a fresh one from the version awaiting review or else the published one (not stored until
+    she saves)."""
     row = await ContentDraft.select(ContentDraft.all_columns(), ContentDraft.updated_by.email).where(
         ContentDraft.slug == slug).output(load_json=True).first()
-    published_id, published, kind = await _published(slug)
+    published_id, published, kind = await (_published(slug) if row is not None else _editable_source(slug))
     if row is not None:
         data = upgrade_resource(row["data"]) if row["kind"] == "resource" else row["data"]  # a draft from before kinds
         return Draft(slug, row["kind"], data, row["revision"], row["base_version"], published_id,
@@ -223,6 +247,11 @@ class Invalid(Exception):
 async def publish(slug: str, account_id: int, author: str) -> int:
     """Validates the saved draft and publishes it as a new version; the draft is then done with."""
     draft = await get_draft(slug)
+    return await _publish_document(slug, draft, account_id, author)
+
+
+async def _publish_document(slug: str, draft: Draft, account_id: int, author: str,
+                            action: str = "content.published", **details: Any) -> int:
     document, problems = validate(slug, draft.data, draft.kind)
     audio = document.audio if isinstance(document, Exercise) else None
     if audio and not (get_settings().content_dir / "audio" / audio).is_file():
@@ -234,7 +263,7 @@ async def publish(slug: str, account_id: int, author: str) -> int:
                                     author=author)
     await ContentDraft.delete().where(ContentDraft.slug == slug)
     version = (await _published(slug))[0]
-    await audit(account_id, "content.published", slug, version=version, unchanged=bool(report.unchanged))
+    await audit(account_id, action, slug, version=version, unchanged=bool(report.unchanged), **details)
     await load_catalog()  # this process at once; the others within seconds
     return version or 0
 
@@ -254,6 +283,7 @@ class VersionView:
     created_by: str
     current: bool
     diff: list[str]  # unified diff against the version before it
+    awaiting: bool = False  # stored with ``review: awaiting``: never shown to participants as it is
 
 
 async def history(slug: str) -> list[VersionView]:
@@ -270,7 +300,7 @@ async def history(slug: str) -> list[VersionView]:
         diff = list(difflib.unified_diff(previous.splitlines(), text.splitlines(), lineterm="", n=1,
                                          fromfile=f"v{row['number'] - 1}", tofile=f"v{row['number']}"))[2:]
         views.append(VersionView(row["id"], row["number"], row["published_at"], row["created_by"],
-                                 row["id"] == item["published_version"], diff))
+                                 row["id"] == item["published_version"], diff, is_awaiting(row["data"])))
         previous = text
     return list(reversed(views))
 
@@ -282,7 +312,8 @@ async def rollback(slug: str, version_id: int, account_id: int, author: str) -> 
         ContentVersion.id == version_id).output(load_json=True).first()
     if row is None or row["item.slug"] != slug:
         raise NotFound(slug)
-    document = typed(row["item.kind"], row["data"])
+    # Choosing a version to publish is reviewing it: an awaiting one is published without its mark.
+    document = typed(row["item.kind"], {k: v for k, v in row["data"].items() if k != "review"})
     await import_documents([Document(kind=row["item.kind"], slug=slug, content=document, path=slug)], author=author)
     await ContentDraft.delete().where(ContentDraft.slug == slug)
     version = (await _published(slug))[0]
@@ -295,8 +326,11 @@ async def overview(query: str = "", kind: str = "") -> list[dict[str, Any]]:
     """Everything, published or only drafted, for the editor's list (search over slug, titles and names).
     ``kind`` filters by an exercise kind (mindfulness, …) or by "course" / "resource"."""
     # Questionnaires (WHO-5) are published wording kept verbatim: not offered for editing.
-    items = await ContentItem.select(ContentItem.slug, ContentItem.kind, ContentItem.published_version).where(
-        ContentItem.kind.is_in(list(DOCUMENT_KINDS)))
+    # A kind the editor cannot write yet is listed while a version of it awaits review, so it can be published.
+    items = await ContentItem.select(ContentItem.id, ContentItem.slug, ContentItem.kind,
+                                     ContentItem.published_version).where(ContentItem.kind != "questionnaire")
+    pending = await pending_reviews([i["id"] for i in items])
+    items = [i for i in items if i["kind"] in DOCUMENT_KINDS or i["id"] in pending]
     published = {r["id"]: r["data"] for r in await ContentVersion.select(ContentVersion.id, ContentVersion.data).where(
         ContentVersion.id.is_in([i["published_version"] for i in items if i["published_version"]] or [0])
     ).output(load_json=True)}
@@ -306,14 +340,114 @@ async def overview(query: str = "", kind: str = "") -> list[dict[str, Any]]:
     for slug in sorted({i["slug"] for i in items} | set(drafts)):
         item = next((i for i in items if i["slug"] == slug), None)
         data = published.get(item["published_version"]) if item else None
+        awaiting = pending.get(item["id"]) if item else None
         draft = drafts.get(slug)
         draft_data = draft["data"] if draft else None
-        shown = draft_data or data or {}
+        shown = draft_data or (awaiting or {}).get("data") or data or {}
         document_kind = item["kind"] if item else draft["kind"]
         rows.append({"slug": slug, "title": shown.get("title") or shown.get("name") or {},
                      "kind": shown.get("kind") if document_kind == "exercise" else document_kind,
                      "audience": shown.get("audience", []), "published": data is not None, "draft": draft is not None,
-                     "missing": missing_translations(shown)})
+                     "missing": missing_translations(shown), "awaiting": awaiting["id"] if awaiting else None})
     q = query.strip().lower()
+    rows.sort(key=lambda r: r["awaiting"] is None)  # what awaits review first: it waits for an editor
     return [r for r in rows if (not q or q in r["slug"] or any(q in (t or "").lower() for t in r["title"].values()))
             and (not kind or r["kind"] == kind)]
+
+
+# --- review: publishing what awaits review, and the checks an editor still owes ---
+
+async def publish_after_review(slug: str, version_id: int, account_id: int, author: str) -> int:
+    """Publishes the version that awaits review (stored without its ``review`` mark); who and when go to the
+    audit log. Raises NotAwaiting (a conflict) when that version no longer awaits review."""
+    if await ContentDraft.exists().where(ContentDraft.slug == slug):
+        raise DraftOpen(slug)
+    number, version = await publish_reviewed(slug, version_id, author=author)
+    await audit(account_id, "content.published_after_review", slug, reviewed_number=number, version=version)
+    await load_catalog()
+    return version
+
+
+async def awaiting_version(slug: str) -> int | None:
+    """The id of the item's version that awaits review, if it has one."""
+    item = await ContentItem.select(ContentItem.id).where(ContentItem.slug == slug).first()
+    pending = await pending_review(item["id"]) if item else None
+    return pending["id"] if pending else None
+
+
+class DraftOpen(errors.Conflict):
+    """An editor has a saved draft of this item: publishing or confirming beside it would pass over her work."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRow:
+    slug: str
+    kind: str
+    title: dict[str, str]
+    version_id: int  # the version listed: a confirmation names it, so a newer one makes it stale
+    where: str  # "" for the document itself, else e.g. "sections[2]"
+    node: dict[str, Any]
+    awaiting: bool
+
+
+async def _current_versions() -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(item, version) for every item's current version: the one awaiting review if any, else the published."""
+    items = await ContentItem.select(ContentItem.id, ContentItem.slug, ContentItem.kind,
+                                     ContentItem.published_version).where(ContentItem.kind != "questionnaire")
+    pending = await pending_reviews([i["id"] for i in items])
+    published = {r["id"]: r for r in await ContentVersion.select(ContentVersion.id, ContentVersion.data).where(
+        ContentVersion.id.is_in([i["published_version"] for i in items if i["published_version"]] or [0])
+    ).output(load_json=True)}
+    out = []
+    for item in items:
+        version = pending.get(item["id"]) or published.get(item["published_version"])
+        if version is not None:
+            out.append((item, version))
+    return out
+
+
+async def needs_checking() -> list[CheckRow]:
+    """Every ``verify: true`` without ``confirmed_on`` in what is published or awaits review, by title."""
+    rows = []
+    for item, version in await _current_versions():
+        data = version["data"]
+        title = data.get("title") or data.get("name") or {}
+        for check in unconfirmed_checks(item["kind"], data):
+            rows.append(CheckRow(item["slug"], item["kind"], title, version["id"], check.where, check.node,
+                                 is_awaiting(data)))
+    return sorted(rows, key=lambda r: (not r.awaiting, r.title.get("da") or r.slug, r.where))
+
+
+class Superseded(errors.Conflict):
+    """The version a page showed is no longer the current one: the page was stale."""
+
+
+class NothingToConfirm(errors.NotFound):
+    """No check at that place of that document (a wrong address, or not a ``verify: true`` there)."""
+
+
+async def confirm_check(slug: str, version_id: int, where: str, day: date, account_id: int, author: str) -> int:
+    """Records ``confirmed_on`` at one place of the current version, as a new version by the import's own path
+    (the one publishing and rollback take), so it has history and can be rolled back. A version that awaits
+    review stays awaiting (a new awaiting version); a published one is published again with the date.
+    Raises Superseded when ``version_id`` is no longer the current version (someone confirmed or published
+    meanwhile), DraftOpen when an editor has a draft of it (confirm in the editor instead)."""
+    current = next(((item, version) for item, version in await _current_versions() if item["slug"] == slug), None)
+    if current is None:
+        raise NotFound(slug)
+    item, version = current
+    if version["id"] != version_id:
+        raise Superseded(slug)
+    if await ContentDraft.exists().where(ContentDraft.slug == slug):
+        raise DraftOpen(slug)
+    data = copy.deepcopy(version["data"])
+    node = locate(data, where)
+    if node is None or node.get("verify") is not True or node.get("confirmed_on"):
+        raise NothingToConfirm(slug)
+    node["confirmed_on"] = day.isoformat()
+    document = typed(item["kind"], data)
+    await import_documents([Document(kind=item["kind"], slug=slug, content=document, path=slug)], author=author)
+    await audit(account_id, "content.confirmed", slug, where=where or "-", confirmed_on=day.isoformat(),
+                awaiting=is_awaiting(data))
+    await load_catalog()
+    return version_id

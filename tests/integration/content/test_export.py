@@ -147,3 +147,25 @@ def test_the_cli_says_plainly_when_it_cannot_write(db, tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith(f"pusterum: could not export to {tmp_path / 'a-file'}: ")
     assert "Traceback" not in result.stderr
+
+
+async def test_it_writes_review_verify_and_confirmed_on_back_and_an_import_of_them_changes_nothing(
+        forget_test_items, tmp_path):
+    source = tmp_path / "source"
+    (source / "exercises").mkdir(parents=True)
+    (source / "resources").mkdir()
+    (source / "exercises/zz-marked.md").write_text(
+        EXERCISE.replace("kind: mindfulness", "review: awaiting\nkind: mindfulness").replace(
+            "steps:", "verify: true\nconfirmed_on: 2026-12-01\nsteps:"), encoding="utf-8")
+    (source / "resources/zz-line.yaml").write_text(
+        "kind: advice\naudience: [patient]\nserves: {country: DK}\nname: {da: L, en: L}\n"
+        "description: {da: D, en: D}\nphone: \"70 20 00 00\"\nverify: true\n", encoding="utf-8")
+    first = await import_documents(load_content_dir(source).documents)
+    assert first.awaiting == ["zz-marked"]
+    target = tmp_path / "target"
+    await export_content(target)
+    text = (target / "exercises/zz-marked.md").read_text(encoding="utf-8")
+    assert text.startswith("---\nreview: awaiting\n") and "verify: true\nconfirmed_on: 2026-12-01\n" in text
+    assert "verify: true" in (target / "resources/zz-line.yaml").read_text(encoding="utf-8")
+    again = await import_documents(load_content_dir(target).documents)
+    assert again.created == [] and again.updated == [] and again.awaiting == []

@@ -83,6 +83,8 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "editor:edit"): {"editor", "admin"}, ("POST", "editor:save"): {"editor", "admin"},
     ("GET", "editor:preview"): {"editor", "admin"}, ("GET", "editor:history"): {"editor", "admin"},
     ("POST", "editor:rollback"): {"editor", "admin"}, ("POST", "editor:audio"): {"editor", "admin"},
+    ("POST", "editor:publish_reviewed"): {"editor", "admin"},
+    ("GET", "editor:checks"): {"editor", "admin"}, ("POST", "editor:confirm"): {"editor", "admin"},
     ("GET", "coordinate:index"): {"coordinator", "outside_coordinator", "admin"},
     ("POST", "coordinate:site_create"): {"coordinator", "outside_coordinator", "admin"},
     ("GET", "coordinate:site"): {"coordinator", "admin"}, ("POST", "coordinate:site_update"): {"coordinator", "admin"},
