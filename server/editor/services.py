@@ -17,7 +17,18 @@ from server import db
 from server.accounts.services import audit
 from server.content.catalog import get_catalog
 from server.content.loader import Document
-from server.content.schemas import COUNTRY, Content, Exercise, typed, upgrade_resource
+from server.content.schemas import (
+    COUNTRY,
+    KINDS,
+    POSITIONS,
+    RESOURCE_KINDS,
+    SITE_PHONES,
+    TAGS,
+    Content,
+    Exercise,
+    typed,
+    upgrade_resource,
+)
 from server.content.services import import_documents, load_catalog
 from server.content.tables import ContentItem, ContentVersion
 from server.content.validation import (
@@ -29,6 +40,7 @@ from server.content.validation import (
 )
 from server.editor.tables import ContentDraft
 from server.lib import errors
+from server.lib.i18n import N_, _
 from server.settings import LANGUAGES, get_settings
 
 TEXT_FIELDS = ("title", "summary", "why")
@@ -262,22 +274,37 @@ class VersionView:
     changes: list[Change]  # against the version before it, field by field
 
 
-def flatten(value: Any, path: str = "") -> dict[str, str]:
+AUDIENCE_WORDS = {"patient": N_("Patients"), "staff": N_("Staff"), "partner": N_("Partners")}
+
+
+def _words(path: str, kind: str) -> dict[str, str] | None:
+    """The labels the form shows for a field that holds codes, so history speaks as the form does."""
+    if path == "kind":
+        return RESOURCE_KINDS if kind == "resource" else KINDS
+    return {"tags": TAGS, "position": POSITIONS, "audience": AUDIENCE_WORDS, "site_phone": SITE_PHONES}.get(path)
+
+
+def flatten(value: Any, path: str = "", kind: str = "exercise") -> dict[str, str]:
     """A document as {field path: its text}, in the document's order: ``steps[2].da``, ``contact_if.en``
-    (a list of lines as lines), ``audience`` (a list of codes as "patient, staff")."""
+    (a list of lines as lines), ``tags`` (codes as the form's labels, in alphabetical order, so a new
+    order of the same choices is no change)."""
+    words = _words(path, kind)
+    if words is not None and isinstance(value, str | list):
+        codes = [value] if isinstance(value, str) else value
+        return {path: ", ".join(sorted(_(words[c]) if c in words else str(c) for c in codes))}
     if isinstance(value, dict):
         out: dict[str, str] = {}
         for key, inner in value.items():
             if key == "slug":
                 continue
-            out |= flatten(inner, f"{path}.{key}" if path else str(key))
+            out |= flatten(inner, f"{path}.{key}" if path else str(key), kind)
         return out
     if isinstance(value, list) and any(isinstance(v, dict) for v in value):
         out = {}
         for i, inner in enumerate(value, start=1):
             if isinstance(inner, dict) and path == "steps" and isinstance(inner.get("text"), dict):
                 inner = {**inner["text"], **{k: v for k, v in inner.items() if k != "text"}}
-            out |= flatten(inner, f"{path}[{i}]")
+            out |= flatten(inner, f"{path}[{i}]", kind)
         return out
     if isinstance(value, list):
         joiner = "\n" if all(isinstance(v, str) and " " in v for v in value) else ", "
@@ -318,15 +345,15 @@ def word_diff(before: str, after: str) -> list[tuple[str, str]]:
     return parts
 
 
-def compare(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+def compare(before: dict[str, Any], after: dict[str, Any], kind: str = "exercise") -> list[Change]:
     """Every field whose text differs, in the newer version's order (fields it dropped last)."""
-    old, new = flatten(before), flatten(after)
+    old, new = flatten(before, kind=kind), flatten(after, kind=kind)
     paths = list(new) + [p for p in old if p not in new]
     return [Change(p, word_diff(old.get(p, ""), new.get(p, ""))) for p in paths if old.get(p, "") != new.get(p, "")]
 
 
 async def history(slug: str) -> list[VersionView]:
-    item = await ContentItem.select(ContentItem.id, ContentItem.published_version).where(
+    item = await ContentItem.select(ContentItem.id, ContentItem.kind, ContentItem.published_version).where(
         ContentItem.slug == slug).first()
     if item is None:
         raise NotFound(slug)
@@ -336,7 +363,7 @@ async def history(slug: str) -> list[VersionView]:
     views, previous = [], None
     for row in rows:
         data = json.loads(json.dumps(row["data"]))
-        changes = compare(previous, data) if previous is not None else []
+        changes = compare(previous, data, item["kind"]) if previous is not None else []
         views.append(VersionView(row["id"], row["number"], row["published_at"], row["created_by"],
                                  row["id"] == item["published_version"], changes))
         previous = data

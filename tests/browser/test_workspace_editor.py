@@ -141,7 +141,8 @@ def test_the_exercise_editor_puts_languages_and_the_phone_side_by_side(desk, liv
     desk.click("button[name=action][value=save]")
     desk.wait_for_url("**?saved=1")
     assert desk.text_content("#title_da-problem") == "Titel (dansk) mangler tekst"
-    assert "1 ting skal rettes før udgivelse" in desk.text_content(".action-bar")
+    assert desk.text_content("#step0_da-problem").startswith("Trin 1 (dansk) er længere end")
+    assert "2 ting skal rettes før udgivelse" in desk.text_content(".action-bar")
     live_server.query("DELETE FROM content_draft WHERE slug = ?", EXERCISE)  # as it was
 
 
