@@ -28,16 +28,23 @@ PAGES = {"exercise": f"/workspace/content/{EXERCISE}", "course": "/workspace/con
 # What a person would notice, measured in the page: each problem as a sentence.
 LOOK = """() => {
   const problems = [];
-  const name = (el) => el.id ? `#${el.id}` : `${el.tagName.toLowerCase()} "${(el.textContent || el.value || "").trim().slice(0, 30)}"`;
-  const shown = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden"; };
+  const name = (el) => el.id ? `#${el.id}`
+    : `${el.tagName.toLowerCase()} "${(el.textContent || el.value || "").trim().slice(0, 30)}"`;
+  const shown = (el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && getComputedStyle(el).visibility !== "hidden";
+  };
   const page = document.scrollingElement;
-  if (page.scrollWidth > window.innerWidth) problems.push(`the page scrolls sideways: ${page.scrollWidth}px in ${window.innerWidth}px`);
+  if (page.scrollWidth > window.innerWidth) {
+    problems.push(`the page scrolls sideways: ${page.scrollWidth}px in ${window.innerWidth}px`);
+  }
   const wide = new Set([...document.querySelectorAll("#title_da, #title_en, #name_da, #name_en, .step-item textarea")]);
   for (const el of wide) {
     const w = el.getBoundingClientRect().width;
     if (shown(el) && w < 280) problems.push(`${name(el)} is ${Math.round(w)}px wide, under 280`);
   }
-  const texts = 'main input[type=text], main input[type=email], main input[type=url], main input[type=tel], main input[type=search], main input[type=password], main textarea';
+  const texts = ["text", "email", "url", "tel", "search", "password"].map((t) => `main input[type=${t}]`)
+    .concat(["main textarea"]).join(", ");
   for (const el of document.querySelectorAll(texts)) {
     const w = el.getBoundingClientRect().width;
     if (!wide.has(el) && shown(el) && w < 200) problems.push(`${name(el)} is ${Math.round(w)}px wide, under 200`);
