@@ -16,7 +16,8 @@ export function initEditor(form) {
     body.set("action", "save");
     let response;
     try {
-      response = await fetch(form.action, { method: "POST", body, credentials: "same-origin",
+      // getAttribute: the Save and Publish buttons are named "action", so form.action is those buttons
+      response = await fetch(form.getAttribute("action"), { method: "POST", body, credentials: "same-origin",
                                              headers: { "X-Autosave": "1" } });
     } catch {
       status.textContent = form.dataset.offline || "Not saved: no connection.";

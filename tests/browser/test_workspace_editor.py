@@ -143,6 +143,10 @@ def test_the_exercise_editor_puts_languages_and_the_phone_side_by_side(desk, liv
     step = box("#step0_da")["height"]
     desk.fill("#step0_da", "Læg mærke til vejret. " * 30)
     assert box("#step0_da")["height"] > step + 40
+    # A few seconds later it is saved by itself, and the bar says what is now left before publishing.
+    desk.wait_for_function("document.querySelector('[data-autosave-status]').textContent.includes('Kladden er gemt')",
+                           timeout=15000)
+    assert desk.locator("[data-problem-summary]").text_content() == "1 ting skal rettes før udgivelse"
     # Her own problems are named beside the field, in Danish.
     desk.fill("#title_da", "")
     desk.click("button[name=action][value=save]")
