@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.test_workspace import create_account, sign_in
@@ -144,9 +145,8 @@ def test_the_exercise_editor_puts_languages_and_the_phone_side_by_side(desk, liv
     desk.fill("#step0_da", "Læg mærke til vejret. " * 30)
     assert box("#step0_da")["height"] > step + 40
     # A few seconds later it is saved by itself, and the bar says what is now left before publishing.
-    desk.wait_for_function("document.querySelector('[data-autosave-status]').textContent.includes('Kladden er gemt')",
-                           timeout=15000)
-    assert desk.locator("[data-problem-summary]").text_content() == "1 ting skal rettes før udgivelse"
+    expect(desk.locator("[data-autosave-status]")).to_contain_text("Kladden er gemt", timeout=15000)
+    expect(desk.locator("[data-problem-summary]")).to_have_text("1 ting skal rettes før udgivelse")
     # Her own problems are named beside the field, in Danish.
     desk.fill("#title_da", "")
     desk.click("button[name=action][value=save]")
