@@ -22,6 +22,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from server import db
 from server.accounts import throttle
 from server.accounts.guards import Forbidden, NotSignedIn
+from server.accounts.words import audit_action, role_name
 from server.content.catalog import get_catalog
 from server.content.schemas import KINDS, RESOURCE_KINDS, SITE_PHONES, TAGS
 from server.content.services import content_revision, load_catalog
@@ -112,6 +113,7 @@ def template_config() -> TemplateConfig:
     env = build_environment()
     env.globals.update(kind_labels=KINDS, tag_labels=TAGS, resource_kinds=RESOURCE_KINDS,
                        site_phone_labels=SITE_PHONES, catalog=get_catalog)
+    env.filters.update(role_name=role_name, audit_action=audit_action)  # words for roles and audit entries
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(env))
 
 

@@ -28,10 +28,10 @@ from server.editor.forms import (
     read_form,
     read_resource_form,
 )
-from server.editor.messages import describe
+from server.editor.messages import describe, explain, field_label
 from server.editor.schemas import ConfirmForm, ReviewedForm
 from server.lib.forms import FormOf, form_of
-from server.lib.i18n import N_, _
+from server.lib.i18n import N_, _, ngettext
 from server.lib.localtime import today
 from server.lib.markdown import render_markdown
 from server.lib.paths import redirect_to
@@ -64,11 +64,16 @@ def _edit_page(request: Request, account, draft: services.Draft, *, data: dict[s
     # A resource is previewed as the support page shows it, once it is valid.
     preview = document if draft.kind == "resource" and not found else None
     # Courses may hold practices for patients only (the import's rule), offered by title.
+    messages = [explain(p) for p in problems]
+    by_control: dict[str, list[str]] = {}
+    for message in messages:
+        by_control.setdefault(message.control, []).append(message.text)
     practices = sorted(((slug, e.title[request.state.language]) for slug, e in get_catalog().exercises.items()
                         if "patient" in e.audience), key=lambda p: p[1])
     return page(request, TEMPLATES[draft.kind], status_code=status_code, account=account, draft=draft, data=data,
                 resource_audiences=RESOURCE_AUDIENCES, regions=regions(), practices=practices,
-                problems=[describe(p) for p in problems], missing=services.missing_translations(data), stale=stale,
+                problems=messages, field_problems=by_control, problem_summary=_summary(len(messages)),
+                missing=services.missing_translations(data), stale=stale,
                 their_text=services.readable(stale.data) if stale else "",
                 published=published, saved=saved, kinds=KINDS, audiences=AUDIENCES, tags=TAGS, positions=POSITIONS,
                 audio_note=audio_note, audio_error=audio_error, awaiting=awaiting, preview=preview,
@@ -153,8 +158,9 @@ class EditorController(Controller):
             return _edit_page(request, session.account, stale.current, data=data, status_code=409,
                               stale=stale.current)
         if autosave:
+            problems = services.validate(slug, data, current.kind)[1]
             return Response({"revision": new_revision, "missing": services.missing_translations(data),
-                             "problems": [describe(p) for p in services.validate(slug, data, current.kind)[1]]})
+                             "problems": [describe(p) for p in problems], "summary": _summary(len(problems))})
         if action == "publish":
             try:
                 version = await services.publish(slug, session.account.id, session.account.email)
@@ -218,7 +224,8 @@ class EditorController(Controller):
     @get("/{slug:str}/history", name="editor:history")
     async def history(self, request: Request, session: SignedIn, slug: FromPath[str]) -> Template:
         versions = await services.history(slug)
-        return page(request, "editor/history.html", account=session.account, slug=slug, versions=versions)
+        return page(request, "editor/history.html", account=session.account, slug=slug, versions=versions,
+                    label=field_label)
 
     @post("/{slug:str}/rollback/{version_id:int}", name="editor:rollback", status_code=303)
     async def rollback(self, request: Request, session: SignedIn, slug: FromPath[str],
@@ -272,6 +279,11 @@ async def _checks_page(request: Request, session: SignedIn, *, error: str | None
             for row in await services.needs_checking()]
     return page(request, "editor/checks.html", status_code=status_code, account=session.account, rows=rows,
                 error=error, confirmed=confirmed, today=today().isoformat(), kinds=KINDS)
+def _summary(count: int) -> str:
+    """What the action bar says about publishing: ready, or how many things are left to fix."""
+    if not count:
+        return _("Ready to publish.")
+    return ngettext("%(num)d thing to fix before publishing", "%(num)d things to fix before publishing", count)
 
 
 def _mmss(seconds: float) -> str:

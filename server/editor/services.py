@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -17,7 +18,18 @@ from server.accounts.services import audit
 from server.content.catalog import get_catalog
 from server.content.loader import Document
 from server.content.review import is_awaiting, locate, unconfirmed_checks
-from server.content.schemas import COUNTRY, Content, Exercise, typed, upgrade_resource
+from server.content.schemas import (
+    COUNTRY,
+    KINDS,
+    POSITIONS,
+    RESOURCE_KINDS,
+    SITE_PHONES,
+    TAGS,
+    Content,
+    Exercise,
+    typed,
+    upgrade_resource,
+)
 from server.content.services import (
     import_documents,
     load_catalog,
@@ -35,6 +47,7 @@ from server.content.validation import (
 )
 from server.editor.tables import ContentDraft
 from server.lib import errors
+from server.lib.i18n import N_, _
 from server.settings import LANGUAGES, get_settings
 
 TEXT_FIELDS = ("title", "summary", "why")
@@ -276,32 +289,117 @@ def readable(data: dict[str, Any]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Change:
+    """One field that differs between two versions: its path and the words, each marked kept, gone or new."""
+
+    path: str
+    parts: list[tuple[str, str]]  # ("same" | "del" | "ins", text)
+
+
+@dataclass(frozen=True, slots=True)
 class VersionView:
     id: int
     number: int
     published_at: datetime | None
     created_by: str
     current: bool
-    diff: list[str]  # unified diff against the version before it
+    changes: list[Change]  # against the version before it, field by field
     awaiting: bool = False  # stored with ``review: awaiting``: never shown to participants as it is
 
 
+AUDIENCE_WORDS = {"patient": N_("Patients"), "staff": N_("Staff"), "partner": N_("Partners")}
+
+
+def _words(path: str, kind: str) -> dict[str, str] | None:
+    """The labels the form shows for a field that holds codes, so history speaks as the form does."""
+    if path == "kind":
+        return RESOURCE_KINDS if kind == "resource" else KINDS
+    return {"tags": TAGS, "position": POSITIONS, "audience": AUDIENCE_WORDS, "site_phone": SITE_PHONES}.get(path)
+
+
+def flatten(value: Any, path: str = "", kind: str = "exercise") -> dict[str, str]:
+    """A document as {field path: its text}, in the document's order: ``steps[2].da``, ``contact_if.en``
+    (a list of lines as lines), ``tags`` (codes as the form's labels, in alphabetical order, so a new
+    order of the same choices is no change)."""
+    words = _words(path, kind)
+    if words is not None and isinstance(value, str | list):
+        codes = [value] if isinstance(value, str) else value
+        return {path: ", ".join(sorted(_(words[c]) if c in words else str(c) for c in codes))}
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for key, inner in value.items():
+            if key == "slug":
+                continue
+            out |= flatten(inner, f"{path}.{key}" if path else str(key), kind)
+        return out
+    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        out = {}
+        for i, inner in enumerate(value, start=1):
+            if isinstance(inner, dict) and path == "steps" and isinstance(inner.get("text"), dict):
+                inner = {**inner["text"], **{k: v for k, v in inner.items() if k != "text"}}
+            out |= flatten(inner, f"{path}[{i}]", kind)
+        return out
+    if isinstance(value, list):
+        joiner = "\n" if all(isinstance(v, str) and " " in v for v in value) else ", "
+        return {path: joiner.join(map(str, value))}
+    if value is None:
+        return {path: ""}
+    if isinstance(value, bool):
+        return {path: "✓" if value else "–"}
+    return {path: str(value)}
+
+
+_WORDS = re.compile(r"\s+|\w+|[^\w\s]")
+
+
+def word_diff(before: str, after: str) -> list[tuple[str, str]]:
+    """The two texts as runs of kept, removed and added words (difflib over words, not lines)."""
+    a, b = _WORDS.findall(before), _WORDS.findall(after)
+    # Runs of changes with only spaces between them are one change: "<del>two words</del><ins>new ones</ins>".
+    runs: list[list] = []
+    codes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    for k, (op, i1, i2, j1, j2) in enumerate(codes):
+        gap = op == "equal" and 0 < k < len(codes) - 1 and not "".join(a[i1:i2]).strip()
+        if op == "equal" and not gap:
+            runs.append(["same", i1, i2, j1, j2])
+        elif runs and runs[-1][0] == "change":
+            runs[-1][2], runs[-1][4] = i2, j2
+        else:
+            runs.append(["change", i1, i2, j1, j2])
+    parts: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in runs:
+        if op == "same":
+            parts.append(("same", "".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            parts.append(("del", "".join(a[i1:i2])))
+        if j2 > j1:
+            parts.append(("ins", "".join(b[j1:j2])))
+    return parts
+
+
+def compare(before: dict[str, Any], after: dict[str, Any], kind: str = "exercise") -> list[Change]:
+    """Every field whose text differs, in the newer version's order (fields it dropped last)."""
+    old, new = flatten(before, kind=kind), flatten(after, kind=kind)
+    paths = list(new) + [p for p in old if p not in new]
+    return [Change(p, word_diff(old.get(p, ""), new.get(p, ""))) for p in paths if old.get(p, "") != new.get(p, "")]
+
+
 async def history(slug: str) -> list[VersionView]:
-    item = await ContentItem.select(ContentItem.id, ContentItem.published_version).where(
+    item = await ContentItem.select(ContentItem.id, ContentItem.kind, ContentItem.published_version).where(
         ContentItem.slug == slug).first()
     if item is None:
         raise NotFound(slug)
     rows = await ContentVersion.select(ContentVersion.id, ContentVersion.number, ContentVersion.data,
                                        ContentVersion.published_at, ContentVersion.created_by).where(
         ContentVersion.item == item["id"]).order_by(ContentVersion.number).output(load_json=True)
-    views, previous = [], ""
+    views, previous = [], None
     for row in rows:
-        text = readable(row["data"])
-        diff = list(difflib.unified_diff(previous.splitlines(), text.splitlines(), lineterm="", n=1,
-                                         fromfile=f"v{row['number'] - 1}", tofile=f"v{row['number']}"))[2:]
+        data = json.loads(json.dumps(row["data"]))
+        changes = compare(previous, data, item["kind"]) if previous is not None else []
         views.append(VersionView(row["id"], row["number"], row["published_at"], row["created_by"],
-                                 row["id"] == item["published_version"], diff, is_awaiting(row["data"])))
-        previous = text
+                                 row["id"] == item["published_version"], changes, is_awaiting(row["data"])))
+        previous = data
     return list(reversed(views))
 
 

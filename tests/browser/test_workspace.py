@@ -276,18 +276,20 @@ def test_an_editor_changes_an_exercise_in_both_languages_the_patient_sees_it_and
     assert patient_sees(new_title["da"])
     assert new_title["da"] in patient.title()
 
-    # History: the diff names both titles; version 1 is published again.
+    # History: the newest change is open, field by field, with the changed words of both titles marked;
+    # version 1 is published again.
     editor.click(f"a[href='/workspace/content/{SLUG}/history']")
     editor.wait_for_url(f"**/workspace/content/{SLUG}/history")
     newest = editor.locator("section.panel").first
     assert "udgivet nu" in newest.locator("h2").text_content()
-    newest.locator("details summary").click()
-    diff = newest.locator("pre.diff")
-    assert diff.is_visible()
-    assert diff.locator("span.del", has_text=original["da"]).count() == 1
-    assert diff.locator("span.add", has_text=new_title["da"]).count() == 1
-    assert diff.locator("span.del", has_text=original["en"]).count() == 1
-    assert diff.locator("span.add", has_text=new_title["en"]).count() == 1
+    changes = newest.locator(".change")
+    assert changes.first.is_visible()
+    assert [h.strip() for h in changes.locator("h3").all_text_contents()] == ["Titel (dansk)", "Titel (engelsk)"]
+    danish, english = changes.nth(0).locator(".change-text"), changes.nth(1).locator(".change-text")
+    assert danish.text_content() == "Tre minutters pusterumrolige minutter"  # the old words, then the new
+    assert danish.locator("del").text_content() == "minutters pusterum"
+    assert danish.locator("ins").text_content() == "rolige minutter"
+    assert english.locator("del").all_text_contents() != [] and english.locator("ins").all_text_contents() != []
     assert_accessible(editor)
     first = editor.locator("section.panel").filter(
         has=editor.locator("h2", has_text=re.compile(r"^\s*Version 1\s*$")))

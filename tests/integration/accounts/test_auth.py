@@ -165,7 +165,7 @@ async def test_disabling_an_account_ends_its_sessions_at_once(editor, admin):
     await admin.post(f"/workspace/admin/accounts/{editor.account_id}/disable",
                      data={"_csrf_token": csrf_token(page.text)})
     log = await admin.get("/workspace/admin/audit")
-    assert "account.disabled" in log.text
+    assert "Account disabled" in log.text
     assert (await editor.get("/workspace")).headers["location"] == "/workspace/login"
     assert (await login(editor, editor.email)).status_code == 400
 

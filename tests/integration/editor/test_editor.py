@@ -79,7 +79,8 @@ async def test_a_new_exercise_is_checked_like_a_file_and_published_for_patients(
     edit = await editor.get("/workspace/content/a-short-stop")
     assert "Written in one language only" in edit.text or "Skrevet på ét sprog" in edit.text
     refused = await save(editor, "a-short-stop", half, 2, action="publish")
-    assert refused.status_code == 400 and "Title (in English)" in refused.text and "title.en" not in refused.text
+    assert refused.status_code == 400 and "Title (English) has no text yet" in refused.text
+    assert "title.en" not in refused.text
     assert not await ContentItem.exists().where(ContentItem.slug == "a-short-stop")
     published = await save(editor, "a-short-stop", NEW, 3, action="publish")
     assert published.status_code == 303 and "published=" in published.headers["location"]
@@ -96,8 +97,30 @@ async def test_a_refused_draft_is_told_in_the_editors_words_and_language(actors)
     gap["steps"][0]["breathing"] = {"inhale": 30, "hold": 0, "exhale": 6, "hold_after": 0}
     refused = await save(danish, "a-short-stop", gap, 1, action="publish")
     assert refused.status_code == 400
-    assert "Trin 2 (på dansk)" in refused.text and "Trin 1, Åndedrætsguide, Ind" in refused.text
     assert "steps[" not in refused.text
+    # In the list at the top, each a link to its field ...
+    assert '<a href="#step1_da">Trin 2 (dansk) mangler tekst</a>' in refused.text
+    assert '<a href="#step0_inhale">Trin 1, Åndedrætsguide, Ind skal være mellem 2 og 8 (nu 30)</a>' in refused.text
+    # ... and said again under the field itself, which names it for a screen reader.
+    assert re.search(r'<textarea id="step1_da" [^>]*aria-invalid="true" aria-describedby="step1_da-problem"',
+                     refused.text)
+    assert '<p class="field-problem" id="step1_da-problem" lang="da">Trin 2 (dansk) mangler tekst</p>' in refused.text
+    assert 'id="step0_inhale-problem" lang="da">Trin 1, Åndedrætsguide, Ind skal' in refused.text
+    # The action bar says how much is left, in her language.
+    assert re.search(r"data-problem-summary>\s*2 ting skal rettes før udgivelse", refused.text)
+
+
+async def test_a_too_long_title_is_told_with_its_limit_next_to_it(actors):
+    danish = await actors.editor(lang="da")
+    page = await danish.get("/workspace/content/")
+    await danish.post("/workspace/content/new", data={"_csrf_token": csrf_token(page.text), "slug": "a-short-stop"})
+    long = copy.deepcopy(NEW)
+    long["title"]["da"] = "En meget lang titel, der bliver ved og ved og ved"
+    await save(danish, "a-short-stop", long, 1)
+    edit = (await danish.get("/workspace/content/a-short-stop")).text
+    said = f"Titel (dansk) er længere end 40 tegn (der er {len(long['title']['da'])})"
+    assert f'<p class="field-problem" id="title_da-problem" lang="da">{said}</p>' in edit
+    assert "title_en-problem" not in edit
 
 
 async def test_history_diff_and_rollback(editor):
@@ -108,7 +131,11 @@ async def test_history_diff_and_rollback(editor):
     assert (await save(editor, slug, changed, 0, action="publish")).status_code == 303
     assert get_catalog().exercises[slug].title["da"] == "Tre rolige minutter"
     history = await editor.get(f"/workspace/content/{slug}/history")
-    assert "Tre rolige minutter" in history.text and original["title"]["da"] in history.text
+    # Field by field, in words: only the Danish title changed, its changed words marked.
+    changes = re.findall(r'<h3>(.*?)</h3>\s*<p class="change-text">(.*?)</p>', history.text)
+    assert changes == [("Title (Danish)", "Tre <del>minutters pusterum</del><ins>rolige minutter</ins>")]
+    assert original["title"]["da"] == "Tre minutters pusterum"
+    assert "title:" not in history.text and "steps:" not in history.text  # not YAML
     first = await ContentVersion.select(ContentVersion.id).where(
         (ContentVersion.item.slug == slug) & (ContentVersion.number == 1)).first()
     await editor.post(f"/workspace/content/{slug}/rollback/{first['id']}",
