@@ -31,6 +31,7 @@ from server.reports.controllers import ReportsController
 from server.reports.export_controller import ExportController
 from server.settings import get_settings
 from server.staff.controllers import StaffController
+from server.staff.learning import LearningController
 from server.wellbeing.controllers import WellbeingController
 
 
@@ -42,7 +43,7 @@ def create_app() -> Litestar:
             RemindersController, WorkspaceAuthController, AdminController, EditorController,
             CoordinationController, TypedCodeController, WellbeingController, ReportsController,
             ExportController, JourneysController, OwnAccountController, PasswordResetController,
-            LibraryController, CourseController,
+            LibraryController, CourseController, LearningController,
             audio, service_worker, manifest, offline, plugins.static_router(), plugins.health, plugins.ready,
         ],
         lifespan=[plugins.database_lifespan],
