@@ -31,7 +31,7 @@ from server.reports.controllers import ReportsController
 from server.reports.export_controller import ExportController
 from server.settings import get_settings
 from server.staff.controllers import StaffController
-from server.staff.learning import LearningController
+from server.staff.learning_controller import LearningController
 from server.wellbeing.controllers import WellbeingController
 
 

@@ -138,3 +138,33 @@ async def test_unknown_courses_and_lessons_are_404(course, staff_member):
     assert (await staff_member.get("/learn/no-such-course")).status_code == 404
     assert (await staff_member.get("/lesson/no-such-lesson")).status_code == 404
     assert (await staff_member.get("/learn/no-such-course/certificate")).status_code == 404
+
+
+async def test_the_research_export_and_its_codebook_carry_the_learning_events(course, staff_member, researcher):
+    from tests.integration.reports.test_exports import download, rows_of
+
+    version = lesson_version("test-lesson-one")
+    sent = await post_events(staff_member, [event("check_answered", lesson_version=version, question="q1", option="b"),
+                                            event("lesson_completed", lesson_version=version)])
+    assert sent.status_code == 200
+    rows = {r["type"]: r for r in rows_of(await download(researcher, "events.csv"))
+            if r["type"] in ("check_answered", "lesson_completed")}
+    assert rows["check_answered"] == rows["check_answered"] | {
+        "content": "test-lesson-one", "version": "1", "question": "q1", "option": "b", "correct": "1"}
+    assert rows["lesson_completed"] == rows["lesson_completed"] | {
+        "content": "test-lesson-one", "version": "1", "question": "", "option": "", "correct": ""}
+    codebook = rows_of(await download(researcher, "codebook.csv"))
+    types = next(r for r in codebook if r["file"] == "events.csv" and r["column"] == "type")
+    assert "lesson_completed" in types["values"] and "check_answered" in types["values"]
+    kinds = {r["kind"] for r in rows_of(await download(researcher, "content_versions.csv"))}
+    assert {"elearning", "lesson"} <= kinds
+
+
+async def test_her_own_data_shows_her_lessons_and_check_answers(course, staff_member):
+    version = lesson_version("test-lesson-one")
+    await post_events(staff_member, [event("check_answered", lesson_version=version, question="q1", option="a")])
+    held = (await staff_member.get("/settings/my-data.json")).json()
+    (answer,) = [e for e in held["events"] if e["type"] == "check_answered"]
+    assert answer | {"exercise": "test-lesson-one", "question": "q1", "option": "a", "correct": False} == answer
+    page = await staff_member.get("/settings/my-data")
+    assert "Your e-learning" in page.text and "Check answer q1: a" in page.text and "(wrong)" in page.text
