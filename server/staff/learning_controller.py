@@ -17,16 +17,18 @@ from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, FromPath
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from server.content.catalog import get_catalog
 from server.content.schemas import PublishedElearning, PublishedLesson
 from server.engagement.schemas import EventIn
 from server.engagement.services import ingest
 from server.lib.errors import Problem, status_of
-from server.lib.guards import DEVICE, ThisDevice, requires_kind
+from server.lib.guards import ThisDevice, requires_kind
 from server.lib.i18n import _
+from server.lib.paths import redirect_to
 from server.lib.templates import page
+from server.participants.guards import DEPENDENCIES, Enrolled
 from server.staff.schemas import LearningAnswerForm
 
 AUDIENCE = "staff"
@@ -67,17 +69,23 @@ class LearningController(Controller):
     """Staff only, like the pauses: a patient's phone gets 404, a phone with no code the start page."""
 
     guards = [requires_kind("staff")]
-    dependencies = {"device": DEVICE}
+    dependencies = DEPENDENCIES
 
     @get("/learn", name="learning:courses")
-    async def courses(self, request: Request) -> Template:
+    async def courses(self, request: Request, participant: Enrolled) -> Template | Redirect:
+        """The way in reads her row: a member of staff who agreed to a consent text that did not yet name the
+        lessons and check answers reads the new one first (the pauses' pages are cookie-only and never ask)."""
+        if not participant.consent_is_current:
+            return redirect_to(request, "participants:reconsent")
         catalog = get_catalog()
         found = sorted((c for c in catalog.elearning.values() if AUDIENCE in c.audience), key=lambda c: c.slug)
         return page(request, "staff/courses.html", courses=[(c, catalog.course_lessons(c)) for c in found])
 
     @get("/learn/{slug:str}", name="learning:course")
-    async def course(self, request: Request, slug: FromPath[str]) -> Template:
+    async def course(self, request: Request, participant: Enrolled, slug: FromPath[str]) -> Template | Redirect:
         course = _course(slug)
+        if not participant.consent_is_current:
+            return redirect_to(request, "participants:reconsent")
         return page(request, "staff/course.html", course=course, lessons=get_catalog().course_lessons(course))
 
     @get("/learn/{slug:str}/certificate", name="learning:certificate")
