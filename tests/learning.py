@@ -26,8 +26,10 @@ async def import_fixture_course() -> None:
 async def remove_fixture_course() -> None:
     from server.content.services import load_catalog
     from server.content.tables import ContentItem, ContentVersion
+    from server.editor.tables import ContentDraft
     from server.engagement.tables import Event
 
+    await ContentDraft.delete().where(ContentDraft.slug.is_in([COURSE, *LESSONS]))
     items = [r["id"] for r in await ContentItem.select(ContentItem.id).where(
         ContentItem.slug.is_in([COURSE, *LESSONS]))]
     if items:

@@ -38,7 +38,9 @@ if (player) {
 
 // The staff e-learning course: progress on this phone, answers through the outbox.
 if (document.querySelector("[data-learning-lesson], [data-learning-course], [data-learning-certificate]")) {
-  import("./learning.js").then(({ initLearning }) => initLearning(record));
+  // In the editor's preview nothing is recorded or kept: the editor is not a participant.
+  const preview = !!document.querySelector("[data-learning-lesson][data-preview]");
+  import("./learning.js").then(({ initLearning }) => initLearning(preview ? quiet.record : record, { preview }));
 }
 
 // The wellbeing check-in goes through the outbox like every other answer, so it is kept offline too.

@@ -3,8 +3,10 @@
 // script), check_answered and lesson_completed through the outbox, and the certificate, whose name is only
 // ever put into this page: it is never sent, stored by the server, or kept on the phone.
 const KEY = "pusterum-learning";
+let memory = null;  // the editor's preview: progress only for as long as the page is open
 
 export function load() {
+  if (memory) return JSON.parse(JSON.stringify(memory));
   try {
     const data = JSON.parse(localStorage.getItem(KEY) || "{}");
     return { lessons: data.lessons || {}, answers: data.answers || {} };
@@ -14,6 +16,7 @@ export function load() {
 }
 
 function save(progress) {
+  if (memory) { memory = progress; return; }
   localStorage.setItem(KEY, JSON.stringify(progress));
 }
 
@@ -133,7 +136,8 @@ function initCertificate(root) {
   root.querySelector("[data-certificate-ready]").hidden = false;
 }
 
-export function initLearning(record) {
+export function initLearning(record, { preview = false } = {}) {
+  if (preview) memory = { lessons: {}, answers: {} };
   const lesson = document.querySelector("[data-learning-lesson]");
   if (lesson) initLesson(lesson, record);
   const course = document.querySelector("[data-learning-course]");

@@ -15,7 +15,7 @@ from server import db
 from server.accounts.guards import SESSION, SignedIn, requires_role
 from server.content.catalog import get_catalog
 from server.content.schemas import AUDIENCES, KINDS, POSITIONS, RESOURCE_AUDIENCES, TAGS
-from server.editor import audio, services
+from server.editor import audio, lessons, services
 from server.editor.forms import (
     apply_step_action,
     apply_week_action,
@@ -32,8 +32,9 @@ from server.participants.municipalities import regions
 from server.settings import LANGUAGES, get_settings
 
 TEMPLATES = {"exercise": "editor/edit.html", "course": "editor/edit_course.html",
-             "resource": "editor/edit_resource.html"}
-READERS = {"exercise": read_form, "course": read_course_form, "resource": read_resource_form}
+             "resource": "editor/edit_resource.html", "lesson": "editor/edit_lesson.html"}
+READERS = {"exercise": read_form, "course": read_course_form, "resource": read_resource_form,
+           "lesson": lessons.read_lesson_form}
 
 AUDIO_REFUSED = {
     "too_big": N_("The recording is larger than 30 MB. Please upload a smaller file."),
@@ -57,7 +58,8 @@ def _edit_page(request: Request, account, draft: services.Draft, *, data: dict[s
                 problems=[describe(p) for p in problems], missing=services.missing_translations(data), stale=stale,
                 their_text=services.readable(stale.data) if stale else "",
                 published=published, saved=saved, kinds=KINDS, audiences=AUDIENCES, tags=TAGS, positions=POSITIONS,
-                audio_note=audio_note, audio_error=audio_error)
+                audio_note=audio_note, audio_error=audio_error,
+                source=lessons.lesson_source(data, draft.slug) if draft.kind == "lesson" else "")
 
 
 class EditorController(Controller):
@@ -69,7 +71,8 @@ class EditorController(Controller):
     @get("/", name="editor:list")
     async def overview(self, request: Request, session: SignedIn, q: FromQuery[str] = "",
                        kind: FromQuery[str] = "") -> Template:
-        rows = await services.overview(q[:100], kind if kind in KINDS or kind in ("course", "resource") else "")
+        rows = await services.overview(q[:100], kind if kind in KINDS or kind in ("course", "resource", "lesson")
+                                       else "")
         return page(request, "editor/list.html", account=session.account, rows=rows, q=q[:100], kind=kind,
                     kinds=KINDS, error=None)
 
@@ -162,6 +165,11 @@ class EditorController(Controller):
     async def preview(self, request: Request, slug: FromPath[str]) -> Template:
         """The real player with the draft, at phone size in the edit page's frame; it records nothing."""
         draft = await services.get_draft(slug)
+        if draft.kind == "lesson":  # the staff lesson page with the draft; its script records nothing here
+            response = page(request, "staff/lesson.html", previous=None, following=None, chosen={}, answered={},
+                            error="", preview=True, **lessons.preview(slug, draft.data))
+            response.headers["X-Frame-Options"] = "SAMEORIGIN"
+            return response
         if draft.kind != "exercise":
             raise NotFoundException()  # courses and resources are not played
         # A draft need not be valid yet, so it cannot be an Exercise: the player gets a dict that holds the

@@ -26,6 +26,7 @@ from server.content.validation import (
     validate_references,
     validate_resource,
 )
+from server.editor import lessons
 from server.editor.tables import ContentDraft
 from server.lib import errors
 from server.settings import LANGUAGES, get_settings
@@ -54,7 +55,8 @@ def empty_resource() -> dict[str, Any]:
             "url": None, "verify": True}
 
 
-EMPTY = {"exercise": empty_exercise, "course": empty_course, "resource": empty_resource}
+EMPTY = {"exercise": empty_exercise, "course": empty_course, "resource": empty_resource,
+         "lesson": lessons.empty_lesson}
 DOCUMENT_KINDS = tuple(EMPTY)
 
 
@@ -76,6 +78,8 @@ def to_source(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
 
 def validate(slug: str, data: dict[str, Any], kind: str = "exercise") -> tuple[Content | None, list[Problem]]:
     """The import's own validators, given the draft in the shape a file would have."""
+    if kind == "lesson":
+        return lessons.validate_draft(slug, data)
     if kind == "course":
         fields = {k: data.get(k) for k in ("title", "summary", "weeks")}
         document, problems = validate_course(slug, fields)
