@@ -17,6 +17,7 @@ import pytest
 from tests.browser.conftest import assert_accessible, assert_fits, poll
 from tests.browser.test_offline import outbox_empty, wait_for_controller, wait_until_cached
 from tests.browser.test_staff import enrol_staff_in_danish, read, wait_until
+from tests.browser.test_workspace import new_page  # noqa: F401 - the workspace tests' fixture: a laptop page
 from tests.learning import COURSE, FIXTURE
 
 pytestmark = pytest.mark.browser
@@ -162,3 +163,27 @@ def test_a_midwife_takes_the_course_offline_too_and_prints_her_certificate(page,
     assert NAME.encode() not in stored and b"Karen" not in stored
     assert "Karen" not in (live_server.var_dir / "server.log").read_text(errors="replace")
     assert poll(page, "() => !localStorage.getItem('pusterum-learning').includes('Karen')")
+
+
+def test_an_editor_opens_a_lesson_and_sees_it_on_a_phone(new_page, live_server):  # noqa: F811 - the fixture
+    from tests.browser.test_workspace import sign_in_as_editor
+
+    publish_fixture_course(live_server)
+    page = new_page()
+    sign_in_as_editor(page, live_server)
+    poll(page, "async () => (await fetch('/workspace/content/test-lesson-one')).status === 200", timeout=20)
+    page.goto(f"{live_server.url}/workspace/content/test-lesson-one")
+    assert "title: {da: At spørge, en: Asking}" in page.input_value("#source")
+    frame = page.frame_locator("[data-preview-frame]")
+    assert frame.locator("h1").text_content().strip() == "At spørge"
+    frame.locator("#check-q1-b").check()
+    frame.locator("#check-q1 button[type=submit]").click()
+    assert frame.locator("#check-q1 [data-verdict]").text_content().strip() == "Rigtigt."
+    assert_accessible(page)
+    if SHOTS:
+        for width in (1280, 1600):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=f"{SHOTS}/editor-lesson-{width}.png", full_page=True)
+    assert poll(page, "() => localStorage.getItem('pusterum-learning') === null")  # the preview kept nothing
+
+
