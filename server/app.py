@@ -32,6 +32,7 @@ from server.reports.controllers import ReportsController
 from server.reports.export_controller import ExportController
 from server.settings import get_settings
 from server.staff.controllers import StaffController
+from server.staff.learning_controller import LearningController
 from server.wellbeing.controllers import WellbeingController
 
 
@@ -43,7 +44,7 @@ def create_app() -> Litestar:
             RemindersController, WorkspaceAuthController, AdminController, EditorController, ChecksController,
             CoordinationController, TypedCodeController, WellbeingController, ReportsController,
             ExportController, JourneysController, OwnAccountController, PasswordResetController,
-            LibraryController, CourseController, LocalOffersController,
+            LibraryController, CourseController, LocalOffersController, LearningController,
             audio, service_worker, manifest, offline, plugins.static_router(), plugins.health, plugins.ready,
         ],
         lifespan=[plugins.database_lifespan],

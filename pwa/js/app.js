@@ -36,6 +36,13 @@ if (player) {
   import("./player.js").then(({ initPlayer }) => initPlayer(player, "preview" in player.dataset ? quiet : { record, flush }));
 }
 
+// The staff e-learning course: progress on this phone, answers through the outbox.
+if (document.querySelector("[data-learning-lesson], [data-learning-course], [data-learning-certificate]")) {
+  // In the editor's preview nothing is recorded or kept: the editor is not a participant.
+  const preview = !!document.querySelector("[data-learning-lesson][data-preview]");
+  import("./learning.js").then(({ initLearning }) => initLearning(preview ? quiet.record : record, { preview }));
+}
+
 // The wellbeing check-in goes through the outbox like every other answer, so it is kept offline too.
 const checkin = document.querySelector("form[data-checkin]");
 if (checkin) {

@@ -16,8 +16,12 @@ from server.content.schemas import (
     DURATIONS,
     RESOURCE_KINDS,
     Course,
+    ElearningCourse,
     Exercise,
+    Lesson,
+    PublishedElearning,
     PublishedExercise,
+    PublishedLesson,
     PublishedQuestionnaire,
     Questionnaire,
     Resource,
@@ -37,6 +41,15 @@ class Catalog:
     # Every exercise version ever published (id -> slug): events may name an older version.
     exercise_versions: dict[int, str] = field(default_factory=dict)
     questionnaire_versions: dict[int, str] = field(default_factory=dict)  # every WHO-5 version ever published
+    elearning: dict[str, PublishedElearning] = field(default_factory=dict)  # staff e-learning courses
+    lessons: dict[str, PublishedLesson] = field(default_factory=dict)
+    # Every lesson version ever published (id -> the lesson): a phone may send an answer to the version it
+    # opened offline after a newer one was published, and the answer is judged against what she read.
+    lesson_versions: dict[int, Lesson] = field(default_factory=dict)
+
+    def course_lessons(self, course: ElearningCourse) -> list[PublishedLesson]:
+        """The course's published lessons, in its order (a lesson still awaiting review is left out)."""
+        return [self.lessons[s] for s in course.lessons if s in self.lessons]
 
     def versions_of_questionnaire(self, slug: str) -> list[int]:
         """Every version id of one questionnaire: answers given to an older wording still count."""
@@ -61,13 +74,16 @@ class Catalog:
 
 
 def build_catalog(revision: int, published: list[tuple[int, int, str, dict[str, Any]]],
-                  exercise_versions: dict[int, str], questionnaire_versions: dict[int, str] | None = None) -> Catalog:
+                  exercise_versions: dict[int, str], questionnaire_versions: dict[int, str] | None = None,
+                  lesson_versions: dict[int, dict[str, Any]] | None = None) -> Catalog:
     """``published`` holds (version id, version number, kind, stored document) for each published item;
     each document is converted to its Struct here, once per catalog."""
     exercises: dict[str, PublishedExercise] = {}
     courses: dict[str, Course] = {}
     resources: list[Resource] = []
     questionnaires: dict[str, PublishedQuestionnaire] = {}
+    elearning: dict[str, PublishedElearning] = {}
+    lessons: dict[str, PublishedLesson] = {}
     for version_id, number, kind, doc in published:
         if doc.get("review"):  # never shown before review; publishing after review stores it without the mark
             continue
@@ -85,10 +101,23 @@ def build_catalog(revision: int, published: list[tuple[int, int, str, dict[str, 
             instrument = msgspec.convert(doc, Questionnaire)
             questionnaires[instrument.slug] = PublishedQuestionnaire(
                 **msgspec.structs.asdict(instrument), version_id=version_id, version=number)
+        elif kind == "elearning":
+            course = msgspec.convert(doc, ElearningCourse)
+            elearning[course.slug] = PublishedElearning(
+                **msgspec.structs.asdict(course), version_id=version_id, version=number,
+                intro_html={lang: render_markdown(course.intro[lang]) for lang in LANGUAGES})
+        elif kind == "lesson":
+            lesson = msgspec.convert(doc, Lesson)
+            lessons[lesson.slug] = PublishedLesson(
+                **msgspec.structs.asdict(lesson), version_id=version_id, version=number,
+                sections_html=tuple({lang: render_markdown(s.body[lang]) for lang in LANGUAGES}
+                                    for s in lesson.sections))
     resources.sort(key=lambda r: (list(RESOURCE_KINDS).index(r.kind), r.serves.level, r.order, r.slug))
     return Catalog(revision=revision, exercises=exercises, courses=courses, resources=tuple(resources),
                    questionnaires=questionnaires,
-                   exercise_versions=exercise_versions, questionnaire_versions=questionnaire_versions or {})
+                   exercise_versions=exercise_versions, questionnaire_versions=questionnaire_versions or {},
+                   elearning=elearning, lessons=lessons,
+                   lesson_versions={v: msgspec.convert(d, Lesson) for v, d in (lesson_versions or {}).items()})
 
 _current = Catalog()
 

@@ -25,13 +25,24 @@ import msgspec
 import yaml
 
 from server.content.loader import _LANG_MARKER, FOLDERS, LoadResult, load_file
-from server.content.schemas import Content, Course, Exercise, Questionnaire, Resource, Step, Text, typed
+from server.content.schemas import (
+    Content,
+    Course,
+    ElearningCourse,
+    Exercise,
+    Lesson,
+    Questionnaire,
+    Resource,
+    Step,
+    Text,
+    typed,
+)
 from server.content.tables import ContentItem, ContentVersion
 from server.settings import LANGUAGES, get_settings
 
 EXAMPLE_AUTHOR = "pusterum demo (example)"  # the author of the demo's example offers (``server.demo``)
 FOLDER_OF = {kind: (folder, suffix) for folder, (kind, suffix) in FOLDERS.items()}
-KINDS = tuple(FOLDER_OF)  # exercise, course, resource, questionnaire
+KINDS = tuple(FOLDER_OF)  # exercise, course, resource, questionnaire, elearning, lesson
 _FLOW_WIDTH = 100  # a text mapping in flow style ({da: ..., en: ...}) only when its line fits this
 
 
@@ -222,9 +233,49 @@ def questionnaire_file(data: Questionnaire) -> str:
     })
 
 
+def _flags(out: dict[str, Any], verify: bool, confirmed_on: str | None) -> dict[str, Any]:
+    """``verify``/``confirmed_on`` only where set, as a hand-written file has them (a date reads back as one)."""
+    if verify:
+        out["verify"] = True
+    if confirmed_on is not None:
+        out["confirmed_on"] = confirmed_on
+    return out
+
+
+def elearning_file(data: ElearningCourse) -> str:
+    out: dict[str, Any] = {"review": data.review} if data.review else {}
+    out.update({"audience": _FlowList(data.audience), "title": _text(data.title, flow_key="title"),
+                "summary": _text(data.summary), "intro": _text(data.intro), "lessons": list(data.lessons)})
+    return _dump(out)
+
+
+def lesson_file(data: Lesson) -> str:
+    out: dict[str, Any] = {"review": data.review} if data.review else {}
+    out.update({
+        "course": data.course, "minutes": data.minutes, "title": _text(data.title, flow_key="title"),
+        "summary": _text(data.summary),
+        "sections": [_flags({"heading": _text(s.heading, flow_key="heading"), "body": _text(s.body)},
+                            s.verify, s.confirmed_on) for s in data.sections],
+        "cases": [{"id": case.id, "situation": _text(case.situation), "question": _text(case.question),
+                   "options": [{"id": o.id, "text": _text(o.text), "feedback": _text(o.feedback),
+                                **({"best": True} if o.best else {})} for o in case.options]}
+                  for case in data.cases],
+        "check": [{"id": q.id, "question": _text(q.question),
+                   "options": [{"id": o.id, "text": _text(o.text, flow_key="text"),
+                                **({"correct": True} if o.correct else {})} for o in q.options],
+                   "explanation": _text(q.explanation)} for q in data.check],
+        "sources": [_flags({"title": src.title, "publisher": src.publisher,
+                            **({"year": src.year} if src.year is not None else {}),
+                            **({"url": src.url} if src.url is not None else {})}, src.verify, src.confirmed_on)
+                    for src in data.sources],
+    })
+    return _dump(out)
+
+
 # Each kind's writer takes that kind's Struct (``schemas.CONTENT_TYPES``).
 FILE_TEXT: dict[str, Callable[[Any], str]] = {"exercise": exercise_file, "course": course_file,
-                                              "resource": resource_file, "questionnaire": questionnaire_file}
+                                              "resource": resource_file, "questionnaire": questionnaire_file,
+                                              "elearning": elearning_file, "lesson": lesson_file}
 
 
 # --- writing ---

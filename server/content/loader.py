@@ -15,11 +15,14 @@ from typing import Any
 import msgspec
 import yaml
 
-from server.content.schemas import Content, Course, Exercise
+from server.content.schemas import Content, Course, ElearningCourse, Exercise, Lesson
 from server.content.validation import (
     Problem,
     validate_course,
+    validate_elearning,
     validate_exercise,
+    validate_learning_references,
+    validate_lesson,
     validate_questionnaire,
     validate_references,
     validate_resource,
@@ -28,12 +31,13 @@ from server.lib.signing import fingerprint
 
 _LANG_MARKER = re.compile(r"^<!--\s*(da|en)\s*-->\s*$", re.MULTILINE)
 FOLDERS = {"exercises": ("exercise", ".md"), "courses": ("course", ".yaml"), "resources": ("resource", ".yaml"),
-           "questionnaires": ("questionnaire", ".yaml")}
+           "questionnaires": ("questionnaire", ".yaml"), "elearning": ("elearning", ".yaml"),
+           "lessons": ("lesson", ".yaml")}
 
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    kind: str  # exercise | course | resource | questionnaire
+    kind: str  # exercise | course | resource | questionnaire | elearning | lesson
     slug: str
     content: Content  # the validated document
     path: str
@@ -148,6 +152,10 @@ def load_file(path: Path, kind: str, rel: str, result: LoadResult) -> None:
         document, problems = validate_course(slug, meta)
     elif kind == "questionnaire":
         document, problems = validate_questionnaire(slug, meta)
+    elif kind == "elearning":
+        document, problems = validate_elearning(slug, meta)
+    elif kind == "lesson":
+        document, problems = validate_lesson(slug, meta)
     else:
         document, problems = validate_resource(slug, meta)
     result.problems.extend((rel, p) for p in problems)
@@ -206,6 +214,10 @@ def load_content_dir(root: Path) -> LoadResult:
     exercises = {d.slug: d.content for d in result.documents if isinstance(d.content, Exercise)}
     courses = {d.slug: d.content for d in result.documents if isinstance(d.content, Course)}
     for slug, problem in validate_references(exercises, courses):
+        result.problems.append((paths[slug], problem))
+    learning = {d.slug: d.content for d in result.documents if isinstance(d.content, ElearningCourse)}
+    lessons = {d.slug: d.content for d in result.documents if isinstance(d.content, Lesson)}
+    for slug, problem in validate_learning_references(learning, lessons):
         result.problems.append((paths[slug], problem))
     result.problems.sort(key=lambda p: p[0])
     return result

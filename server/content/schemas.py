@@ -273,9 +273,89 @@ class Questionnaire(_Shape):
     attribution: Text
 
 
-Content = Exercise | Course | Resource | Questionnaire
+# --- the staff e-learning course (issue 17): a course of lessons, each file one lesson ---
+
+ITEM_ID_RE = re.compile(r"^[a-z0-9-]{1,20}$")  # a case's, an option's or a check question's id within its lesson
+
+
+class Section(_Shape):
+    heading: Text
+    body: Text  # Markdown
+    verify: bool  # a clinical or legal fact an editor must check
+    confirmed_on: str | None  # YYYY-MM-DD: when an editor confirmed it
+
+
+class CaseOption(_Shape):
+    id: str
+    text: Text
+    feedback: Text
+    best: bool
+
+
+class Case(_Shape):
+    id: str
+    situation: Text
+    question: Text
+    options: tuple[CaseOption, ...]
+
+
+class CheckOption(_Shape):
+    id: str
+    text: Text
+    correct: bool
+
+
+class CheckQuestion(_Shape):
+    id: str
+    question: Text
+    options: tuple[CheckOption, ...]
+    explanation: Text
+
+    def is_correct(self, option_id: str) -> bool | None:
+        """Right or wrong; None for an option this question does not have."""
+        return next((o.correct for o in self.options if o.id == option_id), None)
+
+
+class Source(_Shape):
+    title: str  # as published, not translated
+    publisher: str
+    year: int | None
+    url: str | None  # https only
+    verify: bool
+    confirmed_on: str | None
+
+
+class Lesson(_Shape):
+    """One lesson of an e-learning course (``content/lessons/<slug>.yaml``)."""
+
+    slug: str
+    review: str | None  # a key of REVIEW_STATES, or None
+    course: str  # the e-learning course's slug
+    minutes: int
+    title: Text
+    summary: Text
+    sections: tuple[Section, ...]
+    cases: tuple[Case, ...]
+    check: tuple[CheckQuestion, ...]
+    sources: tuple[Source, ...]
+
+
+class ElearningCourse(_Shape):
+    """An e-learning course for staff (``content/elearning/<slug>.yaml``): its lessons, in order."""
+
+    slug: str
+    review: str | None
+    audience: tuple[str, ...]  # of AUDIENCES
+    title: Text
+    summary: Text
+    intro: Text  # Markdown
+    lessons: tuple[str, ...]  # lesson slugs
+
+
+Content = Exercise | Course | Resource | Questionnaire | Lesson | ElearningCourse
 CONTENT_TYPES: dict[str, type[Content]] = {"exercise": Exercise, "course": Course, "resource": Resource,
-                                           "questionnaire": Questionnaire}
+                                           "questionnaire": Questionnaire, "lesson": Lesson,
+                                           "elearning": ElearningCourse}
 
 
 def typed(kind: str, data: dict[str, Any]) -> Content:
@@ -303,3 +383,19 @@ class PublishedQuestionnaire(Questionnaire, kw_only=True):
 
     version_id: int  # the content_version row that answers name
     version: int
+
+
+class PublishedLesson(Lesson, kw_only=True):
+    """A lesson as the catalog serves it: the version its events name, and its Markdown rendered once."""
+
+    version_id: int
+    version: int
+    sections_html: tuple[Text, ...]
+
+
+class PublishedElearning(ElearningCourse, kw_only=True):
+    """An e-learning course as the catalog serves it: the version the certificate names."""
+
+    version_id: int
+    version: int
+    intro_html: Text

@@ -167,8 +167,12 @@ async def load_catalog() -> Catalog:
     # Only versions ever published: an event may name an older one, never one that awaited review unpublished.
     versions = await ContentVersion.select(ContentVersion.id, ContentVersion.item.slug, ContentVersion.item.kind).where(
         ContentVersion.item.kind.is_in(["exercise", "questionnaire"]) & ContentVersion.published_at.is_not_null())
+    # Lessons are few and short: every published version is kept, so an answer is judged by what she read.
+    lesson_rows = await ContentVersion.select(ContentVersion.id, ContentVersion.data).where(
+        (ContentVersion.item.kind == "lesson") & ContentVersion.published_at.is_not_null()).output(load_json=True)
     catalog = build_catalog(revision, published,
                             {r["id"]: r["item.slug"] for r in versions if r["item.kind"] == "exercise"},
-                            {r["id"]: r["item.slug"] for r in versions if r["item.kind"] == "questionnaire"})
+                            {r["id"]: r["item.slug"] for r in versions if r["item.kind"] == "questionnaire"},
+                            {r["id"]: r["data"] for r in lesson_rows})
     set_catalog(catalog)
     return catalog

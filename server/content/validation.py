@@ -11,6 +11,7 @@ still judges each one, and the normalised result is converted to its Struct once
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +23,7 @@ import msgspec
 from server.content.schemas import (
     AUDIENCES,
     COUNTRY,
+    ITEM_ID_RE,
     KINDS,
     LIMITS,
     NEVER_HIDDEN,
@@ -34,12 +36,20 @@ from server.content.schemas import (
     SLUG_RE,
     TAGS,
     Breathing,
+    Case,
+    CaseOption,
+    CheckOption,
+    CheckQuestion,
     Course,
+    ElearningCourse,
     Exercise,
+    Lesson,
     Option,
     Questionnaire,
     Resource,
     Scoring,
+    Section,
+    Source,
     Step,
     Week,
 )
@@ -510,3 +520,202 @@ def validate_questionnaire(slug: str, data: dict[str, Any]) -> tuple[Questionnai
         return None, c.problems
     return msgspec.convert({"slug": slug, "title": title, "instruction": instruction, "items": items,
                             "options": options, "scoring": rules, "attribution": attribution}, Questionnaire), []
+
+
+# --- the staff e-learning course (issue 17; the format is content/README.md's "E-learning") ---
+
+LEARNING_LIMITS = {"course_title": 80, "title": 60, "summary": 160, "intro": 1200, "heading": 80, "body": 1500,
+                   "situation": 600, "question": 200, "option": 200, "feedback": 500, "explanation": 400,
+                   "source": 200}
+MAX_LESSONS = 8  # a course in content/ must have 5-8 (tests/unit/test_elearning_content.py); 1-8 here
+# Markdown or HTML in a field shown as plain text: a tag, a link, emphasis or a heading mark.
+_MARKUP = re.compile(r"<[a-zA-Z/!]|\]\(|\*\*|__|(^|\n)\s*#|`")
+
+
+def _review(c: _Checker) -> str | None:
+    review = c.data.get("review")
+    if review is not None and review not in REVIEW_STATES:
+        c.fail("review", _("unknown value %(value)r (allowed: %(allowed)s)", value=review,
+                           allowed=", ".join(REVIEW_STATES)))
+    return review
+
+
+def _plain(c: _Checker, name: str, limit: int, *, where: str = "", data: dict | None = None) -> dict[str, str] | None:
+    """A ``{da, en}`` text shown as written: no Markdown or HTML."""
+    text = c.text(name, limit, where=where, data=data)
+    for lang, value in (text or {}).items():
+        if _MARKUP.search(value):
+            c.fail(f"{where}{name}.{lang}", _("plain text only: no Markdown or HTML"))
+    return text
+
+
+def _flag(c: _Checker, where: str, data: dict) -> tuple[bool, str | None]:
+    """``verify: true`` and its optional ``confirmed_on`` date (YYYY-MM-DD)."""
+    verify = data.get("verify", False)
+    if not isinstance(verify, bool):
+        c.fail(f"{where}verify", _("must be true or false"))
+        verify = False
+    confirmed = data.get("confirmed_on")
+    if confirmed is None:
+        return verify, None
+    if isinstance(confirmed, str):
+        try:
+            confirmed = date.fromisoformat(confirmed)
+        except ValueError:
+            confirmed = None
+    if not isinstance(confirmed, date):
+        c.fail(f"{where}confirmed_on", _("must be a date (YYYY-MM-DD)"))
+        return verify, None
+    return verify, confirmed.isoformat()
+
+
+def _list(c: _Checker, name: str, low: int, high: int, what: str, data: dict | None = None,
+          where: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """The mappings of a list field with their labels (``cases[2].``); a wrong count is one problem."""
+    raw = (c.data if data is None else data).get(name)
+    if not isinstance(raw, list) or not low <= len(raw) <= high:
+        c.fail(f"{where}{name}", _("must be a list of %(low)d–%(high)d %(what)s", low=low, high=high, what=what))
+        return []
+    out = []
+    for i, item in enumerate(raw):
+        label = f"{where}{name}[{i + 1}]"
+        if isinstance(item, dict):
+            out.append((f"{label}.", item))
+        else:
+            c.fail(label, _("must be a mapping"))
+    return out
+
+
+def _item_id(c: _Checker, where: str, data: dict, seen: set[str]) -> str | None:
+    value = data.get("id")
+    if not isinstance(value, str) or not ITEM_ID_RE.match(value):
+        c.fail(f"{where}id", _("use 1–20 lowercase letters, digits and '-'"))
+        return None
+    if value in seen:
+        c.fail(f"{where}id", _("%(id)r is used twice in this list", id=value))
+    seen.add(value)
+    return value
+
+
+def _choices(c: _Checker, where: str, data: dict, mark: str, shape: type) -> list[dict[str, Any]]:
+    """A case's or a question's 2-4 options, exactly one of them marked ``mark`` (best / correct)."""
+    options, seen = [], set()
+    fields = _fields(shape, without=())
+    for label, raw in _list(c, "options", 2, 4, _("options"), data=data, where=where):
+        c.unknown_fields(fields, label, raw)
+        option = {"id": _item_id(c, label, raw, seen), "text": _plain(c, "text", LEARNING_LIMITS["option"],
+                                                                          where=label, data=raw)}
+        if "feedback" in fields:
+            option["feedback"] = _plain(c, "feedback", LEARNING_LIMITS["feedback"], where=label, data=raw)
+        value = raw.get(mark, False)
+        if not isinstance(value, bool):
+            c.fail(f"{label}{mark}", _("must be true or false"))
+        option[mark] = value is True
+        options.append(option)
+    if options and sum(o[mark] for o in options) != 1:
+        c.fail(f"{where}options", _("exactly one option must be marked %(mark)s: true", mark=mark))
+    return options
+
+
+def validate_elearning(slug: str, data: dict[str, Any]) -> tuple[ElearningCourse | None, list[Problem]]:
+    """An e-learning course for staff: its title, intro and lessons (1-8 slugs, in order)."""
+    c = _Checker(data)
+    _check_slug(slug, c.problems)
+    c.unknown_fields(_fields(ElearningCourse))
+    review = _review(c)
+    audience = c.choices("audience", AUDIENCES)
+    title = _plain(c, "title", LEARNING_LIMITS["course_title"])
+    summary = _plain(c, "summary", LEARNING_LIMITS["summary"])
+    intro = c.text("intro", LEARNING_LIMITS["intro"])
+    lessons = data.get("lessons")
+    if (not isinstance(lessons, list) or not 1 <= len(lessons) <= MAX_LESSONS
+            or not all(isinstance(s, str) and SLUG_RE.match(s) for s in lessons)):
+        c.fail("lessons", _("must be a list of 1–%(n)d lesson slugs", n=MAX_LESSONS))
+        lessons = []
+    elif len(set(lessons)) != len(lessons):
+        c.fail("lessons", _("a lesson is named twice"))
+    if c.problems:
+        return None, c.problems
+    return msgspec.convert({"slug": slug, "review": review, "audience": audience, "title": title,
+                            "summary": summary, "intro": intro, "lessons": lessons}, ElearningCourse), []
+
+
+def validate_lesson(slug: str, data: dict[str, Any]) -> tuple[Lesson | None, list[Problem]]:
+    """One lesson: sections to read, cases with feedback, a knowledge check and the sources it is built on."""
+    c = _Checker(data)
+    _check_slug(slug, c.problems)
+    c.unknown_fields(_fields(Lesson))
+    review = _review(c)
+    course = data.get("course")
+    if not isinstance(course, str) or not SLUG_RE.match(course):
+        c.fail("course", _("missing: the slug of the e-learning course this lesson belongs to"))
+    minutes = c.integer("minutes", 2, 10)
+    title = _plain(c, "title", LEARNING_LIMITS["title"])
+    summary = _plain(c, "summary", LEARNING_LIMITS["summary"])
+    sections = []
+    for where, raw in _list(c, "sections", 2, 8, _("sections")):
+        c.unknown_fields(_fields(Section, without=()), where, raw)
+        verify, confirmed = _flag(c, where, raw)
+        sections.append({"heading": _plain(c, "heading", LEARNING_LIMITS["heading"], where=where, data=raw),
+                         "body": c.text("body", LEARNING_LIMITS["body"], where=where, data=raw),
+                         "verify": verify, "confirmed_on": confirmed})
+    cases, seen = [], set()
+    for where, raw in _list(c, "cases", 1, 3, _("cases")):
+        c.unknown_fields(_fields(Case, without=()), where, raw)
+        cases.append({"id": _item_id(c, where, raw, seen),
+                      "situation": _plain(c, "situation", LEARNING_LIMITS["situation"], where=where, data=raw),
+                      "question": _plain(c, "question", LEARNING_LIMITS["question"], where=where, data=raw),
+                      "options": _choices(c, where, raw, "best", CaseOption)})
+    check, seen = [], set()
+    for where, raw in _list(c, "check", 2, 5, _("questions")):
+        c.unknown_fields(_fields(CheckQuestion, without=()), where, raw)
+        check.append({"id": _item_id(c, where, raw, seen),
+                      "question": _plain(c, "question", LEARNING_LIMITS["question"], where=where, data=raw),
+                      "options": _choices(c, where, raw, "correct", CheckOption),
+                      "explanation": _plain(c, "explanation", LEARNING_LIMITS["explanation"], where=where,
+                                            data=raw)})
+    sources = []
+    for where, raw in _list(c, "sources", 1, 8, _("sources")):
+        c.unknown_fields(_fields(Source, without=()), where, raw)
+        source: dict[str, Any] = {}
+        for name in ("title", "publisher"):
+            value = raw.get(name)
+            if not isinstance(value, str) or not value.strip():
+                c.fail(f"{where}{name}", _("missing"))
+            elif len(value) > LEARNING_LIMITS["source"] or _MARKUP.search(value):
+                c.fail(f"{where}{name}", _("plain text of at most %(n)d characters", n=LEARNING_LIMITS["source"]))
+            source[name] = " ".join(str(value).split())
+        source["year"] = c.integer("year", 1900, 2100, required=False, where=where, data=raw)
+        url = raw.get("url")
+        if url is not None and (not isinstance(url, str) or urlparse(url).scheme != "https"
+                                or not urlparse(url).netloc):
+            c.fail(f"{where}url", _("must be a full https:// address"))
+        source["url"] = url
+        source["verify"], source["confirmed_on"] = _flag(c, where, raw)
+        sources.append(source)
+    if c.problems:
+        return None, c.problems
+    return msgspec.convert({"slug": slug, "review": review, "course": course, "minutes": minutes, "title": title,
+                            "summary": summary, "sections": sections, "cases": cases, "check": check,
+                            "sources": sources}, Lesson), []
+
+
+def validate_learning_references(courses: Mapping[str, ElearningCourse], lessons: Mapping[str, Lesson]
+                                 ) -> list[tuple[str, Problem]]:
+    """A course names lessons that exist and belong to it; a lesson belongs to a course that names it."""
+    problems = []
+    for slug, course in courses.items():
+        for name in course.lessons:
+            lesson = lessons.get(name)
+            if lesson is None:
+                problems.append((slug, Problem("lessons", _("no lesson named %(slug)r", slug=name))))
+            elif lesson.course != slug:
+                problems.append((slug, Problem("lessons", _("%(slug)r belongs to another course", slug=name))))
+    for slug, lesson in lessons.items():
+        course = courses.get(lesson.course)
+        if course is None:
+            problems.append((slug, Problem("course", _("no e-learning course named %(slug)r", slug=lesson.course))))
+        elif slug not in course.lessons:
+            problems.append((slug, Problem("course", _("the course %(course)r does not list this lesson",
+                                                       course=lesson.course))))
+    return problems

@@ -20,7 +20,7 @@ from server.content.schemas import AUDIENCES, KINDS, POSITIONS, RESOURCE_AUDIENC
 from server.content.services import NotAwaiting
 from server.content.support import Place
 from server.content.validation import confirmed_on_problem
-from server.editor import audio, services
+from server.editor import audio, lessons, services
 from server.editor.forms import (
     apply_step_action,
     apply_week_action,
@@ -40,9 +40,10 @@ from server.participants.municipalities import regions
 from server.settings import LANGUAGES, get_settings
 
 TEMPLATES = {"exercise": "editor/edit.html", "course": "editor/edit_course.html",
-             "resource": "editor/edit_resource.html"}
+             "resource": "editor/edit_resource.html", "lesson": "editor/edit_lesson.html"}
 REVIEWED_FORM, CONFIRM_FORM = form_of(ReviewedForm), form_of(ConfirmForm)
-READERS = {"exercise": read_form, "course": read_course_form, "resource": read_resource_form}
+READERS = {"exercise": read_form, "course": read_course_form, "resource": read_resource_form,
+           "lesson": lessons.read_lesson_form}
 
 AUDIO_REFUSED = {
     "too_big": N_("The recording is larger than 30 MB. Please upload a smaller file."),
@@ -77,7 +78,8 @@ def _edit_page(request: Request, account, draft: services.Draft, *, data: dict[s
                 their_text=services.readable(stale.data) if stale else "",
                 published=published, saved=saved, kinds=KINDS, audiences=AUDIENCES, tags=TAGS, positions=POSITIONS,
                 audio_note=audio_note, audio_error=audio_error, awaiting=awaiting, preview=preview,
-                preview_place=Place(), **extra)
+                preview_place=Place(), source=lessons.lesson_source(data, draft.slug) if draft.kind == "lesson" else "",
+                **extra)
 
 
 class EditorController(Controller):
@@ -89,7 +91,8 @@ class EditorController(Controller):
     @get("/", name="editor:list")
     async def overview(self, request: Request, session: SignedIn, q: FromQuery[str] = "",
                        kind: FromQuery[str] = "") -> Template:
-        rows = await services.overview(q[:100], kind if kind in KINDS or kind in ("course", "resource") else "")
+        rows = await services.overview(q[:100], kind if kind in KINDS or kind in ("course", "resource", "lesson")
+                                       else "")
         return page(request, "editor/list.html", account=session.account, rows=rows, q=q[:100], kind=kind,
                     kinds=KINDS, error=None)
 
@@ -206,6 +209,11 @@ class EditorController(Controller):
     async def preview(self, request: Request, slug: FromPath[str]) -> Template:
         """The real player with the draft, at phone size in the edit page's frame; it records nothing."""
         draft = await services.get_draft(slug)
+        if draft.kind == "lesson":  # the staff lesson page with the draft; its script records nothing here
+            response = page(request, "staff/lesson.html", previous=None, following=None, chosen={}, answered={},
+                            error="", preview=True, **lessons.preview(slug, draft.data))
+            response.headers["X-Frame-Options"] = "SAMEORIGIN"
+            return response
         if draft.kind != "exercise":
             raise NotFoundException()  # courses and resources are not played
         # A draft need not be valid yet, so it cannot be an Exercise: the player gets a dict that holds the

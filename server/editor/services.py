@@ -45,6 +45,7 @@ from server.content.validation import (
     validate_references,
     validate_resource,
 )
+from server.editor import lessons
 from server.editor.tables import ContentDraft
 from server.lib import errors
 from server.lib.i18n import N_, _
@@ -74,7 +75,8 @@ def empty_resource() -> dict[str, Any]:
             "url": None, "verify": True}
 
 
-EMPTY = {"exercise": empty_exercise, "course": empty_course, "resource": empty_resource}
+EMPTY = {"exercise": empty_exercise, "course": empty_course, "resource": empty_resource,
+         "lesson": lessons.empty_lesson}
 DOCUMENT_KINDS = tuple(EMPTY)
 
 
@@ -100,6 +102,8 @@ def validate(slug: str, data: dict[str, Any], kind: str = "exercise") -> tuple[C
     """The import's own validators, given the draft in the shape a file would have. An editor publishing is the
     review, so a draft never carries ``review: awaiting`` into what it publishes."""
     data = {k: v for k, v in data.items() if k != "review"}
+    if kind == "lesson":
+        return lessons.validate_draft(slug, data)
     if kind == "course":
         fields = {k: data.get(k) for k in ("title", "summary", "weeks")}
         document, problems = validate_course(slug, fields)

@@ -14,6 +14,7 @@ MAX_BODY_BYTES = 512 * 1024
 EventType = Literal[
     "app_opened", "exercise_started", "step_completed", "exercise_completed", "exercise_left",
     "rating_given", "pause_completed", "reminder_opened", "questionnaire_answered",
+    "lesson_completed", "check_answered",
 ]
 # Which fields each type must carry (besides id, type and occurred_at).
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -26,7 +27,12 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "pause_completed": ("exercise_version", "seconds"),  # stress ratings when she gave them
     "reminder_opened": (),
     "questionnaire_answered": ("questionnaire_version", "answers"),  # scored on the server
+    # The staff e-learning (issue 17): the lesson version she read; an answer is judged on the server.
+    "lesson_completed": ("lesson_version",),
+    "check_answered": ("lesson_version", "question", "option"),
 }
+LEARNING_TYPES = ("lesson_completed", "check_answered")
+ItemId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9-]{1,20}$")]
 # Written by the server itself, never accepted from a phone.
 SERVER_TYPES = ("reminder_sent",)
 
@@ -44,6 +50,9 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     stress_after: Annotated[int, msgspec.Meta(ge=0, le=10)] | None = None
     questionnaire_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
     answers: Annotated[list[Annotated[int, msgspec.Meta(ge=0, le=10)]], msgspec.Meta(max_length=40)] | None = None
+    lesson_version: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    question: ItemId | None = None  # check_answered: the question's id within the lesson
+    option: ItemId | None = None  # check_answered: the option she chose (right or wrong is the server's call)
     # Optional: the phone may say whose event it is; it must be the signed-in participant.
     participant: uuid.UUID | None = None
 

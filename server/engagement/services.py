@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from server.content.catalog import Catalog
 from server.content.scoring import NotScorable, score
 from server.db.limits import Limit
 from server.engagement import history
-from server.engagement.schemas import REQUIRED, EventIn
+from server.engagement.schemas import LEARNING_TYPES, REQUIRED, EventIn
 from server.engagement.store import Row, write_batch
 from server.lib.errors import Conflict, Gone, NotYours, Problem, Refused, TooMany, Unrecognised
 from server.lib.i18n import _
@@ -35,6 +36,8 @@ def fingerprint(event: EventIn, sent_utc_iso: str | None = None) -> str:
         parts += (event.stress_before, event.stress_after)  # appended only when set: older prints stay valid
     if event.answers is not None:
         parts += (event.questionnaire_version, tuple(event.answers))
+    if event.lesson_version is not None:
+        parts += (event.lesson_version, event.question, event.option)
     return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
 
 
@@ -108,6 +111,9 @@ def _check_event(event: EventIn, where: str, participant_id: uuid.UUID, catalog:
             event.type != "questionnaire_answered"):
         raise Refused(_("Some activity could not be saved because it was not in the right form."),
                       f"{where}: answers and questionnaire_version belong to questionnaire_answered")
+    if event.type in LEARNING_TYPES or event.lesson_version is not None or event.question or event.option:
+        _check_learning(event, where, catalog, kind)
+        return None
     if event.questionnaire_version is None:
         return None
     if kind != "patient":  # the questionnaires (WHO-5, app satisfaction) are patients' own; staff have none
@@ -123,6 +129,31 @@ def _check_event(event: EventIn, where: str, participant_id: uuid.UUID, catalog:
     except NotScorable as exc:
         raise Refused(_("Some answers could not be saved because they were incomplete."),
                       f"{where}: {exc}") from None
+
+
+def _check_learning(event: EventIn, where: str, catalog: Catalog, kind: str) -> None:
+    """The staff e-learning's events: a lesson version that was published, and for an answer a question and
+    an option that lesson version has. The e-learning course is for staff; a patient's phone sends none."""
+    if event.type not in LEARNING_TYPES or (event.type == "lesson_completed" and (event.question or event.option)):
+        raise Refused(_("Some activity could not be saved because it was not in the right form."),
+                      f"{where}: lesson_version, question and option belong to lesson_completed / check_answered")
+    if kind != "staff":
+        raise Refused(_("Some activity could not be saved because it was not in the right form."),
+                      f"{where}: the e-learning course is for staff")
+    lesson = catalog.lesson_versions.get(event.lesson_version or 0)
+    if lesson is None:
+        raise Refused(_("Some activity refers to a lesson we do not know."),
+                      f"{where}: unknown lesson_version {event.lesson_version}")
+    if event.type == "check_answered" and _judge(lesson, event) is None:
+        raise Refused(_("Some activity refers to a lesson we do not know."),
+                      f"{where}: lesson_version {event.lesson_version} has no question {event.question!r} "
+                      f"with an option {event.option!r}")
+
+
+def _judge(lesson: Any, event: EventIn) -> bool | None:
+    """Right or wrong, by the lesson version she read; None when it has no such question or option."""
+    question = next((q for q in lesson.check if q.id == event.question), None)
+    return None if question is None else question.is_correct(event.option or "")
 
 
 async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Catalog,
@@ -142,7 +173,7 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
     offset = clock_offset(sent_at, now)
     # The server's score, never the phone's.
     scores = check_batch(events, participant_id, catalog, now, offset, kind=kind)
-    rows = [_row(e, offset, now, scores) for e in {e.id: e for e in events}.values()]
+    rows = [_row(e, offset, now, scores, catalog) for e in {e.id: e for e in events}.values()]
     outcome = await write_batch(participant_id, rows, now, event_limits(participant_id))
     if outcome.over is not None:
         raise TooMany(_("A lot has been sent from this phone in a short time, so this was not saved just now. "
@@ -161,7 +192,7 @@ async def ingest(events: list[EventIn], participant_id: uuid.UUID, catalog: Cata
     return [r.id for r in rows], outcome.stored
 
 
-def _row(e: EventIn, offset: timedelta, now: datetime, scores: dict[uuid.UUID, int]) -> Row:
+def _row(e: EventIn, offset: timedelta, now: datetime, scores: dict[uuid.UUID, int], catalog: Catalog) -> Row:
     """The event as stored, ``occurred_at`` moved by the phone's clock error (``offset``).
 
     Runs for every event of every batch: the UTC time and its text are made once and shared by the
@@ -169,7 +200,11 @@ def _row(e: EventIn, offset: timedelta, now: datetime, scores: dict[uuid.UUID, i
     sent = e.occurred_at.astimezone(UTC)
     sent_iso = sent.isoformat()
     occurred_at = sent + offset if offset else sent
-    return Row(id=e.id, type=e.type, content_version=e.exercise_version or e.questionnaire_version,
+    answered = e.type == "check_answered"
+    return Row(id=e.id, type=e.type,
+               content_version=e.exercise_version or e.questionnaire_version or e.lesson_version,
+               check_question=e.question, check_option=e.option,
+               correct=_judge(catalog.lesson_versions[e.lesson_version or 0], e) if answered else None,
                occurred_at=occurred_at, day=local(occurred_at).date(), step=e.step, seconds=e.seconds,
                rating=e.rating, comment=e.comment, stress_before=e.stress_before, stress_after=e.stress_after,
                score=scores.get(e.id), answers=None if e.answers is None else tuple(e.answers),

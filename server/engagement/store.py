@@ -28,16 +28,21 @@ from server.db.connections import begin_immediate, sqlite_connection
 COLUMNS = ("id", "participant", "type", "content_version", "occurred_at", "received_at", "step", "seconds",
            "rating", "comment", "clock_suspect", "fingerprint", "stress_before", "stress_after", "score",
            "answers", "day")
+# The staff e-learning's check answers (issue 17): written by this writer only; the demo's bulk loader
+# writes COLUMNS, so these stay empty there.
+LEARNING_COLUMNS = ("check_question", "check_option", "correct")
+_WRITTEN = COLUMNS + LEARNING_COLUMNS
 # Built once from the constant column list above; values always travel as parameters. SQLITE_INSERT is
 # also the demo-data loader's statement (which knows every id is new), _SQLITE_INSERT this writer's.
 SQLITE_INSERT = f"INSERT INTO event ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608
-_SQLITE_INSERT = SQLITE_INSERT + " ON CONFLICT(id) DO NOTHING"
+_SQLITE_INSERT = (f"INSERT INTO event ({', '.join(_WRITTEN)}) VALUES ({', '.join('?' * len(_WRITTEN))})"  # noqa: S608
+                  " ON CONFLICT(id) DO NOTHING")
 _SQLITE_HELD = "SELECT id, participant, fingerprint FROM event WHERE id IN (SELECT value FROM json_each(?))"
 _PG_INSERT = (
-    f"INSERT INTO event ({', '.join(COLUMNS)}) SELECT * FROM unnest("  # noqa: S608
+    f"INSERT INTO event ({', '.join(_WRITTEN)}) SELECT * FROM unnest("  # noqa: S608
     "$1::uuid[], $2::uuid[], $3::text[], $4::int[], $5::timestamptz[], $6::timestamptz[], $7::int[], "
     "$8::int[], $9::int[], $10::text[], $11::text[], $12::text[], $13::int[], $14::int[], $15::int[], "
-    "$16::jsonb[], $17::date[]) "
+    "$16::jsonb[], $17::date[], $18::text[], $19::text[], $20::bool[]) "
     "ON CONFLICT (id) DO NOTHING RETURNING id"
 )
 _PG_HELD = "SELECT id, participant, fingerprint FROM event WHERE id = ANY($1::uuid[])"
@@ -65,6 +70,9 @@ class Row(msgspec.Struct, frozen=True, gc=False):
     score: int | None = None  # the server's score of ``answers``
     answers: tuple[int, ...] | None = None
     clock_suspect: str | None = None
+    check_question: str | None = None  # check_answered: the question's id within the lesson
+    check_option: str | None = None  # check_answered: the option she chose
+    correct: bool | None = None  # check_answered: judged by the server against the lesson version she read
     # ``received_at_str(occurred_at)`` when the ingest made it already (the SQLite writer's text).
     occurred_text: str | None = None
 
@@ -113,7 +121,8 @@ class SQLiteEventStore:
                 _SQLITE_INSERT,
                 [(i, pid, r.type, r.content_version, r.occurred_text or received_at_str(r.occurred_at), received,
                   r.step, r.seconds, r.rating, r.comment, r.clock_suspect, r.fingerprint, r.stress_before,
-                  r.stress_after, r.score, r.answers_json, r.day.isoformat())
+                  r.stress_after, r.score, r.answers_json, r.day.isoformat(), r.check_question,
+                  r.check_option, r.correct)
                  for i, r in zip(ids, rows, strict=True)])
             stored = conn.total_changes - before
             clashes: list[uuid.UUID] = []
@@ -197,7 +206,8 @@ class PostgresEventStore:
                 [r.step for r in rows], [r.seconds for r in rows], [r.rating for r in rows],
                 [r.comment for r in rows], [r.clock_suspect for r in rows], [r.fingerprint for r in rows],
                 [r.stress_before for r in rows], [r.stress_after for r in rows], [r.score for r in rows],
-                [r.answers_json for r in rows], [r.day for r in rows])
+                [r.answers_json for r in rows], [r.day for r in rows], [r.check_question for r in rows],
+                [r.check_option for r in rows], [r.correct for r in rows])
             if len(inserted) == len(rows):
                 return Outcome("ok", stored=len(rows))
             prints = {r.id: r.fingerprint for r in rows}

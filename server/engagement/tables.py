@@ -3,7 +3,7 @@
 The primary key is the UUID the phone made, so a batch sent twice is stored once.
 """
 
-from piccolo.columns import JSONB, UUID, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import JSONB, UUID, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from server.content.tables import ContentVersion
@@ -28,5 +28,8 @@ class Event(Table, tablename="event"):
     stress_after = Integer(null=True, default=None)  # pause_completed: 0-10 after it
     score = Integer(null=True, default=None)  # questionnaire_answered: the server's score (WHO-5: 0-100)
     answers = JSONB(null=True, default=None)  # questionnaire_answered: the item answers, e.g. [3, 4, 2, 5, 1]
+    check_question = Varchar(length=20, null=True, default=None)  # check_answered: the question's id in the lesson
+    check_option = Varchar(length=20, null=True, default=None)  # check_answered: the option she chose
+    correct = Boolean(null=True, default=None)  # check_answered: right or wrong, judged by the server
     clock_suspect = Varchar(length=20, null=True, default=None)  # why occurred_at is not trusted
     fingerprint = Varchar(length=32)  # hash of the payload: a reused id with other content is refused

@@ -22,7 +22,8 @@ from server.participants.tables import Participant
 from server.reminders.services import get_plan
 
 EVENT_FIELDS = ("occurred_at", "received_at", "type", "exercise", "exercise_version", "step", "seconds",
-                "rating", "comment", "stress_before", "stress_after", "score", "answers", "clock_suspect")
+                "rating", "comment", "stress_before", "stress_after", "score", "answers", "clock_suspect",
+                "question", "option", "correct")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -59,7 +60,7 @@ async def collect(participant_id: uuid.UUID) -> dict[str, Any]:
     rows = await Event.select(
         Event.occurred_at, Event.received_at, Event.type, Event.content_version, Event.step, Event.seconds,
         Event.rating, Event.comment, Event.stress_before, Event.stress_after, Event.score, Event.answers,
-        Event.clock_suspect,
+        Event.clock_suspect, Event.check_question, Event.check_option, Event.correct,
     ).where(Event.participant == participant_id).order_by(Event.occurred_at).output(load_json=True)
     used = {r["content_version"] for r in rows if r["content_version"]}
     versions = {r["id"]: (r["item.slug"], r["number"]) for r in await ContentVersion.select(
@@ -75,7 +76,8 @@ async def collect(participant_id: uuid.UUID) -> dict[str, Any]:
                        "seconds": r["seconds"], "rating": r["rating"], "comment": r["comment"],
                        "stress_before": r["stress_before"], "stress_after": r["stress_after"],
                        "score": r["score"], "answers": r["answers"],
-                       "clock_suspect": r["clock_suspect"]})
+                       "clock_suspect": r["clock_suspect"], "question": r["check_question"],
+                       "option": r["check_option"], "correct": None if r["correct"] is None else bool(r["correct"])})
         if r["type"] == "questionnaire_answered":
             instrument = instruments.get(r["content_version"])
             questionnaires.append({
@@ -119,6 +121,7 @@ class Readable:
     ratings: list[dict[str, Any]] = field(default_factory=list)
     pauses: list[dict[str, Any]] = field(default_factory=list)  # staff
     questionnaires: list[dict[str, Any]] = field(default_factory=list)
+    learning: list[dict[str, Any]] = field(default_factory=list)  # staff e-learning: lessons done, check answers
     other: dict[str, int] = field(default_factory=dict)  # the rest, counted by kind
 
 
@@ -136,6 +139,8 @@ def readable(data: dict[str, Any]) -> Readable:
             out.ratings.append(e)
         elif e["type"] == "pause_completed":
             out.pauses.append(e)
+        elif e["type"] in ("lesson_completed", "check_answered"):
+            out.learning.append(e)
         elif e["type"] != "questionnaire_answered":
             out.other[e["type"]] = out.other.get(e["type"], 0) + 1
     return out

@@ -20,10 +20,12 @@ from server.settings import get_settings
 # Bump when the consent text changes: each participant keeps the version she agreed to. A new version that
 # changes what is recorded about a kind of participant is asked for again at her next visit; earlier versions
 # listed here under her kind still hold (a change of wording only, nothing new recorded about her).
-CONSENT_VERSION = "2026-12-v2"  # v2 names the WHO-5 answers and who sees them (for the DPO's review)
+# v2 names the WHO-5 answers and who sees them; v3 the staff e-learning's lessons and check answers (issue 17).
+# Both for the data-protection officer's review.
+CONSENT_VERSION = "2026-12-v3"
 CONSENT_STILL_VALID: dict[str, frozenset[str]] = {
-    "patient": frozenset(),
-    "staff": frozenset({"2026-11-v1"}),  # nothing new is recorded about staff: v2 only changes the wording
+    "patient": frozenset({"2026-12-v2"}),  # v3 records nothing new about patients
+    "staff": frozenset(),  # v3 records lessons and check answers: staff are asked again at their next visit
 }
 
 

@@ -25,7 +25,7 @@ SHELL = (
     "js/player.js", "js/pwa.js", "js/forget.js", "js/reminders.js", "js/sw-push.js",
     "js/vendor/htmx.min.js", "icons/icon.svg", "icons/icon-192.png", "manifest.webmanifest",
     # The player's guidance by sound (≈ 29 KB of sound, made by tools/make_sounds.py): bells offline too.
-    "js/guidance.js", "sounds/bell.mp3", "sounds/bell-end.mp3", "sounds/carrier.mp3",
+    "js/guidance.js", "js/learning.js", "sounds/bell.mp3", "sounds/bell-end.mp3", "sounds/carrier.mp3",
 )
 WORKBOX = ("workbox-sw", "workbox-core", "workbox-routing", "workbox-strategies", "workbox-precaching",
            "workbox-range-requests", "workbox-cacheable-response", "workbox-expiration")
@@ -37,6 +37,8 @@ OFFLINE_PAGES = (
     "participants:settings", "staff:home", "staff:mine", "staff:unit", "staff:pause", "staff:support",
     "content:exercise", "content:play", "content:done", "content:thanks",
     "wellbeing:history", "journeys:course",
+    # The staff e-learning course: the list, a course, its lessons and the certificate, kept once opened.
+    "learning:courses", "learning:course", "learning:lesson", "learning:certificate",
 )
 _ANY = "ANY"  # stands for a path parameter while a route's path becomes a pattern (paths are lower case)
 _SLUG = "[a-z0-9-]+"

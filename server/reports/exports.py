@@ -146,12 +146,13 @@ TEXT, DAY, INTEGER = N_("text"), N_("date (YYYY-MM-DD)"), N_("whole number")
 _PSEUDONYM = Column("pseudonym", TEXT, N_("The person's pseudonym: the same in every file and in every export "
                                          "from this installation."), N_("p and 15 letters, digits, - or _"))
 _DAY = Column("day", DAY, N_("The day it happened on her phone, in Danish time (Europe/Copenhagen)."))
-_CONTENT = Column("content", TEXT, N_("The exercise or questionnaire (its slug)."),
+_CONTENT = Column("content", TEXT, N_("The exercise, questionnaire or e-learning lesson (its slug)."),
                   N_("a slug from content_versions.csv, or empty"))
-_VERSION = Column("version", INTEGER, N_("The version of that exercise or questionnaire she used."),
+_VERSION = Column("version", INTEGER, N_("The version of that exercise, questionnaire or lesson she used."),
                   N_("a version number from content_versions.csv, or empty"))
 EVENT_TYPES = ("app_opened", "exercise_started", "step_completed", "exercise_completed", "exercise_left",
-               "rating_given", "pause_completed", "reminder_sent", "reminder_opened", "questionnaire_answered")
+               "rating_given", "pause_completed", "reminder_sent", "reminder_opened", "questionnaire_answered",
+               "lesson_completed", "check_answered")
 
 PARTICIPANTS = ExportFile("participants.csv", N_(
     "One row per person who had joined by the last day of the period: how she came in (site, unit, "
@@ -178,7 +179,8 @@ PARTICIPANTS = ExportFile("participants.csv", N_(
 EVENTS = ExportFile("events.csv", N_(
     "One row per thing that happened in the app in the period: opening it, starting, finishing or "
     "leaving an exercise, each step, a rating (the number only), a staff pause with stress before and "
-    "after, reminders and check-ins. The day only, never the time of day; no comments."), (
+    "after, reminders and check-ins, and staff e-learning: lessons completed and knowledge-check answers. The day "
+    "only, never the time of day; no comments."), (
     _PSEUDONYM, _DAY,
     Column("type", TEXT, N_("What happened."), ", ".join(EVENT_TYPES)),
     _CONTENT, _VERSION,
@@ -196,6 +198,12 @@ EVENTS = ExportFile("events.csv", N_(
     Column("clock_suspect", TEXT, N_("Why the phone's clock, and so the day, may be wrong: corrected (the "
                                      "phone's clock was off and the time was moved), future, too_old."),
            N_("corrected, future, too_old, or empty")),
+    # The staff e-learning course (issue 17): lesson_completed names the lesson version in content/version.
+    Column("question", TEXT, N_("check_answered: the id of the knowledge-check question in that lesson version."),
+           N_("an id such as q1, or empty")),
+    Column("option", TEXT, N_("check_answered: the id of the option she chose."), N_("an id such as a, or empty")),
+    Column("correct", INTEGER, N_("check_answered: whether the option was the right one, judged on the server."),
+           N_("1 (right), 0 (wrong), or empty")),
 ))
 
 _ITEM_MEANING = N_("The answer to item %(n)s of the questionnaire, as the score of the chosen option.")
@@ -225,10 +233,11 @@ COMMENTS = ExportFile("comments.csv", N_(
 ))
 
 CONTENT_VERSIONS = ExportFile("content_versions.csv", N_(
-    "Every version of every exercise, course, resource and questionnaire: when it was made and "
-    "published, and its title, so that the content and version columns of the other files can be read."), (
+    "Every version of every exercise, course, resource, questionnaire, e-learning course and lesson: when it was "
+    "made and published, and its title, so that the content and version columns of the other files can be read."), (
     Column("content", TEXT, N_("The slug of the exercise, course, resource or questionnaire.")),
-    Column("kind", TEXT, N_("What kind of content it is."), "exercise, course, resource, questionnaire"),
+    Column("kind", TEXT, N_("What kind of content it is."),
+           "exercise, course, resource, questionnaire, elearning, lesson"),
     Column("version", INTEGER, N_("The version number (1, 2, …); a change adds a version.")),
     Column("created_day", DAY, N_("The day the version was made.")),
     Column("published_day", DAY, N_("The day the version was published."), N_("a date, or empty")),
@@ -359,12 +368,14 @@ async def _participant_rows(request: ExportRequest) -> AsyncIterator[list[list[A
 async def _event_rows(request: ExportRequest) -> AsyncIterator[list[list[Any]]]:
     versions, names = await _version_labels(), _Pseudonyms(await pseudonym_key())
     async for page in _events(request, Event.type, Event.content_version, Event.step, Event.seconds, Event.rating,
-                              Event.score, Event.stress_before, Event.stress_after, Event.clock_suspect):
+                              Event.score, Event.stress_before, Event.stress_after, Event.clock_suspect,
+                              Event.check_question, Event.check_option, Event.correct):
         rows = []
         for r in page:
             slug, number = versions.get(r["content_version"], (None, None))
             rows.append([names[r["participant"]], r["day"], r["type"], slug, number, r["step"], r["seconds"],
-                         r["rating"], r["score"], r["stress_before"], r["stress_after"], r["clock_suspect"]])
+                         r["rating"], r["score"], r["stress_before"], r["stress_after"], r["clock_suspect"],
+                         r["check_question"], r["check_option"], None if r["correct"] is None else int(r["correct"])])
         yield rows
 
 

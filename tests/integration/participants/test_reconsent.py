@@ -65,7 +65,19 @@ async def test_a_new_participant_agrees_to_the_new_version_and_is_not_asked_agai
     assert (await patient.get("/home")).status_code == 200
 
 
-async def test_staff_are_not_asked_again_because_nothing_new_is_recorded_about_them(staff_member):
-    await consented_to_the_earlier_text(staff_member)
+async def test_staff_are_asked_again_because_the_new_text_names_the_e_learning_answers(staff_member):
+    """v3 (issue 17) records a member of staff's lessons and check answers: she reads the new text once."""
+    await Participant.update({Participant.consent_version: "2026-12-v2"}).where(
+        Participant.id == staff_member.participant_id)
+    assert (await staff_member.get("/pause")).status_code == 200  # the pauses are cookie-only, as before
+    assert (await staff_member.get("/learn")).headers["location"] == "/consent"  # the e-learning's way in
     page = await staff_member.get("/consent")
-    assert page.status_code == 303 and page.headers["location"] == "/pause"
+    assert page.status_code == 200 and "knowledge checks" in page.text and "stays on your phone" in page.text
+    going_on = await staff_member.post("/consent", data={"_csrf_token": csrf_token(page.text), "consent": "yes"})
+    assert going_on.status_code == 303 and await version_of(staff_member) == CONSENT_VERSION
+
+
+async def test_patients_who_agreed_to_v2_are_not_asked_again_because_nothing_new_is_recorded_about_them(patient):
+    await Participant.update({Participant.consent_version: "2026-12-v2"}).where(
+        Participant.id == patient.participant_id)
+    assert (await patient.get("/home")).status_code == 200

@@ -42,7 +42,7 @@ HEADERS = {
     "participants.csv": ["pseudonym", "kind", "site", "unit", "course_group", "course", "municipality", "language",
                          "enrolled_day", "consent_version", "withdrawn_day", "withdrawal"],
     "events.csv": ["pseudonym", "day", "type", "content", "version", "step", "seconds", "rating", "score",
-                   "stress_before", "stress_after", "clock_suspect"],
+                   "stress_before", "stress_after", "clock_suspect", "question", "option", "correct"],
     "responses.csv": ["pseudonym", "day", "questionnaire", "version", "item_1", "item_2", "item_3", "item_4", "item_5",
                       "score"],
     "comments.csv": ["quarter", "kind", "comment"],

@@ -22,6 +22,7 @@ from server.coordination.schemas import InviteForm
 from server.editor import local
 from server.editor import services as editor_services
 from server.participants import services as participants
+from tests.learning import COURSE, LESSONS, fixture_course
 from tests.support import WORKSPACE_PASSWORD, Actor, Actors, csrf_token, make_staff_code
 
 # "coordinator" is linked to the site whose ids the walk uses; "outside_coordinator" to another site only.
@@ -60,6 +61,10 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "staff:home"): {"staff"}, ("GET", "staff:go"): {"staff"}, ("GET", "staff:pause"): {"staff"},
     ("POST", "staff:done"): {"staff"}, ("GET", "staff:mine"): {"staff"}, ("GET", "staff:unit"): {"staff"},
     ("GET", "staff:support"): {"staff"},
+    # The staff e-learning course (issue 17): staff only, like the pauses.
+    ("GET", "learning:courses"): {"staff"}, ("GET", "learning:course"): {"staff"},
+    ("GET", "learning:lesson"): {"staff"}, ("GET", "learning:certificate"): {"staff"},
+    ("POST", "learning:case"): {"staff"}, ("POST", "learning:check"): {"staff"},
     ("GET", "reminders:page"): PARTICIPANTS, ("POST", "reminders:save"): PARTICIPANTS,
     ("POST", "reminders:off"): PARTICIPANTS, ("POST", "reminders:not_today"): PARTICIPANTS,
     ("POST", "reminders:subscribe"): PARTICIPANTS, ("POST", "reminders:action"): PARTICIPANTS,
@@ -173,6 +178,8 @@ def concrete(path: str, samples: dict[str, str], actor: str, name: str) -> str:
             return "access-local-offer"
         if key == "slug" and name.startswith("staff:"):
             return "doorway-pause"
+        if key == "slug" and name.startswith("learning:"):  # the fixture course (tests/learning.py)
+            return LESSONS[0] if name in ("learning:lesson", "learning:case", "learning:check") else COURSE
         if key == "slug" and actor == "staff" and name.startswith("content:"):
             return "sixty-second-breath"  # a practice meant for staff too
         return samples[key]
@@ -191,8 +198,14 @@ async def _actor(actors: Actors, actor: str, samples: dict[str, str]) -> Actor:
     return await actors.new(actor)
 
 
+@pytest.fixture
+async def learning(actors):
+    async with fixture_course():
+        yield
+
+
 @pytest.mark.parametrize("actor", sorted(EVERYONE))
-async def test_each_actor_reaches_exactly_what_the_allow_list_says(app, actors, actor):
+async def test_each_actor_reaches_exactly_what_the_allow_list_says(app, actors, learning, actor):
     samples = await _samples()
     client = await _actor(actors, actor, samples)
     token = csrf_token((await client.get("/workspace/login")).text)
