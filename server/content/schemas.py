@@ -281,8 +281,8 @@ ITEM_ID_RE = re.compile(r"^[a-z0-9-]{1,20}$")  # a case's, an option's or a chec
 class Section(_Shape):
     heading: Text
     body: Text  # Markdown
-    verify: bool  # a clinical or legal fact an editor must check
-    confirmed_on: str | None  # YYYY-MM-DD: when an editor confirmed it
+    verify: bool = False  # a clinical or legal fact an editor must check
+    confirmed_on: str | None = None  # YYYY-MM-DD: when an editor confirmed it
 
 
 class CaseOption(_Shape):
@@ -321,15 +321,14 @@ class Source(_Shape):
     publisher: str
     year: int | None
     url: str | None  # https only
-    verify: bool
-    confirmed_on: str | None
+    verify: bool = False
+    confirmed_on: str | None = None
 
 
 class Lesson(_Shape):
     """One lesson of an e-learning course (``content/lessons/<slug>.yaml``)."""
 
     slug: str
-    review: str | None  # a key of REVIEW_STATES, or None
     course: str  # the e-learning course's slug
     minutes: int
     title: Text
@@ -338,18 +337,19 @@ class Lesson(_Shape):
     cases: tuple[Case, ...]
     check: tuple[CheckQuestion, ...]
     sources: tuple[Source, ...]
+    review: str | None = None  # a key of REVIEW_STATES; left out of the stored JSON once published after review
 
 
 class ElearningCourse(_Shape):
     """An e-learning course for staff (``content/elearning/<slug>.yaml``): its lessons, in order."""
 
     slug: str
-    review: str | None
     audience: tuple[str, ...]  # of AUDIENCES
     title: Text
     summary: Text
     intro: Text  # Markdown
     lessons: tuple[str, ...]  # lesson slugs
+    review: str | None = None  # see Lesson.review
 
 
 Content = Exercise | Course | Resource | Questionnaire | Lesson | ElearningCourse

@@ -3,6 +3,7 @@ what is stored as JSON and what the catalog serves are the same Structs, field f
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import msgspec
@@ -132,9 +133,12 @@ def test_a_file_may_write_the_fields_of_its_struct_and_nothing_else(kind):
 
 
 def test_the_catalog_adds_only_its_version_and_rendered_body_to_the_validated_document():
-    published = [(100 + i, 1, d.kind, json.loads(json.dumps(d.data))) for i, d in enumerate(DOCUMENTS)]
+    # As published: publishing after review stores a document without its ``review: awaiting``.
+    reviewed = [dataclasses.replace(d, content=msgspec.structs.replace(d.content, review=None))
+                if getattr(d.content, "review", None) else d for d in DOCUMENTS]
+    published = [(100 + i, 1, d.kind, json.loads(json.dumps(d.data))) for i, d in enumerate(reviewed)]
     catalog = build_catalog(1, published, {}, {})
-    for doc in DOCUMENTS:
+    for doc in reviewed:
         if doc.kind == "exercise":
             served = catalog.exercises[doc.slug]
             assert isinstance(served, PublishedExercise) and served.body_html["da"].startswith("<")

@@ -37,6 +37,6 @@ def test_the_ingest_hands_the_writer_the_same_text_and_fingerprint_as_before(sen
 
     event = msgspec.json.decode(f'{{"id": "0b9d1f3e-5c1a-4f4e-9a57-6c2b2f0d0a01", "type": "app_opened", '
                                 f'"occurred_at": "{sent}"}}', type=EventIn)
-    row = _row(event, offset, datetime(2026, 12, 8, tzinfo=UTC), {})
+    row = _row(event, offset, datetime(2026, 12, 8, tzinfo=UTC), {}, None)  # no lesson: the catalog is not read
     assert (row.occurred_text or received_at_str(row.occurred_at)) == convert_datetime_in(event.occurred_at + offset)
     assert row.fingerprint == fingerprint(event)
