@@ -38,7 +38,7 @@ async def test_the_figures_count_people_practices_and_minutes(app, researcher):
     assert completed == round(finished.magnitude("completed")) and abs(completed - 6) <= 1
     minutes = int(figure(html, "Minutes of practice"))
     assert abs(minutes - 18) <= 3  # 6 × 3 minutes, moved by at most half of each of the two largest parts
-    rows = table(html, "Completion and ratings per exercise")
+    rows = table(html, "Completion and ratings per practice")
     title = get_catalog().exercises["breathing-space-3"].title["en"]
     assert rows[1][0] == title and int(rows[1][1]) == everyone.count()
     assert "moved a little (counts by at most 2)" in html  # and the page says why totals may not add up
