@@ -167,7 +167,9 @@ def _month_label(row_key: date, language: str) -> str:
     return format_date(row_key, "MMM y", locale=language)
 
 
-async def _board(f: Filters, options: dict[str, Any], today: date) -> tuple[figures.Dashboard, dict[str, Any]]:
+async def _board(f: Filters, options: dict[str, Any], today: date, *,
+                 drawn_rows: int = 8) -> tuple[figures.Dashboard, dict[str, Any]]:
+    """``drawn_rows``: the bars a chart draws (the dashboard: as many as its table shows before "Show all")."""
     # Where rollups are refreshed in the background, figures up to FRESH_SECONDS old are good enough;
     # without (ROLLUP_REFRESH_SECONDS=0), opening a dashboard always brings them up to date.
     fresh = min(FRESH_SECONDS, get_settings().rollup_refresh_seconds)
@@ -184,10 +186,10 @@ async def _board(f: Filters, options: dict[str, Any], today: date) -> tuple[figu
     drawn = {
         "months": charts.bars(board.months, "started", limit=60),
         "who5_months": charts.bars(board.who5_months, "mean", limit=60),
-        "municipalities": charts.bars(board.municipalities, "started"),
-        "sites": charts.bars(board.sites, "started"),
-        "exercises": charts.bars(board.practices, "completion"),
-        "pauses": charts.bars(board.staff_pauses, "completed"),
+        "municipalities": charts.bars(board.municipalities, "started", limit=drawn_rows),
+        "sites": charts.bars(board.sites, "started", limit=drawn_rows),
+        "exercises": charts.bars(board.practices, "completion", limit=drawn_rows),
+        "pauses": charts.bars(board.staff_pauses, "completed", limit=drawn_rows),
         # The "All" row of the tables by municipality and by site: the view's own (protected) totals.
         "all": Row(None, _("All"), board.totals.get("people") or 0, dict(board.totals)),
     }
@@ -250,7 +252,7 @@ class ReportsController(Controller):
                         error=_("Choose one site, or all you can see."), notes={}, **context)
         f = Filters(first_month=date(year, 1, 1), last_month=date(year, 12, 1), scope=who.scope,
                     site=chosen_sites[0]["id"] if chosen_sites else None)
-        board, drawn = await _board(f, options, today)
+        board, drawn = await _board(f, options, today, drawn_rows=15)
         return page(request, "reports/annual.html", status_code=status_code, board=board, charts=drawn, year=year,
                     toc=False, annual=True,
                     made=today, error=error, notes=await _notes(year, _scope_key(who, chosen_sites, options)),
