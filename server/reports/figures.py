@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -712,24 +712,42 @@ def _who5_by_month(f: Filters, readings: dict[Any, dict[str, list[dict[str, Any]
     every other (``_finish``)."""
     if catalog.questionnaires.get(INSTRUMENT) is None:
         return []
-    answered: list[tuple[Person, dict[date, float]]] = []  # each person's latest score per month
+    # Who answered in which months of the span's year, grouped by (the filters she meets, her months as bits):
+    # every month's wider views are read from these few groups; and per month, the key and latest score of
+    # each person in the view's own filters.
+    year, full = f.span()[0].year, (1 << len(f.active())) - 1
+    groups: Counter[tuple[int, int]] = Counter()
+    in_month: dict[date, list[tuple[int, float]]] = defaultdict(list)
     for by_questionnaire in readings.values():
         found = [r for r in by_questionnaire.get(INSTRUMENT, []) if r["score"] is not None]
-        if found:
-            scores: dict[date, float] = {}
-            for r in found:  # in time order: the month's last answer stays
-                scores[_as_date(r["day"]).replace(day=1)] = float(r["score"])
-            answered.append((_person_of(found[0]), scores))
+        if not found:
+            continue
+        person, scores = _person_of(found[0]), {}
+        for r in found:  # in time order: the month's last answer stays
+            scores[_as_date(r["day"]).replace(day=1)] = float(r["score"])
+        bits = 0
+        for month, score in scores.items():
+            if month.year == year:
+                bits |= 1 << (month.month - 1)
+            if person.mask == full and f.first_month <= month < f.end:
+                in_month[month].append((person.key, score))
+        if bits:
+            groups[(person.mask, bits)] += 1
     rows = []
     month = f.first_month
     while month < f.end:
         one = replace(f, first_month=month, last_month=month)
-        figure = _collect(one, one.levels(), [(person, list(scores), {"score": scores[month]} if month in scores
-                                               else None) for person, scores in answered])
-        cell = figure.cell
+        levels = [month_bits(first, end) for first, end in one.levels()]
+        lattice = Lattice(one.active(), len(levels))
+        for (mask, bits), n in groups.items():
+            if found_in := sum(1 << j for j, level in enumerate(levels) if bits & level):
+                lattice.add(mask, found_in, n)
+        cell = Cell()
+        for key, score in in_month.get(month, ()):
+            cell.add(key, {"score": score})
         if cell.people:
             people = cell.count()
-            hidden = "small" if people is None else "complement" if figure.lattice.gap() is not None else None
+            hidden = "small" if people is None else "complement" if lattice.gap() is not None else None
             mean = (min(100.0, max(0.0, cell.magnitude("score") / cell.people))
                     if hidden is None and cell.people >= MIN_PEOPLE_FOR_MEANS else None)
             rows.append(Row(month, month.isoformat()[:7], people if people is not None else cell.people,
