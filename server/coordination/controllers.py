@@ -3,7 +3,8 @@
 Only coordinators (and admins) come in (``guards``), and each handler receives its site, unit or course
 group from ``scope``: a coordinator reaches only the sites she is linked to, anything else is 404. Every
 page is no-store: the page right after making an invite and its printable sheet show a code, and nothing
-may keep a copy. No address carries a code: the sheet is reached by a short-lived token naming the invite.
+may keep a copy. No address carries a code: a sheet's address names its site and invite, and it opens
+whenever it is asked for while the code is in use.
 """
 
 from __future__ import annotations
@@ -97,9 +98,6 @@ class CoordinationController(Controller):
             request, "workspace/coordinate/site.html", status_code=status_code, account=account, site=site,
             units=units, groups=groups, invites=invites, courses=_courses(), municipalities=municipalities(),
             errors=errors or {}, replacing=like is not None,
-            # A fresh link to each sheet that can be printed: it names the invite, never the code.
-            sheet_tokens={c["id"]: services.sheet_token(c["id"]) for c in invites
-                          if c["kept"] and c["status"] == "active"},
             site_form=forms.get("site") or blank(SiteForm, name=site["name"], kind=site["kind"],
                                                  municipality=site["municipality_code"],
                                                  checkin_every=site["checkin_every_days"],
@@ -220,7 +218,7 @@ class CoordinationController(Controller):
         return page(request, "workspace/coordinate/invite_created.html", account=session.account, site=site,
                     invite=invite, link=services.invite_link(invite.kind, invite.code),
                     typed=services.format_typed(invite.typed) if invite.typed else None,
-                    join_address=services.join_address(), sheet_token=services.sheet_token(invite.id))
+                    join_address=services.join_address())
 
     @post("/sites/{site_id:int}/codes/{invite_id:int}/revoke", name="coordinate:invite_revoke", status_code=303)
     async def revoke_invite(self, request: Request, session: SignedIn, site: Row,
@@ -228,16 +226,15 @@ class CoordinationController(Controller):
         await services.revoke_invite(session.account.id, site["id"], invite_id)
         return redirect_to(request, "coordinate:site", fragment="#codes", site_id=site["id"])
 
-    @get("/codes/sheet", name="coordinate:invite_sheet")
-    async def sheet(self, request: Request, session: SignedIn, reach: ReachOf, token: FromQuery[str] = "") -> Template:
+    @get("/sites/{site_id:int}/codes/{invite_id:int}/sheet", name="coordinate:invite_sheet")
+    async def sheet(self, request: Request, session: SignedIn, site: Row, invite_id: FromPath[int]) -> Template:
+        """The printable sheet of one of her site's codes, at any time while the code is in use (``site``: only
+        within her reach, else 404; an invite of another site: 404 too)."""
         try:
-            sheet = await services.open_sheet(token[:200], within=reach.sites, actor=session.account.id)
-        except services.NotOurSheet as problem:
-            return page(request, "workspace/coordinate/sheet_problem.html", status_code=status_of(problem),
-                        account=session.account, reason="invalid", problem=None)
+            sheet = await services.open_sheet(site["id"], invite_id, actor=session.account.id)
         except services.SheetGone as problem:
-            reason = {services.LinkTooOld: "link", services.CodeNotInUse: "code",
-                      services.CodeNotKept: "not_kept"}[type(problem)]
+            reason = (problem.status.replace(" ", "_") if isinstance(problem, services.CodeNotInUse)
+                      else "not_kept")
             return page(request, "workspace/coordinate/sheet_problem.html", status_code=status_of(problem),
                         account=session.account, reason=reason, problem=problem)
         return page(request, "workspace/coordinate/sheet.html", account=session.account, sheet=sheet,

@@ -12,15 +12,15 @@ A code is found by its SHA-256 hash, and kept besides only **sealed**: encrypted
 derived from SECRET_KEY (``server.accounts.secrets``), so that the coordinators of its site (and admins)
 can print its sheet again months later, while a copy of the database alone opens nothing. A sealed code
 is believed only when its hash is the row's, so a sealed value copied onto another row shows nothing.
-The sheet is reached by a short-lived signed token that names the invite, never the code, so no code
-travels in an address (browser history, proxy logs). Nothing here ever writes a code to the audit log.
+The sheet has its own address, naming the site and the invite, never the code, so no code travels in an
+address (browser history, proxy logs), and it opens whenever it is needed while the code is in use.
+Nothing here ever writes a code to the audit log.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -39,7 +39,7 @@ from server.db import row_id
 from server.lib import disclosure, errors, localtime
 from server.lib.i18n import _
 from server.lib.paths import path_for
-from server.lib.signing import keyed_digest, keyed_digests, sign, unsign
+from server.lib.signing import keyed_digest, keyed_digests
 from server.participants import services as participants
 from server.participants.municipalities import municipalities
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
@@ -48,7 +48,6 @@ from server.settings import get_settings
 START_WITHIN_DAYS = 2 * 366  # a course group starts within about two years of today, either way
 TYPED_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: nothing to mix up when typing
 TYPED_LENGTH = 8
-SHEET_VALID_SECONDS = 15 * 60  # how long a link to a sheet opens it: time to print, not to keep
 
 
 class CoordinationError(errors.Refused):
@@ -429,16 +428,7 @@ async def revoke_invite(actor: int, site_id: int, invite_id: int) -> bool:
     return bool(revoked)
 
 
-# --- the printable sheet: reached by a signed, short-lived token that names the invite, never its code ---
-
-_SHEET = "invite-sheet-open"  # the token's one purpose
-
-
-def sheet_token(invite_id: int, now: float | None = None) -> str:
-    """``<invite id>:<expiry, Unix seconds>.<HMAC>``: opens that invite's sheet for ``SHEET_VALID_SECONDS``,
-    and only for someone whose sites include the invite's (checked when it is opened)."""
-    expires = int(now if now is not None else time.time()) + SHEET_VALID_SECONDS
-    return sign(_SHEET, f"{invite_id}:{expires}")
+# --- the printable sheet: at its own address, which names the site and the invite, never the code ---
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,10 +440,8 @@ class Sheet:
     typed: str | None  # formatted for reading, e.g. "ab3d-9fgh"
     place: str  # the unit or course group the code is for ("" for a whole site)
     site: str
-
-
-class NotOurSheet(errors.Malformed):
-    """Not a sheet token we made."""
+    clinic_phone: str | None  # the site's numbers (issue 15's site settings), printed on a patients' sheet
+    ward_phone: str | None
 
 
 class SheetGone(errors.Gone):
@@ -464,43 +452,44 @@ class SheetGone(errors.Gone):
         self.site_id, self.invite_id = site_id, invite_id
 
 
-class LinkTooOld(SheetGone):
-    """The token has expired: open the sheet again from the site's page."""
-
-
 class CodeNotInUse(SheetGone):
-    """The code no longer lets anyone in (revoked, expired or used up): there is nothing to hang up."""
+    """The code no longer lets anyone in (``status``: revoked, expired or used up): there is nothing to hang up."""
+
+    def __init__(self, message: str, *, site_id: int, invite_id: int, status: str) -> None:
+        super().__init__(message, site_id=site_id, invite_id=invite_id)
+        self.status = status
 
 
 class CodeNotKept(SheetGone):
     """The code was made before codes were kept (or cannot be opened any more): make a new one."""
 
 
-async def open_sheet(token: str, now: float | None = None, *, within: frozenset[int] | None = None,
-                     actor: int | None = None) -> Sheet:
-    """The sheet a token stands for. ``within``: the sites she answers for (None: all); a sheet of another
-    site is not found, before anything else about it (its age, its code's state) is told. Opening a sheet
+async def open_sheet(site_id: int, invite_id: int, *, actor: int | None = None) -> Sheet:
+    """The sheet of one of ``site_id``'s invites, whenever it is asked for while the code is in use.
+
+    The caller has already found ``site_id`` within her reach (``scope``); an invite of any other site is not
+    found, before anything else about it (its code's state) is told. The address holds the two ids, never
+    the code, so history and logs keep nothing that lets anyone in; the page is no-store. Opening a sheet
     shows a code, so it is written to the audit log (the invite, never the code)."""
-    value = unsign(_SHEET, token)
-    invite_id, _colon, expires = (value or "").partition(":")
-    if not (invite_id.isdigit() and expires.isdigit() and row_id(int(invite_id))):
-        raise NotOurSheet("not a sheet token")
+    if not row_id(invite_id):
+        raise errors.NotFound("no such sheet here")
     row = await InviteCode.select(
         InviteCode.id, InviteCode.kind, InviteCode.code_hash, InviteCode.code_sealed, InviteCode.revoked_at,
         InviteCode.expires_at, InviteCode.uses, InviteCode.max_uses, InviteCode.site, InviteCode.site.name,
-        InviteCode.unit.name, InviteCode.course_group.name,
-    ).where(InviteCode.id == int(invite_id)).first()
-    if row is None or (within is not None and row["site"] not in within):
+        InviteCode.site.clinic_phone, InviteCode.site.ward_phone, InviteCode.unit.name,
+        InviteCode.course_group.name,
+    ).where((InviteCode.id == invite_id) & (InviteCode.site == site_id)).first()
+    if row is None:
         raise errors.NotFound("no such sheet here")
     where = {"site_id": row["site"], "invite_id": row["id"]}
-    if (now if now is not None else time.time()) > int(expires):
-        raise LinkTooOld("the link to the sheet has expired", **where)
-    if participants.invite_status(row, datetime.now(UTC)) != "active":
-        raise CodeNotInUse("the code no longer lets anyone in", **where)
+    status = participants.invite_status(row, datetime.now(UTC))
+    if status != "active":
+        raise CodeNotInUse("the code no longer lets anyone in", status=status, **where)
     kept = unseal(row["code_sealed"], row["code_hash"])
     if kept is None:
         raise CodeNotKept("the code was not kept", **where)
     await audit(actor, "invite.sheet_opened", f"invite {row['id']}", site=row["site"])
     return Sheet(row["id"], row["site"], row["kind"], invite_link(row["kind"], kept.code),
                  format_typed(kept.typed) if kept.typed else None,
-                 row["unit.name"] or row["course_group.name"] or "", row["site.name"] or "")
+                 row["unit.name"] or row["course_group.name"] or "", row["site.name"] or "",
+                 row["site.clinic_phone"], row["site.ward_phone"])

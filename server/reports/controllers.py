@@ -20,6 +20,7 @@ from server.accounts.guards import SESSION, Forbidden, requires_role
 from server.accounts.services import audit
 from server.content.catalog import get_catalog
 from server.lib import charts, errors, localtime
+from server.lib.disclosure import Row
 from server.lib.forms import FormOf, form_of
 from server.lib.i18n import N_, _, current_language
 from server.lib.paths import redirect_to
@@ -166,22 +167,31 @@ def _month_label(row_key: date, language: str) -> str:
     return format_date(row_key, "MMM y", locale=language)
 
 
-async def _board(f: Filters, options: dict[str, Any], today: date) -> tuple[figures.Dashboard, dict[str, Any]]:
+async def _board(f: Filters, options: dict[str, Any], today: date, *,
+                 drawn_rows: int = 8) -> tuple[figures.Dashboard, dict[str, Any]]:
+    """``drawn_rows``: the bars a chart draws (the dashboard: as many as its table shows before "Show all")."""
     # Where rollups are refreshed in the background, figures up to FRESH_SECONDS old are good enough;
     # without (ROLLUP_REFRESH_SECONDS=0), opening a dashboard always brings them up to date.
     fresh = min(FRESH_SECONDS, get_settings().rollup_refresh_seconds)
     await rollups.refresh(fresh_for=timedelta(seconds=fresh))
     language = current_language.get()
     board = await figures.build(f, get_catalog(), today=today, labels=_labels(options), language=language)
-    for row in board.months:
+    for row in (*board.months, *board.who5_months):
         row.label = _month_label(row.key, language)
     for row in board.municipalities:
         row.label = row.label or _("Not stated")
+    # Each table in the order of the value its chart draws, so the bars fall steadily and read like the table.
+    board.municipalities = figures.by_value(board.municipalities, "started")
+    board.sites = figures.by_value(board.sites, "started")
     drawn = {
         "months": charts.bars(board.months, "started", limit=60),
-        "municipalities": charts.bars(board.municipalities, "started"),
-        "sites": charts.bars(board.sites, "started"),
-        "exercises": charts.bars(board.exercises, "completion"),
+        "who5_months": charts.bars(board.who5_months, "mean", limit=60),
+        "municipalities": charts.bars(board.municipalities, "started", limit=drawn_rows),
+        "sites": charts.bars(board.sites, "started", limit=drawn_rows),
+        "exercises": charts.bars(board.practices, "completion", limit=drawn_rows),
+        "pauses": charts.bars(board.staff_pauses, "completed", limit=drawn_rows),
+        # The "All" row of the tables by municipality and by site: the view's own (protected) totals.
+        "all": Row(None, _("All"), board.totals.get("people") or 0, dict(board.totals)),
     }
     return board, drawn
 
@@ -203,14 +213,16 @@ class ReportsController(Controller):
             f = parse_filters(request.query_params, who, options, today)
         except BadFilter as problem:
             return page(request, "reports/dashboard.html", status_code=400, error=str(problem), board=None,
-                        period=None, **context)
+                        period=None, period_label="", **context)
         # A unit or a course group brings its site and role: the form shows them, as the view uses them.
         site = next((s["slug"] for s in options["sites"] if s["id"] == f.site), None)
         context["chosen"] = {**request.query_params, **({"site": site} if site else {}),
                              **({"kind": f.kind} if f.kind else {})}
         board, drawn = await _board(f, options, today)
+        period_label = dict(context["period_choices"]).get(request.query_params.get("period") or str(today.year), "")
         return page(request, "reports/dashboard.html", board=board, charts=drawn, error=None,
-                    period=(f.first_month, f.last_month), described=describe(f, options), **context)
+                    period=(f.first_month, f.last_month), described=describe(f, options), period_label=period_label,
+                    toc=True, annual=False, **context)
 
     async def _annual(self, request: Request, who: Reader, *, status_code: int = 200, error: str | None = None,
                       saved: bool = False, notes_error: str | None = None,
@@ -240,8 +252,9 @@ class ReportsController(Controller):
                         error=_("Choose one site, or all you can see."), notes={}, **context)
         f = Filters(first_month=date(year, 1, 1), last_month=date(year, 12, 1), scope=who.scope,
                     site=chosen_sites[0]["id"] if chosen_sites else None)
-        board, drawn = await _board(f, options, today)
+        board, drawn = await _board(f, options, today, drawn_rows=15)
         return page(request, "reports/annual.html", status_code=status_code, board=board, charts=drawn, year=year,
+                    toc=False, annual=True,
                     made=today, error=error, notes=await _notes(year, _scope_key(who, chosen_sites, options)),
                     **context)
 

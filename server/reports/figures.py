@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -350,6 +350,9 @@ class Dashboard:
     who5: Change | None = None
     stress: dict[str, Any] = field(default_factory=dict)
     satisfaction: list[Row] = field(default_factory=list)
+    who5_months: list[Row] = field(default_factory=list)  # WHO-5 per month: people answering, their mean
+    practices: list[Row] = field(default_factory=list)  # ``exercises`` split: the practices (not staff-only)
+    staff_pauses: list[Row] = field(default_factory=list)  # …and the staff pauses, each table protected anew
     min_people: int = MIN_PEOPLE
     min_people_for_means: int = MIN_PEOPLE_FOR_MEANS
 
@@ -459,6 +462,8 @@ async def build(f: Filters, catalog: Catalog, *, today: date, labels: dict[str, 
                 None if usage_period is None else _by_key(f, levels[:1], usage_period, column, SUMS)).items()]))
     board.who5 = _who5(f, levels, readings, catalog)
     board.satisfaction = _satisfaction(f, levels, readings, catalog, language)
+    board.who5_months = _who5_by_month(f, readings, catalog)
+    board.practices, board.staff_pauses = split_exercises(board.exercises, catalog)
     return board
 
 
@@ -692,3 +697,87 @@ def _satisfaction(f: Filters, levels: list[tuple[date, date]], readings: dict[An
         share = round(100 * min(1.0, yes / answered.people)) if n and yes is not None else None
         rows.append(Row(i, item.get(language) or item["da"], n or answered.people, {"agree": share}, hidden))
     return rows
+
+
+def by_value(rows: list[Row], name: str) -> list[Row]:
+    """Rows in the order of the value a chart draws (``values[name]``), largest first, so its bars fall
+    steadily; hidden rows last in the order of their labels, as ``_finish`` leaves them."""
+    return sorted(rows, key=lambda row: (not row.shown, -(row.values.get(name) or 0) if row.shown else 0,
+                                         row.label))
+
+
+def split_exercises(rows: list[Row], catalog: Catalog) -> tuple[list[Row], list[Row]]:
+    """The exercise table as two: the practices, and the pauses made for staff only (a micro-pause has no
+    "completed" in a practice's sense, so it gets its own table without a completion share or ratings).
+
+    Each part is protected again as a table of its own (``protect``: a row hidden in the whole table stays
+    hidden, and a part left with a single hidden row hides one more), on copies, so ``rows`` is unchanged.
+    The practices are in the order of their completion share, the pauses in the order of their count."""
+    def staff_only(slug: Any) -> bool:
+        exercise = catalog.exercises.get(slug)
+        return exercise is not None and "staff" in exercise.audience and "patient" not in exercise.audience
+
+    practices = [replace(row, values=dict(row.values)) for row in rows if not staff_only(row.key)]
+    pauses = [replace(row, values=dict(row.values)) for row in rows if staff_only(row.key)]
+    for part in (practices, pauses):
+        protect(part)
+        for row in part:
+            if not row.shown:
+                row.people, row.values = 0, {}
+    return by_value(practices, "completion"), by_value(pauses, "completed")
+
+
+def _who5_by_month(f: Filters, readings: dict[Any, dict[str, list[dict[str, Any]]]], catalog: Catalog) -> list[Row]:
+    """WHO-5 over time: per month of the period, how many answered it and the mean of each one's latest score
+    that month (0-100), from the readings the dashboard has already read.
+
+    Each month is the view of that month alone, with its own wider views (its quarter and year, each filter
+    dropped; ``Lattice``), exactly as when the month is chosen as the period, so the same people give the
+    same figure wherever the month is shown. A count is the cell key method's (``Cell.count``); the mean is
+    the protected sum over the true number and is shown only for MIN_PEOPLE_FOR_MEANS people or more; a
+    month whose wider views differ by one to four answerers is hidden, and the table is protected like
+    every other (``_finish``)."""
+    if catalog.questionnaires.get(INSTRUMENT) is None:
+        return []
+    # Who answered in which months of the span's year, grouped by (the filters she meets, her months as bits):
+    # every month's wider views are read from these few groups; and per month, the key and latest score of
+    # each person in the view's own filters.
+    year, full = f.span()[0].year, (1 << len(f.active())) - 1
+    groups: Counter[tuple[int, int]] = Counter()
+    in_month: dict[date, list[tuple[int, float]]] = defaultdict(list)
+    for by_questionnaire in readings.values():
+        found = [r for r in by_questionnaire.get(INSTRUMENT, []) if r["score"] is not None]
+        if not found:
+            continue
+        person, scores = _person_of(found[0]), {}
+        for r in found:  # in time order: the month's last answer stays
+            scores[_as_date(r["day"]).replace(day=1)] = float(r["score"])
+        bits = 0
+        for month, score in scores.items():
+            if month.year == year:
+                bits |= 1 << (month.month - 1)
+            if person.mask == full and f.first_month <= month < f.end:
+                in_month[month].append((person.key, score))
+        if bits:
+            groups[(person.mask, bits)] += 1
+    rows = []
+    month = f.first_month
+    while month < f.end:
+        one = replace(f, first_month=month, last_month=month)
+        levels = [month_bits(first, end) for first, end in one.levels()]
+        lattice = Lattice(one.active(), len(levels))
+        for (mask, bits), n in groups.items():
+            if found_in := sum(1 << j for j, level in enumerate(levels) if bits & level):
+                lattice.add(mask, found_in, n)
+        cell = Cell()
+        for key, score in in_month.get(month, ()):
+            cell.add(key, {"score": score})
+        if cell.people:
+            people = cell.count()
+            hidden = "small" if people is None else "complement" if lattice.gap() is not None else None
+            mean = (min(100.0, max(0.0, cell.magnitude("score") / cell.people))
+                    if hidden is None and cell.people >= MIN_PEOPLE_FOR_MEANS else None)
+            rows.append(Row(month, month.isoformat()[:7], people if people is not None else cell.people,
+                            {"mean": None if mean is None else round(mean, 1)}, hidden))
+        month = add_months(month, 1)
+    return _finish(rows, by_size=False)

@@ -112,19 +112,25 @@ async def make_world(seed: int, *, sizes: tuple[int, ...] = (48, 30, 16, 7, 3, 2
                                        site, unit, group, municipality, months))
     joined = datetime(YEAR, 1, 1, 12, tzinfo=UTC)
     keys = world.record_keys = {p.id: new_record_key() for p in world.people}
-    await Participant.insert(*[Participant(
+    await _insert(Participant, [Participant(
         id=p.id, kind=p.kind, site=p.site, unit=p.unit, course_group=p.group, municipality_code=p.municipality,
         consent_version="1", consented_at=joined, created_at=joined, record_key=keys[p.id])
         for p in world.people])
-    await UsageMonth.insert(*[UsageMonth(
+    await _insert(UsageMonth, [UsageMonth(
         month=month, participant=p.id, kind=p.kind, site=p.site, unit=p.unit, course_group=p.group,
         municipality_code=p.municipality, record_key=keys[p.id], events=sums["started"],
         **{s: sums[s] for s in SUMS})
         for p in world.people for month, sums in p.months.items()])
     if readings:  # drawn apart, so the people are the same either way
-        await QuestionnaireReading.insert(*_readings(world, random.Random(f"{seed}:readings")))
+        await _insert(QuestionnaireReading, _readings(world, random.Random(f"{seed}:readings")))
     await rollups.derive()  # the yearly rollups, as a rebuild would make them from these
     return world
+
+
+async def _insert(table: type, rows: list) -> None:
+    """In batches: PostgreSQL takes at most 32,767 arguments in one statement (a larger world has more)."""
+    for start in range(0, len(rows), 500):
+        await table.insert(*rows[start:start + 500])
 
 
 def _readings(world: World, rng: random.Random) -> list[QuestionnaireReading]:

@@ -44,10 +44,12 @@ async def cell(people: Iterable[Any], values: dict[str, float] | None = None,
 
 
 def table(html: str, caption: str) -> list[list[str]]:
-    """The rows of the table with this caption, as the cells' text."""
+    """The rows of the table with this caption, as the cells' text; its "All" row (``tr.total``, printed once at
+    the top of the body) last, as a reader adds up."""
     match = re.search(rf"<caption[^>]*>{re.escape(caption)}</caption>(.*?)</table>", html, re.S)
     assert match, f"no table {caption!r}"
-    rows = re.findall(r"<tr>(.*?)</tr>", match.group(1), re.S)
+    found = re.findall(r'<tr( class="total")?>(.*?)</tr>', match.group(1), re.S)
+    rows = [r for total, r in found if not total] + [r for total, r in found if total]
     return [[unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)]
             for r in rows]
 

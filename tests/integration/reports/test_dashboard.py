@@ -15,7 +15,7 @@ from server.lib.localtime import local, start_of_day
 from server.participants.tables import Participant, Site
 from server.reports.stats import t95
 from tests.integration.reports.pages import cell, figure, practise, table
-from tests.support import event, exercise_version, make_invite, make_staff_code, post_events
+from tests.support import enrol, event, exercise_version, make_invite, make_staff_code, phone, post_events
 
 URL = "/workspace/reports"
 
@@ -38,7 +38,7 @@ async def test_the_figures_count_people_practices_and_minutes(app, researcher):
     assert completed == round(finished.magnitude("completed")) and abs(completed - 6) <= 1
     minutes = int(figure(html, "Minutes of practice"))
     assert abs(minutes - 18) <= 3  # 6 × 3 minutes, moved by at most half of each of the two largest parts
-    rows = table(html, "Completion and ratings per exercise")
+    rows = table(html, "Completion and ratings per practice")
     title = get_catalog().exercises["breathing-space-3"].title["en"]
     assert rows[1][0] == title and int(rows[1][1]) == everyone.count()
     assert "moved a little (counts by at most 2)" in html  # and the page says why totals may not add up
@@ -190,3 +190,32 @@ async def test_she_joined_in_the_month_it_was_in_copenhagen(app, researcher):
     await Participant.update({Participant.created_at: joined}).where(Participant.id.is_in(eight))
     html = (await researcher.get(URL, params={"period": f"{this_month:%Y-%m}"})).text
     assert figure(html, "Joined in the period") == str((await cell(eight)).count())
+
+
+async def test_the_municipality_chart_and_table_are_in_the_order_of_the_practices_the_bars_draw(app, researcher):
+    """Issue 16: the bars show practices started, so they fall steadily when sorted by that, not by people
+    (fourteen in København with one practice each, nine in Frederiksberg with four each)."""
+    await practise(app, 14, municipality="0101")
+    version = exercise_version("breathing-space-3")
+    for _ in range(9):
+        async with phone(app) as client:
+            await enrol(client, lang="en", municipality="0147")
+            started = [event("exercise_started", exercise_version=version) for _ in range(4)]
+            assert (await post_events(client, started)).status_code == 200
+    html = (await researcher.get(URL)).text
+    rows = table(html, "People, practices and minutes by municipality of residence")[1:-1]  # the "All" row last
+    assert [r[0] for r in rows] == ["Frederiksberg", "København"]
+    practices = [int(r[2].replace(".", "")) for r in rows]
+    assert practices == sorted(practices, reverse=True)
+    chart = re.search(r'<svg[^>]*aria-labelledby="geo-chart-title".*?</svg>', html, re.S).group(0)
+    assert re.findall(r'class="bar-label">([^<]+)<', chart) == ["Frederiksberg", "København"]
+
+
+async def test_the_dashboard_has_a_summary_first_and_contents_that_lead_to_each_section(app, researcher):
+    await practise(app, 12)
+    html = (await researcher.get(URL)).text
+    headings = re.findall(r'<h2 id="([\w-]+)"', html)
+    assert headings[:2] == ["overview-title", "toc-title"], headings
+    anchors = re.findall(r'<li><a href="#([\w-]+)">', html)
+    assert len(anchors) >= 7 and all(f'id="{anchor}"' in html for anchor in anchors)
+    assert '<details class="filter-bar no-print" open>' in html and "<tfoot>" not in html

@@ -310,10 +310,10 @@ def counts_of_everyone(html: str) -> list[int]:
                   "Active in the last 30 days"):
         match = re.search(rf"<dt>{re.escape(label)}</dt><dd>([^<]*)</dd>", html)
         out.append(reading(match.group(1) if match else None))
-    for caption, footer in (("Completion and ratings per exercise", True), ("Activity per month", False),
-                            ("People, practices and minutes by municipality of residence", True)):
+    for caption in ("Completion and ratings per practice", "Activity per month",
+                    "People, practices and minutes by municipality of residence"):
         rows = table(html, caption)[1:]
-        out += [reading(r[1]) for r in (rows[:-1] if footer else rows)]
+        out += [reading(r[1]) for r in (rows[:-1] if rows and rows[-1][0] == "All" else rows)]
     return [n for n in out if n is not None]
 
 

@@ -4,9 +4,9 @@ never carried in a URL, so a coordinator can reprint a torn-down poster months l
 * At rest (ASVS 6.1.1, 6.2.1, 6.2.2): a code is found by its SHA-256 hash and kept besides only
   encrypted (AES-GCM under a key derived from SECRET_KEY). The row holds neither the code nor the typed
   code; another key opens nothing; a sealed value copied onto another row is not believed.
-* Out of addresses (ASVS 8.1.1, 8.3.1): the pages that show a code reach its sheet by a short-lived
-  signed token that names the invite, never the code, so no code lands in browser history, proxy logs
-  or a Referer; the token has one purpose and expires within minutes.
+* Out of addresses (ASVS 8.1.1, 8.3.1): a sheet's address names its site and invite, never the code, so no
+  code lands in browser history, proxy logs or a Referer; the address opens the sheet only for those who
+  answer for that site, and only the site's own invites (another site's invite id under her site: 404).
 * Who sees it (ASVS 4.1.1, 4.2.1): the coordinators of the code's site and admins; another site's
   coordinator gets 404, the other roles 403, and an opened sheet is written to the audit log (the invite,
   never the code; ASVS 7.1.1).
@@ -20,7 +20,7 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 from html import unescape
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -98,38 +98,42 @@ async def test_no_address_she_is_given_carries_the_code(actors, fmt):
         seen += [str(r.url) for r in (*response.history, response)]
     leaked = [url for url in seen for secret in secrets_of(made) if secret.lower() in url.lower()]
     assert not leaked, leaked
-    for link in (made["sheet"], sheet_link(listing.text)):  # the token names the invite and an expiry, no more
-        token = parse_qs(urlsplit(link).query)["token"][0]
-        assert re.fullmatch(r"\d+:\d+\.[\w-]{43}", token), token
+    for link in (made["sheet"], sheet_link(listing.text)):  # the address names the site and the invite, no more
+        assert re.fullmatch(rf"{BASE}/sites/{site}/codes/\d+/sheet", urlsplit(link).path), link
+        assert not urlsplit(link).query
 
 
-async def test_a_link_to_a_sheet_expires_within_minutes(actors):
-    """ASVS 8.3.1: a link to a sheet found later, in history or a log, opens
-    nothing, and what it answers does not hold the code."""
+async def test_another_sites_invite_opens_no_sheet_under_her_site(actors):
+    """ASVS 4.2.1, 4.1.1: the invite id in the address is looked up within the site of the address, and the
+    site within her reach: another site's invite under her own site is 404, as is her site's invite under a
+    site that is not hers, and neither answer holds anything of the code or the other site."""
     site, unit = await site_with_unit()
+    other, other_unit = await site_with_unit("Hospitalet ved Fjorden")
+    theirs = await coordination.create_site_invite(None, other, InviteForm(kind="staff", unit=other_unit))
+    mine = await coordination.create_site_invite(None, site, InviteForm(kind="staff", unit=unit))
     coordinator = await actors.coordinator(sites=[site])
-    made = await make_code(coordinator, site, kind="staff", unit=str(unit))
-    invite_id = await invite_id_of(made["code"])
-    assert coordination.SHEET_VALID_SECONDS <= 15 * 60
-    old = coordination.sheet_token(invite_id, now=time.time() - coordination.SHEET_VALID_SECONDS - 1)
-    response = await coordinator.get(f"{BASE}/codes/sheet", params={"token": old})
-    assert response.status_code == 410 and made["code"] not in response.text
-    assert "Open the sheet again from the site" in response.text
+    for path in (f"{BASE}/sites/{site}/codes/{theirs.id}/sheet", f"{BASE}/sites/{other}/codes/{theirs.id}/sheet",
+                 f"{BASE}/sites/{other}/codes/{mine.id}/sheet"):
+        response = await coordinator.get(path)
+        assert response.status_code == 404, path
+        assert theirs.code not in response.text and mine.code not in response.text
+        assert "Fjorden" not in response.text
+    assert (await coordinator.get(f"{BASE}/sites/{site}/codes/{mine.id}/sheet")).status_code == 200
+    opened = await AuditEntry.select(AuditEntry.target).where(AuditEntry.action == "invite.sheet_opened")
+    assert [r["target"] for r in opened] == [f"invite {mine.id}"]
 
 
-@pytest.mark.parametrize("purpose", ["invite-sheet", "typed-invite", "limits", "demo-invite"])
-async def test_a_value_signed_for_another_purpose_opens_no_sheet(actors, purpose):
-    """ASVS 6.2.x, 8.3.1: the token has one purpose; the same key's signatures for anything else (the old
-    sheet tokens that held the code among them) open nothing."""
+async def test_the_old_token_address_opens_no_sheet(actors):
+    """ASVS 8.3.1: the former address with a signed token is gone; nothing answers it with a code."""
     from server.lib.signing import sign
 
     site, unit = await site_with_unit()
     coordinator = await actors.coordinator(sites=[site])
     made = await make_code(coordinator, site, kind="staff", unit=str(unit))
     invite_id = await invite_id_of(made["code"])
-    forged = sign(purpose, f"{invite_id}:{int(time.time()) + 600}")
+    forged = sign("invite-sheet-open", f"{invite_id}:{int(time.time()) + 600}")
     response = await coordinator.get(f"{BASE}/codes/sheet", params={"token": forged})
-    assert response.status_code == 400 and made["code"] not in response.text
+    assert response.status_code in (404, 405) and made["code"] not in response.text
 
 
 # --- reprinted months later, by those who answer for the site ---
@@ -222,7 +226,7 @@ async def test_a_sealed_code_copied_onto_another_row_is_not_shown(actors):
     sealed = (await InviteCode.select(InviteCode.code_sealed).where(InviteCode.id == theirs.id).first())
     await InviteCode.update({InviteCode.code_sealed: sealed["code_sealed"]}).where(InviteCode.id == mine.id)
     coordinator = await actors.coordinator(sites=[site])
-    response = await coordinator.get(f"{BASE}/codes/sheet", params={"token": coordination.sheet_token(mine.id)})
+    response = await coordinator.get(f"{BASE}/sites/{site}/codes/{mine.id}/sheet")
     assert response.status_code == 410 and 'data-reason="not_kept"' in response.text
     assert theirs.code not in response.text and mine.code not in response.text
 
@@ -239,7 +243,7 @@ async def test_a_code_made_before_codes_were_kept_says_so_and_offers_a_new_one_l
     listing = await coordinator.get(f"{BASE}/sites/{site}")
     row = re.search(rf'<tr data-invite="{old_id}">(.*?)</tr>', listing.text, re.S).group(1)
     assert "data-not-kept" in row and "data-sheet-link" not in row
-    sheet = await coordinator.get(f"{BASE}/codes/sheet", params={"token": coordination.sheet_token(old_id)})
+    sheet = await coordinator.get(f"{BASE}/sites/{site}/codes/{old_id}/sheet")
     assert sheet.status_code == 410 and "made before codes were kept" in sheet.text
     offer = unescape(re.search(r'href="([^"]+)" data-replace-link', sheet.text).group(1))
     form = await coordinator.get(offer)
