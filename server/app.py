@@ -15,6 +15,7 @@ from server.content.controllers import ContentController
 from server.content.media import audio
 from server.coordination.controllers import CoordinationController
 from server.coordination.join import TypedCodeController
+from server.coordination.partner_controller import PartnerInviteController
 from server.editor.controllers import EditorController
 from server.engagement.controllers import EngagementController
 from server.journeys.controllers import JourneysController
@@ -42,7 +43,7 @@ def create_app() -> Litestar:
             RemindersController, WorkspaceAuthController, AdminController, EditorController,
             CoordinationController, TypedCodeController, WellbeingController, ReportsController,
             ExportController, JourneysController, OwnAccountController, PasswordResetController,
-            LibraryController, CourseController,
+            LibraryController, CourseController, PartnerInviteController,
             audio, service_worker, manifest, offline, plugins.static_router(), plugins.health, plugins.ready,
         ],
         lifespan=[plugins.database_lifespan],

@@ -23,7 +23,7 @@ from server.accounts.services import AccountView
 from server.content.catalog import get_catalog
 from server.content.schemas import PublishedExercise
 from server.coordination import scope, services
-from server.coordination.schemas import GroupForm, InviteForm, NameForm, SiteForm
+from server.coordination.schemas import GroupForm, InviteForm, NameForm, PartnersForm, SiteForm
 from server.coordination.scope import Reach, ReachOf, Row
 from server.lib.errors import Refused, status_of
 from server.lib.forms import FormOf, blank, form_of, valid
@@ -33,6 +33,7 @@ from server.participants.municipalities import municipalities
 
 SITE_FORM, NAME_FORM, GROUP_FORM, INVITE_FORM = (form_of(SiteForm), form_of(NameForm), form_of(GroupForm),
                                                   form_of(InviteForm))
+PARTNERS_FORM = form_of(PartnersForm)
 
 
 def _qr_svg(link: str) -> str:
@@ -125,6 +126,19 @@ class CoordinationController(Controller):
             return await self._site_page(request, session.account, site, errors={"site": str(problem)},
                                          forms={"site": form.raw}, status_code=400)
         return redirect_to(request, "coordinate:site", query="?saved=1", site_id=site["id"])
+
+    @post("/sites/{site_id:int}/partners", name="coordinate:site_partners", status_code=303,
+          dependencies={"form": PARTNERS_FORM})
+    async def site_partners(self, request: Request, session: SignedIn, site: Row,
+                            form: FormOf[PartnersForm]) -> Template | Redirect:
+        """Whether the site's patients may invite a partner: the clinic's safety decision (README)."""
+        try:
+            chosen = valid(form)
+        except Refused as problem:
+            return await self._site_page(request, session.account, site, errors={"partners": str(problem)},
+                                         status_code=400)
+        await services.set_partners(session.account.id, site, chosen.partners == "on")
+        return redirect_to(request, "coordinate:site", query="?saved=1", fragment="#partners", site_id=site["id"])
 
     # --- units ---
 

@@ -40,6 +40,7 @@ from server.lib import disclosure, errors, localtime
 from server.lib.i18n import _
 from server.lib.paths import path_for
 from server.lib.signing import keyed_digest, keyed_digests, sign, unsign
+from server.participants import partners
 from server.participants import services as participants
 from server.participants.municipalities import municipalities
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
@@ -200,6 +201,13 @@ async def update_site(actor: int, site: dict[str, Any], form: SiteForm) -> None:
     await audit(actor, "site.changed", site["slug"], name=fields[Site.name], kind=form.kind,
                 municipality=fields[Site.municipality_code], checkin_every_days=fields[Site.checkin_every_days],
                 ward_phone=fields[Site.ward_phone], clinic_phone=fields[Site.clinic_phone])
+
+
+async def set_partners(actor: int, site: dict[str, Any], enabled: bool) -> None:
+    """Whether this site's patients may invite a partner (``server.participants.partners``); off again, every
+    unused link of the site stops working. Audit-logged: it is the clinic's safety decision."""
+    await partners.set_partners_enabled(site["id"], enabled)
+    await audit(actor, "site.partners", site["slug"], enabled=enabled)
 
 
 # --- units ---

@@ -24,6 +24,7 @@ CONSENT_VERSION = "2026-12-v2"  # v2 names the WHO-5 answers and who sees them (
 CONSENT_STILL_VALID: dict[str, frozenset[str]] = {
     "patient": frozenset(),
     "staff": frozenset({"2026-11-v1"}),  # nothing new is recorded about staff: v2 only changes the wording
+    "partner": frozenset(),  # partners agree to their own text (participants/_what_we_record_partner.html)
 }
 
 
@@ -43,7 +44,7 @@ class CodeProblem(enum.Enum):
 
 
 # The two doors: patients join at /j/<code>, staff at /u/<code> (the route paths, and the printed links).
-DOOR = {"patient": "/j", "staff": "/u"}
+DOOR = {"patient": "/j", "staff": "/u", "partner": "/p"}  # a partner's link: ``server.participants.partners``
 
 
 @dataclass(frozen=True, slots=True)
