@@ -89,14 +89,15 @@ class CoordinationController(Controller):
                          like: dict[str, Any] | None = None, status_code: int = 200) -> Template:
         """``like``: a code to replace (one made before codes were kept): the new code's form starts from it."""
         forms = forms or {}
-        units, groups = await services.site_contents(site["id"])
+        units, groups, partners = await services.site_counts(site["id"])
         invites = await services.invites_of(site["id"])
         invite_form = forms.get("invite") or (
             blank(InviteForm, kind=like["kind"], unit=like["unit"], group=like["course_group"], label=like["label"])
             if like else blank(InviteForm, kind="patient"))
         return page(
             request, "workspace/coordinate/site.html", status_code=status_code, account=account, site=site,
-            units=units, groups=groups, invites=invites, courses=_courses(), municipalities=municipalities(),
+            units=units, groups=groups, partners=partners, invites=invites, courses=_courses(),
+            municipalities=municipalities(),
             errors=errors or {}, replacing=like is not None,
             # A fresh link to each sheet that can be printed: it names the invite, never the code.
             sheet_tokens={c["id"]: services.sheet_token(c["id"]) for c in invites
