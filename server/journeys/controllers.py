@@ -99,7 +99,7 @@ class JourneysController(Controller):
         return page(request, "content/home.html", course=course, week=week, week_practices=week_practices,
                     right_now=right_now, first_visit=participant.first_visit,
                     needs_municipality=participant.municipality_code is None and may_ask and not checkin_due,
-                    checkin_due=checkin_due, feedback_due=feedback_due, feedback_thanks=bool(feedback),
+                    checkin_due=checkin_due, feedback_due=feedback_due, feedback_thanks=bool(feedback), partner=False,
                     prefetch=offline_urls(request.app, upcoming + right_now))
 
     @staticmethod
