@@ -107,6 +107,8 @@ async def make_link(participant_id: uuid.UUID, *, now: datetime | None = None) -
     now = now or datetime.now(UTC)
     code = new_code()
     async with db.transaction():
+        if not db.is_sqlite():  # her links one after another (SQLite's write lock already does this)
+            await db.raw("SELECT id FROM participant WHERE id = {} FOR UPDATE", participant_id)
         her = await _her_site(participant_id)
         if her is None or not her["site.partners_enabled"]:
             raise PartnersOff(_("Partners cannot join Pusterum here."), "partners off")

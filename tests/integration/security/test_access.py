@@ -19,8 +19,8 @@ from server.accounts import services as accounts
 from server.content.tables import ContentVersion
 from server.coordination import services as coordination
 from server.coordination.schemas import InviteForm
-from server.participants import services as participants
 from server.participants import partners
+from server.participants import services as participants
 from tests.support import (
     PARTNER_FIXTURE,
     WORKSPACE_PASSWORD,
@@ -170,7 +170,8 @@ async def _samples() -> dict[str, str]:
     await publish_partner_fixture()
     her, _kind = await participants.enrol(await make_invite(), language="da", client="192.0.2.1")
     partner_code, _until = await partners.make_link(her)
-    return {"slug": "breathing-space-3", "code": invite, "partner_code": partner_code, "token": "no-such-invitation-token", "name": "missing.mp3",
+    return {"slug": "breathing-space-3", "code": invite, "partner_code": partner_code,
+            "token": "no-such-invitation-token", "name": "missing.mp3",
             "account_id": str(bystander), "action": "revoke", "version_id": str(version["id"]),
             "site_id": str(site), "unit_id": str(unit), "group_id": str(group), "invite_id": str(made.id),
             "sheet_token": coordination.sheet_token(made.id), "file_path": "css/app.css"}
