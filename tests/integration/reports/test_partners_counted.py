@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from server.participants.tables import Participant
 from tests.integration.reports.pages import cell, figure, practise
@@ -52,11 +53,13 @@ async def test_a_group_of_fewer_than_five_partners_is_not_shown(app, actors, res
 
 
 async def test_the_coordinators_site_page_counts_partners_apart_from_the_course_groups_patients(actors, coordinator):
-    await partners_practise(actors, 2)
+    await partners_practise(actors, 3)  # three patients in the test group, each with a partner
     page = (await coordinator.get(f"/workspace/coordinate/sites/{coordinator.site_id}")).text
     line = page.split("data-partner-count>", 1)[1].split("</p>", 1)[0]
-    assert "&lt;5" in line  # two partners: fewer than five, not shown
-    assert await Participant.count().where(Participant.kind == "partner") == 2
+    assert "&lt;5" in line  # three partners: fewer than five, not shown
+    group = re.search(r"<tr><td>Test group</td>.*?</tr>", page, re.S).group(0)
+    assert "&lt;5" in group  # the group's three patients, not six people
+    assert await Participant.count().where(Participant.kind == "partner") == 3
 
 
 async def test_the_research_export_and_codebook_name_partners_as_their_own_kind(actors, researcher):

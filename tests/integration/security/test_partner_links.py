@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
+from server.accounts.tables import AuditEntry
 from server.participants.tables import Participant, PartnerInvite, Site
 from tests.integration.security.test_access import LAST, _samples, concrete, routes
 from tests.support import (
@@ -93,6 +94,8 @@ async def test_switching_partners_off_closes_every_open_link_of_the_site(actors,
     people = await Participant.count()
     assert (await _try_to_join(await actors.outsider(), code))[1] == 404
     assert await Participant.count() == people
+    (entry,) = await AuditEntry.select().where(AuditEntry.action == "site.partners")
+    assert entry["actor"] == coordinator.account_id
 
 
 async def test_only_her_sites_coordinators_switch_partners_and_only_to_on_or_off(actors, coordinator):
