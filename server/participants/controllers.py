@@ -38,7 +38,7 @@ def _code_problem(request: Request, problem: services.CodeProblem | partners.Par
         return page(request, "participants/invite_problem.html", status_code=_PARTNER_STATUS[problem],
                     problem=problem.value, partner=True)
     return page(request, "participants/invite_problem.html", status_code=_CODE_STATUS[problem],
-                problem=problem.value)
+                problem=problem.value, partner=False)
 
 
 # Patients join at /j/<code>, staff at /u/<code> (a unit's code, e.g. from a QR code on the break-room wall),
