@@ -15,6 +15,7 @@ from server.content.controllers import ContentController
 from server.content.media import audio
 from server.coordination.controllers import CoordinationController
 from server.coordination.join import TypedCodeController
+from server.coordination.partner_controller import PartnerInviteController
 from server.editor.controllers import ChecksController, EditorController
 from server.editor.local_controller import LocalOffersController
 from server.engagement.controllers import EngagementController
@@ -45,6 +46,7 @@ def create_app() -> Litestar:
             CoordinationController, TypedCodeController, WellbeingController, ReportsController,
             ExportController, JourneysController, OwnAccountController, PasswordResetController,
             LibraryController, CourseController, LocalOffersController, LearningController,
+            PartnerInviteController,
             audio, service_worker, manifest, offline, plugins.static_router(), plugins.health, plugins.ready,
         ],
         lifespan=[plugins.database_lifespan],

@@ -136,6 +136,16 @@ class Actors:
         client.participant_id = await enrol_staff(client, code, lang=lang)
         return client
 
+    async def partner(self, *, lang: str = "en", site_slug: str | None = None) -> Actor:
+        """A patient's partner who joined through her link (her site's partners switched on for it). The
+        patient who sent it is ``.invited_by``, a client of her own."""
+        await allow_partners(site_slug or TEST_SITE)
+        she = await self.patient(await make_invite(site_slug=site_slug or TEST_SITE))
+        client = self._client("partner", lang)
+        client.participant_id = await enrol_partner(client, link_code((await partner_link(she)).text), lang=lang)
+        client.invited_by = she
+        return client
+
     async def account(self, *roles: str, email: str | None = None, lang: str = "en") -> Actor:
         """Someone signed in to the workspace with an account that has these roles."""
         from server.accounts import services as accounts
@@ -288,5 +298,59 @@ async def enrol_staff(client: httpx.AsyncClient, code: str | None = None, lang: 
     response = await client.post(f"/u/{code}", data={"_csrf_token": csrf_token(page.text), "lang": lang,
                                                      "consent": "yes"})
     assert response.status_code == 303 and response.headers["location"] == "/pause", response.text
+    (participant_id,) = {r["id"] for r in await Participant.select(Participant.id)} - before
+    return participant_id
+
+
+# --- partners (issue 18): her link from Settings, the partner's own door ---
+
+PARTNER_FIXTURE = "test-partner-landing"  # tests/fixtures/partner: a practice for the partner audience only
+
+
+async def publish_partner_fixture() -> None:
+    """Publishes the partner practice of ``tests/fixtures/partner`` (once; the catalog then has it)."""
+    from pathlib import Path
+
+    from server.content.loader import load_content_dir
+    from server.content.services import import_documents, load_catalog
+
+    loaded = load_content_dir(Path(__file__).parent / "fixtures" / "partner")
+    assert not loaded.problems, loaded.problems
+    await import_documents(loaded.documents, author="tests")
+    await load_catalog()
+
+
+async def allow_partners(site_slug: str = TEST_SITE, enabled: bool = True) -> int:
+    """Switches partners on (or off) for a site, as its coordinator would; returns the site's id."""
+    from server.participants import partners, services
+
+    site_id = await services.ensure_site(site_slug, "Test clinic", "0101")
+    await partners.set_partners_enabled(site_id, enabled)
+    return site_id
+
+
+async def partner_link(patient: httpx.AsyncClient) -> httpx.Response:
+    """She asks for a link for her partner from her Settings (the answer: the page with the link, or why not)."""
+    page = await patient.get("/settings")
+    return await patient.post("/settings/partner", data={"_csrf_token": csrf_token(page.text)})
+
+
+def link_code(page: str) -> str:
+    """The code from the link on the page she is shown once."""
+    found = re.search(r'value="http://testserver/p/([A-Za-z0-9_-]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+async def enrol_partner(client: httpx.AsyncClient, code: str, lang: str = "en") -> uuid.UUID:
+    """Walks the partner's door (/p/<code>) as the partner would and returns their participant id."""
+    from server.participants.tables import Participant
+
+    page = await client.get(f"/p/{code}/consent", params={"lang": lang})
+    assert page.status_code == 200, page.text
+    before = {r["id"] for r in await Participant.select(Participant.id)}
+    response = await client.post(f"/p/{code}", data={"_csrf_token": csrf_token(page.text), "lang": lang,
+                                                     "consent": "yes"})
+    assert response.status_code == 303, response.text
     (participant_id,) = {r["id"] for r in await Participant.select(Participant.id)} - before
     return participant_id

@@ -100,7 +100,8 @@ class ContentController(Controller):
         found = await whereabouts(device.participant_id) if device is not None else None
         place = place_of(found.municipality_code, found.site_municipality_code) if found else place_of(None)
         site_phones = {"ward": found.ward_phone, "clinic": found.clinic_phone} if found else {}
-        return page(request, "content/support.html", sections=sections(get_catalog().resources, "patient", place),
+        audience = "partner" if device is not None and device.kind == "partner" else "patient"
+        return page(request, "content/support.html", sections=sections(get_catalog().resources, audience, place),
                     place=place, site_phones=site_phones, regions=regions())
 
     @get("/about", name="content:about")

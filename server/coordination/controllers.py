@@ -24,7 +24,7 @@ from server.accounts.services import AccountView
 from server.content.catalog import get_catalog
 from server.content.schemas import PublishedExercise
 from server.coordination import scope, services
-from server.coordination.schemas import GroupForm, InviteForm, NameForm, SiteForm
+from server.coordination.schemas import GroupForm, InviteForm, NameForm, PartnersForm, SiteForm
 from server.coordination.scope import Reach, ReachOf, Row
 from server.lib.errors import Refused, status_of
 from server.lib.forms import FormOf, blank, form_of, valid
@@ -34,6 +34,7 @@ from server.participants.municipalities import municipalities
 
 SITE_FORM, NAME_FORM, GROUP_FORM, INVITE_FORM = (form_of(SiteForm), form_of(NameForm), form_of(GroupForm),
                                                   form_of(InviteForm))
+PARTNERS_FORM = form_of(PartnersForm)
 
 
 def _qr_svg(link: str) -> str:
@@ -89,14 +90,15 @@ class CoordinationController(Controller):
                          like: dict[str, Any] | None = None, status_code: int = 200) -> Template:
         """``like``: a code to replace (one made before codes were kept): the new code's form starts from it."""
         forms = forms or {}
-        units, groups = await services.site_contents(site["id"])
+        units, groups, partners = await services.site_counts(site["id"])
         invites = await services.invites_of(site["id"])
         invite_form = forms.get("invite") or (
             blank(InviteForm, kind=like["kind"], unit=like["unit"], group=like["course_group"], label=like["label"])
             if like else blank(InviteForm, kind="patient"))
         return page(
             request, "workspace/coordinate/site.html", status_code=status_code, account=account, site=site,
-            units=units, groups=groups, invites=invites, courses=_courses(), municipalities=municipalities(),
+            units=units, groups=groups, partners=partners, invites=invites, courses=_courses(),
+            municipalities=municipalities(),
             errors=errors or {}, replacing=like is not None,
             site_form=forms.get("site") or blank(SiteForm, name=site["name"], kind=site["kind"],
                                                  municipality=site["municipality_code"],
@@ -123,6 +125,19 @@ class CoordinationController(Controller):
             return await self._site_page(request, session.account, site, errors={"site": str(problem)},
                                          forms={"site": form.raw}, status_code=400)
         return redirect_to(request, "coordinate:site", query="?saved=1", site_id=site["id"])
+
+    @post("/sites/{site_id:int}/partners", name="coordinate:site_partners", status_code=303,
+          dependencies={"form": PARTNERS_FORM})
+    async def site_partners(self, request: Request, session: SignedIn, site: Row,
+                            form: FormOf[PartnersForm]) -> Template | Redirect:
+        """Whether the site's patients may invite a partner: the clinic's safety decision (README)."""
+        try:
+            chosen = valid(form)
+        except Refused as problem:
+            return await self._site_page(request, session.account, site, errors={"partners": str(problem)},
+                                         status_code=400)
+        await services.set_partners(session.account.id, site, chosen.partners == "on")
+        return redirect_to(request, "coordinate:site", query="?saved=1", fragment="#partners", site_id=site["id"])
 
     # --- units ---
 

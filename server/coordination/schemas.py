@@ -41,6 +41,13 @@ class SiteForm(msgspec.Struct, frozen=True):
     clinic_phone: SitePhone = ""
 
 
+class PartnersForm(msgspec.Struct, frozen=True):
+    """The site's partner switch: ``on`` or ``off``, nothing else."""
+
+    partners: Annotated[Literal["on", "off"], msgspec.Meta(extra={
+        "error": N_("Please choose whether partners can join.")})]
+
+
 class NameForm(msgspec.Struct, frozen=True):
     name: Name
 

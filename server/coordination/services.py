@@ -40,6 +40,7 @@ from server.lib import disclosure, errors, localtime
 from server.lib.i18n import _
 from server.lib.paths import path_for
 from server.lib.signing import keyed_digest, keyed_digests
+from server.participants import partners
 from server.participants import services as participants
 from server.participants.municipalities import municipalities
 from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
@@ -148,16 +149,25 @@ async def list_sites(within: frozenset[int] | None = None) -> list[dict[str, Any
 
 
 async def site_contents(site_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """A site's units (with their staff) and course groups (with their patients), counted under one rule
-    with the patients in no group: together they add up to the site's total on the index, so they are
-    protected as one table (``disclosure.protect``: a small row is hidden, and one more beside it, so
-    that no row is "the total minus the rest")."""
+    """A site's units (with their staff) and course groups (with their patients): ``site_counts`` without
+    the partners."""
+    units, groups, _partners = await site_counts(site_id)
+    return units, groups
+
+
+async def site_counts(site_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """A site's units (with their staff), course groups (with their patients) and its partners (a group of
+    their own, never counted with the patients), counted under one rule with the patients in no group:
+    together they add up to the site's total on the index, so they are protected as one table
+    (``disclosure.protect``: a small row is hidden, and one more beside it, so that no row is "the total
+    minus the rest")."""
     units = await Unit.select().where(Unit.site == site_id).order_by(Unit.name)
     groups = await CourseGroup.select().where(CourseGroup.site == site_id).order_by(CourseGroup.starts_on,
                                                                                   ascending=False)
     staff = await _active_counts(Participant.unit, (Participant.site == site_id) & (Participant.kind == "staff"))
     patients = await _active_counts(Participant.course_group,
-                                    (Participant.site == site_id) & (Participant.kind != "staff"))
+                                    (Participant.site == site_id) & (Participant.kind == "patient"))
+    partners = await _active_counts(Participant.site, (Participant.site == site_id) & (Participant.kind == "partner"))
     outside = disclosure.Cell()  # patients in no group and staff in no unit: the table's last, unlabelled row
     for cell in (patients.get(None), staff.get(None)):
         if cell is not None:
@@ -165,11 +175,13 @@ async def site_contents(site_id: int) -> tuple[list[dict[str, Any]], list[dict[s
     rows = {("unit", u["id"]): _shown(staff.get(u["id"])) for u in units}
     rows |= {("group", g["id"]): _shown(patients.get(g["id"])) for g in groups}
     rows[("group", None)] = _shown(outside)
+    rows[("partners", None)] = _shown(partners.get(site_id))
     for key, row in rows.items():
         row.key, row.label = key, str(key)
     disclosure.protect(list(rows.values()))
     return ([_counted(u, rows[("unit", u["id"])]) for u in units],
-            [_counted(g, rows[("group", g["id"])]) for g in groups])
+            [_counted(g, rows[("group", g["id"])]) for g in groups],
+            _counted({}, rows[("partners", None)]))
 
 
 async def get_site(site_id: int) -> dict[str, Any] | None:
@@ -199,6 +211,13 @@ async def update_site(actor: int, site: dict[str, Any], form: SiteForm) -> None:
     await audit(actor, "site.changed", site["slug"], name=fields[Site.name], kind=form.kind,
                 municipality=fields[Site.municipality_code], checkin_every_days=fields[Site.checkin_every_days],
                 ward_phone=fields[Site.ward_phone], clinic_phone=fields[Site.clinic_phone])
+
+
+async def set_partners(actor: int, site: dict[str, Any], enabled: bool) -> None:
+    """Whether this site's patients may invite a partner (``server.participants.partners``); off again, every
+    unused link of the site stops working. Audit-logged: it is the clinic's safety decision."""
+    await partners.set_partners_enabled(site["id"], enabled)
+    await audit(actor, "site.partners", site["slug"], enabled=enabled)
 
 
 # --- units ---

@@ -17,7 +17,7 @@ from server.content.tables import ContentItem, ContentVersion
 from server.db.limits import RateCount
 from server.editor.tables import ContentDraft
 from server.engagement.tables import Event
-from server.participants.tables import CourseGroup, InviteCode, Participant, Site, Unit
+from server.participants.tables import CourseGroup, InviteCode, Participant, PartnerInvite, Site, Unit
 from server.reminders.tables import PushSubscription, ReminderPlan
 from server.reports.tables import (
     ActiveDay,
@@ -34,7 +34,7 @@ from server.reports.tables import (
 TABLES = [ContentItem, ContentVersion, Site, Unit, CourseGroup, InviteCode, Participant, Event, PushSubscription,
           ReminderPlan, Account, AccountSession, AccountInvite, LoginThrottle, AuditEntry, ContentDraft,
           AccountSite, UsageMonth, UsageYear, UsageExercise, UsageExerciseYear, QuestionnaireReading, ActiveDay,
-          RollupState, AnnualNote, RateCount, PasswordReset, StoredKey]
+          RollupState, AnnualNote, RateCount, PasswordReset, StoredKey, PartnerInvite]
 
 APP_CONFIG = PiccoloAppConfig(
     app_name="server",

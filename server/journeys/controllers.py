@@ -74,6 +74,8 @@ class JourneysController(Controller):
         if not participant.consent_is_current:  # the consent text changed: she reads it once, then goes on
             return redirect_to(request, "participants:reconsent")
         catalog = get_catalog()
+        if participant.kind == "partner":
+            return self._partner_home(request, participant)
         audience = participant.kind
         course, week, upcoming = None, None, []
         if participant.course_slug and participant.course_slug in catalog.courses:
@@ -97,9 +99,18 @@ class JourneysController(Controller):
         return page(request, "content/home.html", course=course, week=week, week_practices=week_practices,
                     right_now=right_now, first_visit=participant.first_visit,
                     needs_municipality=participant.municipality_code is None and may_ask and not checkin_due,
-                    checkin_due=checkin_due, feedback_due=feedback_due, feedback_thanks=bool(feedback),
+                    checkin_due=checkin_due, feedback_due=feedback_due, feedback_thanks=bool(feedback), partner=False,
                     prefetch=offline_urls(request.app, upcoming + right_now))
 
+    @staticmethod
+    def _partner_home(request: Request, participant: Enrolled) -> Template:
+        """A partner's home: their own practices, shortest first, the library and support. No course week
+        (the course is hers), no check-ins (the WHO-5 is the patients'), nothing about her."""
+        mine = sorted(get_catalog().for_audience("partner"), key=lambda e: (e.seconds, e.slug))[:3]
+        return page(request, "content/home.html", course=None, week=None, week_practices=[], right_now=mine,
+                    first_visit=participant.first_visit, needs_municipality=False, checkin_due=False,
+                    feedback_due=False, feedback_thanks=False, partner=True,
+                    prefetch=offline_urls(request.app, mine))
 
     @get("/settings/withdraw", name="journeys:withdraw_form")
     async def withdraw_form(self, request: Request, participant: Enrolled) -> Template:

@@ -13,6 +13,7 @@ from typing import Literal
 from server import db
 from server.engagement import history
 from server.engagement.tables import Event
+from server.participants import partners
 from server.participants.tables import Participant
 from server.reminders import services as reminders
 from server.reports.rollups import forget as forget_rollups
@@ -36,6 +37,7 @@ async def withdraw(participant_id: uuid.UUID, choice: Choice, *, now: datetime |
             return False
         # What reaches her phone from the server ends at once, whatever she chose.
         await reminders.turn_off(participant_id)
+        await partners.forget_inviter(participant_id)  # her unused link for a partner stops working
         if choice == "delete":
             await Event.delete().where(Event.participant == participant_id)
             await forget_rollups(participant_id)

@@ -91,7 +91,7 @@ def _verify_device(token: str, settings: Settings) -> Device | None:
     except ValueError:
         return None
     return Device(participant_id, language if language in LANGUAGES else settings.default_language,
-                  kind if kind in ("patient", "staff") else "patient", verified.stale)
+                  kind if kind in ("patient", "staff", "partner") else "patient", verified.stale)
 
 
 def use_language(request, language: str) -> None:

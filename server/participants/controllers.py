@@ -14,7 +14,7 @@ from server.lib.guards import requires_device, requires_kind, safe_next
 from server.lib.paths import redirect_to, route_path
 from server.lib.templates import page
 from server.lib.web import device_cookie, language_cookie, use_language
-from server.participants import services
+from server.participants import partners, services
 from server.participants.guards import DEPENDENCIES, Enrolled
 from server.participants.municipalities import municipalities
 from server.participants.schemas import ConsentForm, LanguageForm, MunicipalityForm, RenewConsentForm
@@ -27,22 +27,45 @@ _CODE_STATUS = {services.CodeProblem.UNKNOWN: 404, services.CodeProblem.EXPIRED:
                 services.CodeProblem.REVOKED: 410}
 
 
-def _code_problem(request: Request, problem: services.CodeProblem) -> Template:
+# A partner's link that was used, taken back or never made: 404; expired: 410; its site has since switched
+# partners off: 404 (as if there were no such link).
+_PARTNER_STATUS = {partners.PartnerProblem.UNKNOWN: 404, partners.PartnerProblem.EXPIRED: 410,
+                   partners.PartnerProblem.OFF: 404}
+
+
+def _code_problem(request: Request, problem: services.CodeProblem | partners.PartnerProblem) -> Template:
+    if isinstance(problem, partners.PartnerProblem):
+        return page(request, "participants/invite_problem.html", status_code=_PARTNER_STATUS[problem],
+                    problem=problem.value, partner=True)
     return page(request, "participants/invite_problem.html", status_code=_CODE_STATUS[problem],
-                problem=problem.value)
+                problem=problem.value, partner=False)
 
 
-# Patients join at /j/<code>, staff at /u/<code> (a unit's code, e.g. from a QR code on the break-room wall).
-_DOORS = [f"{DOOR['patient']}/{{code:str}}", f"{DOOR['staff']}/{{code:str}}"]
-START = {"patient": "journeys:home", "staff": "staff:home"}  # where each kind of participant begins
+# Patients join at /j/<code>, staff at /u/<code> (a unit's code, e.g. from a QR code on the break-room wall),
+# a partner at /p/<code> (the single-use link she sent from her Settings).
+_DOORS = [f"{DOOR['patient']}/{{code:str}}", f"{DOOR['staff']}/{{code:str}}", f"{DOOR['partner']}/{{code:str}}"]
+START = {"patient": "journeys:home", "staff": "staff:home", "partner": "journeys:home"}
 # Gives before it asks: a patient is first offered a short practice; her municipality and the WHO-5 come later
 # (home asks for them once she has practised, or at her next visit).
-_AFTER_JOIN = {"patient": "journeys:welcome", "staff": "staff:home"}
+_AFTER_JOIN = {"patient": "journeys:welcome", "staff": "staff:home", "partner": "journeys:home"}
 
 
 def _kind(request: Request) -> str:
-    """Which door she came through: the staff door or the patients' one."""
-    return "staff" if request.url.path.startswith(DOOR["staff"] + "/") else "patient"
+    """Which door she came through: the staff door, the partners' or the patients' one."""
+    for kind in ("staff", "partner"):
+        if request.url.path.startswith(DOOR[kind] + "/"):
+            return kind
+    return "patient"
+
+
+async def _check(request: Request, code: str) -> services.ValidCode | services.CodeProblem | partners.PartnerProblem:
+    """The code, looked up where its door says: a partner's link among partner links only."""
+    if _kind(request) != "partner":
+        return await services.check_code(code)
+    checked = await partners.check_link(code)
+    if isinstance(checked, partners.PartnerProblem):
+        return checked
+    return services.ValidCode(checked.id, "partner", checked.site, None, checked.course_group)
 
 
 def _wrong_door(request: Request, code: str, checked: services.ValidCode) -> Redirect | None:
@@ -59,8 +82,8 @@ class JoinController(Controller):
     async def choose_language(self, request: Request, code: FromPath[str]) -> Template | Redirect:
         if request.state.device is not None:  # already here: straight to her start (the QR code, scanned again)
             return redirect_to(request, START.get(request.state.device.kind, "journeys:home"))
-        checked = await services.check_code(code)
-        if isinstance(checked, services.CodeProblem):
+        checked = await _check(request, code)
+        if isinstance(checked, services.CodeProblem | partners.PartnerProblem):
             return _code_problem(request, checked)
         return _wrong_door(request, code, checked) or page(
             request, "participants/join_language.html", code=code, prefix=DOOR[_kind(request)])
@@ -69,8 +92,8 @@ class JoinController(Controller):
     async def consent(self, request: Request, code: FromPath[str], lang: FromQuery[str] = "") -> Template | Redirect:
         if request.state.device is not None:
             return redirect_to(request, "journeys:home")
-        checked = await services.check_code(code)
-        if isinstance(checked, services.CodeProblem):
+        checked = await _check(request, code)
+        if isinstance(checked, services.CodeProblem | partners.PartnerProblem):
             return _code_problem(request, checked)
         if wrong := _wrong_door(request, code, checked):
             return wrong
@@ -92,8 +115,13 @@ class JoinController(Controller):
             return page(request, "participants/join_consent.html", status_code=400, code=code, error=True,
                         prefix=DOOR[_kind(request)], kind=_kind(request))
         try:
-            participant_id, kind = await services.enrol(code, language=data.lang, client=client_address(request))
-        except services.EnrolmentRefused as refused:
+            if _kind(request) == "partner":
+                participant_id, kind = await partners.enrol(code, language=data.lang,
+                                                            client=client_address(request)), "partner"
+            else:
+                participant_id, kind = await services.enrol(code, language=data.lang,
+                                                            client=client_address(request))
+        except (services.EnrolmentRefused, partners.PartnerRefused) as refused:
             return _code_problem(request, refused.problem)
         response = redirect_to(request, _AFTER_JOIN.get(kind, "journeys:home"))
         response.cookies.append(device_cookie(get_settings(), participant_id, data.lang, kind))
@@ -162,8 +190,11 @@ class SettingsController(Controller):
         """Each kind of participant her own settings: a nurse's are her language, reminders and the way out."""
         if participant.kind == "staff":
             return page(request, "participants/settings_staff.html", participant=participant)
+        if participant.kind == "partner":
+            return page(request, "participants/settings_partner.html", participant=participant)
         chosen = municipalities().get(participant.municipality_code or "")
-        return page(request, "participants/settings.html", participant=participant, municipality=chosen)
+        return page(request, "participants/settings.html", participant=participant, municipality=chosen,
+                    partner_panel=await partners.panel(participant.id))
 
     @get("/settings/municipality", name="participants:change_municipality", guards=[requires_kind("patient")])
     async def change_municipality(self, request: Request, participant: Enrolled) -> Template:

@@ -26,6 +26,7 @@ CONSENT_VERSION = "2026-12-v3"
 CONSENT_STILL_VALID: dict[str, frozenset[str]] = {
     "patient": frozenset({"2026-12-v2"}),  # v3 records nothing new about patients
     "staff": frozenset(),  # v3 records lessons and check answers: staff are asked again at their next visit
+    "partner": frozenset(),  # partners agree to their own text (participants/_what_we_record_partner.html)
 }
 
 
@@ -45,7 +46,7 @@ class CodeProblem(enum.Enum):
 
 
 # The two doors: patients join at /j/<code>, staff at /u/<code> (the route paths, and the printed links).
-DOOR = {"patient": "/j", "staff": "/u"}
+DOOR = {"patient": "/j", "staff": "/u", "partner": "/p"}  # a partner's link: ``server.participants.partners``
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ A participant is pseudonymous by construction: a random id and the few facts the
 There is no column for a name, e-mail, phone number, CPR number or birth date, and there must never be.
 """
 
-from piccolo.columns import UUID, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, Boolean, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
 from server.lib.disclosure import new_record_key
@@ -22,6 +22,10 @@ class Site(Table, tablename="site"):
     ward_phone = Varchar(length=20, null=True, default=None)
     clinic_phone = Varchar(length=20, null=True, default=None)
     created_at = Timestamptz()
+    # Whether its patients may invite a partner from Settings. Off until the site's coordinator (or an admin)
+    # switches it on: the clinic cares for women living with violence, and a link sent from her phone is a
+    # safety question for the clinic to decide (README, for the clinic's safety review).
+    partners_enabled = Boolean(default=False)
 
 
 class Unit(Table, tablename="unit"):
@@ -58,9 +62,26 @@ class InviteCode(Table, tablename="invite_code"):
     created_at = Timestamptz()
 
 
+class PartnerInvite(Table, tablename="partner_invite"):
+    """A patient's single-use link for her partner, while it is unused.
+
+    It says where the partner will belong (her site and course group) and, as a keyed hash of her id, whose
+    link it is, so that she alone can see that it is open and take it back. It is deleted when the partner
+    joins (and when she revokes it or makes a new one): nothing is left that ties the partner to her.
+    Like invite codes, the code is found by its hash; the code itself is never stored.
+    """
+
+    code_hash = Varchar(length=64, unique=True)
+    inviter = Varchar(length=64, index=True)  # keyed hash of her participant id, never the id itself
+    site = ForeignKey(references=Site, index=True)
+    course_group = ForeignKey(references=CourseGroup, null=True, default=None)
+    expires_at = Timestamptz()
+    created_at = Timestamptz()
+
+
 class Participant(Table, tablename="participant"):
     id = UUID(primary_key=True)
-    kind = Varchar(length=10)  # patient | staff
+    kind = Varchar(length=10)  # patient | staff | partner (a partner: never linked to the one who invited)
     site = ForeignKey(references=Site, index=True)
     unit = ForeignKey(references=Unit, null=True, default=None)
     course_group = ForeignKey(references=CourseGroup, null=True, default=None)

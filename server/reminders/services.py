@@ -26,6 +26,7 @@ SNOOZE = timedelta(minutes=30)
 DEFAULTS: dict[str, dict[str, Any]] = {
     "patient": {"times": ["19:00"], "days": "1234567"},
     "staff": {"windows": [{"start": "07:00", "end": "15:00"}], "every_minutes": 120, "days": "12345"},
+    "partner": {"times": ["19:00"], "days": "1234567"},  # as a patient's: times of day, every day
 }
 
 

@@ -44,7 +44,7 @@ SECTIONS = {
     "ahead": N_("The year ahead"),
 }
 FILTER_NAMES = {"site": N_("site"), "unit": N_("unit"), "municipality": N_("municipality"),
-                "kind": N_("role (patient or staff)"), "group": N_("course group"), "period": N_("period")}
+                "kind": N_("role (patient, staff or partner)"), "group": N_("course group"), "period": N_("period")}
 
 
 class BadFilter(errors.Refused):
@@ -112,8 +112,8 @@ def _pick(options: list[dict[str, Any]], slug: str, message: str) -> int | None:
 def parse_filters(params: Any, who: Reader, options: dict[str, Any], today: date) -> Filters:
     first, last = _period(params.get("period", ""), today)
     kind = params.get("kind", "")
-    if kind not in ("", "patient", "staff"):
-        raise BadFilter(_("Choose patients, staff or everyone."))
+    if kind not in ("", "patient", "staff", "partner"):
+        raise BadFilter(_("Choose patients, staff, partners or everyone."))
     municipality = params.get("municipality", "")
     if municipality and municipality != "none" and municipality not in options["municipalities"]:
         raise BadFilter(_("That municipality is not on the list."))
@@ -128,13 +128,14 @@ def parse_filters(params: Any, who: Reader, options: dict[str, Any], today: date
             if site is not None and site != owner:
                 raise BadFilter(_("That unit or course group belongs to another site than the one chosen."))
             site = owner
-    # …and a unit's people are staff, a course group's patients: the view is compared with the site's staff
-    # (or patients) too, which a unit or a group could otherwise be subtracted from.
-    for chosen, role in ((unit, "staff"), (group, "patient")):
+    # …and a unit's people are staff, a course group's patients (or, chosen as such, its partners): the view is
+    # compared with the site's staff (or patients, or partners) too, which a unit or a group could otherwise be
+    # subtracted from. Partners are their own group, never counted in with the patients.
+    for chosen, roles in ((unit, ("staff",)), (group, ("patient", "partner"))):
         if chosen is not None:
-            if kind not in ("", role):
-                raise BadFilter(_("A unit has only staff, and a course group only patients."))
-            kind = role
+            if kind not in ("", *roles):
+                raise BadFilter(_("A unit has only staff, and a course group only patients and partners."))
+            kind = kind or roles[0]
     return Filters(first_month=first, last_month=last, scope=who.scope, site=site, unit=unit, group=group,
                    municipality=municipality or None, kind=kind or None)
 
@@ -149,7 +150,7 @@ def describe(f: Filters, options: dict[str, Any]) -> list[str]:
     names = {key: {o["id"]: o["name"] for o in options[key]} for key in ("sites", "units", "groups")}
     out = []
     if f.kind:
-        out.append(_("Patients") if f.kind == "patient" else _("Staff"))
+        out.append({"patient": _("Patients"), "staff": _("Staff"), "partner": _("Partners")}[f.kind])
     if f.site is not None:
         out.append(_("Site: %(name)s", name=names["sites"].get(f.site, "")))
     if f.unit is not None:

@@ -160,7 +160,9 @@ PARTICIPANTS = ExportFile("participants.csv", N_(
     "joined and, if she has stopped, when and what she chose. People who stopped and asked for their "
     "records to be deleted are not included."), (
     _PSEUDONYM,
-    Column("kind", TEXT, N_("Patient (invited by the clinic) or staff member (a unit's QR code)."), "patient, staff"),
+    Column("kind", TEXT, N_("Patient (invited by the clinic), staff member (a unit's QR code) or partner (invited "
+                            "by a patient; counted as a group of their own and never linked to her)."),
+           "patient, staff, partner"),
     Column("site", TEXT, N_("The hospital or clinic she joined through (its slug)."), N_("a site slug")),
     Column("unit", TEXT, N_("The unit (staff members; patients only if the invite named one)."),
            N_("a unit slug, or empty")),

@@ -86,7 +86,7 @@ async def test_too_few_people_show_nothing_and_filters_cannot_single_out_a_small
             "box-breathing"), seconds=60, stress_before=7, stress_after=4)])
     patients = (await researcher.get(URL, params={"kind": "patient"})).text
     everyone = (await researcher.get(URL)).text
-    assert "leave out fewer than five people with the same role (patient or staff)" in patients
+    assert "leave out fewer than five people with the same role (patient, staff or partner)" in patients
     assert "Practices started" not in patients
     assert abs(int(figure(everyone, "Used Pusterum in the period")) - 9) <= 2
     # Two staff members rated stress: too few for a mean, so no stress figures.

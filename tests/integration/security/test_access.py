@@ -20,20 +20,32 @@ from server.coordination import services as coordination
 from server.coordination.schemas import InviteForm
 from server.editor import local
 from server.editor import services as editor_services
+from server.participants import partners
 from server.participants import services as participants
 from tests.learning import COURSE, LESSONS, fixture_course
-from tests.support import WORKSPACE_PASSWORD, Actor, Actors, csrf_token, make_staff_code
+from tests.support import (
+    PARTNER_FIXTURE,
+    WORKSPACE_PASSWORD,
+    Actor,
+    Actors,
+    allow_partners,
+    csrf_token,
+    make_invite,
+    make_staff_code,
+    publish_partner_fixture,
+)
 
 # "coordinator" is linked to the site whose ids the walk uses; "outside_coordinator" to another site only.
-EVERYONE = {"anonymous", "patient", "staff", "editor", "coordinator", "outside_coordinator", "researcher", "admin"}
-PARTICIPANTS = {"patient", "staff"}
+EVERYONE = {"anonymous", "patient", "staff", "partner", "editor", "coordinator", "outside_coordinator", "researcher",
+            "admin"}
+PARTICIPANTS = {"patient", "staff", "partner"}
 ACCOUNTS = {"editor", "coordinator", "outside_coordinator", "researcher", "admin"}
 SIGNED_IN = PARTICIPANTS | ACCOUNTS  # anyone the app knows; for pages open to all, use EVERYONE
 
 # (method, route name) -> who may use it
 ROUTES: dict[tuple[str, str], set[str]] = {
     ("GET", "content:start"): EVERYONE, ("GET", "content:support"): EVERYONE, ("GET", "content:about"): EVERYONE,
-    ("GET", "journeys:home"): {"patient", "staff"},  # staff are sent on to /pause
+    ("GET", "journeys:home"): PARTICIPANTS,  # staff are sent on to /pause
     ("GET", "content:library"): PARTICIPANTS, ("GET", "content:exercise"): PARTICIPANTS,
     ("GET", "content:play"): PARTICIPANTS, ("GET", "content:done"): PARTICIPANTS,
     ("GET", "content:thanks"): PARTICIPANTS, ("GET", "content:audio"): EVERYONE,
@@ -100,6 +112,10 @@ ROUTES: dict[tuple[str, str], set[str]] = {
     ("POST", "coordinate:group_update"): {"coordinator", "admin"},
     ("POST", "coordinate:invite_create"): {"coordinator", "admin"},
     ("POST", "coordinate:invite_revoke"): {"coordinator", "admin"},
+    # Partners (issue 18): the site's switch is its coordinators'; only a patient (at a site with it on) makes
+    # or takes back her partner's link (tests/integration/security/test_partner_links.py).
+    ("POST", "coordinate:site_partners"): {"coordinator", "admin"},
+    ("POST", "coordinate:partner_invite"): {"patient"}, ("POST", "coordinate:partner_revoke"): {"patient"},
     ("GET", "coordinate:invite_sheet"): {"coordinator", "admin"},  # the site's own invite, by its id
     # Local offers: a coordinator's area is her sites' municipalities; the outside coordinator's site lies elsewhere.
     ("GET", "local:list"): {"coordinator", "outside_coordinator", "admin"},
@@ -164,7 +180,14 @@ async def _samples() -> dict[str, str]:
                                        data=local.first_draft(frozenset({"0101"})))
     version = await ContentVersion.select(ContentVersion.id).where(
         ContentVersion.item.slug == "breathing-space-3").first()
-    return {"slug": "breathing-space-3", "code": invite, "token": "no-such-invitation-token", "name": "missing.mp3",
+    # The test clinic has partners on (the patient actor's site), and one of its patients has a link open: the
+    # partner's door (/p/<code>) is walked with it (a GET or an empty form never uses it up).
+    await allow_partners()
+    await publish_partner_fixture()
+    her, _kind = await participants.enrol(await make_invite(), language="da", client="192.0.2.1")
+    partner_code, _until = await partners.make_link(her)
+    return {"slug": "breathing-space-3", "code": invite, "partner_code": partner_code,
+            "token": "no-such-invitation-token", "name": "missing.mp3",
             "account_id": str(bystander), "action": "revoke", "version_id": str(version["id"]),
             "site_id": str(site), "unit_id": str(unit), "group_id": str(group), "invite_id": str(made.id),
             "file_path": "css/app.css"}
@@ -181,6 +204,10 @@ def concrete(path: str, samples: dict[str, str], actor: str, name: str) -> str:
             return LESSONS[0] if name in ("learning:lesson", "learning:case", "learning:check") else COURSE
         if key == "slug" and actor == "staff" and name.startswith("content:"):
             return "sixty-second-breath"  # a practice meant for staff too
+        if key == "slug" and actor == "partner" and name.startswith("content:"):
+            return PARTNER_FIXTURE  # a practice meant for partners
+        if key == "code" and path.startswith("/p/"):
+            return samples["partner_code"]
         return samples[key]
     return re.sub(r"\{(\w+)(?::\w+)?\}", fill, path)
 
@@ -190,6 +217,8 @@ async def _actor(actors: Actors, actor: str, samples: dict[str, str]) -> Actor:
         return await actors.outsider()
     if actor == "staff":
         return await actors.staff_member(await make_staff_code("access-unit-2"))
+    if actor == "partner":
+        return await actors.partner()
     if actor == "coordinator":
         return await actors.coordinator(sites=[int(samples["site_id"])])
     if actor == "outside_coordinator":
