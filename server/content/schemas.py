@@ -27,7 +27,7 @@ KINDS = {
     "pain_coping": N_("Pain coping"),
     "micro_pause": N_("Micro-pause"),
 }
-AUDIENCES = ("patient", "staff")
+AUDIENCES = ("patient", "staff", "partner")
 POSITIONS = {
     "sitting": N_("Sitting"),
     "standing": N_("Standing"),
