@@ -63,6 +63,9 @@ TAGS = {
     "hand_washing": N_("By the sink"),
     "standing": N_("Standing up"),
     "course": N_("Course"),
+    "cravings": N_("Cravings"),
+    "grief": N_("Grief and loss"),
+    "relationship": N_("The two of you"),
 }
 # What kind of help a support resource is: the sections of the support pages, in the order shown. A closed set,
 # so that the pages can rely on it (the emergency number first, crisis lines apart from advice lines).
