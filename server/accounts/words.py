@@ -42,6 +42,7 @@ AUDIT_ACTIONS = {
     "session.logout": N_("Signed out"),
     "session.revoked_by_admin": N_("Signed out everywhere by an administrator"),
     "session.second_factor_failed": N_("Wrong code for the second factor"),
+    "site.partners": N_("Partners switched on or off for a site"),
     "site.changed": N_("Site changed"),
     "site.created": N_("Site created"),
     "unit.changed": N_("Unit changed"),

@@ -113,7 +113,10 @@ class WellbeingController(Controller):
 
     @get("/", name="wellbeing:history")
     async def history(self, request: Request, participant: Enrolled, saved: FromQuery[str] = "") -> Template:
-        readings = await services.readings(participant.id, get_catalog())
+        catalog = get_catalog()
+        readings = await services.readings(participant.id, catalog)
+        guide = catalog.exercises.get(services.LOW_MOOD_GUIDE)  # absent until published after review
         return page(request, "wellbeing/history.html", readings=readings, latest=readings[-1] if readings else None,
+                    guide=guide if guide is not None and "patient" in guide.audience else None,
                     chart=charts.line(readings), saved=bool(saved), instrument=_instrument(),
                     due=await services.checkin_due(participant.id))

@@ -12,6 +12,8 @@ from server.engagement.tables import Event
 from server.participants.tables import Participant
 
 INSTRUMENT = "who-5"
+# The module a low reading points to (issue 18): linked only once it is published after clinical review.
+LOW_MOOD_GUIDE = "perinatal-depression"
 SATISFACTION = "app-satisfaction"
 SATISFACTION_AFTER = timedelta(days=30)  # first asked a month after joining
 SATISFACTION_EVERY = timedelta(days=90)  # then at most once a quarter

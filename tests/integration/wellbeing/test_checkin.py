@@ -190,3 +190,47 @@ async def test_answers_are_judged_against_the_instruments_own_scores(patient):
         "_csrf_token": csrf_token(form.text), "item0": "5", "item1": "3", "item2": "1", "item3": "4"})
     assert response.status_code == 400 and "each statement" in response.text
     assert await Event.count().where(Event.type == "questionnaire_answered") == 0
+
+
+@pytest.fixture
+async def guide_published_after_review(db):
+    """The low-mood module ships awaiting clinical review: published here as an editor would after the review,
+    and put back as it was afterwards (content outlives a test)."""
+    from server.content.services import load_catalog, pending_review, publish_reviewed
+    from server.content.tables import ContentItem, ContentVersion
+    from server.wellbeing.services import LOW_MOOD_GUIDE
+
+    item = await ContentItem.select(ContentItem.id, ContentItem.published_version).where(
+        ContentItem.slug == LOW_MOOD_GUIDE).first()
+    before = {r["id"] for r in await ContentVersion.select(ContentVersion.id).where(ContentVersion.item == item["id"])}
+
+    async def publish() -> None:
+        awaiting = await pending_review(item["id"])
+        await publish_reviewed(LOW_MOOD_GUIDE, awaiting["id"], author="review@test")
+        await load_catalog()
+
+    yield publish
+    await ContentItem.update({ContentItem.published_version: item["published_version"]}).where(
+        ContentItem.id == item["id"])
+    await ContentVersion.delete().where((ContentVersion.item == item["id"]) & ContentVersion.id.not_in(list(before)))
+    await load_catalog()
+
+
+async def test_a_low_score_points_to_the_low_mood_module_only_once_it_is_published_after_review(
+        app, guide_published_after_review):
+    """Issue 18: the module on low mood in pregnancy is linked from the kind words of a low check-in, with a
+    link text that names no diagnosis; while it awaits clinical review, no link."""
+    async with app_client(app) as client:
+        await enrol(client, lang="en")
+        await answer(client, ["2", "1", "2", "1", "1"])
+        awaiting = await client.get("/wellbeing")
+        await guide_published_after_review()
+        published = await client.get("/wellbeing")
+        module = await client.get("/exercises/perinatal-depression")
+    assert "feeling low in pregnancy" not in awaiting.text and "perinatal-depression" not in awaiting.text
+    assert 'href="/exercises/perinatal-depression"' in published.text
+    assert "feeling low in pregnancy and after birth" in published.text
+    assert module.status_code == 200
+    words = re.sub(r"<[^>]+>", " ", published.text).lower()  # what she reads, not the addresses
+    for word in ("depress", "alarm", "danger", "warning", "risk"):
+        assert word not in words
