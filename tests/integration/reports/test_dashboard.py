@@ -219,3 +219,18 @@ async def test_the_dashboard_has_a_summary_first_and_contents_that_lead_to_each_
     anchors = re.findall(r'<li><a href="#([\w-]+)">', html)
     assert len(anchors) >= 7 and all(f'id="{anchor}"' in html for anchor in anchors)
     assert '<details class="filter-bar no-print" open>' in html and "<tfoot>" not in html
+
+
+async def test_a_month_in_which_one_to_four_answered_who5_is_hidden_and_the_page_still_answers(app, actors, researcher):
+    """WHO-5 per month (issue 16): a month in which only two answered is a hidden row, never a mean, and the
+    dashboard answers 200 (a hidden row has no values: the page must not read its mean)."""
+    await practise(app, 8)
+    version = get_catalog().questionnaires["who-5"].version_id
+    for answers in ([2, 2, 2, 2, 2], [3, 3, 3, 3, 3]):
+        patient = await actors.patient()
+        response = await post_events(patient, [event("questionnaire_answered", questionnaire_version=version,
+                                                     answers=answers)])
+        assert response.status_code == 200, response.text
+    page = await researcher.get(URL)
+    assert page.status_code == 200
+    assert "Too few people answered WHO-5 in each month of this period to show a monthly mean." in page.text
