@@ -532,14 +532,6 @@ MAX_LESSONS = 8  # a course in content/ must have 5-8 (tests/unit/test_elearning
 _MARKUP = re.compile(r"<[a-zA-Z/!]|\]\(|\*\*|__|(^|\n)\s*#|`")
 
 
-def _review(c: _Checker) -> str | None:
-    review = c.data.get("review")
-    if review is not None and review not in REVIEW_STATES:
-        c.fail("review", _("unknown value %(value)r (allowed: %(allowed)s)", value=review,
-                           allowed=", ".join(REVIEW_STATES)))
-    return review
-
-
 def _plain(c: _Checker, name: str, limit: int, *, where: str = "", data: dict | None = None) -> dict[str, str] | None:
     """A ``{da, en}`` text shown as written: no Markdown or HTML."""
     text = c.text(name, limit, where=where, data=data)
@@ -547,26 +539,6 @@ def _plain(c: _Checker, name: str, limit: int, *, where: str = "", data: dict | 
         if _MARKUP.search(value):
             c.fail(f"{where}{name}.{lang}", _("plain text only: no Markdown or HTML"))
     return text
-
-
-def _flag(c: _Checker, where: str, data: dict) -> tuple[bool, str | None]:
-    """``verify: true`` and its optional ``confirmed_on`` date (YYYY-MM-DD)."""
-    verify = data.get("verify", False)
-    if not isinstance(verify, bool):
-        c.fail(f"{where}verify", _("must be true or false"))
-        verify = False
-    confirmed = data.get("confirmed_on")
-    if confirmed is None:
-        return verify, None
-    if isinstance(confirmed, str):
-        try:
-            confirmed = date.fromisoformat(confirmed)
-        except ValueError:
-            confirmed = None
-    if not isinstance(confirmed, date):
-        c.fail(f"{where}confirmed_on", _("must be a date (YYYY-MM-DD)"))
-        return verify, None
-    return verify, confirmed.isoformat()
 
 
 def _list(c: _Checker, name: str, low: int, high: int, what: str, data: dict | None = None,
@@ -622,7 +594,7 @@ def validate_elearning(slug: str, data: dict[str, Any]) -> tuple[ElearningCourse
     c = _Checker(data)
     _check_slug(slug, c.problems)
     c.unknown_fields(_fields(ElearningCourse))
-    review = _review(c)
+    review = review_state(c)
     audience = c.choices("audience", AUDIENCES)
     title = _plain(c, "title", LEARNING_LIMITS["course_title"])
     summary = _plain(c, "summary", LEARNING_LIMITS["summary"])
@@ -645,7 +617,7 @@ def validate_lesson(slug: str, data: dict[str, Any]) -> tuple[Lesson | None, lis
     c = _Checker(data)
     _check_slug(slug, c.problems)
     c.unknown_fields(_fields(Lesson))
-    review = _review(c)
+    review = review_state(c)
     course = data.get("course")
     if not isinstance(course, str) or not SLUG_RE.match(course):
         c.fail("course", _("missing: the slug of the e-learning course this lesson belongs to"))
@@ -655,10 +627,9 @@ def validate_lesson(slug: str, data: dict[str, Any]) -> tuple[Lesson | None, lis
     sections = []
     for where, raw in _list(c, "sections", 2, 8, _("sections")):
         c.unknown_fields(_fields(Section, without=()), where, raw)
-        verify, confirmed = _flag(c, where, raw)
         sections.append({"heading": _plain(c, "heading", LEARNING_LIMITS["heading"], where=where, data=raw),
                          "body": c.text("body", LEARNING_LIMITS["body"], where=where, data=raw),
-                         "verify": verify, "confirmed_on": confirmed})
+                         **check_marks(c, where, raw)})
     cases, seen = [], set()
     for where, raw in _list(c, "cases", 1, 3, _("cases")):
         c.unknown_fields(_fields(Case, without=()), where, raw)
@@ -691,7 +662,7 @@ def validate_lesson(slug: str, data: dict[str, Any]) -> tuple[Lesson | None, lis
                                 or not urlparse(url).netloc):
             c.fail(f"{where}url", _("must be a full https:// address"))
         source["url"] = url
-        source["verify"], source["confirmed_on"] = _flag(c, where, raw)
+        source.update(check_marks(c, where, raw))
         sources.append(source)
     if c.problems:
         return None, c.problems

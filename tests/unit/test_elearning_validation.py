@@ -69,8 +69,8 @@ def test_it_refuses_a_missing_translation_a_bad_date_and_an_unknown_review_state
     bad["review"] = "maybe"
     found = problems(bad)
     assert "check[1].explanation.en: missing translation" in found
-    assert "sections[1].confirmed_on: must be a date (YYYY-MM-DD)" in found
-    assert any(p.startswith("review: unknown value 'maybe'") for p in found)
+    assert "sections[1].confirmed_on: must be a date written YYYY-MM-DD" in found
+    assert any(p.startswith("review: the only value is 'awaiting'") for p in found)
 
 
 def test_a_course_names_one_to_eight_lessons_each_once():
@@ -108,7 +108,7 @@ def test_a_lesson_and_a_course_round_trip_exactly_through_export(tmp_path):
     tricky["sections"][0]["body"]["da"] = "Første *afsnit*: \"citat\".\n\n- punkt: et\n- yes\n\n# Overskrift"
     tricky["cases"][0]["options"][0]["text"]["en"] = "yes"
     tricky["check"][0]["options"][0]["text"]["da"] = "2024-05-01"
-    tricky["sources"][0]["confirmed_on"] = "2026-12-01"
+    tricky["sources"][0]["verify"], tricky["sources"][0]["confirmed_on"] = True, "2026-12-01"
     lesson, found = validate_lesson("test-lesson-one", tricky)
     assert found == []
     assert _round_trip(tmp_path, "lesson", "lessons", "test-lesson-one", lesson_file(lesson)) == lesson
